@@ -1,0 +1,187 @@
+"""From a validated StudyTable to per-study effect sizes (yi, vi), escalc-style.
+
+Zero cells follow metafor's defaults: ``add`` (1/2) is added to every cell of a study with a
+zero cell (``to="only0"``), double-zero studies are kept unless ``drop00``; for proportions
+the same applies when events = 0 or events = n.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from types import MappingProxyType
+
+import numpy as np
+
+from metamg.effects.measures import DEFAULT_MEASURE, MEASURES, Measure
+from metamg.errors import InputError, Problem
+from metamg.io.schema import NotEstimable, StudyTable
+
+CC_TO = ("only0", "all", "if0all", "none")
+SMD_WARN = 3.0  # |g| above this is rare in trials and typical of SEs typed in as SDs
+
+
+@dataclass(frozen=True)
+class Continuity:
+    """The zero-cell rule applied: what was added, to which studies, and double zeros."""
+
+    add: float = 0.5
+    to: str = "only0"
+    drop00: bool = False
+
+    def describe(self) -> str:
+        if self.to == "none" or self.add == 0:
+            return "no continuity correction"
+        where = {"only0": "to every cell of studies with a zero cell",
+                 "all": "to every cell of every study",
+                 "if0all": "to every cell of every study, because some study has a zero cell"}[self.to]
+        dz = "double-zero studies dropped" if self.drop00 else "double-zero studies kept"
+        return f"{self.add:g} added {where}; {dz}"
+
+
+@dataclass(frozen=True)
+class EffectSizes:
+    """Effect sizes of the estimable studies, plus everything that was set aside and why."""
+
+    source: str
+    measure: Measure
+    studies: tuple[str, ...]
+    lines: tuple[int, ...]
+    yi: np.ndarray
+    vi: np.ndarray
+    data: MappingProxyType          # canonical input columns of the included studies
+    extra: MappingProxyType         # other CSV columns of the included studies
+    excluded: tuple[NotEstimable, ...]
+    corrected: tuple[str, ...]      # studies that received the continuity correction
+    double_zero: tuple[str, ...]
+    continuity: Continuity
+    warnings: tuple[str, ...]
+
+    @property
+    def k(self) -> int:
+        return len(self.studies)
+
+
+def resolve_measure(table_type: str, measure: str | None, source: str = "") -> Measure:
+    name = (measure or DEFAULT_MEASURE[table_type]).upper()
+    if name not in MEASURES:
+        raise InputError([Problem(source or "measure", f"unknown measure {name!r}; choose one of "
+                                  + ", ".join(MEASURES))])
+    return MEASURES[name]
+
+
+def zero_cells(table: StudyTable, rows) -> tuple[np.ndarray, np.ndarray]:
+    """Masks (any zero cell, double zero) for binary and proportion data."""
+    v = table.values
+    if table.data_type == "binary":
+        a, c = v["ai"][rows], v["ci"][rows]
+        b, d = v["n1i"][rows] - a, v["n2i"][rows] - c
+        zero = (a == 0) | (b == 0) | (c == 0) | (d == 0)
+        return zero, ((a == 0) & (c == 0)) | ((b == 0) & (d == 0))
+    if table.data_type == "proportion":
+        x, n = v["xi"][rows], v["ni"][rows]
+        return (x == 0) | (x == n), np.zeros(len(x), dtype=bool)
+    n = int(np.sum(rows)) if rows.dtype == bool else len(rows)
+    return np.zeros(n, dtype=bool), np.zeros(n, dtype=bool)
+
+
+def compute_effects(table: StudyTable, measure: str | None = None,
+                    continuity: Continuity = Continuity()) -> EffectSizes:
+    """escalc: one (yi, vi) per estimable study of ``table`` for ``measure``."""
+    m = resolve_measure(table.data_type, measure, table.source)
+    if m.data_type != table.data_type:
+        raise InputError([Problem(table.source, f"measure {m.name} needs {m.data_type} data, "
+                                  f"but the file holds {table.data_type} data")])
+    if continuity.to not in CC_TO:
+        raise InputError([Problem(table.source, f"unknown continuity rule {continuity.to!r}; "
+                                  f"choose one of {', '.join(CC_TO)}")])
+    keep = table.estimable
+    excluded = list(table.not_estimable)
+    zero, dz = zero_cells(table, np.flatnonzero(keep))
+    idx = np.flatnonzero(keep)
+    double_zero = tuple(table.studies[i] for i in idx[dz])
+    if continuity.drop00 and dz.any():
+        for i in idx[dz]:
+            excluded.append(NotEstimable(table.studies[i], table.lines[i],
+                                         "double zero (no events in either group), dropped"))
+        idx, zero = idx[~dz], zero[~dz]
+
+    cols = {k: table.values[k][idx] for k in m.args}
+    add = _added(zero, continuity)
+    if add.any():
+        for k in _cells_for(table.data_type):
+            cols[k] = cols[k] + add * (2 if k in ("n1i", "n2i", "ni") else 1)
+    problems = _measure_problems(table, m, cols, idx)
+    if problems:
+        raise InputError(problems)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        yi, vi = m.compute(*(cols[k] for k in m.args))
+    bad = ~np.isfinite(yi) | ~np.isfinite(vi) | (vi <= 0)
+    if bad.any():
+        raise InputError([Problem(table.source, f"{m.name} cannot be computed for this study "
+                                  "(zero variance or a zero cell without continuity correction)",
+                                  line=table.lines[i], column=table.column_name("study"),
+                                  value=table.studies[i]) for i in idx[bad]])
+    corrected = tuple(table.studies[i] for i in idx[add > 0])
+    warnings = _warnings(table, m, continuity, corrected, double_zero, yi, idx)
+    for arr in (yi, vi):
+        arr.setflags(write=False)
+    return EffectSizes(
+        source=table.source, measure=m,
+        studies=tuple(table.studies[i] for i in idx), lines=tuple(table.lines[i] for i in idx),
+        yi=yi, vi=vi,
+        data=MappingProxyType({k: table.values[k][idx] for k in table.values}),
+        extra=MappingProxyType({c: tuple(v[i] for i in idx) for c, v in table.extra.items()}),
+        excluded=tuple(excluded), corrected=corrected, double_zero=double_zero,
+        continuity=continuity, warnings=warnings,
+    )
+
+
+def _cells_for(data_type):
+    return {"binary": ("ai", "n1i", "ci", "n2i"), "proportion": ("xi", "ni")}.get(data_type, ())
+
+
+def _added(zero, cc: Continuity) -> np.ndarray:
+    if cc.to == "none" or cc.add == 0:
+        return np.zeros(len(zero))
+    if cc.to == "all" or (cc.to == "if0all" and zero.any()):
+        return np.full(len(zero), float(cc.add))
+    if cc.to == "only0":
+        return np.where(zero, float(cc.add), 0.0)
+    return np.zeros(len(zero))
+
+
+def _measure_problems(table, m, cols, idx):
+    src, out = table.source, []
+
+    def flag(mask, key, message):
+        for j in np.flatnonzero(mask):
+            i = idx[j]
+            value = table.values[key][i]
+            out.append(Problem(src, message, line=table.lines[i], column=table.column_name(key),
+                               value=f"{value:g}"))
+
+    if m.name == "ROM":
+        flag(cols["m1i"] <= 0, "m1i", "ROM needs positive means")
+        flag(cols["m2i"] <= 0, "m2i", "ROM needs positive means")
+    if m.name == "SMD":
+        flag(cols["n1i"] + cols["n2i"] <= 2, "n2i", "SMD needs more than 2 participants in total")
+    if m.name == "ZCOR":
+        flag(cols["ni"] <= 3, "ni", "ZCOR needs a sample size above 3")
+    if m.name == "COR":
+        flag(cols["ni"] <= 1, "ni", "COR needs a sample size above 1")
+    return out
+
+
+def _warnings(table, m, cc, corrected, double_zero, yi, idx):
+    out = []
+    if corrected:
+        out.append(f"continuity correction: {cc.add:g} added to every cell of {len(corrected)} "
+                   f"stud{'y' if len(corrected) == 1 else 'ies'} ({', '.join(corrected)})")
+    if double_zero and not cc.drop00:
+        out.append(f"double-zero stud{'y' if len(double_zero) == 1 else 'ies'} kept in the analysis "
+                   f"({', '.join(double_zero)}); --drop00 leaves them out")
+    if m.name == "SMD":
+        big = np.flatnonzero(np.abs(yi) > SMD_WARN)
+        for j in big:
+            out.append(f"{table.source}:{table.lines[idx[j]]}: SMD of {yi[j]:.2f} is implausibly large; "
+                       "check that standard deviations were not entered as standard errors")
+    return tuple(out)

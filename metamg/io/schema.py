@@ -1,0 +1,275 @@
+"""The study-CSV schema: which columns mean what, which data type a file holds, and value checks.
+
+Canonical keys follow metafor's argument names (ai, n1i, ci, n2i, m1i, ...); the friendly names
+(events_treatment, ...) and metafor's own names are both accepted as column headers.
+"""
+from __future__ import annotations
+
+import math
+import os
+from dataclasses import dataclass, field
+from types import MappingProxyType
+
+import numpy as np
+
+from metamg.errors import InputError, Problem
+from metamg.io.csvfile import RawTable, raw_from_dataframe, read_raw_csv
+
+# header (lower-cased, stripped) -> canonical key
+ALIASES = MappingProxyType({
+    "events_treatment": "ai", "ai": "ai",
+    "n_treatment": "n1i", "n1i": "n1i",
+    "events_control": "ci", "ci": "ci",
+    "n_control": "n2i", "n2i": "n2i",
+    "mean_treatment": "m1i", "m1i": "m1i",
+    "sd_treatment": "sd1i", "sd1i": "sd1i",
+    "mean_control": "m2i", "m2i": "m2i",
+    "sd_control": "sd2i", "sd2i": "sd2i",
+    "yi": "yi", "vi": "vi", "sei": "sei",
+    "ri": "ri", "ni": "ni",
+    "events": "xi", "xi": "xi", "n": "ni",
+})
+
+# canonical key -> the name we use when a column is missing
+FRIENDLY = MappingProxyType({
+    "ai": "events_treatment", "n1i": "n_treatment", "ci": "events_control", "n2i": "n_control",
+    "m1i": "mean_treatment", "sd1i": "sd_treatment", "m2i": "mean_control", "sd2i": "sd_control",
+    "yi": "yi", "vi": "vi", "sei": "sei", "ri": "ri", "ni": "ni", "xi": "events",
+})
+
+
+@dataclass(frozen=True)
+class DataType:
+    name: str
+    required: tuple[str, ...]
+    counts: tuple[str, ...] = ()        # whole numbers >= 0
+    sizes: tuple[str, ...] = ()         # whole numbers > 0
+    positive: tuple[str, ...] = ()      # real numbers > 0
+    events_within: tuple[tuple[str, str], ...] = ()  # (events, size) pairs
+
+
+DATA_TYPES = MappingProxyType({
+    "binary": DataType("binary", ("ai", "n1i", "ci", "n2i"), counts=("ai", "ci"),
+                       sizes=("n1i", "n2i"), events_within=(("ai", "n1i"), ("ci", "n2i"))),
+    "continuous": DataType("continuous", ("m1i", "sd1i", "n1i", "m2i", "sd2i", "n2i"),
+                           sizes=("n1i", "n2i"), positive=("sd1i", "sd2i")),
+    "generic": DataType("generic", ("yi", "vi"), positive=("vi", "sei")),
+    "correlation": DataType("correlation", ("ri", "ni"), sizes=("ni",)),
+    "proportion": DataType("proportion", ("xi", "ni"), counts=("xi",), sizes=("ni",),
+                           events_within=(("xi", "ni"),)),
+})
+
+# When a file fits several types (and no measure says which), the first listed wins:
+# precomputed yi makes GEN the default, as the schema promises.
+INFERENCE_ORDER = ("generic", "continuous", "binary", "correlation", "proportion")
+
+
+@dataclass(frozen=True)
+class NotEstimable:
+    study: str
+    line: int
+    reason: str
+
+
+@dataclass(frozen=True)
+class StudyTable:
+    """Validated studies of one data type.
+
+    ``values`` holds one float array per canonical column (NaN where the study is not
+    estimable); ``extra`` carries every other column untouched, as strings.
+    """
+
+    source: str
+    data_type: str
+    studies: tuple[str, ...]
+    lines: tuple[int, ...]
+    values: MappingProxyType
+    columns: MappingProxyType  # canonical key -> header as written in the file
+    extra: MappingProxyType = field(default_factory=lambda: MappingProxyType({}))
+    not_estimable: tuple[NotEstimable, ...] = ()
+
+    @property
+    def estimable(self) -> np.ndarray:
+        blocked = {n.study for n in self.not_estimable}
+        return np.array([s not in blocked for s in self.studies], dtype=bool)
+
+    def column_name(self, key: str) -> str:
+        return self.columns.get(key, FRIENDLY.get(key, key))
+
+
+def read_studies(source, data_type: str | None = None) -> StudyTable:
+    """Read and validate a study table from a CSV path or a pandas DataFrame.
+
+    ``data_type`` forces one of DATA_TYPES (a measure's data type); otherwise it is inferred.
+    Raises InputError listing every problem found.
+    """
+    if hasattr(source, "columns") and hasattr(source, "itertuples"):
+        raw = raw_from_dataframe(source)
+    else:
+        raw = read_raw_csv(source)
+    return validate(raw, data_type)
+
+
+def validate(raw: RawTable, data_type: str | None = None) -> StudyTable:
+    src = raw.source
+    problems: list[Problem] = []
+    keys: dict[str, int] = {}        # canonical key -> column index
+    names: dict[str, str] = {}       # canonical key -> header as written
+    extra_cols: dict[str, int] = {}
+    seen: dict[str, str] = {}
+    for i, name in enumerate(raw.header):
+        norm = name.strip().lower()
+        if not norm:
+            problems.append(Problem(src, f"column {i + 1} has no name", line=1))
+            continue
+        canon = "study" if norm == "study" else ALIASES.get(norm)
+        ident = canon or norm
+        if ident in seen:
+            problems.append(Problem(src, f"duplicate column (same meaning as {seen[ident]!r})",
+                                    line=1, column=name.strip()))
+            continue
+        seen[ident] = name.strip()
+        if canon:
+            keys[canon] = i
+            names[canon] = name.strip()
+        else:
+            extra_cols[name.strip()] = i
+    if "study" not in keys:
+        problems.append(Problem(src, "required column missing (one unique label per study)",
+                                line=1, column="study"))
+    dtype, type_problems = _choose_type(src, keys, data_type)
+    problems += type_problems
+    if problems:
+        raise InputError(problems)
+
+    needed = list(dtype.required)
+    if dtype.name == "generic" and "vi" not in keys:
+        needed = ["yi", "sei"]
+    sid = keys["study"]
+    studies, lines, not_estimable = [], [], []
+    columns = {k: np.full(len(raw.rows), np.nan) for k in needed}
+    first_line: dict[str, int] = {}
+    for r, row in enumerate(raw.rows):
+        label = row.cells[sid].strip()
+        if not label:
+            problems.append(Problem(src, "missing study label", line=row.line, column=names["study"]))
+        elif label in first_line:
+            problems.append(Problem(src, f"duplicate study label (first on line {first_line[label]})",
+                                    line=row.line, column=names["study"], value=label))
+        else:
+            first_line[label] = row.line
+        studies.append(label)
+        lines.append(row.line)
+        parsed = {k: _parse_number(row.cells[keys[k]]) for k in needed}
+        if all(v is None for v in parsed.values()):
+            not_estimable.append(NotEstimable(label, row.line, "no numbers given"))
+            continue
+        for k, v in parsed.items():
+            if v is None:
+                problems.append(Problem(src, "missing value (other numbers of this study are given)",
+                                        line=row.line, column=names[k]))
+            elif isinstance(v, str):
+                problems.append(Problem(src, v, line=row.line, column=names[k],
+                                        value=row.cells[keys[k]].strip()))
+            else:
+                columns[k][r] = v
+        problems += _check_row(src, row.line, dtype, {k: v for k, v in parsed.items()
+                                                      if isinstance(v, float)}, names)
+    if not raw.rows:
+        problems.append(Problem(src, "has a header but no study rows"))
+    if problems:
+        raise InputError(problems)
+
+    if dtype.name == "generic" and "vi" not in keys:
+        columns["vi"] = columns.pop("sei") ** 2
+        names["vi"] = names["sei"]
+    for arr in columns.values():
+        arr.setflags(write=False)
+    extra = {name: tuple(row.cells[i] for row in raw.rows) for name, i in extra_cols.items()}
+    return StudyTable(
+        source=src, data_type=dtype.name, studies=tuple(studies), lines=tuple(lines),
+        values=MappingProxyType(columns), columns=MappingProxyType(dict(names)),
+        extra=MappingProxyType(extra), not_estimable=tuple(not_estimable),
+    )
+
+
+def _choose_type(src, keys, forced):
+    def complete(dt):
+        req = set(dt.required)
+        if dt.name == "generic":
+            return "yi" in keys and ("vi" in keys or "sei" in keys)
+        return req <= keys.keys()
+
+    if forced is not None:
+        dt = DATA_TYPES[forced]
+        if complete(dt):
+            return dt, []
+        return dt, [Problem(src, f"required column missing for {dt.name} data", line=1,
+                            column=FRIENDLY[k]) for k in _missing(dt, keys)]
+    for name in INFERENCE_ORDER:
+        if complete(DATA_TYPES[name]):
+            return DATA_TYPES[name], []
+    # Nothing complete: blame the type the file came closest to.
+    best = max(INFERENCE_ORDER, key=lambda n: len(set(DATA_TYPES[n].required) & keys.keys()))
+    if not set(DATA_TYPES[best].required) & keys.keys():
+        expected = "; ".join(f"{n}: {', '.join(FRIENDLY[k] for k in DATA_TYPES[n].required)}"
+                             for n in INFERENCE_ORDER)
+        return None, [Problem(src, f"no effect-size columns found (expected one of: {expected})", line=1)]
+    dt = DATA_TYPES[best]
+    return dt, [Problem(src, f"required column missing for {dt.name} data", line=1,
+                        column=FRIENDLY[k]) for k in _missing(dt, keys)]
+
+
+def _missing(dt, keys):
+    if dt.name == "generic":
+        return [k for k in ("yi",) if k not in keys] + ([] if {"vi", "sei"} & keys.keys() else ["vi"])
+    return [k for k in dt.required if k not in keys]
+
+
+def _parse_number(text: str):
+    """float, None for blank, or a message saying what is wrong."""
+    s = text.strip()
+    if not s:
+        return None
+    try:
+        v = float(s)
+    except ValueError:
+        return "not a number"
+    if not math.isfinite(v):
+        return "not a finite number"
+    return v
+
+
+def _check_row(src, line, dt: DataType, vals, names):
+    out = []
+    for k in dt.counts:
+        if k in vals:
+            if vals[k] < 0:
+                out.append(Problem(src, "must not be negative", line, names[k], _fmt(vals[k])))
+            elif vals[k] != int(vals[k]):
+                out.append(Problem(src, "must be a whole number", line, names[k], _fmt(vals[k])))
+    for k in dt.sizes:
+        if k in vals:
+            if vals[k] <= 0:
+                out.append(Problem(src, "must be greater than 0", line, names[k], _fmt(vals[k])))
+            elif vals[k] != int(vals[k]):
+                out.append(Problem(src, "must be a whole number", line, names[k], _fmt(vals[k])))
+    for k in dt.positive:
+        if k in vals and vals[k] <= 0:
+            out.append(Problem(src, "must be greater than 0", line, names[k], _fmt(vals[k])))
+    for ev, size in dt.events_within:
+        if ev in vals and size in vals and vals[ev] > vals[size] > 0:
+            out.append(Problem(src, f"more events than participants ({names[size]} = {_fmt(vals[size])})",
+                               line, names[ev], _fmt(vals[ev])))
+    if "ri" in vals and not -1 < vals["ri"] < 1:
+        out.append(Problem(src, "correlation must lie strictly between -1 and 1", line, names["ri"],
+                           _fmt(vals["ri"])))
+    return out
+
+
+def _fmt(v: float) -> str:
+    return str(int(v)) if v == int(v) and abs(v) < 1e15 else repr(v)
+
+
+def display_name(source) -> str:
+    return os.fspath(source) if not hasattr(source, "columns") else "<DataFrame>"
