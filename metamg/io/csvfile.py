@@ -23,6 +23,7 @@ class RawTable:
     source: str
     header: tuple[str, ...]
     rows: tuple[RawRow, ...]
+    problems: tuple[Problem, ...] = ()  # rows set aside (wrong field count), reported with the rest
 
 
 def read_raw_csv(path) -> RawTable:
@@ -68,15 +69,12 @@ def parse_csv_bytes(data: bytes, source: str) -> RawTable:
     if not records:
         raise InputError([Problem(source, "is empty")])
     header, body = records[0], records[1:]
-    problems = []
-    for row in body:
-        if len(row.cells) != len(header.cells):
-            problems.append(Problem(
-                source, f"row has {len(row.cells)} fields but the header has {len(header.cells)}",
-                line=row.line))
-    if problems:
-        raise InputError(problems)
-    return RawTable(source, header.cells, tuple(body))
+    problems = tuple(
+        Problem(source, f"row has {len(row.cells)} fields but the header has {len(header.cells)}",
+                line=row.line)
+        for row in body if len(row.cells) != len(header.cells))
+    rows = tuple(row for row in body if len(row.cells) == len(header.cells))
+    return RawTable(source, header.cells, rows, problems)
 
 
 def raw_from_dataframe(frame, source: str = "<DataFrame>") -> RawTable:

@@ -6,7 +6,6 @@ Canonical keys follow metafor's argument names (ai, n1i, ci, n2i, m1i, ...); the
 from __future__ import annotations
 
 import math
-import os
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
@@ -139,8 +138,9 @@ def validate(raw: RawTable, data_type: str | None = None) -> StudyTable:
                                 line=1, column="study"))
     dtype, type_problems = _choose_type(src, keys, data_type)
     problems += type_problems
-    if problems:
+    if problems:  # without usable columns, row checks would only repeat the same complaint
         raise InputError(problems)
+    problems += raw.problems
 
     needed = list(dtype.required)
     if dtype.name == "generic" and "vi" not in keys:
@@ -175,10 +175,10 @@ def validate(raw: RawTable, data_type: str | None = None) -> StudyTable:
                 columns[k][r] = v
         problems += _check_row(src, row.line, dtype, {k: v for k, v in parsed.items()
                                                       if isinstance(v, float)}, names)
-    if not raw.rows:
+    if not raw.rows and not raw.problems:
         problems.append(Problem(src, "has a header but no study rows"))
     if problems:
-        raise InputError(problems)
+        raise InputError(sorted(problems, key=lambda p: (p.line or 0)))
 
     if dtype.name == "generic" and "vi" not in keys:
         columns["vi"] = columns.pop("sei") ** 2
@@ -204,6 +204,10 @@ def _choose_type(src, keys, forced):
         dt = DATA_TYPES[forced]
         if complete(dt):
             return dt, []
+        held = [n for n in INFERENCE_ORDER if complete(DATA_TYPES[n])]
+        if held:
+            return dt, [Problem(src, f"the chosen measure needs {dt.name} data "
+                                f"({_column_list(dt)}), but this file holds {held[0]} data", line=1)]
         return dt, [Problem(src, f"required column missing for {dt.name} data", line=1,
                             column=FRIENDLY[k]) for k in _missing(dt, keys)]
     for name in INFERENCE_ORDER:
@@ -212,12 +216,19 @@ def _choose_type(src, keys, forced):
     # Nothing complete: blame the type the file came closest to.
     best = max(INFERENCE_ORDER, key=lambda n: len(set(DATA_TYPES[n].required) & keys.keys()))
     if not set(DATA_TYPES[best].required) & keys.keys():
-        expected = "; ".join(f"{n}: {', '.join(FRIENDLY[k] for k in DATA_TYPES[n].required)}"
-                             for n in INFERENCE_ORDER)
+        expected = "; ".join(f"{n}: {_column_list(DATA_TYPES[n])}" for n in INFERENCE_ORDER)
         return None, [Problem(src, f"no effect-size columns found (expected one of: {expected})", line=1)]
     dt = DATA_TYPES[best]
     return dt, [Problem(src, f"required column missing for {dt.name} data", line=1,
                         column=FRIENDLY[k]) for k in _missing(dt, keys)]
+
+
+def _column_list(dt: DataType) -> str:
+    if dt.name == "generic":
+        return "yi, vi (or yi, sei)"
+    if dt.name == "proportion":
+        return "events, n"
+    return ", ".join(FRIENDLY[k] for k in dt.required)
 
 
 def _missing(dt, keys):
@@ -270,6 +281,3 @@ def _check_row(src, line, dt: DataType, vals, names):
 def _fmt(v: float) -> str:
     return str(int(v)) if v == int(v) and abs(v) < 1e15 else repr(v)
 
-
-def display_name(source) -> str:
-    return os.fspath(source) if not hasattr(source, "columns") else "<DataFrame>"

@@ -1,0 +1,151 @@
+"""One call from a study table to a pooled result: what ``metamg pool`` runs."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from metamg.effects import Continuity, EffectSizes, compute_effects, resolve_measure
+from metamg.effects.measures import MEASURES, Measure
+from metamg.errors import InputError, Problem
+from metamg.io.schema import NotEstimable, StudyTable, read_studies
+from metamg.models import DEFAULT_PROFILE, PROFILES, fit, mantel_haenszel, peto
+from metamg.models.distributions import norm_ppf
+from metamg.models.results import PoolResult, _num
+
+METHODS = ("FE", "EE", "CE", "DL", "REML", "ML", "PM", "HE", "SJ", "EB", "HS", "MH", "PETO")
+
+
+@dataclass(frozen=True)
+class StudyRow:
+    """One study's effect on the analysis scale with its own CI and weight in the pooled result."""
+
+    study: str
+    yi: float
+    vi: float
+    ci_low: float
+    ci_high: float
+    weight: float | None  # percent
+
+
+@dataclass(frozen=True)
+class PoolAnalysis:
+    """Everything ``pool`` produced: effects, the fitted model, the studies left out and why."""
+
+    source: str
+    measure: Measure
+    profile: str
+    effects: EffectSizes
+    result: PoolResult
+    excluded: tuple[NotEstimable, ...]
+    warnings: tuple[str, ...]
+
+    @property
+    def rows(self) -> tuple[StudyRow, ...]:
+        z = norm_ppf(1 - (1 - self.result.level) / 2)
+        se = np.sqrt(self.effects.vi)
+        weights = self.result.weights if len(self.result.weights) else [None] * self.effects.k
+        return tuple(StudyRow(s, float(y), float(v), float(y - z * e), float(y + z * e),
+                              None if w is None or not np.isfinite(w) else float(w))
+                     for s, y, v, e, w in zip(self.effects.studies, self.effects.yi,
+                                              self.effects.vi, se, weights))
+
+    def natural(self, x):
+        return None if x is None else _num(self.measure.to_natural(x))
+
+    @property
+    def rules(self) -> tuple[str, ...]:
+        return (f"measure: {self.measure.label} ({self.measure.name}), analysed on the "
+                f"{self.measure.scale} scale",) + self.result.rules + (
+            f"zero cells: {self.effects.continuity.describe()}",)
+
+    def to_dict(self) -> dict:
+        r = self.result
+        d = r.to_dict()
+        d["studies"] = [{"study": row.study, "yi": _num(row.yi), "vi": _num(row.vi),
+                         "weight": _num(row.weight), "ci_low": _num(row.ci_low),
+                         "ci_high": _num(row.ci_high)} for row in self.rows]
+        d.update({
+            "source": self.source, "measure": self.measure.name, "scale": self.measure.scale,
+            "profile": self.profile,
+            "natural": {key: self.natural(getattr(r, key)) for key in
+                        ("estimate", "ci_low", "ci_high", "pi_low", "pi_high")},
+            "excluded": [{"study": e.study, "line": e.line, "reason": e.reason} for e in self.excluded],
+            "rules": list(self.rules),
+            "warnings": list(self.warnings),
+        })
+        return d
+
+    def __str__(self) -> str:
+        from metamg.render.text import pool_text
+        return pool_text(self)
+
+
+def pool(data, measure: str | None = None, method: str | None = None, ci: str | None = None,
+         level: float = 0.95, pi: str = "default", profile: str = DEFAULT_PROFILE,
+         continuity: Continuity = Continuity()) -> PoolAnalysis:
+    """Pool a study CSV path, pandas DataFrame, StudyTable or EffectSizes.
+
+    ``method`` and ``ci`` default to the profile's (cochrane: REML with HKSJ; metafor: REML with
+    Wald; revman5: DL with Wald, Mantel-Haenszel as the binary common-effect model).
+    """
+    if profile not in PROFILES:
+        raise InputError([Problem("profile", f"unknown profile {profile!r}; choose one of "
+                                  + ", ".join(PROFILES))])
+    prof = PROFILES[profile]
+    method = (method or prof.method).upper()
+    if method not in METHODS:
+        raise InputError([Problem("method", f"unknown method {method!r}; choose one of "
+                                  + ", ".join(METHODS))])
+    if level > 1:
+        level = level / 100  # metafor writes level=95
+    if not 0 < level < 1:
+        raise InputError([Problem("level", f"must lie between 0 and 1 (or 0 and 100), got {level!r}")])
+
+    effects = _effects(data, measure, method, continuity)
+    if method in ("FE", "EE", "CE") and effects.measure.data_type == "binary" \
+            and prof.binary_common_effect == "MH" and effects.measure.name in ("OR", "RR", "RD"):
+        method = "MH"
+    result = _fit(effects, method, ci, prof.ci, level, pi)
+    warnings = effects.warnings + result.warnings
+    return PoolAnalysis(effects.source, effects.measure, profile, effects, result,
+                        effects.excluded, warnings)
+
+
+def _effects(data, measure, method, continuity) -> EffectSizes:
+    if isinstance(data, EffectSizes):
+        return data
+    if method == "PETO" and measure is None:
+        measure = "OR"
+    if not isinstance(data, StudyTable):
+        forced = MEASURES[measure.upper()].data_type if measure and measure.upper() in MEASURES else None
+        data = read_studies(data, forced)
+    resolve_measure(data.data_type, measure, data.source)  # unknown names fail before the data check
+    return compute_effects(data, measure, continuity)
+
+
+def _fit(es: EffectSizes, method, ci, default_ci, level, pi) -> PoolResult:
+    if es.k == 0:
+        raise InputError([Problem(es.source, "no estimable studies to pool")])
+    if method in ("MH", "PETO"):
+        allowed = ("OR", "RR", "RD") if method == "MH" else ("OR",)
+        if es.measure.name not in allowed:
+            raise InputError([Problem(es.source, f"method {method} works with measure "
+                                      f"{' or '.join(allowed)}, not {es.measure.name}")])
+        ci_note = None
+        if ci not in (None, "wald"):  # only when the user asked for another interval
+            ci_note = f"{method} uses a Wald (z) interval; --ci {ci} does not apply"
+        d = es.data
+        args = (d["ai"], d["n1i"], d["ci"], d["n2i"])
+        res = (mantel_haenszel(*args, measure=es.measure.name, level=level, studies=es.studies)
+               if method == "MH" else peto(*args, level=level, studies=es.studies))
+        if ci_note:
+            res = _with_warning(res, ci_note)
+        return res
+    return fit(es.yi, es.vi, method=method, ci=ci or default_ci, level=level, pi=pi,
+               studies=es.studies)
+
+
+def _with_warning(res: PoolResult, message: str) -> PoolResult:
+    from dataclasses import replace
+    return replace(res, warnings=res.warnings + (message,))

@@ -1,0 +1,87 @@
+"""The ``metamg`` command line: parse options, call one library function, format the result.
+
+Heavy modules are imported inside the commands so that ``metamg --help`` and small runs stay fast.
+"""
+from __future__ import annotations
+
+import sys
+
+import click
+
+MEASURE_CHOICES = ("OR", "RR", "RD", "MD", "SMD", "ROM", "ZCOR", "COR", "PLO", "PR", "GEN")
+METHOD_CHOICES = ("FE", "EE", "CE", "DL", "REML", "ML", "PM", "HE", "SJ", "EB", "HS", "MH", "PETO")
+
+
+class _Group(click.Group):
+    """Bad input is the user's to fix: one line per problem, exit status 2, never a traceback."""
+
+    def invoke(self, ctx):
+        from metamg.errors import InputError
+        try:
+            return super().invoke(ctx)
+        except InputError as exc:
+            for problem in exc.problems:
+                click.echo(str(problem), err=True)
+            ctx.exit(2)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="metamg")
+def main():
+    """Meta-analysis for journal clubs: study CSVs in, metafor-exact results out."""
+
+
+@main.command()
+@click.argument("path", type=click.Path(dir_okay=True, allow_dash=False))
+@click.option("--measure", type=click.Choice(MEASURE_CHOICES, case_sensitive=False),
+              help="Effect measure (default: RR binary, MD continuous, ZCOR correlations, "
+                   "PLO proportions, GEN for yi/vi).")
+@click.option("--method", type=click.Choice(METHOD_CHOICES, case_sensitive=False),
+              help="FE (common effect), a tau² estimator, MH or PETO (default: the profile's).")
+@click.option("--ci", "ci", type=click.Choice(("wald", "hk", "hk-adhoc")),
+              help="CI for the pooled effect (default: the profile's).")
+@click.option("--level", type=float, default=0.95, show_default=True, help="Confidence level.")
+@click.option("--pi", "pi", type=click.Choice(("default", "hts")), default="default", show_default=True,
+              help="Prediction interval: metafor's rule (z with wald, t(k-1) with hk) or t(k-2).")
+@click.option("--profile", type=click.Choice(("cochrane", "metafor", "revman5")), default="cochrane",
+              show_default=True, help="Method defaults: cochrane = REML+HKSJ, metafor = REML+Wald, "
+                                      "revman5 = DL+Wald (MH common effect for binary).")
+@click.option("--cc", type=float, default=0.5, show_default=True,
+              help="Continuity correction added to zero cells.")
+@click.option("--cc-to", type=click.Choice(("only0", "all", "if0all", "none")), default="only0",
+              show_default=True, help="Which studies get the continuity correction (metafor's 'to').")
+@click.option("--drop00", is_flag=True, help="Leave out studies with no events in either group.")
+@click.option("--format", "fmt", type=click.Choice(("text", "json", "csv")), default="text",
+              show_default=True)
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write to FILE (atomically).")
+def pool(path, measure, method, ci, level, pi, profile, cc, cc_to, drop00, fmt, output):
+    """Pool the studies in the CSV file PATH."""
+    from metamg.analyses.pool import pool as run_pool
+    from metamg.effects import Continuity
+
+    analysis = run_pool(path, measure=measure, method=method, ci=ci, level=level, pi=pi,
+                        profile=profile, continuity=Continuity(cc, cc_to, drop00))
+    if fmt == "json":
+        import json
+        text = json.dumps(analysis.to_dict(), indent=2, ensure_ascii=False) + "\n"
+    elif fmt == "csv":
+        from metamg.render.text import studies_csv
+        text = studies_csv(analysis)
+    else:
+        text = str(analysis)  # warnings are part of the text
+    if fmt != "text" or output:
+        for w in analysis.warnings:
+            click.echo(f"warning: {w}", err=True)
+    _emit(text, output)
+
+
+def _emit(text: str, output: str | None) -> None:
+    if output:
+        from metamg.io.atomic import write_atomic
+        write_atomic(output, text)
+    else:
+        click.echo(text, nl=False)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,18 @@
+"""Q-based heterogeneity shared by the common-effect, Mantel-Haenszel and Peto models."""
+from __future__ import annotations
+
+import numpy as np
+
+from metamg.models.distributions import chi2_sf
+
+
+def q_around(yi, vi, estimate: float) -> tuple[float, int, float, float, float]:
+    """Q = Σ(y - estimate)²/v about a given pooled estimate, with df, p, I² and H²
+    (Higgins & Thompson 2002: I² = 100·max(0, (Q - df)/Q), H² = Q/df)."""
+    yi, vi = np.asarray(yi, dtype=float), np.asarray(vi, dtype=float)
+    q = float(np.sum((yi - estimate) ** 2 / vi))
+    df = len(yi) - 1
+    if df <= 0:
+        return q, max(df, 0), 1.0, 0.0, 1.0
+    i2 = 100 * max(0.0, (q - df) / q) if q > 0 else 0.0
+    return q, df, chi2_sf(q, df), i2, q / df

@@ -1,0 +1,134 @@
+"""Inverse-variance pooling: the common-effect model and the random-effects model with any
+tau² estimator, Wald or Hartung-Knapp-Sidik-Jonkman intervals, and the prediction interval."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from metamg.models.distributions import chi2_sf, norm_ppf, norm_sf, t_ppf, t_sf
+from metamg.models.qprofile import q_profile
+from metamg.models.results import PoolResult
+from metamg.models.tau2 import ESTIMATOR_NAMES, TAU2_ESTIMATORS
+from metamg.models.weights import cochran_q, typical_variance, weighted_mean
+
+COMMON_EFFECT = ("FE", "EE", "CE")
+CI_METHODS = ("wald", "hk", "hk-adhoc")
+PI_RULES = ("default", "hts")
+
+
+def fit(yi, vi, method: str = "REML", ci: str = "wald", level: float = 0.95,
+        pi: str = "default", studies=(), tau2_ci: bool = True) -> PoolResult:
+    """Pool ``yi`` with sampling variances ``vi``.
+
+    method: FE (alias EE, CE) or a tau² estimator (DL, REML, ML, PM, HE, SJ, EB, HS).
+    ci: "wald" (z), "hk" (Hartung & Knapp 2001; Sidik & Jonkman 2002: t(k-1) with the variance
+        scaled by Σw r²/(k-1), not truncated, as metafor's test="knha"), or "hk-adhoc" (the
+        scale truncated below at 1, Knapp & Hartung 2003, so never narrower than Wald).
+    pi: "default" = metafor's predict(): z with wald, t(k-1) with hk; "hts" = t(k-2)
+        (Higgins, Thompson & Spiegelhalter 2009, eq. 12).
+    """
+    yi = np.asarray(yi, dtype=float)
+    vi = np.asarray(vi, dtype=float)
+    method = method.upper()
+    if method in COMMON_EFFECT:
+        method = "FE"
+    if method != "FE" and method not in TAU2_ESTIMATORS:
+        raise ValueError(f"unknown method {method!r}")
+    if ci not in CI_METHODS:
+        raise ValueError(f"unknown CI method {ci!r}")
+    if pi not in PI_RULES:
+        raise ValueError(f"unknown prediction-interval rule {pi!r}")
+    k = len(yi)
+    if k == 0:
+        raise ValueError("no studies to pool")
+    warnings, rules = [], []
+
+    tau2 = 0.0 if method == "FE" or k == 1 else TAU2_ESTIMATORS[method](yi, vi)
+    w = 1.0 / (vi + tau2)
+    est, sw = weighted_mean(yi, w)
+    se = math.sqrt(1.0 / sw)
+
+    ci_used = ci
+    if ci != "wald" and k == 1:
+        ci_used = "wald"
+        warnings.append(f"{ci} needs at least 2 studies; the z-based (Wald) interval is used")
+    df = None
+    if ci_used == "wald":
+        crit = norm_ppf(1 - (1 - level) / 2)
+    else:
+        df = k - 1
+        s2 = float(w @ (yi - est) ** 2) / (k - 1)
+        if ci_used == "hk-adhoc":
+            s2 = max(1.0, s2)
+        se *= math.sqrt(s2)
+        crit = t_ppf(1 - (1 - level) / 2, df)
+        if method == "FE":
+            warnings.append("the Hartung-Knapp adjustment is meant for random-effects models")
+    stat = est / se
+    p = 2 * norm_sf(abs(stat)) if df is None else 2 * t_sf(abs(stat), df)
+
+    q = cochran_q(yi, vi)
+    q_df = k - 1
+    q_p = chi2_sf(q, q_df) if q_df > 0 else 1.0
+    i2_q = 100 * max(0.0, (q - q_df) / q) if q_df > 0 and q > 0 else 0.0
+
+    result = dict(
+        model="inverse-variance", method=method, ci_method=ci_used, level=level, k=k,
+        estimate=est, se=se, ci_low=est - crit * se, ci_high=est + crit * se,
+        statistic=stat, p=p, df=df, q=q, q_df=q_df, q_p=q_p, i2_q=i2_q,
+        studies=tuple(studies), yi=yi, vi=vi, weights=100 * w / sw,
+    )
+    if method == "FE":
+        result.update(i2=i2_q, h2=q / q_df if q_df > 0 else 1.0, tau2=0.0, tau=0.0,
+                      pi_low=result["ci_low"], pi_high=result["ci_high"], pi_df=df)
+        rules.append("common-effect (inverse-variance) model")
+        rules.append("I² from Q: 100·max(0, (Q - df)/Q)")
+    else:
+        vt = typical_variance(vi) if k > 1 else 0.0
+        i2 = 100 * tau2 / (tau2 + vt) if tau2 > 0 else 0.0
+        h2 = (tau2 + vt) / vt if vt > 0 else 1.0
+        result.update(i2=i2, h2=h2, tau2=tau2, tau=math.sqrt(tau2))
+        rules.append(f"random-effects model, tau² by {ESTIMATOR_NAMES[method]} ({method})")
+        rules.append("I² = 100·tau²/(tau² + typical within-study variance), as metafor")
+        if tau2_ci:
+            iv = q_profile(yi, vi, level)
+            result.update(tau2_ci_low=iv.low, tau2_ci_high=iv.high,
+                          i2_ci_low=100 * iv.low / (iv.low + vt) if iv.low > 0 else 0.0 * iv.low,
+                          i2_ci_high=100 * iv.high / (iv.high + vt) if iv.high > 0 else 0.0 * iv.high)
+            rules.append("tau² and I² confidence intervals by the Q-profile method")
+            if iv.empty:
+                warnings.append("the Q-profile interval for tau² is empty (Q is below its lower "
+                                "chi-square quantile); reported as [0, 0]")
+        pi_low, pi_high, pi_df = _prediction_interval(est, result["se"], tau2, k, level, ci_used, pi)
+        result.update(pi_low=pi_low, pi_high=pi_high, pi_df=pi_df)
+        rules.append(_pi_rule(ci_used, pi, k))
+    rules.insert(1, {"wald": "CI: Wald (z)",
+                     "hk": "CI: Hartung-Knapp-Sidik-Jonkman, t with k-1 df",
+                     "hk-adhoc": "CI: Hartung-Knapp-Sidik-Jonkman with the ad hoc variance "
+                                 "correction (never narrower than Wald), t with k-1 df"}[ci_used])
+    return PoolResult(**result, warnings=tuple(warnings), rules=tuple(rules))
+
+
+def _prediction_interval(est, se, tau2, k, level, ci, rule):
+    half = math.sqrt(se * se + tau2)
+    if rule == "hts":
+        if k < 3:
+            return float("nan"), float("nan"), None
+        df = k - 2
+        crit = t_ppf(1 - (1 - level) / 2, df)
+    elif ci == "wald":
+        df, crit = None, norm_ppf(1 - (1 - level) / 2)
+    else:
+        df = k - 1
+        crit = t_ppf(1 - (1 - level) / 2, df)
+    return est - crit * half, est + crit * half, df
+
+
+def _pi_rule(ci, rule, k):
+    if rule == "hts":
+        return ("prediction interval: t with k-2 df (Higgins, Thompson & Spiegelhalter 2009)"
+                if k >= 3 else "prediction interval: not computed (t with k-2 df needs 3 studies)")
+    if ci == "wald":
+        return "prediction interval: estimate ± z·sqrt(se² + tau²) (metafor's predict)"
+    return "prediction interval: estimate ± t(k-1)·sqrt(se² + tau²) (metafor's predict)"

@@ -1,0 +1,45 @@
+"""Q-profile confidence interval for tau² (Viechtbauer 2007, Stat Med 26:37-52, eq. 11).
+
+The bounds are the tau² values at which the generalized Q meets the upper and lower
+chi-square(k-1) quantiles; the same interval whichever estimator gave tau².
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from metamg.models.distributions import chi2_ppf
+from metamg.models.roots import bracket_above, decreasing_root
+from metamg.models.weights import generalized_q
+
+
+@dataclass(frozen=True)
+class Tau2Interval:
+    low: float
+    high: float
+    empty: bool  # Q(0) is below the lower quantile: no tau² fits, reported as [0, 0]
+
+
+def q_profile(yi, vi, level: float = 0.95) -> Tau2Interval:
+    k = len(yi)
+    if k < 2:
+        return Tau2Interval(float("nan"), float("nan"), False)
+    alpha = 1 - level
+    q_upper = chi2_ppf(1 - alpha / 2, k - 1)
+    q_lower = chi2_ppf(alpha / 2, k - 1)
+    q0 = generalized_q(yi, vi, 0.0)[0]
+    scale = max(float(np.var(yi)), float(np.mean(vi)))
+
+    def solve(target):
+        if q0 <= target:
+            return 0.0
+
+        def fdf(t):
+            q, dq = generalized_q(yi, vi, t)
+            return q - target, dq
+
+        hi = bracket_above(lambda t: fdf(t)[0], scale)
+        return decreasing_root(fdf, 0.0, hi)
+
+    return Tau2Interval(solve(q_upper), solve(q_lower), q0 < q_lower)

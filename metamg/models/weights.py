@@ -1,0 +1,42 @@
+"""Inverse-variance quantities shared by the estimators, the Q-profile and the pooled fit.
+
+All for the intercept-only model; every function is O(k) and vectorised.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+
+def weighted_mean(yi, w):
+    sw = w.sum()
+    return float(w @ yi / sw), float(sw)
+
+
+def generalized_q(yi, vi, tau2: float) -> tuple[float, float]:
+    """Q(tau²) = Σ w(y - μ̂)² with w = 1/(v + tau²), and its derivative -Σ w²(y - μ̂)²
+    (μ̂ minimises Q, so its own derivative drops out)."""
+    w = 1.0 / (vi + tau2)
+    mu, _ = weighted_mean(yi, w)
+    wr2 = w * (yi - mu) ** 2
+    return float(wr2.sum()), float(-(w @ wr2))
+
+
+def cochran_q(yi, vi) -> float:
+    """Cochran's Q: the generalized Q at tau² = 0."""
+    return generalized_q(yi, vi, 0.0)[0]
+
+
+def typical_variance(vi) -> float:
+    """The 'typical' within-study variance (k-1)/(Σw - Σw²/Σw), w = 1/v
+    (Higgins & Thompson 2002, eq. 9), which turns tau² into I² and H² as metafor does."""
+    w = 1.0 / vi
+    sw = w.sum()
+    denom = sw - (w @ w) / sw
+    return (len(vi) - 1) / denom if denom > 0 else 0.0
+
+
+def dl_denominator(vi) -> float:
+    """Σw - Σw²/Σw, the scaling of DerSimonian and Laird's moment estimator."""
+    w = 1.0 / vi
+    sw = w.sum()
+    return float(sw - (w @ w) / sw)

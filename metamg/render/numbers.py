@@ -1,0 +1,25 @@
+"""Number formatting shared by text output, tables and reports."""
+from __future__ import annotations
+
+import math
+
+
+def fmt_p(p: float | None) -> str:
+    if p is None or not math.isfinite(p):
+        return "p = n/a"
+    if p < 0.0001:
+        return "p < 0.0001"
+    return f"p = {p:.4f}" if p < 0.001 else f"p = {p:.3f}"
+
+
+def fmt_num(x: float | None, digits: int = 2) -> str:
+    """Fixed decimals for ordinary magnitudes, significant digits for tiny or huge ones."""
+    if x is None or not math.isfinite(x):
+        return "n/a"
+    if x != 0 and (abs(x) < 10 ** -digits or abs(x) >= 1e6):
+        return f"{x:.{digits + 1}g}"
+    return f"{x:.{digits}f}"
+
+
+def fmt_ci(low, high, digits: int = 2) -> str:
+    return f"{fmt_num(low, digits)} to {fmt_num(high, digits)}"

@@ -1,0 +1,97 @@
+"""Plain-text rendering of a pooled analysis, for the terminal."""
+from __future__ import annotations
+
+import csv
+import io
+import math
+
+from metamg.render.numbers import fmt_ci, fmt_num, fmt_p
+
+
+def pool_text(a) -> str:
+    """What a careful reader wants to see after ``metamg pool``."""
+    r, m = a.result, a.measure
+    lvl = f"{r.level * 100:g}%"
+    nat = m.scale != "identity"
+    digits = 4 if m.name in ("RD", "PR") else 2
+    out = [f"metamg pool: {a.source}",
+           f"Measure: {m.label} ({m.name})" + (f", analysed on the {m.scale} scale" if nat else ""),
+           f"Profile: {a.profile}; model: {_model_line(r)}",
+           "",
+           f"Studies pooled: k = {r.k}" + (f" ({len(a.excluded)} not estimable, listed below)"
+                                          if a.excluded else "")]
+    test = "z" if r.df is None else f"t({r.df:g})"
+    out.append(f"Pooled {m.name}: {fmt_num(a.natural(r.estimate), digits)} "
+               f"({lvl} CI {fmt_ci(a.natural(r.ci_low), a.natural(r.ci_high), digits)}); "
+               f"{test} = {r.statistic:.2f}, {fmt_p(r.p)}")
+    if nat:
+        out.append(f"  {m.scale} scale: {r.estimate:.4f} (SE {r.se:.4f}), "
+                   f"CI {r.ci_low:.4f} to {r.ci_high:.4f}")
+    if r.is_random:
+        if r.pi_low is not None and math.isfinite(r.pi_low):
+            out.append(f"Prediction interval ({lvl}): "
+                       f"{fmt_ci(a.natural(r.pi_low), a.natural(r.pi_high), digits)}"
+                       "  (where the true effect of a new, similar study is expected to lie)")
+        tau_ci = ""
+        if r.tau2_ci_low is not None:
+            tau_ci = f" ({lvl} CI {fmt_num(r.tau2_ci_low, 4)} to {fmt_num(r.tau2_ci_high, 4)})"
+        out.append(f"Heterogeneity: tau² = {fmt_num(r.tau2, 4)}{tau_ci}, tau = {fmt_num(r.tau, 4)}")
+        i2_ci = ""
+        if r.i2_ci_low is not None:
+            i2_ci = f" ({lvl} CI {r.i2_ci_low:.1f}% to {r.i2_ci_high:.1f}%)"
+        out.append(f"  I² = {r.i2:.1f}%{i2_ci} [from tau²]; I² from Q = {r.i2_q:.1f}%; "
+                   f"H² = {r.h2:.2f}")
+    else:
+        out.append(f"Heterogeneity: I² = {r.i2:.1f}% [from Q]; H² = {r.h2:.2f}")
+    out.append(f"  Q = {r.q:.2f} on {r.q_df} df, {fmt_p(r.q_p)}")
+    if r.cmh is not None:
+        out.append(f"  CMH test = {r.cmh:.2f}, {fmt_p(r.cmh_p)}; Tarone's test for homogeneous "
+                   f"odds ratios = {fmt_num(r.tarone)}, {fmt_p(r.tarone_p)}")
+    out += ["", _study_table(a, digits, lvl)]
+    if a.excluded:
+        out += ["", "Not estimable (not pooled):"]
+        out += [f"  {e.study} (line {e.line}): {e.reason}" for e in a.excluded]
+    if a.warnings:
+        out += ["", "Warnings:"] + [f"  {w}" for w in a.warnings]
+    out += ["", "Methods:"] + [f"  {rule}" for rule in a.rules]
+    return "\n".join(out) + "\n"
+
+
+def _model_line(r) -> str:
+    if r.model == "mantel-haenszel":
+        return "common effect, Mantel-Haenszel"
+    if r.model == "peto":
+        return "common effect, Peto"
+    if r.method == "FE":
+        return f"common effect, inverse variance; CI {r.ci_method}"
+    return f"random effects, tau² by {r.method}; CI {r.ci_method}"
+
+
+def _study_table(a, digits, lvl) -> str:
+    rows = a.rows
+    width = max([len("Study")] + [len(s.study) for s in rows])
+    head = f"{'Study':<{width}}  {a.measure.name:>9}  {lvl + ' CI':^20}  {'Weight':>7}"
+    lines = [head, "-" * len(head)]
+    for s in rows:
+        w = "" if s.weight is None else f"{s.weight:6.1f}%"
+        lines.append(f"{s.study:<{width}}  {fmt_num(a.natural(s.yi), digits):>9}  "
+                     f"{fmt_num(a.natural(s.ci_low), digits):>8} to {fmt_num(a.natural(s.ci_high), digits):<8}  "
+                     f"{w:>7}")
+    return "\n".join(lines)
+
+
+def studies_csv(a) -> str:
+    """The per-study table as CSV: analysis scale, natural scale and weight."""
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    nat = a.measure.scale != "identity"
+    header = ["study", "yi", "vi", "ci_low", "ci_high"]
+    if nat:
+        header += ["effect", "effect_ci_low", "effect_ci_high"]
+    w.writerow(header + ["weight_percent"])
+    for s in a.rows:
+        row = [s.study, repr(s.yi), repr(s.vi), repr(s.ci_low), repr(s.ci_high)]
+        if nat:
+            row += [repr(a.natural(v)) for v in (s.yi, s.ci_low, s.ci_high)]
+        w.writerow(row + ["" if s.weight is None else repr(s.weight)])
+    return buf.getvalue()
