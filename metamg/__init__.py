@@ -1,0 +1,37 @@
+"""metamg: meta-analysis for journal clubs, with metafor-exact numbers.
+
+    >>> import metamg
+    >>> result = metamg.pool("studies/iv_magnesium_mi_mortality.csv", measure="OR")
+    >>> print(result)                       # the text report
+    >>> result.result.estimate              # pooled log OR
+
+Everything is imported lazily so that the command line starts fast.
+"""
+from importlib import import_module
+
+__version__ = "0.1.0"
+
+_EXPORTS = {
+    "read_studies": "metamg.io.schema",
+    "StudyTable": "metamg.io.schema",
+    "compute_effects": "metamg.effects.escalc",
+    "Continuity": "metamg.effects.escalc",
+    "EffectSizes": "metamg.effects.escalc",
+    "MEASURES": "metamg.effects.measures",
+    "fit": "metamg.models.inverse_variance",
+    "mantel_haenszel": "metamg.models.mantel_haenszel",
+    "peto": "metamg.models.mantel_haenszel",
+    "PoolResult": "metamg.models.results",
+    "pool": "metamg.analyses.pool",
+    "PoolAnalysis": "metamg.analyses.pool",
+    "InputError": "metamg.errors",
+    "Problem": "metamg.errors",
+}
+
+__all__ = sorted(_EXPORTS) + ["__version__"]
+
+
+def __getattr__(name):
+    if name in _EXPORTS:
+        return getattr(import_module(_EXPORTS[name]), name)
+    raise AttributeError(f"module 'metamg' has no attribute {name!r}")
