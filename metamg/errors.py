@@ -24,7 +24,7 @@ class Problem:
             parts.append(self.column)
         text = f"{': '.join(parts)}: {self.message}"
         if self.value is not None:
-            text += f" ({self.value!r})"
+            text += f" ({self.value})"
         return text
 
 

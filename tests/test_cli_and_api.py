@@ -1,0 +1,177 @@
+"""The pool command's formats, options and profiles, and the same from Python."""
+import csv
+import io
+import json
+import math
+
+import numpy as np
+import pytest
+
+import metamg
+from tests.conftest import CASES_DIR, load_case, run_cli
+
+BCG = CASES_DIR / "bcg.csv"
+
+
+def expected(case, measure, method, ci):
+    return next(a["expected"] for a in load_case(case)["analyses"]
+                if (a["measure"], a["method"], a["ci_method"]) == (measure, method, ci))
+
+
+def test_default_profile_is_cochrane_reml_hksj():
+    code, out, _ = run_cli("pool", BCG, "--measure", "RR", "--format", "json")
+    d = json.loads(out)
+    e = expected("bcg", "RR", "REML", "hk")
+    assert (d["method"], d["ci_method"], d["profile"]) == ("REML", "hk", "cochrane")
+    assert d["ci_low"] == pytest.approx(e["ci_low"], rel=1e-9)
+    assert d["pi_high"] == pytest.approx(e["pi_high"], rel=1e-9)
+
+
+@pytest.mark.parametrize("profile,method,ci", [("metafor", "REML", "wald"), ("revman5", "DL", "wald")])
+def test_profiles(profile, method, ci):
+    _, out, _ = run_cli("pool", BCG, "--measure", "OR", "--profile", profile, "--format", "json")
+    d = json.loads(out)
+    assert (d["method"], d["ci_method"]) == (method, ci)
+    assert d["estimate"] == pytest.approx(expected("bcg", "OR", method, ci)["estimate"], rel=1e-9)
+
+
+def test_revman5_common_effect_for_binary_is_mantel_haenszel():
+    _, out, _ = run_cli("pool", BCG, "--measure", "OR", "--profile", "revman5", "--method", "FE",
+                        "--format", "json")
+    d = json.loads(out)
+    assert d["method"] == "MH"
+    assert d["estimate"] == pytest.approx(load_case("bcg")["extras"]["mh"]["OR"]["estimate"], rel=1e-9)
+
+
+def test_text_output_names_every_rule():
+    code, out, _ = run_cli("pool", BCG)
+    assert code == 0
+    e = expected("bcg", "RR", "REML", "hk")
+    assert f"Pooled RR: {math.exp(e['estimate']):.2f} (95% CI {math.exp(e['ci_low']):.2f} to " \
+           f"{math.exp(e['ci_high']):.2f})" in out
+    assert f"tau² = {e['tau2']:.4f}" in out and f"I² = {e['I2']:.1f}%" in out
+    for rule in ("restricted maximum likelihood", "Hartung-Knapp-Sidik-Jonkman",
+                 "Q-profile", "prediction interval", "I² = 100·tau²/(tau² + typical",
+                 "zero cells: 0.5 added"):
+        assert rule in out
+    assert "I² from Q = " in out
+
+
+def test_csv_output_is_the_study_table():
+    _, out, _ = run_cli("pool", BCG, "--measure", "RR", "--method", "REML", "--ci", "wald",
+                        "--format", "csv")
+    rows = list(csv.DictReader(io.StringIO(out)))
+    e = expected("bcg", "RR", "REML", "wald")["studies"]
+    assert [r["study"] for r in rows] == [s["study"] for s in e]
+    for r, s in zip(rows, e):
+        assert float(r["yi"]) == pytest.approx(s["yi"], rel=1e-12)
+        assert float(r["weight_percent"]) == pytest.approx(s["weight"], rel=1e-9)
+        assert float(r["effect"]) == pytest.approx(math.exp(s["yi"]), rel=1e-12)
+
+
+def test_output_file_is_written_whole(tmp_path):
+    target = tmp_path / "out" / "bcg.json"
+    code, out, _ = run_cli("pool", BCG, "--format", "json", "-o", target)
+    assert code == 0 and out == ""
+    assert json.loads(target.read_text())["k"] == 13
+    assert [p.name for p in target.parent.iterdir()] == ["bcg.json"]  # no temp file left behind
+
+
+def test_hk_adhoc_is_never_narrower_than_wald():
+    # edge_homog: Q far below its df, so the HK scale factor is < 1 and plain HK is narrower
+    case = CASES_DIR / "edge_homog.csv"
+    widths = {}
+    for ci in ("wald", "hk", "hk-adhoc"):
+        _, out, _ = run_cli("pool", case, "--measure", "OR", "--method", "REML", "--ci", ci,
+                            "--format", "json")
+        d = json.loads(out)
+        widths[ci] = d["ci_high"] - d["ci_low"]
+    assert widths["hk"] < widths["wald"] < widths["hk-adhoc"]
+    e = expected("edge_homog", "OR", "REML", "wald")
+    from metamg.models.distributions import norm_ppf, t_ppf
+    assert widths["hk-adhoc"] == pytest.approx(2 * e["se"] * t_ppf(0.975, 5), rel=1e-9)
+    assert widths["wald"] == pytest.approx(2 * e["se"] * norm_ppf(0.975), rel=1e-9)
+
+
+def test_hts_prediction_interval_uses_t_with_k_minus_2_df():
+    _, out, _ = run_cli("pool", BCG, "--measure", "RR", "--method", "REML", "--ci", "wald",
+                        "--pi", "hts", "--format", "json")
+    d = json.loads(out)
+    e = expected("bcg", "RR", "REML", "wald")
+    from metamg.models.distributions import t_ppf
+    half = t_ppf(0.975, 11) * math.sqrt(e["se"] ** 2 + e["tau2"])
+    assert d["pi_high"] == pytest.approx(e["estimate"] + half, rel=1e-12)
+    assert d["pi_df"] == 11
+
+
+def test_level_90():
+    _, out, _ = run_cli("pool", BCG, "--measure", "RR", "--method", "DL", "--ci", "wald",
+                        "--level", "90", "--format", "json")
+    d = json.loads(out)
+    e = expected("bcg", "RR", "DL", "wald")
+    assert d["ci_high"] == pytest.approx(e["estimate"] + 1.6448536269514722 * e["se"], rel=1e-12)
+
+
+def test_drop00_leaves_double_zero_studies_out():
+    case = CASES_DIR / "edge_zero.csv"
+    _, kept, _ = run_cli("pool", case, "--measure", "OR", "--format", "json")
+    _, dropped, _ = run_cli("pool", case, "--measure", "OR", "--drop00", "--format", "json")
+    kept, dropped = json.loads(kept), json.loads(dropped)
+    assert kept["k"] == 8 and dropped["k"] == 7
+    assert dropped["excluded"][0]["study"] == "Sparse 3"
+    assert any("double-zero" in w for w in kept["warnings"])
+
+
+def test_continuity_correction_options_change_the_effects():
+    case = CASES_DIR / "edge_zero.csv"
+    _, out, _ = run_cli("pool", case, "--measure", "OR", "--cc", "0.25", "--cc-to", "all",
+                        "--format", "json")
+    first = json.loads(out)["studies"][0]  # Sparse 1: 0/35 vs 8/74, 0.25 added to every cell
+    assert first["yi"] == pytest.approx(math.log(0.25 * 66.25 / (35.25 * 8.25)), rel=1e-12)
+
+
+def test_python_api_reads_a_dataframe_and_matches_the_cli():
+    import pandas as pd
+    frame = pd.read_csv(BCG)
+    a = metamg.pool(frame, measure="OR", method="PM", ci="hk")
+    e = expected("bcg", "OR", "PM", "hk")
+    for key in ("estimate", "se", "ci_low", "tau2", "I2", "Q_p", "pi_low", "tau2_ci_high"):
+        assert a.to_dict()[key] == pytest.approx(e[key], rel=1e-6)
+    assert a.result.tau2 == pytest.approx(e["tau2"], rel=1e-6)
+    assert "Pooled OR" in str(a)
+    with pytest.raises(Exception):
+        a.result.tau2 = 0  # frozen
+
+
+def test_python_api_fit_on_arrays():
+    e = expected("hackshaw1998", "GEN", "EB", "wald")
+    yi = np.array([s["yi"] for s in e["studies"]])
+    vi = np.array([s["vi"] for s in e["studies"]])
+    r = metamg.fit(yi, vi, method="EB")
+    assert r.tau2 == pytest.approx(e["tau2"], rel=1e-6)
+    assert r.i2 == pytest.approx(e["I2"], rel=1e-6)
+    assert "EB (wald), k=37" in str(r)
+
+
+def test_read_studies_and_effects_from_python():
+    table = metamg.read_studies(CASES_DIR / "pritz1997.csv")
+    assert table.data_type == "proportion"
+    es = metamg.compute_effects(table, "PLO")
+    assert es.corrected == ("Tanabe et al.", "Hadeishi et al.")
+
+
+def test_input_errors_from_python_carry_problems(tmp_path):
+    p = tmp_path / "bad.csv"
+    p.write_text("study,yi,vi\nA,1,-1\n")
+    with pytest.raises(metamg.InputError) as info:
+        metamg.pool(p)
+    assert [str(x) for x in info.value.problems] == [f"{p}:2: vi: must be greater than 0 (-1)"]
+
+
+def test_k1_does_not_fail_with_random_effects_and_hk():
+    _, out, _ = run_cli("pool", CASES_DIR / "edge_k1.csv", "--measure", "OR", "--format", "json")
+    d = json.loads(out)
+    e = expected("edge_k1", "OR", "FE", "wald")
+    assert d["k"] == 1 and d["tau2"] == 0 and d["ci_method"] == "wald"
+    assert d["ci_low"] == pytest.approx(e["ci_low"], rel=1e-12)
+    assert any("needs at least 2 studies" in w for w in d["warnings"])
