@@ -1,7 +1,7 @@
 """One call from a study table to a pooled result: what ``metamg pool`` runs."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -147,5 +147,4 @@ def _fit(es: EffectSizes, method, ci, default_ci, level, pi) -> PoolResult:
 
 
 def _with_warning(res: PoolResult, message: str) -> PoolResult:
-    from dataclasses import replace
     return replace(res, warnings=res.warnings + (message,))

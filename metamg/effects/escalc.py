@@ -69,7 +69,7 @@ def resolve_measure(table_type: str, measure: str | None, source: str = "") -> M
 
 
 def zero_cells(table: StudyTable, rows) -> tuple[np.ndarray, np.ndarray]:
-    """Masks (any zero cell, double zero) for binary and proportion data."""
+    """Masks (any zero cell, double zero) of the studies at indices ``rows``."""
     v = table.values
     if table.data_type == "binary":
         a, c = v["ai"][rows], v["ci"][rows]
@@ -79,8 +79,7 @@ def zero_cells(table: StudyTable, rows) -> tuple[np.ndarray, np.ndarray]:
     if table.data_type == "proportion":
         x, n = v["xi"][rows], v["ni"][rows]
         return (x == 0) | (x == n), np.zeros(len(x), dtype=bool)
-    n = int(np.sum(rows)) if rows.dtype == bool else len(rows)
-    return np.zeros(n, dtype=bool), np.zeros(n, dtype=bool)
+    return np.zeros(len(rows), dtype=bool), np.zeros(len(rows), dtype=bool)
 
 
 def compute_effects(table: StudyTable, measure: str | None = None,

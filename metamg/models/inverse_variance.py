@@ -6,7 +6,8 @@ import math
 
 import numpy as np
 
-from metamg.models.distributions import chi2_sf, norm_ppf, norm_sf, t_ppf, t_sf
+from metamg.models.distributions import norm_ppf, norm_sf, t_ppf, t_sf
+from metamg.models.heterogeneity import q_summary
 from metamg.models.qprofile import q_profile
 from metamg.models.results import PoolResult
 from metamg.models.tau2 import ESTIMATOR_NAMES, TAU2_ESTIMATORS
@@ -70,8 +71,7 @@ def fit(yi, vi, method: str = "REML", ci: str = "wald", level: float = 0.95,
 
     q = cochran_q(yi, vi)
     q_df = k - 1
-    q_p = chi2_sf(q, q_df) if q_df > 0 else 1.0
-    i2_q = 100 * max(0.0, (q - q_df) / q) if q_df > 0 and q > 0 else 0.0
+    q_p, i2_q, h2_q = q_summary(q, q_df)
 
     result = dict(
         model="inverse-variance", method=method, ci_method=ci_used, level=level, k=k,
@@ -80,7 +80,7 @@ def fit(yi, vi, method: str = "REML", ci: str = "wald", level: float = 0.95,
         studies=tuple(studies), yi=yi, vi=vi, weights=100 * w / sw,
     )
     if method == "FE":
-        result.update(i2=i2_q, h2=q / q_df if q_df > 0 else 1.0, tau2=0.0, tau=0.0,
+        result.update(i2=i2_q, h2=h2_q, tau2=0.0, tau=0.0,
                       pi_low=result["ci_low"], pi_high=result["ci_high"], pi_df=df)
         rules.append("common-effect (inverse-variance) model")
         rules.append("I² from Q: 100·max(0, (Q - df)/Q)")

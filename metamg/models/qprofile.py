@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from metamg.models.distributions import chi2_ppf
-from metamg.models.roots import bracket_above, decreasing_root
+from metamg.models.roots import nonnegative_root
 from metamg.models.weights import generalized_q
 
 
@@ -32,14 +32,10 @@ def q_profile(yi, vi, level: float = 0.95) -> Tau2Interval:
     scale = max(float(np.var(yi)), float(np.mean(vi)))
 
     def solve(target):
-        if q0 <= target:
-            return 0.0
-
         def fdf(t):
             q, dq = generalized_q(yi, vi, t)
             return q - target, dq
 
-        hi = bracket_above(lambda t: fdf(t)[0], scale)
-        return decreasing_root(fdf, 0.0, hi)
+        return nonnegative_root(fdf, scale)
 
     return Tau2Interval(solve(q_upper), solve(q_lower), q0 < q_lower)

@@ -47,3 +47,13 @@ def decreasing_root(fdf: Callable[[float], tuple[float, float]], lo: float, hi: 
             return nxt
         x = nxt
     return x
+
+
+def nonnegative_root(fdf: Callable[[float], tuple[float, float]], scale: float,
+                     x0: float | None = None) -> float:
+    """Root in tau² >= 0 of an equation that decreases in tau²: 0 when it is already <= 0 at 0
+    (the truncation every estimator and the Q-profile share), else bracketed from ``scale``."""
+    if fdf(0.0)[0] <= 0:
+        return 0.0
+    hi = bracket_above(lambda t: fdf(t)[0], scale)
+    return decreasing_root(fdf, 0.0, hi, x0=x0)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from metamg.models.roots import bracket_above, decreasing_root
+from metamg.models.roots import nonnegative_root
 from metamg.models.weights import cochran_q, dl_denominator, generalized_q, weighted_mean
 
 
@@ -90,13 +90,8 @@ def restricted_maximum_likelihood(yi, vi) -> float:
 
 
 def _decreasing_root_from_zero(fdf, yi, vi) -> float:
-    """Truncate at 0 when the equation is already <= 0 there; otherwise bracket and solve."""
-    f0, _ = fdf(0.0)
-    if f0 <= 0:
-        return 0.0
     scale = max(float(np.var(yi)), float(np.mean(vi)))
-    hi = bracket_above(lambda t: fdf(t)[0], scale)
-    return decreasing_root(fdf, 0.0, hi, x0=dersimonian_laird(yi, vi))
+    return nonnegative_root(fdf, scale, x0=dersimonian_laird(yi, vi))
 
 
 TAU2_ESTIMATORS = {

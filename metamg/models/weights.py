@@ -4,7 +4,6 @@ All for the intercept-only model; every function is O(k) and vectorised.
 """
 from __future__ import annotations
 
-import numpy as np
 
 
 def weighted_mean(yi, w):
