@@ -2,7 +2,8 @@
 
     >>> import metamg
     >>> result = metamg.pool("studies/iv_magnesium_mi_mortality.csv", measure="OR")
-    >>> print(result)                       # the text report
+    >>> print(result)                       # one-line summary
+    >>> print(metamg.pool_text(result))     # the full text report
     >>> result.result.estimate              # pooled log OR
 
 Everything is imported lazily so that the command line starts fast.
@@ -24,6 +25,7 @@ _EXPORTS = {
     "PoolResult": "metamg.models.results",
     "pool": "metamg.analyses.pool",
     "PoolAnalysis": "metamg.analyses.pool",
+    "pool_text": "metamg.render.text",
     "InputError": "metamg.errors",
     "Problem": "metamg.errors",
 }

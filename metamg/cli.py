@@ -68,7 +68,8 @@ def pool(path, measure, method, ci, level, pi, profile, cc, cc_to, drop00, fmt, 
         from metamg.render.text import studies_csv
         text = studies_csv(analysis)
     else:
-        text = str(analysis)  # warnings are part of the text
+        from metamg.render.text import pool_text
+        text = pool_text(analysis)  # warnings are part of the text
     if fmt != "text" or output:
         for w in analysis.warnings:
             click.echo(f"warning: {w}", err=True)

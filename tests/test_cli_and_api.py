@@ -138,7 +138,8 @@ def test_python_api_reads_a_dataframe_and_matches_the_cli():
     for key in ("estimate", "se", "ci_low", "tau2", "I2", "Q_p", "pi_low", "tau2_ci_high"):
         assert a.to_dict()[key] == pytest.approx(e[key], rel=1e-6)
     assert a.result.tau2 == pytest.approx(e["tau2"], rel=1e-6)
-    assert "Pooled OR" in str(a)
+    assert str(a).startswith(f"OR {math.exp(e['estimate']):.3g} (95% CI ")
+    assert "Pooled OR" in metamg.pool_text(a)
     with pytest.raises(Exception):
         a.result.tau2 = 0  # frozen
 

@@ -159,3 +159,13 @@ def test_header_aliases_case_bom_and_quotes(tmp_path):
     assert code == 0, err
     import json
     assert [s["study"] for s in json.loads(out)["studies"]] == ["Smith, 2001", "Jones 2003"]
+
+
+def test_smd_warns_when_sds_look_like_standard_errors(tmp_path):
+    csv = ("study,mean_treatment,sd_treatment,n_treatment,mean_control,sd_control,n_control\n"
+           "A,10,0.5,40,7,0.6,40\nB,9,4,30,8,4.2,31\n")
+    # study A: sp = sqrt((39·0.5² + 39·0.6²)/78) = 0.5523, d = 3/0.5523 = 5.432, J(78) = 0.9904
+    code, out, err = run_cli("pool", write(tmp_path, csv), "--measure", "SMD", "--format", "json")
+    assert code == 0
+    assert "s.csv:2: SMD of 5.38 is implausibly large" in err
+    assert "s.csv:3" not in err

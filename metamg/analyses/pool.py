@@ -77,8 +77,11 @@ class PoolAnalysis:
         return d
 
     def __str__(self) -> str:
-        from metamg.render.text import pool_text
-        return pool_text(self)
+        """One line; metamg.render.text.pool_text(analysis) gives the full text report."""
+        r, m = self.result, self.measure
+        est, lo, hi = (self.natural(x) for x in (r.estimate, r.ci_low, r.ci_high))
+        return (f"{m.name} {est:.3g} ({r.level:.0%} CI {lo:.3g} to {hi:.3g}), k={r.k}, "
+                f"{r.method}/{r.ci_method}, I²={r.i2:.1f}% ({self.source})")
 
 
 def pool(data, measure: str | None = None, method: str | None = None, ci: str | None = None,
