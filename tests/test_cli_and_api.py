@@ -176,3 +176,37 @@ def test_k1_does_not_fail_with_random_effects_and_hk():
     assert d["k"] == 1 and d["tau2"] == 0 and d["ci_method"] == "wald"
     assert d["ci_low"] == pytest.approx(e["ci_low"], rel=1e-12)
     assert any("needs at least 2 studies" in w for w in d["warnings"])
+
+
+def test_raw_correlation_by_hand(tmp_path):
+    p = tmp_path / "r.csv"
+    p.write_text("study,ri,ni\nA,0.3,53\nB,-0.1,101\n")
+    _, out, _ = run_cli("pool", p, "--measure", "COR", "--method", "FE", "--ci", "wald",
+                        "--format", "json")
+    d = json.loads(out)
+    va, vb = (1 - 0.09) ** 2 / 52, (1 - 0.01) ** 2 / 100  # (1 - r²)²/(n - 1)
+    assert [s["vi"] for s in d["studies"]] == pytest.approx([va, vb], rel=1e-14)
+    est = (0.3 / va - 0.1 / vb) / (1 / va + 1 / vb)
+    assert d["estimate"] == pytest.approx(est, rel=1e-14)
+    assert d["natural"]["estimate"] == pytest.approx(est, rel=1e-14)  # COR is its own scale
+
+
+def test_standard_errors_in_place_of_variances(tmp_path):
+    e = expected("hackshaw1998", "GEN", "REML", "hk")
+    with_vi, with_sei = tmp_path / "vi.csv", tmp_path / "sei.csv"
+    with_vi.write_text("study,yi,vi\n" + "".join(f"{s['study']},{s['yi']!r},{s['vi']!r}\n"
+                                                for s in e["studies"]))
+    with_sei.write_text("study,yi,sei\n" + "".join(f"{s['study']},{s['yi']!r},{math.sqrt(s['vi'])!r}\n"
+                                                   for s in e["studies"]))
+    a = json.loads(run_cli("pool", with_vi, "--method", "REML", "--ci", "hk", "--format", "json")[1])
+    b = json.loads(run_cli("pool", with_sei, "--method", "REML", "--ci", "hk", "--format", "json")[1])
+    assert b["measure"] == "GEN"
+    assert b["estimate"] == pytest.approx(e["estimate"], rel=1e-9)
+    assert b["tau2"] == pytest.approx(a["tau2"], rel=1e-9)
+
+
+def test_fisher_z_back_transforms_to_a_correlation():
+    _, out, _ = run_cli("pool", CASES_DIR / "molloy2014.csv", "--format", "json")
+    d = json.loads(out)
+    assert d["measure"] == "ZCOR" and d["scale"] == "z"
+    assert d["natural"]["estimate"] == pytest.approx(math.tanh(d["estimate"]), rel=1e-14)
