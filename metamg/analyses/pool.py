@@ -29,6 +29,19 @@ class StudyRow:
 
 
 @dataclass(frozen=True)
+class PoolOptions:
+    """How a pool was asked for; subgroup and sensitivity analyses reuse it unchanged."""
+
+    measure: str | None = None
+    method: str | None = None
+    ci: str | None = None
+    level: float = 0.95
+    pi: str = "default"
+    profile: str = DEFAULT_PROFILE
+    continuity: Continuity = Continuity()
+
+
+@dataclass(frozen=True)
 class PoolAnalysis:
     """Everything ``pool`` produced: effects, the fitted model, the studies left out and why."""
 
@@ -39,6 +52,7 @@ class PoolAnalysis:
     result: PoolResult
     excluded: tuple[NotEstimable, ...]
     warnings: tuple[str, ...]
+    options: PoolOptions = PoolOptions()
 
     @property
     def rows(self) -> tuple[StudyRow, ...]:
@@ -111,8 +125,9 @@ def pool(data, measure: str | None = None, method: str | None = None, ci: str | 
         method = "MH"
     result = _fit(effects, method, ci, prof.ci, level, pi)
     warnings = effects.warnings + result.warnings
+    options = PoolOptions(effects.measure.name, method, ci, level, pi, profile, continuity)
     return PoolAnalysis(effects.source, effects.measure, profile, effects, result,
-                        effects.excluded, warnings)
+                        effects.excluded, warnings, options)
 
 
 def _effects(data, measure, method, continuity) -> EffectSizes:

@@ -6,7 +6,7 @@ the same applies when events = 0 or events = n.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from types import MappingProxyType
 
 import numpy as np
@@ -58,6 +58,19 @@ class EffectSizes:
     @property
     def k(self) -> int:
         return len(self.studies)
+
+    def subset(self, indices) -> "EffectSizes":
+        """The same effects for the studies at ``indices`` only (subgroups, leave-one-out)."""
+        idx = np.asarray(indices, dtype=int)
+        keep = set(idx.tolist())
+        return replace(
+            self, studies=tuple(self.studies[i] for i in idx), lines=tuple(self.lines[i] for i in idx),
+            yi=self.yi[idx], vi=self.vi[idx],
+            data=MappingProxyType({k: v[idx] for k, v in self.data.items()}),
+            extra=MappingProxyType({c: tuple(v[i] for i in idx) for c, v in self.extra.items()}),
+            corrected=tuple(s for i, s in enumerate(self.studies) if i in keep and s in self.corrected),
+            double_zero=tuple(s for i, s in enumerate(self.studies) if i in keep and s in self.double_zero),
+        )
 
 
 def resolve_measure(table_type: str, measure: str | None, source: str = "") -> Measure:

@@ -1,0 +1,66 @@
+"""Pooling within the levels of a column, and the test for differences between subgroups."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from metamg.analyses.pool import PoolAnalysis, pool
+from metamg.errors import InputError, Problem
+from metamg.models import PoolResult, fit
+
+MISSING_LEVEL = "(no value)"
+
+
+@dataclass(frozen=True)
+class Subgroup:
+    level: str
+    analysis: PoolAnalysis
+
+
+@dataclass(frozen=True)
+class SubgroupAnalysis:
+    """Each level pooled with the overall analysis's options, and RevMan's test for subgroup
+    differences: Q of a common-effect model on the subgroup estimates (Deeks et al., Cochrane
+    Handbook 10.11.3.1; metafor rma(est, se², method="FE") on the subgroup fits)."""
+
+    column: str
+    overall: PoolAnalysis
+    subgroups: tuple[Subgroup, ...]
+    between: PoolResult | None  # None with fewer than 2 subgroups
+
+    def to_dict(self) -> dict:
+        levels = []
+        for g in self.subgroups:
+            d = g.analysis.result.to_dict()
+            levels.append({"level": g.level, **{k: d[k] for k in (
+                "k", "estimate", "se", "ci_low", "ci_high", "statistic", "p", "tau2", "I2", "H2",
+                "Q", "Q_df", "Q_p") if k in d}})
+        between = None
+        if self.between is not None:
+            between = {"Q": self.between.q, "df": self.between.q_df, "p": self.between.q_p}
+        return {"column": self.column, "levels": levels, "test_between_fixed": between}
+
+
+def pool_subgroups(analysis: PoolAnalysis, column: str) -> SubgroupAnalysis:
+    es = analysis.effects
+    names = {c.strip().lower(): c for c in es.extra}
+    if column.strip().lower() not in names:
+        raise InputError([Problem(es.source, f"no column {column!r} to group by; the file has: "
+                                  + (", ".join(es.extra) or "no extra columns"))])
+    col = names[column.strip().lower()]
+    values = [v.strip() or MISSING_LEVEL for v in es.extra[col]]
+    order = list(dict.fromkeys(values))
+    o = analysis.options
+    groups = []
+    for level in order:
+        idx = [i for i, v in enumerate(values) if v == level]
+        sub = pool(es.subset(idx), measure=o.measure, method=o.method, ci=o.ci, level=o.level,
+                   pi=o.pi, profile=o.profile, continuity=o.continuity)
+        groups.append(Subgroup(level, sub))
+    between = None
+    if len(groups) >= 2:
+        est = np.array([g.analysis.result.estimate for g in groups])
+        se = np.array([g.analysis.result.se for g in groups])
+        between = fit(est, se ** 2, method="FE", ci="wald", level=o.level, tau2_ci=False)
+    return SubgroupAnalysis(col, analysis, tuple(groups), between)
