@@ -31,36 +31,54 @@ def main():
     """Meta-analysis for journal clubs: study CSVs in, metafor-exact results out."""
 
 
+def _pool_options(f):
+    """The method options shared by pool, forest and report."""
+    options = [
+        click.option("--measure", type=click.Choice(MEASURE_CHOICES, case_sensitive=False),
+                     help="Effect measure (default: RR binary, MD continuous, ZCOR correlations, "
+                          "PLO proportions, GEN for yi/vi)."),
+        click.option("--method", type=click.Choice(METHOD_CHOICES, case_sensitive=False),
+                     help="FE (common effect), a tau² estimator, MH or PETO (default: the profile's)."),
+        click.option("--ci", "ci", type=click.Choice(("wald", "hk", "hk-adhoc")),
+                     help="CI for the pooled effect (default: the profile's)."),
+        click.option("--level", type=float, default=0.95, show_default=True, help="Confidence level."),
+        click.option("--pi", "pi", type=click.Choice(("default", "hts")), default="default",
+                     show_default=True,
+                     help="Prediction interval: metafor's rule (z with wald, t(k-1) with hk) or t(k-2)."),
+        click.option("--profile", type=click.Choice(("cochrane", "metafor", "revman5")),
+                     help="Method defaults: cochrane = REML+HKSJ, metafor = REML+Wald, revman5 = DL+Wald "
+                          "(MH common effect for binary). Default: the study set's metadata, else cochrane."),
+        click.option("--cc", type=float, default=0.5, show_default=True,
+                     help="Continuity correction added to zero cells."),
+        click.option("--cc-to", type=click.Choice(("only0", "all", "if0all", "none")), default="only0",
+                     show_default=True, help="Which studies get the continuity correction (metafor's 'to')."),
+        click.option("--drop00", is_flag=True, help="Leave out studies with no events in either group."),
+    ]
+    for option in reversed(options):
+        f = option(f)
+    return f
+
+
+def _run_pool(path, measure, method, ci, level, pi, profile, cc, cc_to, drop00, meta=None):
+    from metamg.analyses.pool import pool as run_pool
+    from metamg.effects import Continuity
+
+    if meta is not None:
+        measure = measure or meta.measure
+        profile = profile or meta.profile
+    return run_pool(path, measure=measure, method=method, ci=ci, level=level, pi=pi,
+                    profile=profile or "cochrane", continuity=Continuity(cc, cc_to, drop00))
+
+
 @main.command()
 @click.argument("path", type=click.Path(dir_okay=True, allow_dash=False))
-@click.option("--measure", type=click.Choice(MEASURE_CHOICES, case_sensitive=False),
-              help="Effect measure (default: RR binary, MD continuous, ZCOR correlations, "
-                   "PLO proportions, GEN for yi/vi).")
-@click.option("--method", type=click.Choice(METHOD_CHOICES, case_sensitive=False),
-              help="FE (common effect), a tau² estimator, MH or PETO (default: the profile's).")
-@click.option("--ci", "ci", type=click.Choice(("wald", "hk", "hk-adhoc")),
-              help="CI for the pooled effect (default: the profile's).")
-@click.option("--level", type=float, default=0.95, show_default=True, help="Confidence level.")
-@click.option("--pi", "pi", type=click.Choice(("default", "hts")), default="default", show_default=True,
-              help="Prediction interval: metafor's rule (z with wald, t(k-1) with hk) or t(k-2).")
-@click.option("--profile", type=click.Choice(("cochrane", "metafor", "revman5")), default="cochrane",
-              show_default=True, help="Method defaults: cochrane = REML+HKSJ, metafor = REML+Wald, "
-                                      "revman5 = DL+Wald (MH common effect for binary).")
-@click.option("--cc", type=float, default=0.5, show_default=True,
-              help="Continuity correction added to zero cells.")
-@click.option("--cc-to", type=click.Choice(("only0", "all", "if0all", "none")), default="only0",
-              show_default=True, help="Which studies get the continuity correction (metafor's 'to').")
-@click.option("--drop00", is_flag=True, help="Leave out studies with no events in either group.")
+@_pool_options
 @click.option("--format", "fmt", type=click.Choice(("text", "json", "csv")), default="text",
               show_default=True)
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write to FILE (atomically).")
 def pool(path, measure, method, ci, level, pi, profile, cc, cc_to, drop00, fmt, output):
     """Pool the studies in the CSV file PATH."""
-    from metamg.analyses.pool import pool as run_pool
-    from metamg.effects import Continuity
-
-    analysis = run_pool(path, measure=measure, method=method, ci=ci, level=level, pi=pi,
-                        profile=profile, continuity=Continuity(cc, cc_to, drop00))
+    analysis = _run_pool(path, measure, method, ci, level, pi, profile, cc, cc_to, drop00)
     if fmt == "json":
         import json
         text = json.dumps(analysis.to_dict(), indent=2, ensure_ascii=False) + "\n"
@@ -74,6 +92,29 @@ def pool(path, measure, method, ci, level, pi, profile, cc, cc_to, drop00, fmt, 
         for w in analysis.warnings:
             click.echo(f"warning: {w}", err=True)
     _emit(text, output)
+
+
+@main.command()
+@click.argument("path", type=click.Path(dir_okay=True, allow_dash=False))
+@_pool_options
+@click.option("--by", "by", help="Group the studies by this column (default: the metadata's subgroup).")
+@click.option("-o", "--output", type=click.Path(dir_okay=False),
+              help="FILE.png (300 dpi) or FILE.svg [default: NAME-forest.png].")
+def forest(path, measure, method, ci, level, pi, profile, cc, cc_to, drop00, by, output):
+    """Draw the forest plot of the CSV file PATH."""
+    from metamg.io.metadata import read_metadata
+    from metamg.render.forest import write_forest
+
+    meta = read_metadata(path)
+    analysis = _run_pool(path, measure, method, ci, level, pi, profile, cc, cc_to, drop00, meta)
+    target = output or _default_figure(path, "forest")
+    write_forest(analysis, target, meta, by=by or meta.subgroup)
+    click.echo(target)
+
+
+def _default_figure(path, kind):
+    import os
+    return f"{os.path.splitext(os.path.basename(path))[0]}-{kind}.png"
 
 
 def _emit(text: str, output: str | None) -> None:

@@ -1,0 +1,63 @@
+"""What forest and funnel plots share: effect axes with readable ticks, and byte-stable files."""
+from __future__ import annotations
+
+import io
+import math
+import os
+
+import numpy as np
+
+from metamg.io.atomic import write_atomic
+
+# 1-2-5 steps: ratio ticks readers know (0.1, 0.2, 0.5, 1, 2, 5, 10)
+RATIO_TICKS = tuple(m * 10.0 ** e for e in range(-4, 5) for m in (1, 2, 5))
+PRINT_DPI = 300
+
+
+def ratio_ticks(low: float, high: float) -> list[float]:
+    ticks = [t for t in RATIO_TICKS if low * (1 - 1e-9) <= t <= high * (1 + 1e-9)]
+    if len(ticks) > 9:  # wide axes: powers of ten only
+        ticks = [t for t in ticks if math.isclose(math.log10(t), round(math.log10(t)))]
+    return ticks
+
+
+def ratio_limits(values, cap: float = 100.0) -> tuple[float, float]:
+    """Symmetric limits around 1 on the log axis, on a 1-2-5 tick, at most 1/cap to cap."""
+    vals = [v for v in values if v is not None and np.isfinite(v) and v > 0]
+    span = max([abs(math.log10(v)) for v in vals] + [math.log10(2)])
+    span = min(span, math.log10(cap))
+    high = next(t for t in RATIO_TICKS if math.log10(t) >= span - 1e-12)
+    return 1 / high, high
+
+
+def linear_limits(values, null: float = 0.0) -> tuple[float, float]:
+    vals = [v for v in values if v is not None and np.isfinite(v)] + [null]
+    lo, hi = min(vals), max(vals)
+    pad = 0.05 * (hi - lo or 1.0)
+    return lo - pad, hi + pad
+
+
+def tick_label(value: float) -> str:
+    """Plain decimal, never scientific notation: 0.01, 0.2, 1, 50, 1000."""
+    if value == 0:
+        return "0"
+    text = f"{value:.6f}".rstrip("0").rstrip(".")
+    return text if text not in ("", "-0") else "0"
+
+
+def save_figure(fig, path) -> bytes:
+    """PNG at print resolution or SVG, chosen by the suffix; identical input gives identical bytes."""
+    import matplotlib
+
+    fmt = os.path.splitext(os.fspath(path))[1].lower().lstrip(".") or "png"
+    if fmt not in ("png", "svg"):
+        raise ValueError(f"figures are written as .png or .svg, not .{fmt}")
+    buf = io.BytesIO()
+    with matplotlib.rc_context({"svg.hashsalt": "metamg", "svg.fonttype": "path"}):
+        if fmt == "png":
+            fig.savefig(buf, format="png", dpi=PRINT_DPI, metadata={"Software": None})
+        else:
+            fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": None})
+    data = buf.getvalue()
+    write_atomic(path, data)
+    return data

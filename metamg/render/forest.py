@@ -1,0 +1,352 @@
+"""Forest plots drawn with matplotlib, in the Cochrane/metafor layout.
+
+``forest_layout`` computes everything the picture shows (rows, texts, box areas, diamonds,
+axis limits and tick labels) as plain data, which the tests check; ``draw_forest`` only draws it.
+Box areas are proportional to the study's weight (relative to the heaviest study; at least
+2 pt² so that a box is always visible).
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from metamg.render.figures import linear_limits, ratio_limits, ratio_ticks, tick_label
+from metamg.render.numbers import fmt_num, fmt_p
+
+ROW_IN = 0.22          # height of one row, inches
+CHAR_IN = 0.072        # average width of a character at 8.5 pt, inches
+PLOT_IN = 3.0          # width of the plot panel, inches
+MAX_BOX_PT2 = 180.0    # marker area of the heaviest study
+MIN_BOX_PT2 = 2.0
+
+
+@dataclass(frozen=True)
+class ForestRow:
+    kind: str  # header | study | not-estimable | subtotal | overall | prediction | note | blank
+    y: float
+    label: str = ""
+    cells: tuple[str, ...] = ()
+    effect_text: str = ""
+    weight_text: str = ""
+    estimate: float | None = None  # natural scale
+    ci_low: float | None = None
+    ci_high: float | None = None
+    box_area: float | None = None  # pt²
+    clipped_low: bool = False
+    clipped_high: bool = False
+
+
+@dataclass(frozen=True)
+class ForestLayout:
+    title: str
+    measure: str
+    columns: tuple[str, ...]
+    rows: tuple[ForestRow, ...]
+    log_scale: bool
+    null: float
+    xlim: tuple[float, float]
+    xticks: tuple[float, ...]
+    xtick_labels: tuple[str, ...]
+    favours: tuple[str, str]
+    column_widths: tuple[float, ...] = field(default=())  # label, data columns..., plot, effect, weight
+    width: float = 0.0
+    height: float = 0.0
+
+    def row(self, label: str, kind: str | None = None) -> ForestRow:
+        return next(r for r in self.rows if r.label == label and (kind is None or r.kind == kind))
+
+
+def forest_layout(analysis, favours=("favours treatment", "favours control"), title: str = "",
+                  subgroups=None) -> ForestLayout:
+    """Everything a forest plot of ``analysis`` (and optional SubgroupAnalysis) shows."""
+    m, r = analysis.measure, analysis.result
+    nat = analysis.natural
+    digits = 3 if m.name in ("RD", "PR", "COR") else 2
+    columns, cells_of = _data_columns(analysis)
+    weights = {row.study: row.weight for row in analysis.rows}
+    wmax = max([w for w in weights.values() if w is not None] or [1.0])
+    log_scale = m.scale == "log"
+    null = 1.0 if log_scale else 0.0
+
+    study_rows = {row.study: row for row in analysis.rows}
+    bounds = [nat(v) for row in analysis.rows for v in (row.ci_low, row.ci_high)]
+    bounds += [nat(v) for v in (r.ci_low, r.ci_high, r.pi_low, r.pi_high)]
+    for g in (subgroups.subgroups if subgroups is not None else ()):
+        bounds += [nat(g.analysis.result.ci_low), nat(g.analysis.result.ci_high)]
+    if log_scale:
+        xlim = ratio_limits(bounds)
+        ticks = ratio_ticks(*xlim)
+    else:
+        xlim = linear_limits(bounds, null)
+        ticks = _linear_ticks(*xlim)
+        xlim = (min(xlim[0], ticks[0]), max(xlim[1], ticks[-1]))
+
+    def effect_text(est, lo, hi):
+        return f"{fmt_num(est, digits)} [{fmt_num(lo, digits)}, {fmt_num(hi, digits)}]"
+
+    def study_row(name, y):
+        s = study_rows[name]
+        est, lo, hi = nat(s.yi), nat(s.ci_low), nat(s.ci_high)
+        w = weights[name]
+        area = None if w is None else max(MIN_BOX_PT2, MAX_BOX_PT2 * w / wmax)
+        return ForestRow("study", y, name, cells_of(name), effect_text(est, lo, hi),
+                         "" if w is None else f"{w:.1f}%", est, lo, hi, area,
+                         lo < xlim[0], hi > xlim[1])
+
+    def pooled_rows(a, y, label, kind, weight_text):
+        res = a.result
+        out = [ForestRow(kind, y, label, (), effect_text(nat(res.estimate), nat(res.ci_low),
+                                                            nat(res.ci_high)), weight_text,
+                         nat(res.estimate), nat(res.ci_low), nat(res.ci_high))]
+        return out
+
+    rows: list[ForestRow] = []
+    y = 0.0
+    if subgroups is None:
+        for name in analysis.effects.studies:
+            rows.append(study_row(name, y))
+            y += 1
+    else:
+        for g in subgroups.subgroups:
+            rows.append(ForestRow("header", y, f"{subgroups.column}: {g.level}"))
+            y += 1
+            for name in g.analysis.effects.studies:
+                rows.append(study_row(name, y))
+                y += 1
+            share = sum(weights[n] or 0 for n in g.analysis.effects.studies)
+            rows += pooled_rows(g.analysis, y, f"Subtotal (k = {g.analysis.result.k})", "subtotal",
+                                f"{share:.1f}%")
+            y += 1
+            rows.append(ForestRow("note", y, _heterogeneity_text(g.analysis.result)))
+            y += 1.5
+    for e in analysis.excluded:
+        rows.append(ForestRow("not-estimable", y, e.study, ("",) * len(columns), "not estimable"))
+        y += 1
+    y += 0.5
+    rows += pooled_rows(analysis, y, _model_label(r), "overall", "100.0%")
+    y += 1
+    if r.is_random and r.pi_low is not None and np.isfinite(r.pi_low):
+        lo, hi = nat(r.pi_low), nat(r.pi_high)
+        rows.append(ForestRow("prediction", y, "Prediction interval", (),
+                              f"[{fmt_num(lo, digits)}, {fmt_num(hi, digits)}]", "", None, lo, hi,
+                              None, lo < xlim[0], hi > xlim[1]))
+        y += 1
+    y += 0.3
+    rows.append(ForestRow("note", y, _heterogeneity_text(r)))
+    y += 1
+    test = "z" if r.df is None else f"t({r.df:g})"
+    rows.append(ForestRow("note", y, f"Test for overall effect: {test} = {r.statistic:.2f} "
+                                     f"({fmt_p(r.p)})"))
+    y += 1
+    if subgroups is not None and subgroups.between is not None:
+        b = subgroups.between
+        rows.append(ForestRow("note", y, f"Test for subgroup differences: Q = {b.q:.2f}, "
+                                         f"df = {b.q_df} ({fmt_p(b.q_p)})"))
+
+    label_w = CHAR_IN * max([len(row.label) for row in rows if row.kind not in ("note",)] + [12]) + 0.25
+    data_ws = tuple(CHAR_IN * max([len(c) for c in _column_texts(rows, i)] +
+                                  [len(h) for h in columns[i].split("\n")]) + 0.3
+                    for i in range(len(columns)))
+    effect_w = CHAR_IN * max([len(row.effect_text) for row in rows] + [10]) + 0.3
+    weight_w = 0.75
+    widths = (label_w,) + data_ws + (PLOT_IN, effect_w, weight_w)
+    height = 0.85 + ROW_IN * (y + 1) + 0.75
+    return ForestLayout(
+        title=title or analysis.source, measure=f"{m.label} ({m.name})", columns=columns,
+        rows=tuple(rows), log_scale=log_scale, null=null, xlim=tuple(xlim), xticks=tuple(ticks),
+        xtick_labels=tuple(tick_label(t) for t in ticks), favours=tuple(favours),
+        column_widths=widths, width=sum(widths) + 0.4, height=height)
+
+
+def _model_label(r) -> str:
+    if r.model == "mantel-haenszel":
+        return "Common effect (Mantel-Haenszel)"
+    if r.model == "peto":
+        return "Common effect (Peto)"
+    if r.method == "FE":
+        return "Common effect (inverse variance)"
+    ci = {"wald": "Wald CI", "hk": "HKSJ CI", "hk-adhoc": "HKSJ ad hoc CI"}[r.ci_method]
+    return f"Random effects ({r.method}, {ci})"
+
+
+def _heterogeneity_text(r) -> str:
+    q = f"Q = {r.q:.2f}, df = {r.q_df} ({fmt_p(r.q_p)})"
+    if r.tau2 is not None and r.is_random:
+        return f"Heterogeneity: tau² = {fmt_num(r.tau2, 4)}; I² = {r.i2:.0f}%; {q}"
+    return f"Heterogeneity: I² = {r.i2:.0f}%; {q}"
+
+
+def _data_columns(analysis):
+    d, es = analysis.effects.data, analysis.effects
+    index = {s: i for i, s in enumerate(es.studies)}
+    kind = analysis.measure.data_type
+
+    def num(x):
+        return f"{x:g}"
+
+    if kind == "binary":
+        cols = ("Treatment\nevents/total", "Control\nevents/total")
+
+        def cells(s):
+            i = index[s]
+            return (f"{int(d['ai'][i])}/{int(d['n1i'][i])}", f"{int(d['ci'][i])}/{int(d['n2i'][i])}")
+    elif kind == "continuous":
+        cols = ("Treatment\nmean (SD) n", "Control\nmean (SD) n")
+
+        def cells(s):
+            i = index[s]
+            return (f"{num(d['m1i'][i])} ({num(d['sd1i'][i])}) {int(d['n1i'][i])}",
+                    f"{num(d['m2i'][i])} ({num(d['sd2i'][i])}) {int(d['n2i'][i])}")
+    elif kind == "correlation":
+        cols = ("r", "n")
+
+        def cells(s):
+            i = index[s]
+            return (f"{d['ri'][i]:.3f}", f"{int(d['ni'][i])}")
+    elif kind == "proportion":
+        cols = ("events/total",)
+
+        def cells(s):
+            i = index[s]
+            return (f"{int(d['xi'][i])}/{int(d['ni'][i])}",)
+    else:
+        cols = ("estimate", "SE")
+
+        def cells(s):
+            i = index[s]
+            return (f"{es.yi[i]:.3f}", f"{math.sqrt(es.vi[i]):.3f}")
+    return cols, cells
+
+
+def _column_texts(rows, i):
+    return [row.cells[i] for row in rows if len(row.cells) > i]
+
+
+def _linear_ticks(lo, hi):
+    span = hi - lo
+    raw = span / 5
+    mag = 10 ** math.floor(math.log10(raw))
+    step = next(m * mag for m in (1, 2, 2.5, 5, 10) if m * mag >= raw)
+    start = math.floor(lo / step) * step
+    ticks = []
+    t = start
+    while t <= hi + step * 1e-9:
+        ticks.append(round(t, 12))
+        t += step
+    if ticks[-1] < hi:
+        ticks.append(round(t, 12))
+    return ticks
+
+
+def draw_forest(layout: ForestLayout):
+    """A matplotlib Figure of the layout (no pyplot, so no global state)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+    from matplotlib.patches import Polygon
+    from matplotlib.ticker import NullLocator
+    from matplotlib.transforms import blended_transform_factory
+
+    W, H = layout.width, layout.height
+    fig = Figure(figsize=(W, H))
+    FigureCanvasAgg(fig)
+    widths = layout.column_widths
+    x0 = 0.2
+    starts = [x0]
+    for w in widths[:-1]:
+        starts.append(starts[-1] + w)
+    label_x, data_x = starts[0], starts[1:1 + len(layout.columns)]
+    plot_x, effect_x, weight_x = starts[-3], starts[-2], starts[-1]
+
+    ys = [row.y for row in layout.rows]
+    top, bottom = -0.5, max(ys) + 0.5
+    rows_h = ROW_IN * (bottom - top)
+    ax = fig.add_axes((plot_x / W, 0.75 / H, PLOT_IN / W, rows_h / H))
+    ax.set_ylim(bottom, top)
+    if layout.log_scale:
+        ax.set_xscale("log")
+    ax.set_xlim(*layout.xlim)
+    ax.set_xticks(layout.xticks)
+    ax.set_xticklabels(layout.xtick_labels, fontsize=8)
+    ax.xaxis.set_minor_locator(NullLocator())
+    ax.set_yticks([])
+    for side in ("left", "right", "top"):
+        ax.spines[side].set_visible(False)
+    trans = blended_transform_factory(fig.dpi_scale_trans, ax.transData)
+    font = dict(fontsize=8.5, va="center", transform=trans, clip_on=False)
+
+    header_y = top - 1.0
+    fig.text(x0 / W, 1 - 0.25 / H, layout.title, fontsize=11, fontweight="bold", va="top")
+    ax.text(label_x, header_y, "Study", fontweight="bold", **font)
+    for x, w, head in zip(data_x, widths[1:], layout.columns):
+        ax.text(x + w / 2, header_y, head, ha="center", fontweight="bold", **font)
+    ax.text(effect_x + widths[-2] / 2, header_y, f"{layout.measure.split(' (')[-1][:-1]} [95% CI]"
+            if "95%" not in layout.measure else layout.measure, ha="center", fontweight="bold", **font)
+    ax.text(weight_x + widths[-1] / 2, header_y, "Weight", ha="center", fontweight="bold", **font)
+
+    last_plot_row = max((r.y for r in layout.rows if r.kind in ("overall", "prediction")), default=bottom)
+    ax.vlines(layout.null, top, last_plot_row + 0.5, colors="0.45", linewidth=0.8, zorder=1)
+    lo_lim, hi_lim = layout.xlim
+    for row in layout.rows:
+        bold = row.kind in ("header", "subtotal", "overall")
+        size = 8 if row.kind == "note" else 8.5
+        ax.text(label_x, row.y, row.label, fontweight="bold" if bold else "normal",
+                **{**font, "fontsize": size}, style="italic" if row.kind == "note" else "normal")
+        for x, w, cell in zip(data_x, widths[1:], row.cells):
+            ax.text(x + w / 2, row.y, cell, ha="center", **font)
+        if row.effect_text:
+            ax.text(effect_x + widths[-2] - 0.15, row.y, row.effect_text, ha="right",
+                    fontweight="bold" if bold else "normal", **font)
+        if row.weight_text:
+            ax.text(weight_x + widths[-1] - 0.1, row.y, row.weight_text, ha="right", **font)
+        if row.kind == "study":
+            lo, hi = max(row.ci_low, lo_lim), min(row.ci_high, hi_lim)
+            ax.plot([lo, hi], [row.y, row.y], color="black", linewidth=0.9, zorder=2,
+                    solid_capstyle="butt")
+            if row.clipped_low:
+                ax.plot([lo_lim], [row.y], marker="<", color="black", markersize=4, zorder=3,
+                        clip_on=False)
+            if row.clipped_high:
+                ax.plot([hi_lim], [row.y], marker=">", color="black", markersize=4, zorder=3,
+                        clip_on=False)
+            if lo_lim <= row.estimate <= hi_lim:
+                ax.scatter([row.estimate], [row.y], s=row.box_area, marker="s", color="#1f4e79",
+                           zorder=4, linewidths=0)
+        elif row.kind in ("subtotal", "overall"):
+            h = 0.34
+            color = "#1f4e79" if row.kind == "overall" else "#5b86b0"
+            ax.add_patch(Polygon([(row.ci_low, row.y), (row.estimate, row.y - h),
+                                  (row.ci_high, row.y), (row.estimate, row.y + h)],
+                                 closed=True, facecolor=color, edgecolor="black", linewidth=0.6,
+                                 zorder=4))
+        elif row.kind == "prediction":
+            lo, hi = max(row.ci_low, lo_lim), min(row.ci_high, hi_lim)
+            ax.plot([lo, hi], [row.y, row.y], color="#b03a2e", linewidth=2.2, zorder=3,
+                    solid_capstyle="butt")
+            for clipped, x, mark in ((row.clipped_low, lo_lim, "<"), (row.clipped_high, hi_lim, ">")):
+                if clipped:
+                    ax.plot([x], [row.y], marker=mark, color="#b03a2e", markersize=4, clip_on=False)
+
+    left, right = layout.favours
+    ax.annotate(left, xy=(layout.null, 0), xycoords=("data", "axes fraction"), xytext=(-6, -20),
+                textcoords="offset points", ha="right", va="top", fontsize=8.5)
+    ax.annotate(right, xy=(layout.null, 0), xycoords=("data", "axes fraction"), xytext=(6, -20),
+                textcoords="offset points", ha="left", va="top", fontsize=8.5)
+    scale = " (log scale)" if layout.log_scale else ""
+    ax.annotate(layout.measure + scale, xy=(0.5, 0), xycoords="axes fraction", xytext=(0, -34),
+                textcoords="offset points", ha="center", va="top", fontsize=8, color="0.3")
+    return fig
+
+
+def write_forest(analysis, path, meta=None, by: str | None = None) -> ForestLayout:
+    """Forest plot of ``analysis`` (grouped by column ``by``) written to PATH (.png or .svg)."""
+    from metamg.analyses.subgroups import pool_subgroups
+    from metamg.render.figures import save_figure
+
+    subgroups = pool_subgroups(analysis, by) if by else None
+    favours = meta.favours if meta is not None else ("favours treatment", "favours control")
+    title = meta.title if meta is not None else ""
+    layout = forest_layout(analysis, favours, title, subgroups)
+    save_figure(draw_forest(layout), path)
+    return layout
