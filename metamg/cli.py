@@ -112,6 +112,23 @@ def forest(path, measure, method, ci, level, pi, profile, cc, cc_to, drop00, by,
     click.echo(target)
 
 
+@main.command()
+@click.argument("path", type=click.Path(dir_okay=True, allow_dash=False))
+@_pool_options
+@click.option("-o", "--output", type=click.Path(dir_okay=False),
+              help="FILE.png (300 dpi) or FILE.svg [default: NAME-funnel.png].")
+def funnel(path, measure, method, ci, level, pi, profile, cc, cc_to, drop00, output):
+    """Draw the contour-enhanced funnel plot of the CSV file PATH."""
+    from metamg.io.metadata import read_metadata
+    from metamg.render.funnel import write_funnel
+
+    meta = read_metadata(path)
+    analysis = _run_pool(path, measure, method, ci, level, pi, profile, cc, cc_to, drop00, meta)
+    target = output or _default_figure(path, "funnel")
+    write_funnel(analysis, target, meta.title)
+    click.echo(target)
+
+
 def _default_figure(path, kind):
     import os
     return f"{os.path.splitext(os.path.basename(path))[0]}-{kind}.png"

@@ -1,0 +1,121 @@
+"""Contour-enhanced funnel plots (Peters et al. 2008, J Clin Epidemiol 61:991-996).
+
+Effect against standard error (inverted axis), pseudo 95% limits around the pooled effect, and
+shading where a study would be significant at p < 0.10, 0.05 and 0.01 against the null.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from metamg.models.distributions import norm_ppf
+from metamg.render.figures import linear_limits, ratio_limits, ratio_ticks, tick_label
+
+CONTOURS = (0.10, 0.05, 0.01)
+SHADES = ("0.88", "0.74", "0.58")  # lighter to darker: p < 0.10, < 0.05, < 0.01
+
+
+@dataclass(frozen=True)
+class FunnelLayout:
+    title: str
+    measure: str
+    studies: tuple[str, ...]
+    x: tuple[float, ...]          # natural scale
+    se: tuple[float, ...]
+    pooled: float                 # natural scale
+    null: float
+    se_max: float
+    funnel_low: float             # pseudo 95% limits at se_max, natural scale
+    funnel_high: float
+    contour_z: tuple[float, ...]  # two-sided critical values for CONTOURS
+    log_scale: bool
+    xlim: tuple[float, float]
+    xticks: tuple[float, ...]
+    xtick_labels: tuple[str, ...]
+
+
+def funnel_layout(analysis, title: str = "") -> FunnelLayout:
+    m, r, es = analysis.measure, analysis.result, analysis.effects
+    nat = analysis.natural
+    se = np.sqrt(es.vi)
+    se_max = float(se.max()) * 1.08
+    z95 = norm_ppf(0.975)
+    log_scale = m.scale == "log"
+    zs = tuple(norm_ppf(1 - a / 2) for a in CONTOURS)
+    lows = [float(v) for v in m.to_natural(es.yi)] + [nat(r.estimate - z95 * se_max),
+                                                      nat(-zs[-1] * se_max)]
+    highs = [nat(r.estimate + z95 * se_max), nat(zs[-1] * se_max)]
+    if log_scale:
+        xlim = ratio_limits(lows + highs)
+        ticks = ratio_ticks(*xlim)
+    else:
+        from metamg.render.forest import _linear_ticks
+        xlim = linear_limits(lows + highs)
+        ticks = _linear_ticks(*xlim)
+        xlim = (min(xlim[0], ticks[0]), max(xlim[1], ticks[-1]))
+    return FunnelLayout(
+        title=title or analysis.source, measure=f"{m.label} ({m.name})", studies=es.studies,
+        x=tuple(float(v) for v in m.to_natural(es.yi)), se=tuple(float(s) for s in se),
+        pooled=nat(r.estimate), null=1.0 if log_scale else 0.0, se_max=se_max,
+        funnel_low=nat(r.estimate - z95 * se_max), funnel_high=nat(r.estimate + z95 * se_max),
+        contour_z=zs, log_scale=log_scale, xlim=tuple(xlim), xticks=tuple(ticks),
+        xtick_labels=tuple(tick_label(t) for t in ticks))
+
+
+def draw_funnel(layout: FunnelLayout):
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+    from matplotlib.patches import Patch
+    from matplotlib.ticker import NullLocator
+
+    fig = Figure(figsize=(7.0, 4.8))
+    FigureCanvasAgg(fig)
+    ax = fig.add_axes((0.1, 0.13, 0.62, 0.75))
+    to_nat = np.exp if layout.log_scale else (lambda v: v)
+    centre = 0.0  # the null on the analysis scale
+    grid = np.linspace(0, layout.se_max, 200)
+    # shading runs to just past the axis, on the analysis scale (no overflow in exp)
+    lim = np.log(layout.xlim) if layout.log_scale else np.asarray(layout.xlim, dtype=float)
+    edge = 2 * float(np.max(np.abs(lim - centre))) + 1.0
+    inner = [np.minimum(z * grid, edge) for z in layout.contour_z]
+    outer = inner[1:] + [np.full_like(grid, edge)]  # the p < 0.01 band runs to the edge
+    for shade, z_in, z_out in zip(SHADES, inner, outer):
+        ax.fill_betweenx(grid, to_nat(centre + z_in), to_nat(centre + z_out), color=shade,
+                         linewidth=0, zorder=0)
+        ax.fill_betweenx(grid, to_nat(centre - z_out), to_nat(centre - z_in), color=shade,
+                         linewidth=0, zorder=0)
+    ax.axvline(layout.null, color="0.3", linewidth=0.8, zorder=1)
+    ax.plot([layout.funnel_low, layout.pooled, layout.funnel_high],
+            [layout.se_max, 0, layout.se_max], color="black", linestyle="--", linewidth=0.9, zorder=2)
+    ax.axvline(layout.pooled, color="#1f4e79", linewidth=1.0, zorder=2)
+    ax.scatter(layout.x, layout.se, s=28, color="white", edgecolors="black", linewidths=0.9, zorder=3)
+    if layout.log_scale:
+        ax.set_xscale("log")
+    ax.set_xlim(*layout.xlim)
+    ax.set_xticks(layout.xticks)
+    ax.set_xticklabels(layout.xtick_labels, fontsize=8.5)
+    ax.xaxis.set_minor_locator(NullLocator())
+    ax.set_ylim(layout.se_max, 0)
+    ax.set_ylabel("Standard error", fontsize=9)
+    ax.set_xlabel(layout.measure + (" (log scale)" if layout.log_scale else ""), fontsize=9)
+    ax.tick_params(axis="y", labelsize=8.5)
+    fig.text(0.02, 0.96, layout.title, fontsize=11, fontweight="bold", va="top")
+    handles = [Patch(facecolor="white", edgecolor="0.5", label="p ≥ 0.10")]
+    labels = ("0.05 ≤ p < 0.10", "0.01 ≤ p < 0.05", "p < 0.01")
+    handles += [Patch(facecolor=c, label=lab) for c, lab in zip(SHADES, labels)]
+    from matplotlib.lines import Line2D
+    handles += [Line2D([], [], color="black", linestyle="--", label="pseudo 95% limits"),
+                Line2D([], [], color="#1f4e79", label="pooled estimate"),
+                Line2D([], [], color="0.3", label="no effect")]
+    ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.02, 1.0), fontsize=8,
+              frameon=False, title="significance vs no effect", title_fontsize=8)
+    return fig
+
+
+def write_funnel(analysis, path, title: str = "") -> FunnelLayout:
+    from metamg.render.figures import save_figure
+
+    layout = funnel_layout(analysis, title)
+    save_figure(draw_funnel(layout), path)
+    return layout
