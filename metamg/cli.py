@@ -4,6 +4,7 @@ Heavy modules are imported inside the commands so that ``metamg --help`` and sma
 """
 from __future__ import annotations
 
+import os
 import sys
 
 import click
@@ -23,6 +24,14 @@ class _Group(click.Group):
             for problem in exc.problems:
                 click.echo(str(problem), err=True)
             ctx.exit(2)
+        except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
+            raise
+        except Exception as exc:  # a bug of ours: one line for the user, the traceback on request
+            if os.environ.get("METAMG_DEBUG"):
+                raise
+            click.echo(f"metamg: internal error: {type(exc).__name__}: {exc} "
+                       "(please report it; METAMG_DEBUG=1 shows the traceback)", err=True)
+            ctx.exit(1)
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
@@ -129,8 +138,40 @@ def funnel(path, measure, method, ci, level, pi, profile, cc, cc_to, drop00, out
     click.echo(target)
 
 
+@main.command()
+@click.argument("paths", nargs=-1, type=click.Path(dir_okay=True, allow_dash=False))
+@click.option("-o", "--output", "outdir", type=click.Path(file_okay=False), default="reports",
+              show_default=True, help="Directory for the reports and their figures.")
+def report(paths, outdir):
+    """Write a journal-club report for each study set (default: every studies/*.csv)."""
+    import glob
+
+    from metamg.errors import InputError
+    from metamg.render.report import write_index, write_report
+
+    paths = list(paths) or sorted(glob.glob(os.path.join("studies", "*.csv")))
+    if not paths:
+        raise click.UsageError("no study sets given and none found under ./studies")
+    summaries, failed = [], False
+    show = sys.stderr.isatty()
+    for i, path in enumerate(paths, 1):
+        if show:
+            click.echo(f"[{i}/{len(paths)}] {path}", err=True)
+        try:
+            summaries.append(write_report(path, outdir))
+        except InputError as exc:
+            failed = True
+            for problem in exc.problems:
+                click.echo(str(problem), err=True)
+    if summaries:
+        click.echo(write_index(summaries, outdir))
+        for s in summaries:
+            click.echo(s.path)
+    if failed:
+        sys.exit(2)
+
+
 def _default_figure(path, kind):
-    import os
     return f"{os.path.splitext(os.path.basename(path))[0]}-{kind}.png"
 
 

@@ -64,7 +64,7 @@ def forest_layout(analysis, favours=("favours treatment", "favours control"), ti
     m, r = analysis.measure, analysis.result
     nat = analysis.natural
     digits = 3 if m.name in ("RD", "PR", "COR") else 2
-    columns, cells_of = _data_columns(analysis)
+    columns, cells_of = data_columns(analysis)
     weights = {row.study: row.weight for row in analysis.rows}
     wmax = max([w for w in weights.values() if w is not None] or [1.0])
     log_scale = m.scale == "log"
@@ -178,7 +178,8 @@ def _heterogeneity_text(r) -> str:
     return f"Heterogeneity: I² = {r.i2:.0f}%; {q}"
 
 
-def _data_columns(analysis):
+def data_columns(analysis):
+    """Header and per-study cells of the raw data: events/total, mean (SD) n, r and n, or yi and SE."""
     d, es = analysis.effects.data, analysis.effects
     index = {s: i for i, s in enumerate(es.studies)}
     kind = analysis.measure.data_type

@@ -1,0 +1,332 @@
+"""Journal-club reports: one markdown file per study set with its figures, and an index.
+
+Reports hold no wall-clock time, so an unchanged input gives a byte-identical report.
+"""
+from __future__ import annotations
+
+import hashlib
+import math
+import os
+import platform
+from dataclasses import dataclass
+
+import numpy as np
+
+from metamg.analyses.pool import pool
+from metamg.io.atomic import write_atomic
+from metamg.io.metadata import metadata_path, read_metadata
+from metamg.render.forest import data_columns, write_forest
+from metamg.render.funnel import write_funnel
+from metamg.render.numbers import fmt_ci, fmt_num, fmt_p
+
+FUNNEL_MIN_K = 10
+PROVENANCE = ("evidence_status", "source", "doi", "pmid", "where_found", "notes")
+VERIFIED = ("full-text", "abstract")
+# Cochrane Handbook (version 6.5, 2024) section 10.10.2: overlapping bands
+I2_BANDS = ((0, 40, "might not be important"), (30, 60, "may represent moderate heterogeneity"),
+            (50, 90, "may represent substantial heterogeneity"),
+            (75, 100, "represents considerable heterogeneity"))
+
+
+@dataclass(frozen=True)
+class ReportSummary:
+    name: str
+    title: str
+    question: str
+    k: int
+    effect: str       # "OR 0.46 (95% CI 0.31 to 0.69)"
+    i2: float
+    hints: tuple[str, ...]
+    path: str
+
+
+@dataclass(frozen=True)
+class AbsoluteEffect:
+    """Binary outcomes: risks per 1,000 at the median control-group risk."""
+
+    control_risk: float
+    per_1000: float
+    per_1000_low: float
+    per_1000_high: float
+    nnt: int | None       # when the CI excludes no effect
+    nnt_kind: str = ""    # "NNT (benefit)" or "NNH (harm)"
+
+
+def absolute_effect(analysis, benefit: str = "lower") -> AbsoluteEffect | None:
+    """Risk difference per 1,000 implied by the pooled effect at the median control risk of the
+    included studies (Cochrane Handbook 14.1.5.1 formulas for RR and OR; RD adds directly)."""
+    m, r = analysis.measure, analysis.result
+    if m.data_type != "binary":
+        return None
+    d = analysis.effects.data
+    p0 = float(np.median(d["ci"] / d["n2i"]))
+
+    def treated(x):
+        if m.name == "RR":
+            return min(1.0, math.exp(x) * p0)
+        if m.name == "OR":
+            odds = math.exp(x) * p0 / (1 - p0) if p0 < 1 else math.inf
+            return odds / (1 + odds) if math.isfinite(odds) else 1.0
+        return min(1.0, max(0.0, p0 + x))
+
+    diffs = [1000 * (treated(x) - p0) for x in (r.estimate, r.ci_low, r.ci_high)]
+    lo, hi = min(diffs[1:]), max(diffs[1:])
+    nnt, kind = None, ""
+    if lo > 0 or hi < 0:
+        nnt = math.ceil(1000 / abs(diffs[0]))
+        good = (diffs[0] < 0) == (benefit == "lower")
+        kind = "NNT (benefit)" if good else "NNH (harm)"
+    return AbsoluteEffect(p0, diffs[0], lo, hi, nnt, kind)
+
+
+def i2_meaning(i2: float) -> str:
+    bands = [f"{text} ({lo}% to {hi}%)" for lo, hi, text in I2_BANDS if lo <= i2 <= hi]
+    return "; ".join(bands)
+
+
+def sha256(path) -> str:
+    with open(path, "rb") as fh:
+        return hashlib.sha256(fh.read()).hexdigest()
+
+
+def software_line() -> str:
+    import matplotlib
+    import scipy
+
+    import metamg
+    return (f"metamg {metamg.__version__}; numpy {np.__version__}; scipy {scipy.__version__}; "
+            f"matplotlib {matplotlib.__version__}; Python {platform.python_version()}")
+
+
+def write_report(csv_path, outdir) -> ReportSummary:
+    """Pool the study set at ``csv_path`` and write NAME.md with its figures into ``outdir``."""
+    meta = read_metadata(csv_path)
+    analysis = pool(csv_path, measure=meta.measure, profile=meta.profile)
+    name = meta.name
+    os.makedirs(outdir, exist_ok=True)
+    forest_file = f"{name}-forest.png"
+    write_forest(analysis, os.path.join(outdir, forest_file), meta, by=meta.subgroup)
+    funnel_file = None
+    if analysis.result.k >= FUNNEL_MIN_K:
+        funnel_file = f"{name}-funnel.png"
+        write_funnel(analysis, os.path.join(outdir, funnel_file), meta.title)
+    text, summary = _markdown(csv_path, meta, analysis, forest_file, funnel_file, outdir)
+    path = os.path.join(outdir, f"{name}.md")
+    write_atomic(path, text)
+    return ReportSummary(**{**summary.__dict__, "path": path})
+
+
+def write_index(summaries, outdir) -> str:
+    lines = ["# Journal-club reports", "",
+             "One line per study set: the question, how many studies were pooled, the pooled "
+             "effect with its 95% CI, I², and what should make a reader careful.", "",
+             "| study set | question | k | pooled effect | I² | be careful about |",
+             "|---|---|---|---|---|---|"]
+    for s in summaries:
+        hints = "; ".join(s.hints) or "nothing flagged"
+        lines.append(f"| [{s.title}]({os.path.basename(s.path)}) | {s.question} | {s.k} | "
+                     f"{s.effect} | {s.i2:.0f}% | {hints} |")
+    path = os.path.join(outdir, "index.md")
+    write_atomic(path, "\n".join(lines) + "\n")
+    return path
+
+
+def _markdown(csv_path, meta, analysis, forest_file, funnel_file, outdir):
+    m, r = analysis.measure, analysis.result
+    nat = analysis.natural
+    lvl = f"{r.level * 100:g}%"
+    digits = 3 if m.name in ("RD", "PR", "COR") else 2
+    est, lo, hi = nat(r.estimate), nat(r.ci_low), nat(r.ci_high)
+    value = f"{fmt_num(est, digits)} ({lvl} CI {fmt_ci(lo, hi, digits)})"
+    effect = f"{m.name} {value}"
+    question = _question(meta)
+    out = [f"# {meta.title}", ""]
+    out += [f"**Question.** {question}", ""]
+    shown = ("measure", "profile", "subgroup", "benefit")
+    used = [f"{k} = {_default_value(meta, analysis, k)}" for k in meta.defaults if k in shown]
+    if used:
+        out += [("*No metadata file; defaults used: " if not os.path.exists(metadata_path(csv_path))
+                 else "*Defaults used (not set in the metadata): ") + "; ".join(used) + ".*", ""]
+    if meta.notes:
+        out += [meta.notes.strip(), ""]
+
+    # -- the data --
+    es = analysis.effects
+    statuses = es.extra.get("evidence_status")
+    out += ["## The studies", ""]
+    out.append(f"{r.k} stud{'y' if r.k == 1 else 'ies'} pooled"
+               + (f"; {len(analysis.excluded)} not estimable (listed below)." if analysis.excluded else "."))
+    if statuses is not None:
+        unverified = [s for s, st in zip(es.studies, statuses) if st.strip() not in VERIFIED]
+        if unverified:
+            out.append(f"**{len(unverified)} of the {r.k} pooled studies have numbers not verified "
+                       f"against the full text or abstract** (evidence status other than "
+                       f"full-text/abstract): {', '.join(unverified)}.")
+    out.append("")
+    out += _study_table(analysis, digits)
+    if analysis.excluded:
+        out += ["", "Not estimable (not pooled):", ""]
+        out += [f"- {e.study} (line {e.line}): {e.reason}" for e in analysis.excluded]
+    if analysis.warnings:
+        out += ["", "Warnings:", ""] + [f"- {w}" for w in analysis.warnings]
+
+    # -- main result --
+    out += ["", "## Main result", ""]
+    out += [_plain_words(analysis, meta, value), ""]
+    rows = [("Pooled effect", f"{fmt_num(est, digits)} ({lvl} CI {fmt_ci(lo, hi, digits)})"),
+            ("Test of no effect", f"{'z' if r.df is None else f't({r.df:g})'} = {r.statistic:.2f}, {fmt_p(r.p)}")]
+    if r.is_random and r.pi_low is not None and np.isfinite(r.pi_low):
+        rows.append(("Prediction interval", fmt_ci(nat(r.pi_low), nat(r.pi_high), digits)))
+    if m.scale != "identity":
+        rows.append((f"On the {m.scale} scale", f"{r.estimate:.4f} (SE {r.se:.4f}), CI "
+                                                 f"{r.ci_low:.4f} to {r.ci_high:.4f}"))
+    ab = absolute_effect(analysis, meta.benefit)
+    if ab is not None:
+        rows.append(("Median control-group risk", f"{ab.control_risk * 1000:.0f} per 1,000"))
+        rows.append(("Difference with the intervention",
+                     f"{_signed(ab.per_1000)} per 1,000 ({lvl} CI {_signed(ab.per_1000_low)} to "
+                     f"{_signed(ab.per_1000_high)})"))
+        rows.append((ab.nnt_kind or "NNT/NNH", f"{ab.nnt}" if ab.nnt else
+                     "not given: the CI includes no effect"))
+    out += ["| | |", "|---|---|"] + [f"| {a} | {b} |" for a, b in rows]
+
+    # -- heterogeneity --
+    out += ["", "## Heterogeneity", ""]
+    if r.is_random:
+        tau_ci = (f" ({lvl} CI {fmt_num(r.tau2_ci_low, 4)} to {fmt_num(r.tau2_ci_high, 4)})"
+                  if r.tau2_ci_low is not None else "")
+        i2_ci = (f" ({lvl} CI {r.i2_ci_low:.0f}% to {r.i2_ci_high:.0f}%)" if r.i2_ci_low is not None else "")
+        out.append(f"- tau² = {fmt_num(r.tau2, 4)}{tau_ci}; tau = {fmt_num(r.tau, 4)}")
+        out.append(f"- I² = {r.i2:.0f}%{i2_ci}: {i2_meaning(r.i2)}. (From Q alone, I² = {r.i2_q:.0f}%.)")
+    else:
+        out.append(f"- I² = {r.i2:.0f}%: {i2_meaning(r.i2)}.")
+    out.append(f"- Q = {r.q:.2f} on {r.q_df} df, {fmt_p(r.q_p)}")
+    if r.is_random and r.pi_low is not None and np.isfinite(r.pi_low):
+        plo, phi = nat(r.pi_low), nat(r.pi_high)
+        null = 1.0 if m.scale == "log" else 0.0
+        crosses = plo < null < phi
+        out.append(f"- Prediction interval {fmt_ci(plo, phi, digits)}: the true effect in a new "
+                   f"study like these is expected in this range"
+                   + (", which includes no effect: a new study could well find none, or the opposite."
+                      if crosses else ", which excludes no effect."))
+
+    # -- figures --
+    out += ["", "## Forest plot", "", f"![Forest plot of {meta.title}]({forest_file})", ""]
+    out += ["## Funnel plot", ""]
+    if funnel_file:
+        out += [f"![Contour-enhanced funnel plot]({funnel_file})", "",
+                "Shaded regions: where a study would be statistically significant against no "
+                "effect (p < 0.10, 0.05, 0.01). Gaps in the white region on one side suggest "
+                "missing small studies."]
+    else:
+        out += [f"Not drawn: {r.k} studies, and a funnel plot needs at least {FUNNEL_MIN_K} to "
+                "say anything about small-study effects (Cochrane Handbook 13.3.5.4)."]
+
+    # -- methods --
+    out += ["", "## Methods", "", _methods(analysis), ""]
+    out += ["## Reproducibility", ""]
+    files = [csv_path] + ([metadata_path(csv_path)] if os.path.exists(metadata_path(csv_path)) else [])
+    for f in files:
+        out.append(f"- `{_display(f)}` SHA-256 `{sha256(f)}`")
+    out.append(f"- Software: {software_line()}")
+    out.append(f"- Re-create: `metamg report {_display(csv_path)} -o {_display(outdir)}`")
+    hints = _hints(analysis, statuses)
+    summary = ReportSummary(meta.name, meta.title, question, r.k, effect, r.i2, hints, "")
+    return "\n".join(out) + "\n", summary
+
+
+def _display(path) -> str:
+    rel = os.path.relpath(os.fspath(path))
+    return rel if not rel.startswith("..") else os.fspath(path)
+
+
+def _question(meta) -> str:
+    parts = [("Population", meta.population), ("intervention", meta.intervention),
+             ("comparator", meta.comparator), ("outcome", meta.outcome)]
+    given = [f"{k}: {v}" for k, v in parts if v]
+    return "; ".join(given) + "." if given else "not stated in the metadata."
+
+
+def _signed(x: float) -> str:
+    return f"{x:+.0f}".replace("-", "−") if abs(x) >= 0.5 else "0"
+
+
+def _default_value(meta, analysis, key) -> str:
+    return {"measure": analysis.measure.name, "profile": analysis.profile,
+            "subgroup": "none", "benefit": "lower values favour the intervention"}[key]
+
+
+def _plain_words(analysis, meta, value) -> str:
+    r, m = analysis.result, analysis.measure
+    null_in = r.ci_low < 0 < r.ci_high
+    words = f"Across {r.k} studies, the pooled {m.label} was {value}."
+    if null_in:
+        words += " The confidence interval includes no effect: these studies do not show a difference."
+    else:
+        lower = r.estimate < 0
+        good = lower == (meta.benefit == "lower")
+        words += (" The confidence interval excludes no effect, in the direction "
+                  + ("favouring the intervention." if good else "favouring the comparator."))
+    return words
+
+
+def _study_table(analysis, digits):
+    """Raw data, effect, weight and provenance per study; a provenance column whose value is
+    the same for every study is said once above the table instead of in every row."""
+    es = analysis.effects
+    nat = analysis.natural
+    prov = [c for c in PROVENANCE if c in es.extra]
+    common = [c for c in prov if len(set(es.extra[c])) == 1 and es.extra[c] and es.extra[c][0].strip()]
+    varying = [c for c in prov if c not in common and any(v.strip() for v in es.extra[c])]
+    lines = [f"- All studies, {c.replace('_', ' ')}: {es.extra[c][0]}" for c in common]
+    if lines:
+        lines.append("")
+    heads, cells_of = data_columns(analysis)
+    head = (["Study"] + [h.replace("\n", " ") for h in heads] + [f"{analysis.measure.name} (95% CI)",
+            "Weight"] + [c.replace("_", " ") for c in varying])
+    lines += ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for i, row in enumerate(analysis.rows):
+        cells = ([row.study] + list(cells_of(row.study))
+                 + [f"{fmt_num(nat(row.yi), digits)} ({fmt_ci(nat(row.ci_low), nat(row.ci_high), digits)})",
+                    "" if row.weight is None else f"{row.weight:.1f}%"])
+        cells += [es.extra[c][i].replace("|", "/") for c in varying]
+        lines.append("| " + " | ".join(cells) + " |")
+    return lines
+
+
+def _methods(analysis) -> str:
+    r = analysis.result
+    refs = ["Viechtbauer W. Conducting meta-analyses in R with the metafor package. J Stat Softw 2010;36(3)",
+            "Higgins JPT, Thomas J, et al. (eds). Cochrane Handbook for Systematic Reviews of "
+            "Interventions, version 6.5, 2024, chapter 10"]
+    if r.is_random:
+        refs += ["Viechtbauer W. Confidence intervals for the amount of heterogeneity in "
+                 "meta-analysis. Stat Med 2007;26:37-52 (Q-profile)"]
+        if r.ci_method != "wald":
+            refs += ["Hartung J, Knapp G. Stat Med 2001;20:3875-89; Sidik K, Jonkman JN. Stat Med "
+                     "2002;21:3153-59 (HKSJ)"]
+        refs += ["Higgins JPT, Thompson SG, Spiegelhalter DJ. J R Stat Soc A 2009;172:137-59 "
+                 "(prediction intervals)"]
+    rules = "; ".join(analysis.rules)
+    text = (f"Effect sizes and pooling follow metafor's conventions (method profile "
+            f"'{analysis.profile}'). Rules used: {rules}.")
+    return text + "\n\nReferences:\n\n" + "\n".join(f"- {x}" for x in refs)
+
+
+def _hints(analysis, statuses) -> tuple[str, ...]:
+    r = analysis.result
+    hints = []
+    if r.k < FUNNEL_MIN_K:
+        hints.append(f"only {r.k} studies: small-study effects cannot be assessed")
+    if r.i2 >= 50:
+        hints.append(f"I² {r.i2:.0f}%")
+    if r.is_random and r.pi_low is not None and np.isfinite(r.pi_low) and r.pi_low < 0 < r.pi_high \
+            and not r.ci_low < 0 < r.ci_high:
+        hints.append("prediction interval includes no effect")
+    if statuses is not None:
+        n = sum(1 for s in statuses if s.strip() not in VERIFIED)
+        if n:
+            hints.append(f"{n} of {r.k} studies not verified against full text or abstract")
+    if analysis.excluded:
+        hints.append(f"{len(analysis.excluded)} not estimable")
+    return tuple(hints)

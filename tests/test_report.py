@@ -1,0 +1,125 @@
+"""metamg report: numbers are pool's, output is stable, failures are contained."""
+import json
+import math
+import os
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+import metamg
+from metamg.render.report import absolute_effect, i2_meaning, software_line
+from tests.conftest import CASES_DIR, run_cli
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture
+def in_repo(monkeypatch):
+    monkeypatch.chdir(ROOT)
+
+
+def test_report_numbers_are_the_pool_numbers(tmp_path, in_repo):
+    csv = "studies/iv_magnesium_mi_mortality.csv"
+    code, out, err = run_cli("report", csv, "-o", tmp_path)
+    assert code == 0, err
+    text = (tmp_path / "iv_magnesium_mi_mortality.md").read_text()
+    _, js, _ = run_cli("pool", csv, "--measure", "OR", "--format", "json")
+    d = json.loads(js)
+    e = math.exp
+    assert f"| Pooled effect | {e(d['estimate']):.2f} (95% CI {e(d['ci_low']):.2f} to {e(d['ci_high']):.2f}) |" in text
+    assert f"| Prediction interval | {e(d['pi_low']):.2f} to {e(d['pi_high']):.2f} |" in text
+    assert f"tau² = {d['tau2']:.4f} (95% CI {d['tau2_ci_low']:.4f} to {d['tau2_ci_high']:.4f})" in text
+    assert f"I² = {d['I2']:.0f}% (95% CI {d['I2_ci_low']:.0f}% to {d['I2_ci_high']:.0f}%)" in text
+    assert f"Q = {d['Q']:.2f} on {d['Q_df']} df" in text
+    for s in d["studies"]:
+        assert f"| {s['study']} |" in text and f"| {s['weight']:.1f}% |" in text
+    index = (tmp_path / "index.md").read_text()
+    assert f"OR {e(d['estimate']):.2f} (95% CI {e(d['ci_low']):.2f} to {e(d['ci_high']):.2f})" in index
+
+
+def test_absolute_effect_by_hand():
+    a = metamg.pool(CASES_DIR / "egger2001.csv", measure="OR")
+    ab = absolute_effect(a)
+    risks = sorted(c / n for c, n in zip(a.effects.data["ci"], a.effects.data["n2i"]))
+    p0 = (risks[7] + risks[8]) / 2  # median of 16
+    odds = math.exp(a.result.estimate) * p0 / (1 - p0)
+    assert ab.control_risk == pytest.approx(p0)
+    assert ab.per_1000 == pytest.approx(1000 * (odds / (1 + odds) - p0))
+    assert ab.nnt == math.ceil(1000 / abs(ab.per_1000)) and ab.nnt_kind == "NNT (benefit)"
+    rr = absolute_effect(metamg.pool(CASES_DIR / "edge_k2.csv", measure="RR"))
+    assert rr.nnt is None  # the CI includes no effect
+
+
+def test_i2_bands_overlap_as_in_the_handbook():
+    assert i2_meaning(35) == "might not be important (0% to 40%); may represent moderate heterogeneity (30% to 60%)"
+    assert i2_meaning(80).endswith("represents considerable heterogeneity (75% to 100%)")
+
+
+def test_identical_input_gives_identical_report(tmp_path, in_repo):
+    first = {}
+    for _ in range(2):
+        assert run_cli("report", "studies/iv_magnesium_mi_mortality.csv", "-o", tmp_path)[0] == 0
+        now = {n: (tmp_path / n).read_bytes() for n in os.listdir(tmp_path)}
+        first = first or now
+    assert now == first and len(now) == 4  # report, index, forest, funnel
+    assert not [n for n in now if n.startswith(".metamg-")]
+
+
+def test_committed_reports_are_up_to_date(tmp_path, in_repo):
+    """Regenerate every shipped report; fails when reports/ is stale (run `metamg report`)."""
+    code, out, err = run_cli("report", "-o", tmp_path)
+    assert code == 0, err
+    committed = ROOT / "reports"
+    fresh_names = sorted(os.listdir(tmp_path))
+    assert sorted(os.listdir(committed)) == fresh_names
+    same_renderer = f"- Software: {software_line()}" in (committed / "index.md").read_text() or all(
+        f"- Software: {software_line()}" in (committed / n).read_text()
+        for n in fresh_names if n.endswith(".md") and n != "index.md")
+    for name in fresh_names:
+        old, new = (committed / name).read_bytes(), (tmp_path / name).read_bytes()
+        if name.endswith(".md"):
+            old_t, new_t = old.decode(), new.decode().replace(f"-o {tmp_path}", "-o reports")
+            strip = lambda t: re.sub(r"^- Software: .*$", "", t, flags=re.MULTILINE)
+            assert strip(old_t) == strip(new_t), f"reports/{name} is stale: run `metamg report`"
+        elif same_renderer:  # figure bytes are comparable only with the same library versions
+            assert old == new, f"reports/{name} is stale: run `metamg report`"
+
+
+def test_a_failing_set_does_not_stop_the_others(tmp_path):
+    good = tmp_path / "good.csv"
+    shutil.copy(CASES_DIR / "bcg.csv", good)
+    bad = tmp_path / "bad.csv"
+    bad.write_text("study,yi,vi\nA,x,0.1\n")
+    code, out, err = run_cli("report", bad, good, "-o", tmp_path / "out")
+    assert code == 2
+    assert f"{bad}:2: yi: not a number (x)" in err
+    assert (tmp_path / "out" / "good.md").exists() and not (tmp_path / "out" / "bad.md").exists()
+    assert "good.md" in (tmp_path / "out" / "index.md").read_text()
+
+
+def test_small_sets_omit_the_funnel_with_the_reason(tmp_path):
+    csv = tmp_path / "two.csv"
+    shutil.copy(CASES_DIR / "edge_k2.csv", csv)
+    code, _, err = run_cli("report", csv, "-o", tmp_path / "out")
+    assert code == 0, err
+    text = (tmp_path / "out" / "two.md").read_text()
+    assert "Not drawn: 2 studies, and a funnel plot needs at least 10" in text
+    assert "*No metadata file; defaults used: benefit = lower values favour the intervention; " \
+           "measure = RR; profile = cochrane; subgroup = none.*" in text
+    assert not (tmp_path / "out" / "two-funnel.png").exists()
+
+
+@pytest.mark.parametrize("toml,line,message", [
+    ('title = "x"\nmeasure = "XYZ"\n', 2, "measure: unknown measure; choose one of"),
+    ('title = "x"\ncolour = "red"\n', 2, "colour: unknown key"),
+    ('title = "x\n', 1, "is not valid TOML"),
+    ('benefit = "up"\n', 1, "benefit: must be 'lower' or 'higher'"),
+])
+def test_malformed_metadata_gets_a_clear_error(tmp_path, toml, line, message):
+    shutil.copy(CASES_DIR / "bcg.csv", tmp_path / "s.csv")
+    (tmp_path / "s.toml").write_text(toml)
+    code, out, err = run_cli("report", tmp_path / "s.csv", "-o", tmp_path / "out")
+    assert code == 2
+    assert err.startswith(f"{tmp_path / 's.toml'}:{line}: ") and message in err
