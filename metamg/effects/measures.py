@@ -90,6 +90,11 @@ class Measure:
     label: str
     compute: Callable
     args: tuple[str, ...]
+    shown_as: str = ""  # what readers see after back-transformation, when not the name itself
+
+    @property
+    def natural_name(self) -> str:
+        return self.shown_as or self.name
 
     @property
     def is_ratio(self) -> bool:
@@ -117,9 +122,10 @@ MEASURES = MappingProxyType({m.name: m for m in (
     Measure("SMD", "continuous", "identity", "standardised mean difference (Hedges' g)",
             standardized_mean_difference, _CONT),
     Measure("ROM", "continuous", "log", "ratio of means", log_ratio_of_means, _CONT),
-    Measure("ZCOR", "correlation", "z", "correlation (Fisher's z)", fisher_z, ("ri", "ni")),
+    Measure("ZCOR", "correlation", "z", "correlation (Fisher's z)", fisher_z, ("ri", "ni"), "r"),
     Measure("COR", "correlation", "identity", "correlation", raw_correlation, ("ri", "ni")),
-    Measure("PLO", "proportion", "logit", "proportion (logit)", logit_proportion, ("xi", "ni")),
+    Measure("PLO", "proportion", "logit", "proportion (logit)", logit_proportion, ("xi", "ni"),
+            "proportion"),
     Measure("PR", "proportion", "identity", "proportion", raw_proportion, ("xi", "ni")),
     Measure("GEN", "generic", "identity", "effect as given", generic, ("yi", "vi")),
 )})

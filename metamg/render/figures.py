@@ -37,6 +37,30 @@ def linear_limits(values, null: float = 0.0) -> tuple[float, float]:
     return lo - pad, hi + pad
 
 
+def linear_ticks(lo, hi) -> list[float]:
+    """About five ticks on 1-2-2.5-5 steps covering [lo, hi]."""
+    span = hi - lo
+    raw = span / 5
+    mag = 10 ** math.floor(math.log10(raw))
+    step = next(m * mag for m in (1, 2, 2.5, 5, 10) if m * mag >= raw)
+    start = math.floor(lo / step) * step
+    ticks = []
+    t = start
+    while t <= hi + step * 1e-9:
+        ticks.append(round(t, 12))
+        t += step
+    if ticks[-1] < hi:
+        ticks.append(round(t, 12))
+    return ticks
+
+
+def axis_label(m) -> str:
+    """Axis title naming what is drawn: back-transformed values say so."""
+    if m.scale in ("z", "logit"):
+        return f"{m.natural_name} (back-transformed from the {m.scale} scale; {m.name})"
+    return f"{m.label} ({m.name})"
+
+
 def tick_label(value: float) -> str:
     """Plain decimal, never scientific notation: 0.01, 0.2, 1, 50, 1000."""
     if value == 0:

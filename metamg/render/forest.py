@@ -12,8 +12,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from metamg.render.figures import linear_limits, ratio_limits, ratio_ticks, tick_label
-from metamg.render.numbers import fmt_num, fmt_p
+from metamg.render.figures import (axis_label, linear_limits, linear_ticks, ratio_limits,
+                                   ratio_ticks, tick_label)
+from metamg.render.numbers import fmt_fixed, fmt_num, fmt_p
 
 ROW_IN = 0.22          # height of one row, inches
 CHAR_IN = 0.072        # average width of a character at 8.5 pt, inches
@@ -50,6 +51,7 @@ class ForestLayout:
     xticks: tuple[float, ...]
     xtick_labels: tuple[str, ...]
     favours: tuple[str, str]
+    effect_header: str = ""
     column_widths: tuple[float, ...] = field(default=())  # label, data columns..., plot, effect, weight
     width: float = 0.0
     height: float = 0.0
@@ -80,11 +82,11 @@ def forest_layout(analysis, favours=("favours treatment", "favours control"), ti
         ticks = ratio_ticks(*xlim)
     else:
         xlim = linear_limits(bounds, null)
-        ticks = _linear_ticks(*xlim)
+        ticks = linear_ticks(*xlim)
         xlim = (min(xlim[0], ticks[0]), max(xlim[1], ticks[-1]))
 
     def effect_text(est, lo, hi):
-        return f"{fmt_num(est, digits)} [{fmt_num(lo, digits)}, {fmt_num(hi, digits)}]"
+        return f"{fmt_fixed(est, digits)} [{fmt_fixed(lo, digits)}, {fmt_fixed(hi, digits)}]"
 
     def study_row(name, y):
         s = study_rows[name]
@@ -127,10 +129,10 @@ def forest_layout(analysis, favours=("favours treatment", "favours control"), ti
     y += 0.5
     rows += pooled_rows(analysis, y, _model_label(r), "overall", "100.0%")
     y += 1
-    if r.is_random and r.pi_low is not None and np.isfinite(r.pi_low):
+    if r.is_random and r.k > 1 and r.pi_low is not None and np.isfinite(r.pi_low):
         lo, hi = nat(r.pi_low), nat(r.pi_high)
         rows.append(ForestRow("prediction", y, "Prediction interval", (),
-                              f"[{fmt_num(lo, digits)}, {fmt_num(hi, digits)}]", "", None, lo, hi,
+                              f"[{fmt_fixed(lo, digits)}, {fmt_fixed(hi, digits)}]", "", None, lo, hi,
                               None, lo < xlim[0], hi > xlim[1]))
         y += 1
     y += 0.3
@@ -154,13 +156,16 @@ def forest_layout(analysis, favours=("favours treatment", "favours control"), ti
     widths = (label_w,) + data_ws + (PLOT_IN, effect_w, weight_w)
     height = 0.85 + ROW_IN * (y + 1) + 0.75
     return ForestLayout(
-        title=title or analysis.source, measure=f"{m.label} ({m.name})", columns=columns,
+        title=title or analysis.source, measure=axis_label(m), columns=columns,
         rows=tuple(rows), log_scale=log_scale, null=null, xlim=tuple(xlim), xticks=tuple(ticks),
         xtick_labels=tuple(tick_label(t) for t in ticks), favours=tuple(favours),
+        effect_header=m.natural_name,
         column_widths=widths, width=sum(widths) + 0.4, height=height)
 
 
 def _model_label(r) -> str:
+    if r.k == 1:
+        return "Single study (nothing pooled)"
     if r.model == "mantel-haenszel":
         return "Common effect (Mantel-Haenszel)"
     if r.model == "peto":
@@ -225,22 +230,6 @@ def _column_texts(rows, i):
     return [row.cells[i] for row in rows if len(row.cells) > i]
 
 
-def _linear_ticks(lo, hi):
-    span = hi - lo
-    raw = span / 5
-    mag = 10 ** math.floor(math.log10(raw))
-    step = next(m * mag for m in (1, 2, 2.5, 5, 10) if m * mag >= raw)
-    start = math.floor(lo / step) * step
-    ticks = []
-    t = start
-    while t <= hi + step * 1e-9:
-        ticks.append(round(t, 12))
-        t += step
-    if ticks[-1] < hi:
-        ticks.append(round(t, 12))
-    return ticks
-
-
 def draw_forest(layout: ForestLayout):
     """A matplotlib Figure of the layout (no pyplot, so no global state)."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -282,8 +271,8 @@ def draw_forest(layout: ForestLayout):
     ax.text(label_x, header_y, "Study", fontweight="bold", **font)
     for x, w, head in zip(data_x, widths[1:], layout.columns):
         ax.text(x + w / 2, header_y, head, ha="center", fontweight="bold", **font)
-    ax.text(effect_x + widths[-2] / 2, header_y, f"{layout.measure.split(' (')[-1][:-1]} [95% CI]"
-            if "95%" not in layout.measure else layout.measure, ha="center", fontweight="bold", **font)
+    ax.text(effect_x + widths[-2] / 2, header_y, f"{layout.effect_header} [95% CI]", ha="center",
+            fontweight="bold", **font)
     ax.text(weight_x + widths[-1] / 2, header_y, "Weight", ha="center", fontweight="bold", **font)
 
     last_plot_row = max((r.y for r in layout.rows if r.kind in ("overall", "prediction")), default=bottom)

@@ -10,7 +10,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from metamg.models.distributions import norm_ppf
-from metamg.render.figures import linear_limits, ratio_limits, ratio_ticks, tick_label
+from metamg.render.figures import (axis_label, linear_limits, linear_ticks, ratio_limits,
+                                   ratio_ticks, tick_label)
 
 CONTOURS = (0.10, 0.05, 0.01)
 SHADES = ("0.88", "0.74", "0.58")  # lighter to darker: p < 0.10, < 0.05, < 0.01
@@ -50,12 +51,11 @@ def funnel_layout(analysis, title: str = "") -> FunnelLayout:
         xlim = ratio_limits(lows + highs)
         ticks = ratio_ticks(*xlim)
     else:
-        from metamg.render.forest import _linear_ticks
         xlim = linear_limits(lows + highs)
-        ticks = _linear_ticks(*xlim)
+        ticks = linear_ticks(*xlim)
         xlim = (min(xlim[0], ticks[0]), max(xlim[1], ticks[-1]))
     return FunnelLayout(
-        title=title or analysis.source, measure=f"{m.label} ({m.name})", studies=es.studies,
+        title=title or analysis.source, measure=axis_label(m), studies=es.studies,
         x=tuple(float(v) for v in m.to_natural(es.yi)), se=tuple(float(s) for s in se),
         pooled=nat(r.estimate), null=1.0 if log_scale else 0.0, se_max=se_max,
         funnel_low=nat(r.estimate - z95 * se_max), funnel_high=nat(r.estimate + z95 * se_max),

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 
 def fmt_p(p: float | None) -> str:
     if p is None or not math.isfinite(p):
@@ -16,10 +18,19 @@ def fmt_num(x: float | None, digits: int = 2) -> str:
     """Fixed decimals for ordinary magnitudes, significant digits for tiny or huge ones."""
     if x is None or not math.isfinite(x):
         return "n/a"
-    if x != 0 and (abs(x) < 10 ** -digits or abs(x) >= 1e6):
+    if x != 0 and abs(x) < 10 ** -digits:  # tiny tau²: two significant digits, never 1e-05
+        return np.format_float_positional(x, precision=2, unique=False, fractional=False, trim="-")
+    if abs(x) >= 1e6:
         return f"{x:.{digits + 1}g}"
     return f"{x:.{digits}f}"
 
 
+def fmt_fixed(x: float | None, digits: int = 2) -> str:
+    """Effect sizes: always the same number of decimals, so columns line up ("-0.00", "0.19")."""
+    if x is None or not math.isfinite(x):
+        return "n/a"
+    return f"{x:.{digits}f}"
+
+
 def fmt_ci(low, high, digits: int = 2) -> str:
-    return f"{fmt_num(low, digits)} to {fmt_num(high, digits)}"
+    return f"{fmt_fixed(low, digits)} to {fmt_fixed(high, digits)}"
