@@ -1,0 +1,144 @@
+"""Small-study effects: Egger's regression test (classical form), Begg and Mazumdar's rank
+correlation, and Rosenthal's fail-safe N, as metafor's regtest(model="lm"), ranktest and fsn."""
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+from metamg.models import fit
+from metamg.models.distributions import norm_ppf, norm_sf, t_ppf, t_sf
+
+
+@dataclass(frozen=True)
+class EggerTest:
+    statistic: float | None
+    p: float | None
+    df: int | None
+    limit_estimate: float
+    limit_ci_low: float | None
+    limit_ci_high: float | None
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class RankTest:
+    tau: float
+    p: float
+    exact: bool  # False when ties force the normal approximation
+
+    def to_dict(self) -> dict:
+        return {"tau": self.tau, "p": self.p, "exact": self.exact}
+
+
+@dataclass(frozen=True)
+class FailSafeN:
+    fsnum: int
+    alpha: float
+    p: float
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def egger_lm(yi, vi, level: float = 0.95) -> EggerTest:
+    """Classical Egger test: weighted least squares of yi on their standard errors with weights
+    1/vi; the slope's t test (k-2 df) tests funnel asymmetry and the intercept is the effect
+    at se = 0 (Egger et al. 1997, BMJ 315:629; Sterne & Egger 2005)."""
+    yi, vi = np.asarray(yi, float), np.asarray(vi, float)
+    k = len(yi)
+    sei = np.sqrt(vi)
+    x = np.column_stack([np.ones(k), sei])
+    w = 1 / vi
+    xtwx = x.T @ (x * w[:, None])
+    beta = np.linalg.solve(xtwx, x.T @ (w * yi))
+    df = k - 2
+    if df <= 0:
+        return EggerTest(None, None, df, float(beta[0]), None, None)
+    resid = yi - x @ beta
+    s2 = float(w @ resid ** 2) / df
+    cov = s2 * np.linalg.inv(xtwx)
+    se = np.sqrt(np.diag(cov))
+    t = float(beta[1] / se[1])
+    crit = t_ppf(1 - (1 - level) / 2, df)
+    return EggerTest(t, 2 * t_sf(abs(t), df), df, float(beta[0]),
+                     float(beta[0] - crit * se[0]), float(beta[0] + crit * se[0]))
+
+
+def rank_test(yi, vi) -> RankTest:
+    """Begg & Mazumdar (1994): Kendall's tau between the standardized deviates
+    (yi - θ_FE)/sqrt(vi - 1/Σw) and vi. Exact p-value from the distribution of Kendall's
+    statistic when there are no ties, else the tie-corrected normal approximation (R's
+    cor.test, which metafor 3.8 calls with exact=TRUE)."""
+    yi, vi = np.asarray(yi, float), np.asarray(vi, float)
+    fe = fit(yi, vi, method="FE", tau2_ci=False)
+    w = 1 / vi
+    ystar = (yi - fe.estimate) / np.sqrt(vi - 1 / w.sum())
+    tau, s, ties_x, ties_y = _kendall_tau_b(ystar, vi)
+    n = len(yi)
+    if not ties_x and not ties_y:
+        q = round((tau + 1) * n * (n - 1) / 4)
+        cdf = _kendall_cdf(n)
+        p = (1 - cdf[q - 1]) if q > n * (n - 1) / 4 else cdf[q]
+        return RankTest(tau, min(1.0, 2 * float(p)), True)
+    var_s = _kendall_variance(n, ties_x, ties_y)
+    z = s / math.sqrt(var_s)
+    return RankTest(tau, min(1.0, 2 * norm_sf(abs(z))), False)
+
+
+def fail_safe_n(yi, vi, alpha: float = 0.05) -> FailSafeN:
+    """Rosenthal's (1979) fail-safe N: how many null studies would bring the Stouffer sum of
+    z = yi/sqrt(vi) to one-sided significance at ``alpha``."""
+    yi, vi = np.asarray(yi, float), np.asarray(vi, float)
+    k = len(yi)
+    z_avg = abs(float(np.sum(yi / np.sqrt(vi)))) / math.sqrt(k)
+    z_alpha = norm_ppf(1 - alpha)
+    fsn = max(0.0, k * (z_avg / z_alpha) ** 2 - k)
+    return FailSafeN(int(math.ceil(fsn - 1e-9)), alpha, norm_sf(z_avg))
+
+
+def _kendall_tau_b(x, y):
+    """tau-b, the S statistic, and the tie-group sizes of x and y."""
+    dx = np.sign(x[:, None] - x[None, :])
+    dy = np.sign(y[:, None] - y[None, :])
+    iu = np.triu_indices(len(x), 1)
+    s = float(np.sum(dx[iu] * dy[iu]))
+    n0 = len(x) * (len(x) - 1) / 2
+    tx, ty = _tie_groups(x), _tie_groups(y)
+    n1 = sum(t * (t - 1) / 2 for t in tx)
+    n2 = sum(t * (t - 1) / 2 for t in ty)
+    return s / math.sqrt((n0 - n1) * (n0 - n2)), s, tx, ty
+
+
+def _tie_groups(v):
+    _, counts = np.unique(v, return_counts=True)
+    return [int(c) for c in counts if c > 1]
+
+
+def _kendall_variance(n, tx, ty):
+    tx, ty = np.array(tx or [0], float), np.array(ty or [0], float)
+    v0 = n * (n - 1) * (2 * n + 5)
+    vt = np.sum(tx * (tx - 1) * (2 * tx + 5))
+    vu = np.sum(ty * (ty - 1) * (2 * ty + 5))
+    v1 = np.sum(tx * (tx - 1)) * np.sum(ty * (ty - 1))
+    v2 = np.sum(tx * (tx - 1) * (tx - 2)) * np.sum(ty * (ty - 1) * (ty - 2))
+    return float((v0 - vt - vu) / 18 + v1 / (2 * n * (n - 1)) + v2 / (9 * n * (n - 1) * (n - 2)))
+
+
+def _kendall_cdf(n: int) -> np.ndarray:
+    """P(T <= q), q = 0..n(n-1)/2, for the number T of concordant pairs of a random
+    permutation: the Mahonian distribution, built one element at a time."""
+    counts = np.array([1.0])
+    for m in range(2, n + 1):
+        # adding the m-th element adds 0..m-1 inversions
+        new = np.zeros(len(counts) + m - 1)
+        csum = np.concatenate([[0.0], np.cumsum(counts)])
+        idx = np.arange(len(new))
+        hi = np.minimum(idx, len(counts) - 1) + 1
+        lo = np.maximum(idx - (m - 1), 0)
+        new = csum[hi] - csum[lo]
+        counts = new / new.sum()  # keep as probabilities: no overflow for large n
+    return np.cumsum(counts)
