@@ -171,6 +171,47 @@ def report(paths, outdir):
         sys.exit(2)
 
 
+@main.command()
+@click.argument("path", type=click.Path(dir_okay=True, allow_dash=False))
+@_pool_options
+@click.option("--format", "fmt", type=click.Choice(("text", "json")), default="text", show_default=True)
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write to FILE (atomically).")
+def sensitivity(path, measure, method, ci, level, pi, profile, cc, cc_to, drop00, fmt, output):
+    """Leave-one-out and cumulative meta-analysis of the CSV file PATH."""
+    from metamg.analyses.sensitivity import cumulative, leave_one_out
+
+    analysis = _run_pool(path, measure, method, ci, level, pi, profile, cc, cc_to, drop00)
+    loo, cum = leave_one_out(analysis), cumulative(analysis)
+    if fmt == "json":
+        import json
+        text = json.dumps({"leave1out": [r.to_dict() for r in loo], "cumulative": cum.to_dict()},
+                          indent=2, ensure_ascii=False) + "\n"
+    else:
+        from metamg.render.robustness import sensitivity_text
+        text = sensitivity_text(analysis, loo, cum)
+    _emit(text, output)
+
+
+@main.command()
+@click.argument("path", type=click.Path(dir_okay=True, allow_dash=False))
+@_pool_options
+@click.option("--format", "fmt", type=click.Choice(("text", "json")), default="text", show_default=True)
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write to FILE (atomically).")
+def bias(path, measure, method, ci, level, pi, profile, cc, cc_to, drop00, fmt, output):
+    """Small-study effects of the CSV file PATH: Egger, Begg and fail-safe N."""
+    from metamg.analyses.bias import small_study_tests
+
+    analysis = _run_pool(path, measure, method, ci, level, pi, profile, cc, cc_to, drop00)
+    tests = small_study_tests(analysis)
+    if fmt == "json":
+        import json
+        text = json.dumps(tests.to_dict(), indent=2, ensure_ascii=False) + "\n"
+    else:
+        from metamg.render.robustness import bias_text
+        text = bias_text(analysis, tests.egger_lm, tests.begg, tests.fsn, tests.caution)
+    _emit(text, output)
+
+
 def _default_figure(path, kind):
     return f"{os.path.splitext(os.path.basename(path))[0]}-{kind}.png"
 

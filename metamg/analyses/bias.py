@@ -142,3 +142,34 @@ def _kendall_cdf(n: int) -> np.ndarray:
         new = csum[hi] - csum[lo]
         counts = new / new.sum()  # keep as probabilities: no overflow for large n
     return np.cumsum(counts)
+
+
+SMALL_K = 10
+
+
+@dataclass(frozen=True)
+class SmallStudyTests:
+    egger_lm: EggerTest
+    begg: RankTest
+    fsn: FailSafeN
+    caution: str | None
+
+    def to_dict(self) -> dict:
+        return {"egger_lm": self.egger_lm.to_dict(), "begg": self.begg.to_dict(),
+                "fsn": self.fsn.to_dict(), "caution": self.caution}
+
+
+def small_study_tests(analysis) -> SmallStudyTests:
+    """The small-study tests metamg offers so far, on the analysis's effect sizes."""
+    from metamg.errors import InputError, Problem
+
+    es = analysis.effects
+    if es.k < 2:
+        raise InputError([Problem(es.source, f"small-study tests need at least 2 studies, not {es.k}")])
+    caution = None
+    if es.k < SMALL_K:
+        caution = (f"only {es.k} studies: tests for funnel asymmetry have too little power to "
+                   f"distinguish chance from real asymmetry with fewer than {SMALL_K} "
+                   "(Cochrane Handbook 13.3.5.4)")
+    return SmallStudyTests(egger_lm(es.yi, es.vi, analysis.result.level), rank_test(es.yi, es.vi),
+                           fail_safe_n(es.yi, es.vi), caution)

@@ -6,12 +6,19 @@ import math
 import numpy as np
 
 
-def fmt_p(p: float | None) -> str:
+def fmt_pvalue(p: float | None) -> str:
+    """A p-value for a table column: '< 0.0001', '0.0004', '0.012'."""
     if p is None or not math.isfinite(p):
-        return "p = n/a"
+        return "n/a"
     if p < 0.0001:
-        return "p < 0.0001"
-    return f"p = {p:.4f}" if p < 0.001 else f"p = {p:.3f}"
+        return "< 0.0001"
+    return f"{p:.4f}" if p < 0.001 else f"{p:.3f}"
+
+
+def fmt_p(p: float | None) -> str:
+    """A p-value in a sentence: 'p < 0.0001', 'p = 0.012'."""
+    text = fmt_pvalue(p)
+    return f"p {text}" if text.startswith("<") else f"p = {text}"
 
 
 def fmt_num(x: float | None, digits: int = 2) -> str:

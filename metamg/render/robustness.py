@@ -1,0 +1,51 @@
+"""Text tables for the sensitivity and small-study analyses."""
+from __future__ import annotations
+
+from metamg.render.numbers import fmt_fixed, fmt_num, fmt_p, fmt_pvalue
+
+
+def refit_table(analysis, refits, first_column: str) -> list[str]:
+    nat = analysis.natural
+    m = analysis.measure
+    digits = 3 if m.name in ("RD", "PR", "COR") else 2
+    width = max([len(first_column)] + [len(r.study) for r in refits])
+    head = f"{first_column:<{width}}  {m.natural_name:>8}  {'95% CI':^17}  {'tau²':>8}  {'I²':>5}  {'p':>10}"
+    lines = [head, "-" * len(head)]
+    for r in refits:
+        res = r.analysis.result
+        tau2 = "" if res.tau2 is None else fmt_num(res.tau2, 4)
+        lines.append(f"{r.study:<{width}}  {fmt_fixed(nat(res.estimate), digits):>8}  "
+                     f"{fmt_fixed(nat(res.ci_low), digits):>7} to {fmt_fixed(nat(res.ci_high), digits):<7}  "
+                     f"{tau2:>8}  {res.i2:4.0f}%  {fmt_pvalue(res.p):>10}")
+    return lines
+
+
+def sensitivity_text(analysis, loo, cum) -> str:
+    r = analysis.result
+    out = [f"metamg sensitivity: {analysis.source}",
+           f"Model for every refit: {r.method}, CI {r.ci_method} (as the main analysis)", "",
+           "Leave one out (the result without each study):"]
+    out += refit_table(analysis, loo, "Study left out")
+    out += ["", f"Cumulative meta-analysis, studies added in {cum.order}:"]
+    out += refit_table(analysis, cum.rows, "Study added")
+    return "\n".join(out) + "\n"
+
+
+def bias_text(analysis, egger_lm, begg, fsn, caution: str | None) -> str:
+    out = [f"metamg bias: {analysis.source}", ""]
+    if caution:
+        out += [f"Caution: {caution}", ""]
+    if egger_lm.statistic is None:
+        out.append("Egger's regression test (classical, weighted least squares): not computable "
+                   f"with {analysis.result.k} studies (no residual degrees of freedom)")
+    else:
+        out.append(f"Egger's regression test (classical, weighted least squares): t({egger_lm.df}) = "
+                   f"{egger_lm.statistic:.2f}, {fmt_p(egger_lm.p)}; limit estimate (se → 0) "
+                   f"{fmt_fixed(analysis.natural(egger_lm.limit_estimate))} "
+                   f"(95% CI {fmt_fixed(analysis.natural(egger_lm.limit_ci_low))} to "
+                   f"{fmt_fixed(analysis.natural(egger_lm.limit_ci_high))})")
+    kind = "exact" if begg.exact else "normal approximation (ties)"
+    out.append(f"Begg and Mazumdar's rank correlation: Kendall's tau = {begg.tau:.3f}, {fmt_p(begg.p)} ({kind})")
+    out.append(f"Rosenthal's fail-safe N: {fsn.fsnum} null studies would be needed to make the "
+               f"combined result non-significant at one-sided alpha {fsn.alpha:g} ({fmt_p(fsn.p)})")
+    return "\n".join(out) + "\n"
