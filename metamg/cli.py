@@ -82,21 +82,31 @@ def _run_pool(path, measure, method, ci, level, pi, profile, cc, cc_to, drop00, 
 @main.command()
 @click.argument("path", type=click.Path(dir_okay=True, allow_dash=False))
 @_pool_options
+@click.option("--by", "by", help="Also pool within the levels of this column and test the differences.")
 @click.option("--format", "fmt", type=click.Choice(("text", "json", "csv")), default="text",
               show_default=True)
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write to FILE (atomically).")
-def pool(path, measure, method, ci, level, pi, profile, cc, cc_to, drop00, fmt, output):
+def pool(path, measure, method, ci, level, pi, profile, cc, cc_to, drop00, by, fmt, output):
     """Pool the studies in the CSV file PATH."""
     analysis = _run_pool(path, measure, method, ci, level, pi, profile, cc, cc_to, drop00)
+    groups = None
+    if by:
+        from metamg.analyses.subgroups import pool_subgroups
+        groups = pool_subgroups(analysis, by)
     if fmt == "json":
         import json
-        text = json.dumps(analysis.to_dict(), indent=2, ensure_ascii=False) + "\n"
+        d = analysis.to_dict()
+        if groups is not None:
+            d["subgroups"] = groups.to_dict()
+        text = json.dumps(d, indent=2, ensure_ascii=False) + "\n"
     elif fmt == "csv":
         from metamg.render.text import studies_csv
         text = studies_csv(analysis)
     else:
-        from metamg.render.text import pool_text
+        from metamg.render.text import pool_text, subgroups_text
         text = pool_text(analysis)  # warnings are part of the text
+        if groups is not None:
+            text += "\n" + subgroups_text(groups)
     if fmt != "text" or output:
         for w in analysis.warnings:
             click.echo(f"warning: {w}", err=True)
@@ -208,7 +218,35 @@ def bias(path, measure, method, ci, level, pi, profile, cc, cc_to, drop00, fmt, 
         text = json.dumps(tests.to_dict(), indent=2, ensure_ascii=False) + "\n"
     else:
         from metamg.render.robustness import bias_text
-        text = bias_text(analysis, tests.egger_lm, tests.begg, tests.fsn, tests.caution)
+        text = bias_text(analysis, tests.egger, tests.egger_lm, tests.begg, tests.fsn, tests.caution)
+    _emit(text, output)
+
+
+@main.command()
+@click.argument("path", type=click.Path(dir_okay=True, allow_dash=False))
+@click.option("--mods", required=True, help="Comma-separated moderator columns, e.g. --mods ablat,year.")
+@click.option("--measure", type=click.Choice(MEASURE_CHOICES, case_sensitive=False))
+@click.option("--ci", "ci", type=click.Choice(("wald", "hk")), default="wald", show_default=True,
+              help="z tests and chi-square QM, or Knapp-Hartung t tests and F test.")
+@click.option("--level", type=float, default=0.95, show_default=True)
+@click.option("--cc", type=float, default=0.5, show_default=True)
+@click.option("--cc-to", type=click.Choice(("only0", "all", "if0all", "none")), default="only0",
+              show_default=True)
+@click.option("--drop00", is_flag=True)
+@click.option("--format", "fmt", type=click.Choice(("text", "json")), default="text", show_default=True)
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write to FILE (atomically).")
+def regress(path, mods, measure, ci, level, cc, cc_to, drop00, fmt, output):
+    """Mixed-effects meta-regression (REML) of the CSV file PATH on moderator columns."""
+    from metamg.analyses.regression import regress as run_regress
+
+    analysis = _run_pool(path, measure, "REML", "wald", level, "default", "metafor", cc, cc_to, drop00)
+    fit, design = run_regress(analysis, [m for m in mods.split(",") if m.strip()], ci=ci)
+    if fmt == "json":
+        import json
+        text = json.dumps(fit.to_dict(), indent=2, ensure_ascii=False) + "\n"
+    else:
+        from metamg.render.text import regression_text
+        text = regression_text(analysis, fit, design)
     _emit(text, output)
 
 

@@ -75,3 +75,9 @@ def test_normal(x):
     p = special.ndtr(x)
     if 0 < p < 1:
         assert d.norm_ppf(p) == pytest.approx(x, rel=1e-9, abs=1e-9)
+
+
+@pytest.mark.parametrize("df1,df2", [(1, 1), (1, 11), (2, 9), (3, 50), (7, 1000)])
+def test_f_tail(df1, df2):
+    for x in (0.01, 0.5, 1, 3.45, 12.6, 200):
+        assert d.f_sf(x, df1, df2) == pytest.approx(special.fdtrc(df1, df2, x), rel=1e-11, abs=1e-300)

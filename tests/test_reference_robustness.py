@@ -49,3 +49,51 @@ def test_sensitivity_text_tells_the_story_in_order(monkeypatch):
     cum = out.split("Cumulative meta-analysis")[1].splitlines()
     assert cum[0].startswith(", studies added in year")
     assert cum[3].startswith("Morton 1984") and cum[-1].startswith("ISIS-4 1995")
+
+
+@pytest.mark.parametrize("case,measure,extras", list(per_measure_extras()))
+def test_mixed_effects_egger_matches_metafor(case, measure, extras):
+    actual = run_json("bias", case, measure)
+    if "error" in extras["egger"]:  # metafor cannot fit it (k = 2): we say why instead
+        assert "needs at least 3 studies" in actual["egger"]["error"]
+    else:
+        compare(extras["egger"], actual["egger"])
+
+
+def metareg_cases():
+    for case, measure, extras in (p.values for p in per_measure_extras()):
+        for model in extras.get("metareg", []):
+            for ci in ("wald", "hk"):
+                yield pytest.param(case, measure, model["formula"], ci, model[ci],
+                                   id=f"{case}-{measure}-{model['formula']}-{ci}")
+
+
+@pytest.mark.parametrize("case,measure,formula,ci,expected", list(metareg_cases()))
+def test_meta_regression_matches_metafor(case, measure, formula, ci, expected):
+    mods = ",".join(t.strip() for t in formula.lstrip("~ ").split("+"))
+    code, out, err = run_cli("regress", CASES_DIR / f"{case}.csv", "--measure", measure,
+                             "--mods", mods, "--ci", ci, "--format", "json")
+    assert code == 0, err
+    compare(expected, json.loads(out))
+
+
+def subgroup_cases():
+    for case, measure, extras in (p.values for p in per_measure_extras()):
+        if "subgroups" in extras:
+            yield pytest.param(case, measure, extras["subgroups"], id=f"{case}-{measure}")
+
+
+@pytest.mark.parametrize("case,measure,expected", list(subgroup_cases()))
+def test_subgroups_match_metafor(case, measure, expected):
+    code, out, err = run_cli("pool", CASES_DIR / f"{case}.csv", "--measure", measure, "--method",
+                             "REML", "--ci", "wald", "--by", expected["column"], "--format", "json")
+    assert code == 0, err
+    actual = json.loads(out)["subgroups"]
+    assert actual["column"] == expected["column"]
+    assert sorted(l["level"] for l in actual["levels"]) == sorted(l["level"] for l in expected["levels"])
+    compare(expected, actual)
+
+
+def test_every_subgroup_and_metareg_case_is_collected():
+    assert len(list(subgroup_cases())) == 8  # bcg RR, OR, RD; collins; hackshaw; molloy; curtis ROM, MD
+    assert len(list(metareg_cases())) == 14  # bcg 3 measures x 2 formulas, molloy 1; x wald, hk

@@ -68,6 +68,18 @@ def egger_lm(yi, vi, level: float = 0.95) -> EggerTest:
                      float(beta[0] - crit * se[0]), float(beta[0] + crit * se[0]))
 
 
+def egger_rma(yi, vi, level: float = 0.95) -> EggerTest:
+    """metafor's default Egger test (regtest): a REML mixed-effects meta-regression of yi on
+    their standard errors; the z test of the slope tests asymmetry, and the intercept is the
+    limit estimate as se -> 0 (Sterne & Egger 2005)."""
+    from metamg.models.metaregression import intercept_and, meta_regression
+
+    yi, vi = np.asarray(yi, float), np.asarray(vi, float)
+    fit = meta_regression(yi, vi, intercept_and(np.sqrt(vi)), ["intrcpt", "sei"], level=level)
+    slope, limit = fit.coefficient("sei"), fit.coefficient("intrcpt")
+    return EggerTest(slope.statistic, slope.p, None, limit.estimate, limit.ci_low, limit.ci_high)
+
+
 def rank_test(yi, vi) -> RankTest:
     """Begg & Mazumdar (1994): Kendall's tau between the standardized deviates
     (yi - θ_FE)/sqrt(vi - 1/Σw) and vi. Exact p-value from the distribution of Kendall's
@@ -149,13 +161,16 @@ SMALL_K = 10
 
 @dataclass(frozen=True)
 class SmallStudyTests:
+    egger: EggerTest | None   # None when there are too few studies (k <= 2)
     egger_lm: EggerTest
     begg: RankTest
     fsn: FailSafeN
     caution: str | None
 
     def to_dict(self) -> dict:
-        return {"egger_lm": self.egger_lm.to_dict(), "begg": self.begg.to_dict(),
+        egger = self.egger.to_dict() if self.egger else {
+            "error": "the mixed-effects Egger test needs at least 3 studies"}
+        return {"egger": egger, "egger_lm": self.egger_lm.to_dict(), "begg": self.begg.to_dict(),
                 "fsn": self.fsn.to_dict(), "caution": self.caution}
 
 
@@ -171,5 +186,7 @@ def small_study_tests(analysis) -> SmallStudyTests:
         caution = (f"only {es.k} studies: tests for funnel asymmetry have too little power to "
                    f"distinguish chance from real asymmetry with fewer than {SMALL_K} "
                    "(Cochrane Handbook 13.3.5.4)")
-    return SmallStudyTests(egger_lm(es.yi, es.vi, analysis.result.level), rank_test(es.yi, es.vi),
+    level = analysis.result.level
+    egger = egger_rma(es.yi, es.vi, level) if es.k > 2 else None
+    return SmallStudyTests(egger, egger_lm(es.yi, es.vi, level), rank_test(es.yi, es.vi),
                            fail_safe_n(es.yi, es.vi), caution)

@@ -8,6 +8,7 @@ import numpy as np
 from metamg.analyses.pool import PoolAnalysis, pool
 from metamg.errors import InputError, Problem
 from metamg.models import PoolResult, fit
+from metamg.models.metaregression import MetaRegression, intercept_and, meta_regression
 
 MISSING_LEVEL = "(no value)"
 
@@ -20,14 +21,16 @@ class Subgroup:
 
 @dataclass(frozen=True)
 class SubgroupAnalysis:
-    """Each level pooled with the overall analysis's options, and RevMan's test for subgroup
-    differences: Q of a common-effect model on the subgroup estimates (Deeks et al., Cochrane
-    Handbook 10.11.3.1; metafor rma(est, se², method="FE") on the subgroup fits)."""
+    """Each level pooled with the overall analysis's options, and subgroup differences tested two
+    ways: RevMan's Q of a common-effect model on the subgroup estimates (Cochrane Handbook
+    10.11.3.1; metafor rma(est, se², method="FE") on the subgroup fits), and the mixed-effects
+    moderator test with one tau² shared by all subgroups (metafor rma(mods = ~ factor(col)))."""
 
     column: str
     overall: PoolAnalysis
     subgroups: tuple[Subgroup, ...]
     between: PoolResult | None  # None with fewer than 2 subgroups
+    moderator_test: MetaRegression | None = None  # rma(mods = ~ factor(column)), REML, z
 
     def to_dict(self) -> dict:
         levels = []
@@ -36,10 +39,15 @@ class SubgroupAnalysis:
             levels.append({"level": g.level, **{k: d[k] for k in (
                 "k", "estimate", "se", "ci_low", "ci_high", "statistic", "p", "tau2", "I2", "H2",
                 "Q", "Q_df", "Q_p") if k in d}})
-        between = None
+        between = mods = None
         if self.between is not None:
             between = {"Q": self.between.q, "df": self.between.q_df, "p": self.between.q_p}
-        return {"column": self.column, "levels": levels, "test_between_fixed": between}
+        if self.moderator_test is not None:
+            t = self.moderator_test
+            mods = {"QM": t.qm, "QM_df": t.qm_df, "QM_p": t.qm_p, "tau2": t.tau2, "QE": t.qe,
+                    "QE_p": t.qe_p}
+        return {"column": self.column, "levels": levels, "test_mods": mods,
+                "test_between_fixed": between}
 
 
 def pool_subgroups(analysis: PoolAnalysis, column: str) -> SubgroupAnalysis:
@@ -58,9 +66,15 @@ def pool_subgroups(analysis: PoolAnalysis, column: str) -> SubgroupAnalysis:
         sub = pool(es.subset(idx), measure=o.measure, method=o.method, ci=o.ci, level=o.level,
                    pi=o.pi, profile=o.profile, continuity=o.continuity)
         groups.append(Subgroup(level, sub))
-    between = None
+    between = moderator = None
     if len(groups) >= 2:
         est = np.array([g.analysis.result.estimate for g in groups])
         se = np.array([g.analysis.result.se for g in groups])
         between = fit(est, se ** 2, method="FE", ci="wald", level=o.level, tau2_ci=False)
-    return SubgroupAnalysis(col, analysis, tuple(groups), between)
+        dummies = [np.array([v == level for v in values], dtype=float) for level in order[1:]]
+        try:
+            moderator = meta_regression(es.yi, es.vi, intercept_and(*dummies),
+                                        ["intrcpt"] + order[1:], level=o.level)
+        except ValueError:
+            moderator = None  # as many subgroups as studies: nothing left to estimate tau² from
+    return SubgroupAnalysis(col, analysis, tuple(groups), between, moderator)

@@ -171,3 +171,10 @@ def _t_upper(q: float, df: float) -> float:
     start = max(-norm_ppf(q), 1e-3)
     hi = bracket_above(lambda t: fdf(t)[0], start)
     return decreasing_root(fdf, 0.0, hi, x0=start)
+
+
+def f_sf(x: float, df1: float, df2: float) -> float:
+    """P(F > x) for F ~ F(df1, df2): I_{df2/(df2 + df1·x)}(df2/2, df1/2)."""
+    if x <= 0:
+        return 1.0
+    return _beta_pair(df2 / 2, df1 / 2, df2 / (df2 + df1 * x), df1 * x / (df2 + df1 * x))[0]

@@ -31,10 +31,18 @@ def sensitivity_text(analysis, loo, cum) -> str:
     return "\n".join(out) + "\n"
 
 
-def bias_text(analysis, egger_lm, begg, fsn, caution: str | None) -> str:
+def bias_text(analysis, egger, egger_lm, begg, fsn, caution: str | None) -> str:
     out = [f"metamg bias: {analysis.source}", ""]
     if caution:
         out += [f"Caution: {caution}", ""]
+    nat = analysis.natural
+    if egger is None:
+        out.append("Egger's regression test (mixed-effects, metafor's default): needs at least 3 studies")
+    else:
+        out.append(f"Egger's regression test (mixed-effects REML, metafor's default): z = "
+                   f"{egger.statistic:.2f}, {fmt_p(egger.p)}; limit estimate (se → 0) "
+                   f"{fmt_fixed(nat(egger.limit_estimate))} (95% CI {fmt_fixed(nat(egger.limit_ci_low))} "
+                   f"to {fmt_fixed(nat(egger.limit_ci_high))})")
     if egger_lm.statistic is None:
         out.append("Egger's regression test (classical, weighted least squares): not computable "
                    f"with {analysis.result.k} studies (no residual degrees of freedom)")

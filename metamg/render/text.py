@@ -5,7 +5,7 @@ import csv
 import io
 import math
 
-from metamg.render.numbers import fmt_ci, fmt_num, fmt_p
+from metamg.render.numbers import fmt_ci, fmt_num, fmt_p, fmt_pvalue
 
 
 def pool_text(a) -> str:
@@ -95,3 +95,51 @@ def studies_csv(a) -> str:
             row += [repr(a.natural(v)) for v in (s.yi, s.ci_low, s.ci_high)]
         w.writerow(row + ["" if s.weight is None else repr(s.weight)])
     return buf.getvalue()
+
+
+def subgroups_text(groups) -> str:
+    """Per-level results and both tests for subgroup differences."""
+    a = groups.overall
+    nat, m = a.natural, a.measure
+    digits = 4 if m.name in ("RD", "PR") else 2
+    out = [f"Subgroups by {groups.column}:"]
+    width = max(len(g.level) for g in groups.subgroups)
+    for g in groups.subgroups:
+        r = g.analysis.result
+        out.append(f"  {g.level:<{width}}  k = {r.k:<3} {m.natural_name} {fmt_num(nat(r.estimate), digits)} "
+                   f"({fmt_ci(nat(r.ci_low), nat(r.ci_high), digits)}), I² = {r.i2:.0f}%")
+    if groups.between is not None:
+        b = groups.between
+        out.append(f"Test for subgroup differences (RevMan, Q on the subgroup estimates): "
+                   f"Q = {b.q:.2f}, df = {b.q_df}, {fmt_p(b.q_p)}")
+    if groups.moderator_test is not None:
+        t = groups.moderator_test
+        out.append(f"Moderator test (mixed-effects, one shared tau², as metafor): QM = {t.qm:.2f}, "
+                   f"df = {t.qm_df}, {fmt_p(t.qm_p)}; residual tau² = {fmt_num(t.tau2, 4)}; "
+                   f"QE = {t.qe:.2f}, {fmt_p(t.qe_p)}")
+    return "\n".join(out) + "\n"
+
+
+def regression_text(analysis, fit, design) -> str:
+    """The coefficient table and the model tests of a meta-regression."""
+    test = "t" if fit.ci_method == "hk" else "z"
+    out = [f"metamg regress: {analysis.source}",
+           f"Mixed-effects meta-regression, tau² by REML, {'Knapp-Hartung t/F tests' if fit.ci_method == 'hk' else 'Wald z tests'}; "
+           f"k = {fit.k}; coefficients on the {analysis.measure.scale} scale of {analysis.measure.name}", ""]
+    for col, ref in design.reference_levels.items():
+        out.append(f"{col}: reference level {ref!r}")
+    if design.dropped:
+        out.append(f"Left out for a missing moderator value: {', '.join(design.dropped)}")
+    width = max(len(c.name) for c in fit.coefficients)
+    out.append(f"{'':<{width}}  {'estimate':>10}  {'se':>9}  {test:>7}  {'p':>9}  95% CI")
+    for c in fit.coefficients:
+        out.append(f"{c.name:<{width}}  {c.estimate:10.4f}  {c.se:9.4f}  {c.statistic:7.2f}  "
+                   f"{fmt_pvalue(c.p):>9}  {c.ci_low:.4f} to {c.ci_high:.4f}")
+    df2 = f", {fit.qm_df2}" if fit.qm_df2 is not None else ""
+    name = "F" if fit.ci_method == "hk" else "QM"
+    out += ["", f"Test of moderators: {name}({fit.qm_df}{df2}) = {fit.qm:.2f}, {fmt_p(fit.qm_p)}",
+            f"Residual heterogeneity: tau² = {fmt_num(fit.tau2, 4)}, I² = {fit.i2:.1f}%, "
+            f"H² = {fit.h2:.2f}; QE({fit.qe_df}) = {fit.qe:.2f}, {fmt_p(fit.qe_p)}",
+            "R² (tau² explained): " + ("n/a (no heterogeneity to explain)" if fit.r2 is None
+                                       else f"{fit.r2:.1f}%")]
+    return "\n".join(out) + "\n"

@@ -1,0 +1,63 @@
+"""Meta-regression on CSV columns: numeric columns as they are, text columns as dummies."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from metamg.analyses.pool import PoolAnalysis
+from metamg.errors import InputError, Problem
+from metamg.models.metaregression import MetaRegression, meta_regression
+
+
+@dataclass(frozen=True)
+class Design:
+    X: np.ndarray
+    names: tuple[str, ...]
+    rows: np.ndarray                 # indices of the studies used (moderators all present)
+    reference_levels: dict           # categorical column -> its reference level
+    dropped: tuple[str, ...]         # studies left out for a missing moderator value
+
+
+def design(analysis: PoolAnalysis, mods) -> Design:
+    """Intercept plus one column per numeric moderator, or one dummy per non-reference level of
+    a categorical one (reference = first level in sorted order, as R's factor())."""
+    es = analysis.effects
+    lookup = {c.strip().lower(): c for c in es.extra}
+    problems, cols = [], []
+    for mod in mods:
+        key = mod.strip().lower()
+        if key not in lookup:
+            problems.append(Problem(es.source, f"no column {mod!r} for meta-regression; the file has: "
+                                    + (", ".join(es.extra) or "no extra columns")))
+        else:
+            cols.append(lookup[key])
+    if problems:
+        raise InputError(problems)
+    present = np.array([all(es.extra[c][i].strip() for c in cols) for i in range(es.k)], dtype=bool)
+    rows = np.flatnonzero(present)
+    dropped = tuple(es.studies[i] for i in np.flatnonzero(~present))
+    columns, names, refs = [np.ones(len(rows))], ["intrcpt"], {}
+    for c in cols:
+        values = [es.extra[c][i].strip() for i in rows]
+        try:
+            columns.append(np.array([float(v) for v in values]))
+            names.append(c)
+        except ValueError:
+            levels = sorted(set(values))
+            refs[c] = levels[0]
+            for level in levels[1:]:
+                columns.append(np.array([v == level for v in values], dtype=float))
+                names.append(f"{c}{level}")
+    return Design(np.column_stack(columns), tuple(names), rows, refs, dropped)
+
+
+def regress(analysis: PoolAnalysis, mods, ci: str = "wald", method: str = "REML") -> tuple[MetaRegression, Design]:
+    d = design(analysis, mods)
+    es = analysis.effects
+    try:
+        fit = meta_regression(es.yi[d.rows], es.vi[d.rows], d.X, d.names, method=method, ci=ci,
+                              level=analysis.result.level)
+    except ValueError as exc:
+        raise InputError([Problem(es.source, f"meta-regression on {', '.join(mods)}: {exc}")]) from None
+    return fit, d
