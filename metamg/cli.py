@@ -187,18 +187,21 @@ def report(paths, outdir):
 @click.option("--format", "fmt", type=click.Choice(("text", "json")), default="text", show_default=True)
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write to FILE (atomically).")
 def sensitivity(path, measure, method, ci, level, pi, profile, cc, cc_to, drop00, fmt, output):
-    """Leave-one-out and cumulative meta-analysis of the CSV file PATH."""
+    """Leave-one-out, cumulative meta-analysis and influence diagnostics of the CSV file PATH."""
+    from metamg.analyses.influence import influence
     from metamg.analyses.sensitivity import cumulative, leave_one_out
 
     analysis = _run_pool(path, measure, method, ci, level, pi, profile, cc, cc_to, drop00)
     loo, cum = leave_one_out(analysis), cumulative(analysis)
+    infl = influence(analysis) if analysis.result.k > 1 else ()
     if fmt == "json":
         import json
-        text = json.dumps({"leave1out": [r.to_dict() for r in loo], "cumulative": cum.to_dict()},
+        text = json.dumps({"leave1out": [r.to_dict() for r in loo], "cumulative": cum.to_dict(),
+                           "influence": [x.to_dict() for x in infl]},
                           indent=2, ensure_ascii=False) + "\n"
     else:
         from metamg.render.robustness import sensitivity_text
-        text = sensitivity_text(analysis, loo, cum)
+        text = sensitivity_text(analysis, loo, cum, infl)
     _emit(text, output)
 
 

@@ -26,7 +26,7 @@ def run_json(command, case, measure):
 @pytest.mark.parametrize("case,measure,extras", list(per_measure_extras()))
 def test_sensitivity_matches_metafor(case, measure, extras):
     actual = run_json("sensitivity", case, measure)
-    compare({"leave1out": extras["leave1out"], "cumulative": extras["cumulative"]}, actual)
+    compare({k: extras[k] for k in ("leave1out", "cumulative", "influence")}, actual)
 
 
 @pytest.mark.parametrize("case,measure,extras", list(per_measure_extras()))
@@ -46,7 +46,7 @@ def test_sensitivity_text_tells_the_story_in_order(monkeypatch):
     monkeypatch.chdir(Path(__file__).resolve().parents[1])
     code, out, _ = run_cli("sensitivity", "studies/iv_magnesium_mi_mortality.csv", "--measure", "OR")
     assert code == 0
-    cum = out.split("Cumulative meta-analysis")[1].splitlines()
+    cum = out.split("Cumulative meta-analysis")[1].split("\n\nInfluence")[0].splitlines()
     assert cum[0].startswith(", studies added in year")
     assert cum[3].startswith("Morton 1984") and cum[-1].startswith("ISIS-4 1995")
 

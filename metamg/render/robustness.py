@@ -20,7 +20,19 @@ def refit_table(analysis, refits, first_column: str) -> list[str]:
     return lines
 
 
-def sensitivity_text(analysis, loo, cum) -> str:
+def influence_table(rows) -> list[str]:
+    width = max([len("Study")] + [len(x.study) for x in rows])
+    head = (f"{'Study':<{width}}  {'rstudent':>8}  {'dffits':>7}  {'cook_d':>7}  {'cov_r':>6}  "
+            f"{'tau2_del':>9}  {'QE_del':>8}  {'hat':>5}  {'dfbetas':>7}  influential")
+    lines = [head, "-" * len(head)]
+    for x in rows:
+        lines.append(f"{x.study:<{width}}  {x.rstudent:8.2f}  {x.dffits:7.2f}  {x.cook_d:7.2f}  "
+                     f"{x.cov_r:6.2f}  {fmt_num(x.tau2_del, 4):>9}  {x.QE_del:8.2f}  {x.hat:5.2f}  "
+                     f"{x.dfbetas:7.2f}  {'yes' if x.influential else ''}")
+    return lines
+
+
+def sensitivity_text(analysis, loo, cum, infl=()) -> str:
     r = analysis.result
     out = [f"metamg sensitivity: {analysis.source}",
            f"Model for every refit: {r.method}, CI {r.ci_method} (as the main analysis)", "",
@@ -28,6 +40,11 @@ def sensitivity_text(analysis, loo, cum) -> str:
     out += refit_table(analysis, loo, "Study left out")
     out += ["", f"Cumulative meta-analysis, studies added in {cum.order}:"]
     out += refit_table(analysis, cum.rows, "Study added")
+    if infl:
+        flagged = [x.study for x in infl if x.influential]
+        out += ["", "Influence diagnostics (Viechtbauer & Cheung 2010; flagged as metafor does):"]
+        out += influence_table(infl)
+        out.append("Influential: " + (", ".join(flagged) if flagged else "none"))
     return "\n".join(out) + "\n"
 
 
