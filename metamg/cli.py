@@ -221,7 +221,7 @@ def bias(path, measure, method, ci, level, pi, profile, cc, cc_to, drop00, fmt, 
         text = json.dumps(tests.to_dict(), indent=2, ensure_ascii=False) + "\n"
     else:
         from metamg.render.robustness import bias_text
-        text = bias_text(analysis, tests.egger, tests.egger_lm, tests.begg, tests.fsn, tests.caution)
+        text = bias_text(analysis, tests)
     _emit(text, output)
 
 

@@ -68,14 +68,15 @@ def egger_lm(yi, vi, level: float = 0.95) -> EggerTest:
                      float(beta[0] - crit * se[0]), float(beta[0] + crit * se[0]))
 
 
-def egger_rma(yi, vi, level: float = 0.95) -> EggerTest:
-    """metafor's default Egger test (regtest): a REML mixed-effects meta-regression of yi on
-    their standard errors; the z test of the slope tests asymmetry, and the intercept is the
-    limit estimate as se -> 0 (Sterne & Egger 2005)."""
+def egger_rma(yi, vi, level: float = 0.95, method: str = "REML") -> EggerTest:
+    """metafor's default Egger test (regtest): a meta-regression of yi on their standard errors,
+    mixed-effects (REML) or common-effect (FE) as the analysis; the z test of the slope tests
+    asymmetry, and the intercept is the limit estimate as se -> 0 (Sterne & Egger 2005)."""
     from metamg.models.metaregression import intercept_and, meta_regression
 
     yi, vi = np.asarray(yi, float), np.asarray(vi, float)
-    fit = meta_regression(yi, vi, intercept_and(np.sqrt(vi)), ["intrcpt", "sei"], level=level)
+    fit = meta_regression(yi, vi, intercept_and(np.sqrt(vi)), ["intrcpt", "sei"], method=method,
+                          level=level)
     slope, limit = fit.coefficient("sei"), fit.coefficient("intrcpt")
     return EggerTest(slope.statistic, slope.p, None, limit.estimate, limit.ci_low, limit.ci_high)
 
@@ -165,17 +166,23 @@ class SmallStudyTests:
     egger_lm: EggerTest
     begg: RankTest
     fsn: FailSafeN
+    trimfill: object | None   # TrimFill, or None with the reason in trimfill_error
+    trimfill_error: str | None
     caution: str | None
 
     def to_dict(self) -> dict:
         egger = self.egger.to_dict() if self.egger else {
             "error": "the mixed-effects Egger test needs at least 3 studies"}
+        trimfill = self.trimfill.to_dict() if self.trimfill else {"error": self.trimfill_error}
         return {"egger": egger, "egger_lm": self.egger_lm.to_dict(), "begg": self.begg.to_dict(),
-                "fsn": self.fsn.to_dict(), "caution": self.caution}
+                "trimfill": trimfill, "fsn": self.fsn.to_dict(), "caution": self.caution}
 
 
 def small_study_tests(analysis) -> SmallStudyTests:
-    """The small-study tests metamg offers so far, on the analysis's effect sizes."""
+    """Egger (both forms), Begg, trim and fill and fail-safe N on the analysis's effect sizes.
+    Egger's mixed-effects test and trim and fill use the analysis's model: REML, or FE for a
+    common-effect analysis (other tau² estimators: REML for the Egger regression)."""
+    from metamg.analyses.trimfill import trim_and_fill
     from metamg.errors import InputError, Problem
 
     es = analysis.effects
@@ -187,6 +194,13 @@ def small_study_tests(analysis) -> SmallStudyTests:
                    f"distinguish chance from real asymmetry with fewer than {SMALL_K} "
                    "(Cochrane Handbook 13.3.5.4)")
     level = analysis.result.level
-    egger = egger_rma(es.yi, es.vi, level) if es.k > 2 else None
+    method = analysis.result.method
+    common = method in ("FE", "MH", "PETO")
+    egger = egger_rma(es.yi, es.vi, level, "FE" if common else "REML") if es.k > 2 else None
+    trimfill, trimfill_error = None, None
+    try:
+        trimfill = trim_and_fill(es.yi, es.vi, "FE" if common else method, level, es.source)
+    except InputError as exc:
+        trimfill_error = "; ".join(p.message for p in exc.problems)
     return SmallStudyTests(egger, egger_lm(es.yi, es.vi, level), rank_test(es.yi, es.vi),
-                           fail_safe_n(es.yi, es.vi), caution)
+                           fail_safe_n(es.yi, es.vi), trimfill, trimfill_error, caution)

@@ -109,7 +109,7 @@ def meta_regression(yi, vi, X, names, method: str = "REML", ci: str = "wald",
     """
     yi, vi, X = np.asarray(yi, float), np.asarray(vi, float), np.asarray(X, float)
     k, p = X.shape
-    if k <= p:
+    if k < p or (k == p and method != "FE"):  # FE with k = p is an exact fit; tau² needs more
         raise ValueError(f"{p} coefficients cannot be estimated from {k} studies")
     if np.linalg.matrix_rank(X) < p:
         raise ValueError("the moderators are collinear (a column is a combination of others)")
@@ -117,7 +117,7 @@ def meta_regression(yi, vi, X, names, method: str = "REML", ci: str = "wald",
     fit = _Weighted(yi, vi, X, tau2)
     df = k - p
     vcov = fit.A
-    if ci == "hk":
+    if ci == "hk" and df > 0:
         s2 = float(fit.w @ fit.resid ** 2) / df
         vcov = s2 * vcov
         crit = t_ppf(1 - (1 - level) / 2, df)
@@ -143,7 +143,7 @@ def meta_regression(yi, vi, X, names, method: str = "REML", ci: str = "wald",
     common = _Weighted(yi, vi, X, 0.0)
     qe = float(common.w @ common.resid ** 2)
     tr_p0, _ = common.trace_p()
-    vt = df / tr_p0
+    vt = df / tr_p0 if df > 0 else 0.0
     r2 = None
     if method != "FE":
         tau2_0 = restricted_maximum_likelihood(yi, vi)
@@ -151,8 +151,10 @@ def meta_regression(yi, vi, X, names, method: str = "REML", ci: str = "wald",
             r2 = max(0.0, 100 * (tau2_0 - tau2) / tau2_0)
     return MetaRegression(
         method=method, ci_method=ci, k=k, coefficients=tuple(coefs), qm=qm, qm_df=m,
-        qm_df2=qm_df2, qm_p=qm_p, tau2=tau2, i2=100 * tau2 / (tau2 + vt), h2=(tau2 + vt) / vt,
+        qm_df2=qm_df2, qm_p=qm_p, tau2=tau2,
+        i2=100 * tau2 / (tau2 + vt) if tau2 > 0 else 0.0, h2=(tau2 + vt) / vt if vt > 0 else 1.0,
         r2=r2, qe=qe, qe_df=df, qe_p=chi2_sf(qe, df) if df > 0 else 1.0)
+
 
 
 def intercept_and(*columns) -> np.ndarray:

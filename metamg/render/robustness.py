@@ -48,7 +48,9 @@ def sensitivity_text(analysis, loo, cum, infl=()) -> str:
     return "\n".join(out) + "\n"
 
 
-def bias_text(analysis, egger, egger_lm, begg, fsn, caution: str | None) -> str:
+def bias_text(analysis, tests) -> str:
+    egger, egger_lm, begg, fsn, caution = (tests.egger, tests.egger_lm, tests.begg, tests.fsn,
+                                           tests.caution)
     out = [f"metamg bias: {analysis.source}", ""]
     if caution:
         out += [f"Caution: {caution}", ""]
@@ -71,6 +73,16 @@ def bias_text(analysis, egger, egger_lm, begg, fsn, caution: str | None) -> str:
                    f"{fmt_fixed(analysis.natural(egger_lm.limit_ci_high))})")
     kind = "exact" if begg.exact else "normal approximation (ties)"
     out.append(f"Begg and Mazumdar's rank correlation: Kendall's tau = {begg.tau:.3f}, {fmt_p(begg.p)} ({kind})")
+    tf = tests.trimfill
+    if tf is None:
+        out.append(f"Trim and fill: {tests.trimfill_error}")
+    else:
+        r = tf.result
+        filled = (f"{tf.k0} stud{'y' if tf.k0 == 1 else 'ies'} filled on the {tf.side}"
+                  if tf.k0 else f"no studies filled (side examined: {tf.side})")
+        out.append(f"Trim and fill (L0): {filled}; adjusted {analysis.measure.natural_name} "
+                   f"{fmt_fixed(nat(r.estimate))} (95% CI {fmt_fixed(nat(r.ci_low))} to "
+                   f"{fmt_fixed(nat(r.ci_high))}), k = {r.k}")
     out.append(f"Rosenthal's fail-safe N: {fsn.fsnum} null studies would be needed to make the "
                f"combined result non-significant at one-sided alpha {fsn.alpha:g} ({fmt_p(fsn.p)})")
     return "\n".join(out) + "\n"
