@@ -184,24 +184,32 @@ def report(paths, outdir):
 @main.command()
 @click.argument("path", type=click.Path(dir_okay=True, allow_dash=False))
 @_pool_options
+@click.option("--subsets", type=int, help="GOSH: number of random subsets when k > 20 [100000].")
+@click.option("--seed", type=int, default=1, show_default=True, help="GOSH: seed for the random subsets.")
 @click.option("--format", "fmt", type=click.Choice(("text", "json")), default="text", show_default=True)
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write to FILE (atomically).")
-def sensitivity(path, measure, method, ci, level, pi, profile, cc, cc_to, drop00, fmt, output):
+def sensitivity(path, measure, method, ci, level, pi, profile, cc, cc_to, drop00, subsets, seed,
+                fmt, output):
     """Leave-one-out, cumulative meta-analysis and influence diagnostics of the CSV file PATH."""
     from metamg.analyses.influence import influence
     from metamg.analyses.sensitivity import cumulative, leave_one_out
 
     analysis = _run_pool(path, measure, method, ci, level, pi, profile, cc, cc_to, drop00)
     loo, cum = leave_one_out(analysis), cumulative(analysis)
+    from metamg.analyses.gosh import gosh
+
     infl = influence(analysis) if analysis.result.k > 1 else ()
+    es = analysis.effects
+    subsets_fit = gosh(es.yi, es.vi, subsets, seed, es.source) if es.k > 1 else None
     if fmt == "json":
         import json
         text = json.dumps({"leave1out": [r.to_dict() for r in loo], "cumulative": cum.to_dict(),
-                           "influence": [x.to_dict() for x in infl]},
+                           "influence": [x.to_dict() for x in infl],
+                           "gosh": subsets_fit.summary() if subsets_fit else None},
                           indent=2, ensure_ascii=False) + "\n"
     else:
         from metamg.render.robustness import sensitivity_text
-        text = sensitivity_text(analysis, loo, cum, infl)
+        text = sensitivity_text(analysis, loo, cum, infl, subsets_fit)
     _emit(text, output)
 
 

@@ -129,3 +129,33 @@ def test_edge_k2_rd_trimfill_fe_is_exact():
     tf = trim_and_fill(es.yi, es.vi, "FE")
     assert (tf.k0, tf.side) == (1, "left")
     assert tf.filled_yi[0] == pytest.approx(2 * es.yi[lowest] - es.yi[1 - lowest], rel=1e-12)
+
+
+def test_gosh_matches_metafor():
+    expected = load_case("bcg")["extras"]["RR"]["gosh"]
+    code, out, err = run_cli("sensitivity", CASES_DIR / "bcg.csv", "--measure", "RR",
+                             "--method", "FE", "--format", "json")
+    assert code == 0, err
+    actual = json.loads(out)["gosh"]
+    assert actual["exhaustive"] and actual["n_subsets"] == 2 ** 13 - 1
+    compare(expected, actual)
+
+
+def test_gosh_samples_reproducibly_above_20_studies():
+    import numpy as np
+
+    from metamg.analyses.gosh import gosh
+
+    rng = np.random.default_rng(5)
+    yi, vi = rng.normal(size=30), rng.uniform(0.05, 0.5, 30)
+    a, b = gosh(yi, vi, subsets=5000, seed=7), gosh(yi, vi, subsets=5000, seed=7)
+    assert not a.exhaustive and a.n_subsets == 5000
+    assert np.array_equal(a.estimate, b.estimate)
+    assert not np.array_equal(a.estimate, gosh(yi, vi, subsets=5000, seed=8).estimate)
+    # no empty subsets; each estimate is a weighted mean, so it lies within the data
+    assert a.subset_k.min() >= 1 and a.subset_k.max() <= 30
+    assert a.estimate.min() >= yi.min() - 1e-12 and a.estimate.max() <= yi.max() + 1e-12
+    # single-study subsets carry the study's own effect and no heterogeneity
+    single = a.subset_k == 1
+    assert np.all(np.isin(np.round(a.estimate[single], 12), np.round(yi, 12)))
+    assert np.all(a.Q[single] == 0) and np.all(a.H2[single] == 1)

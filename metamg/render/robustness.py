@@ -32,7 +32,7 @@ def influence_table(rows) -> list[str]:
     return lines
 
 
-def sensitivity_text(analysis, loo, cum, infl=()) -> str:
+def sensitivity_text(analysis, loo, cum, infl=(), subsets_fit=None) -> str:
     r = analysis.result
     out = [f"metamg sensitivity: {analysis.source}",
            f"Model for every refit: {r.method}, CI {r.ci_method} (as the main analysis)", "",
@@ -45,6 +45,15 @@ def sensitivity_text(analysis, loo, cum, infl=()) -> str:
         out += ["", "Influence diagnostics (Viechtbauer & Cheung 2010; flagged as metafor does):"]
         out += influence_table(infl)
         out.append("Influential: " + (", ".join(flagged) if flagged else "none"))
+    if subsets_fit is not None:
+        g = subsets_fit.summary()
+        nat = analysis.natural
+        how = "all" if g["exhaustive"] else "a random sample of"
+        out += ["", f"GOSH (common-effect model on {how} {g['n_subsets']:,} subsets of the "
+                    f"{subsets_fit.k} studies):",
+                f"  estimate ranges {fmt_fixed(nat(g['estimate']['min']))} to "
+                f"{fmt_fixed(nat(g['estimate']['max']))} (mean on the analysis scale "
+                f"{g['estimate']['mean']:.4f}); I² ranges {g['I2']['min']:.0f}% to {g['I2']['max']:.0f}%"]
     return "\n".join(out) + "\n"
 
 
