@@ -155,7 +155,14 @@ def test_gosh_samples_reproducibly_above_20_studies():
     # no empty subsets; each estimate is a weighted mean, so it lies within the data
     assert a.subset_k.min() >= 1 and a.subset_k.max() <= 30
     assert a.estimate.min() >= yi.min() - 1e-12 and a.estimate.max() <= yi.max() + 1e-12
-    # single-study subsets carry the study's own effect and no heterogeneity
-    single = a.subset_k == 1
-    assert np.all(np.isin(np.round(a.estimate[single], 12), np.round(yi, 12)))
-    assert np.all(a.Q[single] == 0) and np.all(a.H2[single] == 1)
+
+    # exhaustively on 5 studies: singletons are the studies themselves, and subset number
+    # 0b10110 (studies 2, 3, 5) is their own common-effect fit
+    from metamg.models import fit
+    small = gosh(yi[:5], vi[:5])
+    single = small.subset_k == 1
+    assert single.sum() == 5 and sorted(small.estimate[single]) == pytest.approx(sorted(yi[:5]))
+    assert np.all(small.Q[single] == 0) and np.all(small.H2[single] == 1)
+    three = fit(yi[[1, 2, 4]], vi[[1, 2, 4]], method="FE")
+    assert small.estimate[0b10110 - 1] == pytest.approx(three.estimate, rel=1e-12)
+    assert small.I2[0b10110 - 1] == pytest.approx(three.i2, rel=1e-9, abs=1e-9)
