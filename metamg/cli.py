@@ -134,17 +134,22 @@ def forest(path, measure, method, ci, level, pi, profile, cc, cc_to, drop00, by,
 @main.command()
 @click.argument("path", type=click.Path(dir_okay=True, allow_dash=False))
 @_pool_options
+@click.option("--trimfill", is_flag=True, help="Add the studies filled by trim and fill.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False),
               help="FILE.png (300 dpi) or FILE.svg [default: NAME-funnel.png].")
-def funnel(path, measure, method, ci, level, pi, profile, cc, cc_to, drop00, output):
+def funnel(path, measure, method, ci, level, pi, profile, cc, cc_to, drop00, trimfill, output):
     """Draw the contour-enhanced funnel plot of the CSV file PATH."""
     from metamg.io.metadata import read_metadata
     from metamg.render.funnel import write_funnel
 
     meta = read_metadata(path)
     analysis = _run_pool(path, measure, method, ci, level, pi, profile, cc, cc_to, drop00, meta)
+    filled = None
+    if trimfill:
+        from metamg.analyses.bias import small_study_tests
+        filled = small_study_tests(analysis).trimfill
     target = output or _default_figure(path, "funnel")
-    write_funnel(analysis, target, meta.title)
+    write_funnel(analysis, target, meta.title, filled)
     click.echo(target)
 
 
@@ -184,12 +189,14 @@ def report(paths, outdir):
 @main.command()
 @click.argument("path", type=click.Path(dir_okay=True, allow_dash=False))
 @_pool_options
+@click.option("--baujat", type=click.Path(dir_okay=False), help="Also draw the Baujat plot to FILE.")
+@click.option("--gosh-plot", type=click.Path(dir_okay=False), help="Also draw the GOSH plot to FILE.")
 @click.option("--subsets", type=int, help="GOSH: number of random subsets when k > 20 [100000].")
 @click.option("--seed", type=int, default=1, show_default=True, help="GOSH: seed for the random subsets.")
 @click.option("--format", "fmt", type=click.Choice(("text", "json")), default="text", show_default=True)
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write to FILE (atomically).")
-def sensitivity(path, measure, method, ci, level, pi, profile, cc, cc_to, drop00, subsets, seed,
-                fmt, output):
+def sensitivity(path, measure, method, ci, level, pi, profile, cc, cc_to, drop00, baujat, gosh_plot,
+                subsets, seed, fmt, output):
     """Leave-one-out, cumulative meta-analysis and influence diagnostics of the CSV file PATH."""
     from metamg.analyses.influence import influence
     from metamg.analyses.sensitivity import cumulative, leave_one_out
@@ -210,6 +217,13 @@ def sensitivity(path, measure, method, ci, level, pi, profile, cc, cc_to, drop00
     else:
         from metamg.render.robustness import sensitivity_text
         text = sensitivity_text(analysis, loo, cum, infl, subsets_fit)
+    if baujat or gosh_plot:
+        from metamg.render import diagnostics
+        title = os.path.splitext(os.path.basename(path))[0]
+        if baujat:
+            diagnostics.write(diagnostics.draw_baujat(diagnostics.baujat_points(analysis), title), baujat)
+        if gosh_plot and subsets_fit is not None:
+            diagnostics.write(diagnostics.draw_gosh(subsets_fit, analysis, title), gosh_plot)
     _emit(text, output)
 
 
@@ -244,9 +258,11 @@ def bias(path, measure, method, ci, level, pi, profile, cc, cc_to, drop00, fmt, 
 @click.option("--cc-to", type=click.Choice(("only0", "all", "if0all", "none")), default="only0",
               show_default=True)
 @click.option("--drop00", is_flag=True)
+@click.option("--plot", type=click.Path(dir_okay=False),
+              help="Bubble plot to FILE (one continuous moderator).")
 @click.option("--format", "fmt", type=click.Choice(("text", "json")), default="text", show_default=True)
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write to FILE (atomically).")
-def regress(path, mods, measure, ci, level, cc, cc_to, drop00, fmt, output):
+def regress(path, mods, measure, ci, level, cc, cc_to, drop00, plot, fmt, output):
     """Mixed-effects meta-regression (REML) of the CSV file PATH on moderator columns."""
     from metamg.analyses.regression import regress as run_regress
 
@@ -258,6 +274,12 @@ def regress(path, mods, measure, ci, level, cc, cc_to, drop00, fmt, output):
     else:
         from metamg.render.text import regression_text
         text = regression_text(analysis, fit, design)
+    if plot:
+        if len(fit.coefficients) != 2 or design.reference_levels:
+            raise click.UsageError("--plot draws a bubble plot for exactly one continuous moderator")
+        from metamg.render import diagnostics
+        title = os.path.splitext(os.path.basename(path))[0]
+        diagnostics.write(diagnostics.draw_bubble(analysis, fit, design, title), plot)
     _emit(text, output)
 
 

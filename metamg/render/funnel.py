@@ -34,9 +34,12 @@ class FunnelLayout:
     xlim: tuple[float, float]
     xticks: tuple[float, ...]
     xtick_labels: tuple[str, ...]
+    filled_x: tuple[float, ...] = ()   # trim-and-fill studies, natural scale
+    filled_se: tuple[float, ...] = ()
+    adjusted: float | None = None      # trim-and-fill estimate, natural scale
 
 
-def funnel_layout(analysis, title: str = "") -> FunnelLayout:
+def funnel_layout(analysis, title: str = "", trimfill=None) -> FunnelLayout:
     m, r, es = analysis.measure, analysis.result, analysis.effects
     nat = analysis.natural
     se = np.sqrt(es.vi)
@@ -44,8 +47,12 @@ def funnel_layout(analysis, title: str = "") -> FunnelLayout:
     z95 = norm_ppf(0.975)
     log_scale = m.scale == "log"
     zs = tuple(norm_ppf(1 - a / 2) for a in CONTOURS)
-    lows = [float(v) for v in m.to_natural(es.yi)] + [nat(r.estimate - z95 * se_max),
-                                                      nat(-zs[-1] * se_max)]
+    filled_x = tuple(float(v) for v in m.to_natural(np.array(trimfill.filled_yi))) if trimfill else ()
+    filled_se = tuple(float(np.sqrt(v)) for v in trimfill.filled_vi) if trimfill else ()
+    if filled_se:
+        se_max = max(se_max, 1.08 * max(filled_se))
+    lows = [float(v) for v in m.to_natural(es.yi)] + list(filled_x) + [
+        nat(r.estimate - z95 * se_max), nat(-zs[-1] * se_max)]
     highs = [nat(r.estimate + z95 * se_max), nat(zs[-1] * se_max)]
     if log_scale:
         xlim = ratio_limits(lows + highs)
@@ -60,7 +67,8 @@ def funnel_layout(analysis, title: str = "") -> FunnelLayout:
         pooled=nat(r.estimate), null=1.0 if log_scale else 0.0, se_max=se_max,
         funnel_low=nat(r.estimate - z95 * se_max), funnel_high=nat(r.estimate + z95 * se_max),
         contour_z=zs, log_scale=log_scale, xlim=tuple(xlim), xticks=tuple(ticks),
-        xtick_labels=tuple(tick_label(t) for t in ticks))
+        xtick_labels=tuple(tick_label(t) for t in ticks), filled_x=filled_x, filled_se=filled_se,
+        adjusted=nat(trimfill.result.estimate) if trimfill else None)
 
 
 def draw_funnel(layout: FunnelLayout):
@@ -90,6 +98,10 @@ def draw_funnel(layout: FunnelLayout):
             [layout.se_max, 0, layout.se_max], color="black", linestyle="--", linewidth=0.9, zorder=2)
     ax.axvline(layout.pooled, color="#1f4e79", linewidth=1.0, zorder=2)
     ax.scatter(layout.x, layout.se, s=28, color="white", edgecolors="black", linewidths=0.9, zorder=3)
+    if layout.filled_x:
+        ax.scatter(layout.filled_x, layout.filled_se, s=28, color="#b03a2e", edgecolors="black",
+                   linewidths=0.6, zorder=3)
+        ax.axvline(layout.adjusted, color="#b03a2e", linewidth=1.0, linestyle=":", zorder=2)
     if layout.log_scale:
         ax.set_xscale("log")
     ax.set_xlim(*layout.xlim)
@@ -105,6 +117,10 @@ def draw_funnel(layout: FunnelLayout):
     labels = ("0.05 ≤ p < 0.10", "0.01 ≤ p < 0.05", "p < 0.01")
     handles += [Patch(facecolor=c, label=lab) for c, lab in zip(SHADES, labels)]
     from matplotlib.lines import Line2D
+    if layout.filled_x:
+        handles += [Line2D([], [], marker="o", color="white", markerfacecolor="#b03a2e",
+                           markeredgecolor="black", label=f"filled by trim and fill ({len(layout.filled_x)})"),
+                    Line2D([], [], color="#b03a2e", linestyle=":", label="adjusted estimate")]
     handles += [Line2D([], [], color="black", linestyle="--", label="pseudo 95% limits"),
                 Line2D([], [], color="#1f4e79", label="pooled estimate"),
                 Line2D([], [], color="0.3", label="no effect")]
@@ -113,9 +129,9 @@ def draw_funnel(layout: FunnelLayout):
     return fig
 
 
-def write_funnel(analysis, path, title: str = "") -> FunnelLayout:
+def write_funnel(analysis, path, title: str = "", trimfill=None) -> FunnelLayout:
     from metamg.render.figures import save_figure
 
-    layout = funnel_layout(analysis, title)
+    layout = funnel_layout(analysis, title, trimfill)
     save_figure(draw_funnel(layout), path)
     return layout

@@ -1,0 +1,146 @@
+"""Diagnostic plots: Baujat, GOSH and bubble plots (matplotlib Figure, no pyplot)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from metamg.models import fit
+from metamg.render.figures import axis_label, save_figure
+
+
+@dataclass(frozen=True)
+class BaujatPoint:
+    study: str
+    contribution: float  # to Cochran's Q: (yi - θ)² / vi
+    influence: float     # on the pooled result: (θ - θ₍₋ᵢ₎)² / var(θ₍₋ᵢ₎)
+
+
+def baujat_points(analysis) -> tuple[BaujatPoint, ...]:
+    """Baujat et al. (2002, Stat Med 21:2641-52), on the common-effect model as metafor's baujat:
+    each study's contribution to heterogeneity against its influence on the pooled estimate."""
+    es = analysis.effects
+    full = fit(es.yi, es.vi, method="FE", tau2_ci=False)
+    points = []
+    for i, s in enumerate(es.studies):
+        keep = np.arange(es.k) != i
+        d = fit(es.yi[keep], es.vi[keep], method="FE", tau2_ci=False)
+        points.append(BaujatPoint(s, float((es.yi[i] - full.estimate) ** 2 / es.vi[i]),
+                                  float((full.estimate - d.estimate) ** 2 / d.se ** 2)))
+    return tuple(points)
+
+
+def _figure(size=(7.0, 5.0)):
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=size)
+    FigureCanvasAgg(fig)
+    return fig
+
+
+def draw_baujat(points, title: str):
+    fig = _figure()
+    ax = fig.add_axes((0.11, 0.12, 0.84, 0.76))
+    x = [p.contribution for p in points]
+    y = [p.influence for p in points]
+    ax.scatter(x, y, s=22, color="#1f4e79", zorder=3)
+    # label the studies that stand out on either axis; stagger labels that share a level
+    top = 4
+    by_x = sorted(points, key=lambda p: -p.contribution)[:top]
+    by_y = sorted(points, key=lambda p: -p.influence)[:top]
+    labelled = sorted({p.study: p for p in by_x + by_y}.values(), key=lambda p: p.contribution)
+    right_edge = max(x) * 0.75
+    for n, p in enumerate(labelled):
+        left = p.contribution > right_edge  # near the right edge: label to the left
+        ax.annotate(p.study, (p.contribution, p.influence),
+                    xytext=(-4 if left else 4, 4 + 9 * (n % 3)), textcoords="offset points",
+                    fontsize=7, ha="right" if left else "left",
+                    arrowprops=dict(arrowstyle="-", color="0.6", linewidth=0.5))
+    ax.set_xlabel("Contribution to overall heterogeneity (squared Pearson residual)", fontsize=9)
+    ax.set_ylabel("Influence on the pooled result", fontsize=9)
+    ax.grid(color="0.9", zorder=0)
+    fig.text(0.02, 0.96, f"Baujat plot: {title}", fontsize=11, fontweight="bold", va="top")
+    return fig
+
+
+def draw_gosh(subsets, analysis, title: str):
+    fig = _figure()
+    ax = fig.add_axes((0.11, 0.12, 0.84, 0.76))
+    x = analysis.measure.to_natural(subsets.estimate)
+    ax.scatter(x, subsets.I2, s=2, color="#1f4e79", alpha=min(0.6, max(0.02, 2000 / len(x))),
+               linewidths=0, rasterized=True)
+    if analysis.measure.scale == "log":
+        ax.set_xscale("log")
+        _ratio_axis(ax.xaxis, ax.get_xlim())
+    ax.set_xlabel(axis_label(analysis.measure) + " of the subset (common-effect model)", fontsize=9)
+    ax.set_ylabel("I² of the subset (%)", fontsize=9)
+    ax.set_ylim(-2, 102)
+    how = "all" if subsets.exhaustive else "a random sample of"
+    fig.text(0.02, 0.96, f"GOSH plot: {title} ({how} {subsets.n_subsets:,} subsets)", fontsize=11,
+             fontweight="bold", va="top")
+    return fig
+
+
+def draw_bubble(analysis, fit_result, design, title: str):
+    """Effect against one continuous moderator: bubbles with area ∝ weight in the model,
+    the regression line and its confidence band."""
+    from metamg.models.distributions import norm_ppf, t_ppf
+
+    es = analysis.effects
+    name = fit_result.coefficients[1].name
+    xs = design.X[:, 1]
+    yi, vi = es.yi[design.rows], es.vi[design.rows]
+    w = 1 / (vi + fit_result.tau2)
+    fig = _figure()
+    ax = fig.add_axes((0.11, 0.12, 0.84, 0.76))
+    nat = analysis.measure.to_natural
+    ax.scatter(xs, nat(yi), s=600 * w / w.max(), facecolor="#9db9d5", edgecolor="#1f4e79",
+               linewidths=0.8, zorder=3)
+    grid = np.linspace(xs.min(), xs.max(), 100)
+    b0, b1 = fit_result.coefficients[0].estimate, fit_result.coefficients[1].estimate
+    s0, s1 = fit_result.coefficients[0].se, fit_result.coefficients[1].se
+    cov = _coef_cov(analysis, fit_result, design)
+    pred = b0 + b1 * grid
+    se = np.sqrt(s0 ** 2 + grid ** 2 * s1 ** 2 + 2 * grid * cov)
+    crit = (t_ppf(0.975, fit_result.qe_df) if fit_result.ci_method == "hk" else norm_ppf(0.975))
+    ax.plot(grid, nat(pred), color="#1f4e79", linewidth=1.4, zorder=4)
+    ax.fill_between(grid, nat(pred - crit * se), nat(pred + crit * se), color="#1f4e79", alpha=0.12,
+                    linewidth=0, zorder=2)
+    if analysis.measure.scale == "log":
+        ax.set_yscale("log")
+        _ratio_axis(ax.yaxis, ax.get_ylim())
+    ax.axhline(1.0 if analysis.measure.scale == "log" else 0.0, color="0.5", linewidth=0.8)
+    ax.set_xlabel(name, fontsize=9)
+    ax.set_ylabel(axis_label(analysis.measure), fontsize=9)
+    fig.text(0.02, 0.96, f"Meta-regression on {name}: {title}", fontsize=11, fontweight="bold",
+             va="top")
+    return fig
+
+
+def _ratio_axis(axis, limits) -> None:
+    """1-2-5 ratio ticks in plain decimals on a log axis, as in the forest plot."""
+    from matplotlib.ticker import FixedLocator, NullLocator
+
+    from metamg.render.figures import ratio_ticks, tick_label
+    ticks = ratio_ticks(*limits)
+    axis.set_major_locator(FixedLocator(ticks))
+    axis.set_minor_locator(NullLocator())
+    axis.set_ticklabels([tick_label(t) for t in ticks])
+
+
+def _coef_cov(analysis, fit_result, design) -> float:
+    """Covariance of intercept and slope, recomputed from the fitted tau²."""
+    es = analysis.effects
+    X = design.X
+    w = 1 / (es.vi[design.rows] + fit_result.tau2)
+    cov = np.linalg.inv((X.T * w) @ X)
+    if fit_result.ci_method == "hk":
+        b = np.array([c.estimate for c in fit_result.coefficients])
+        r = es.yi[design.rows] - X @ b
+        cov = cov * float(w @ r ** 2) / fit_result.qe_df
+    return float(cov[0, 1])
+
+
+def write(fig, path) -> None:
+    save_figure(fig, path)
