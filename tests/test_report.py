@@ -123,3 +123,31 @@ def test_malformed_metadata_gets_a_clear_error(tmp_path, toml, line, message):
     code, out, err = run_cli("report", tmp_path / "s.csv", "-o", tmp_path / "out")
     assert code == 2
     assert err.startswith(f"{tmp_path / 's.toml'}:{line}: ") and message in err
+
+
+def test_robustness_section_uses_the_same_numbers(tmp_path, in_repo):
+    csv = "studies/iv_magnesium_mi_mortality.csv"
+    assert run_cli("report", csv, "-o", tmp_path)[0] == 0
+    text = (tmp_path / "iv_magnesium_mi_mortality.md").read_text()
+    robust = text.split("## Is it robust?")[1].split("## Methods")[0]
+    sens = json.loads(run_cli("sensitivity", csv, "--measure", "OR", "--format", "json")[1])
+    ests = [math.exp(r["estimate"]) for r in sens["leave1out"]]
+    assert f"stays between {min(ests):.2f} and {max(ests):.2f}" in robust
+    assert robust.count("\n| ") == 2 * (16 + 1)  # leave-one-out and cumulative tables
+    bias = json.loads(run_cli("bias", csv, "--measure", "OR", "--format", "json")[1])
+    tf = bias["trimfill"]
+    assert f"Trim and fill: {tf['k0']} studies imputed on the {tf['side']}; adjusted OR " \
+           f"{math.exp(tf['estimate']):.2f}" in robust
+    assert f"z = {bias['egger']['statistic']:.2f}" in robust
+
+
+def test_metadata_subgroup_adds_the_subgroup_table(tmp_path):
+    shutil.copy(CASES_DIR / "bcg.csv", tmp_path / "bcg.csv")
+    (tmp_path / "bcg.toml").write_text('title = "BCG"\nsubgroup = "alloc"\nmeasure = "RR"\n')
+    code, _, err = run_cli("report", tmp_path / "bcg.csv", "-o", tmp_path / "out")
+    assert code == 0, err
+    text = (tmp_path / "out" / "bcg.md").read_text()
+    assert "### Subgroups by alloc" in text
+    assert "| random | 7 |" in text and "| alternate | 2 |" in text
+    assert "Test for subgroup differences (Q on the subgroup estimates, as RevMan)" in text
+    assert "Mixed-effects moderator test" in text

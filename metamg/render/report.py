@@ -17,7 +17,7 @@ from metamg.io.atomic import write_atomic
 from metamg.io.metadata import metadata_path, read_metadata
 from metamg.render.forest import data_columns, write_forest
 from metamg.render.funnel import write_funnel
-from metamg.render.numbers import fmt_ci, fmt_num, fmt_p
+from metamg.render.numbers import fmt_ci, fmt_fixed, fmt_num, fmt_p
 
 FUNNEL_MIN_K = 10
 PROVENANCE = ("evidence_status", "source", "doi", "pmid", "where_found", "notes")
@@ -106,11 +106,13 @@ def write_report(csv_path, outdir) -> ReportSummary:
     os.makedirs(outdir, exist_ok=True)
     forest_file = f"{name}-forest.png"
     write_forest(analysis, os.path.join(outdir, forest_file), meta, by=meta.subgroup)
+    robust = _robustness(analysis, meta)
     funnel_file = None
     if analysis.result.k >= FUNNEL_MIN_K:
         funnel_file = f"{name}-funnel.png"
-        write_funnel(analysis, os.path.join(outdir, funnel_file), meta.title)
-    text, summary = _markdown(csv_path, meta, analysis, forest_file, funnel_file, outdir)
+        write_funnel(analysis, os.path.join(outdir, funnel_file), meta.title,
+                     robust["bias"].trimfill if robust["bias"] else None)
+    text, summary = _markdown(csv_path, meta, analysis, forest_file, funnel_file, outdir, robust)
     path = os.path.join(outdir, f"{name}.md")
     write_atomic(path, text)
     return ReportSummary(**{**summary.__dict__, "path": path})
@@ -131,7 +133,106 @@ def write_index(summaries, outdir) -> str:
     return path
 
 
-def _markdown(csv_path, meta, analysis, forest_file, funnel_file, outdir):
+def _robustness(analysis, meta) -> dict:
+    """Everything the "Is it robust?" section reports, computed with the main analysis's options."""
+    from metamg.analyses.bias import small_study_tests
+    from metamg.analyses.influence import influence
+    from metamg.analyses.sensitivity import cumulative, leave_one_out
+    from metamg.analyses.subgroups import pool_subgroups
+
+    k = analysis.result.k
+    return {
+        "subgroups": pool_subgroups(analysis, meta.subgroup) if meta.subgroup else None,
+        "leave1out": leave_one_out(analysis) if k >= 3 else (),
+        "cumulative": cumulative(analysis) if k >= 2 else None,
+        "influence": influence(analysis) if k >= 3 else (),
+        "bias": small_study_tests(analysis) if k >= 3 else None,
+    }
+
+
+def _robust_section(analysis, robust, funnel_file, digits) -> list[str]:
+    from metamg.render.numbers import fmt_pvalue
+
+    nat = analysis.natural
+    name = analysis.measure.natural_name
+    r = analysis.result
+
+    def effect(res):
+        return f"{fmt_fixed(nat(res.estimate), digits)} ({fmt_ci(nat(res.ci_low), nat(res.ci_high), digits)})"
+
+    out = ["", "## Is it robust?", ""]
+    out.append(f"Every analysis below uses the main analysis's model ({r.method}, CI {r.ci_method}).")
+    groups = robust["subgroups"]
+    if groups is not None:
+        out += ["", f"### Subgroups by {groups.column}", "",
+                f"| {groups.column} | k | {name} (95% CI) | I² |", "|---|---|---|---|"]
+        out += [f"| {g.level} | {g.analysis.result.k} | {effect(g.analysis.result)} | "
+                f"{g.analysis.result.i2:.0f}% |" for g in groups.subgroups]
+        if groups.between is not None:
+            b = groups.between
+            out += ["", f"Test for subgroup differences (Q on the subgroup estimates, as RevMan): "
+                        f"Q = {b.q:.2f}, df = {b.q_df}, {fmt_p(b.q_p)}."]
+        if groups.moderator_test is not None:
+            t = groups.moderator_test
+            out.append(f"Mixed-effects moderator test (one tau² shared by the subgroups, as metafor): "
+                       f"QM = {t.qm:.2f}, df = {t.qm_df}, {fmt_p(t.qm_p)}.")
+    loo = robust["leave1out"]
+    if loo:
+        ests = [nat(x.analysis.result.estimate) for x in loo]
+        lo, hi = min(ests), max(ests)
+        out += ["", "### Leaving out one study at a time", "",
+                f"The pooled {name} stays between {fmt_fixed(lo, digits)} and {fmt_fixed(hi, digits)} "
+                f"whichever single study is left out.", "",
+                f"| Study left out | {name} (95% CI) | I² | p |", "|---|---|---|---|"]
+        out += [f"| {x.study} | {effect(x.analysis.result)} | {x.analysis.result.i2:.0f}% | "
+                f"{fmt_pvalue(x.analysis.result.p)} |" for x in loo]
+    cum = robust["cumulative"]
+    if cum is not None:
+        order = cum.order.replace(" (ties keep data order)", ", ties in data order")
+        out += ["", f"### Cumulative meta-analysis, studies added by {order}", "",
+                "How the pooled result would have looked as each study was published.", "",
+                f"| Study added | {name} (95% CI) | I² | p |", "|---|---|---|---|"]
+        out += [f"| {x.study} | {effect(x.analysis.result)} | {x.analysis.result.i2:.0f}% | "
+                f"{fmt_pvalue(x.analysis.result.p)} |" for x in cum.rows]
+    infl = robust["influence"]
+    if infl:
+        flagged = [x for x in infl if x.influential]
+        out += ["", "### Influential studies", ""]
+        if flagged:
+            out.append("Flagged by metafor's criteria (DFFITS, Cook's distance, hat value or DFBETAS): "
+                       + "; ".join(f"{x.study} (Cook's distance {x.cook_d:.2f}, weight {x.weight:.1f}%)"
+                                   for x in flagged) + ".")
+        else:
+            top = max(infl, key=lambda x: x.cook_d)
+            out.append(f"No study is flagged by metafor's criteria; the largest Cook's distance is "
+                       f"{top.cook_d:.2f} ({top.study}).")
+    tests = robust["bias"]
+    if tests is not None:
+        out += ["", "### Small-study effects", ""]
+        if tests.caution:
+            out += [f"*Caution: {tests.caution}.*", ""]
+        if tests.egger is not None:
+            e = tests.egger
+            out.append(f"- Egger's regression test (mixed-effects, metafor's default): z = {e.statistic:.2f}, "
+                       f"{fmt_p(e.p)}; effect expected in an infinitely large study "
+                       f"{fmt_fixed(nat(e.limit_estimate), digits)} "
+                       f"({fmt_ci(nat(e.limit_ci_low), nat(e.limit_ci_high), digits)}).")
+        lm = tests.egger_lm
+        if lm.statistic is not None:
+            out.append(f"- Egger's test, classical weighted regression: t({lm.df}) = {lm.statistic:.2f}, "
+                       f"{fmt_p(lm.p)}.")
+        out.append(f"- Begg and Mazumdar's rank correlation: tau = {tests.begg.tau:.3f}, {fmt_p(tests.begg.p)}.")
+        tf = tests.trimfill
+        if tf is not None:
+            adj = tf.result
+            out.append(f"- Trim and fill: {tf.k0} stud{'y' if tf.k0 == 1 else 'ies'} imputed on the "
+                       f"{tf.side}; adjusted {name} {effect(adj)}"
+                       + (" (filled studies shown in the funnel plot)." if funnel_file and tf.k0 else "."))
+        out.append(f"- Rosenthal's fail-safe N: {tests.fsn.fsnum} null studies.")
+    return out
+
+
+def _markdown(csv_path, meta, analysis, forest_file, funnel_file, outdir, robust):
     m, r = analysis.measure, analysis.result
     nat = analysis.natural
     lvl = f"{r.level * 100:g}%"
@@ -221,6 +322,8 @@ def _markdown(csv_path, meta, analysis, forest_file, funnel_file, outdir):
     else:
         out += [f"Not drawn: {r.k} studies, and a funnel plot needs at least {FUNNEL_MIN_K} to "
                 "say anything about small-study effects (Cochrane Handbook 13.3.5.4)."]
+
+    out += _robust_section(analysis, robust, funnel_file, digits)
 
     # -- methods --
     out += ["", "## Methods", "", _methods(analysis), ""]
