@@ -260,20 +260,31 @@ def bias(path, measure, method, ci, level, pi, profile, cc, cc_to, drop00, fmt, 
 @click.option("--drop00", is_flag=True)
 @click.option("--plot", type=click.Path(dir_okay=False),
               help="Bubble plot to FILE (one continuous moderator).")
+@click.option("--permutations", type=click.IntRange(min=1),
+              help="Add permutation p-values from N refits with shuffled moderators.")
+@click.option("--seed", type=int, default=1, show_default=True, help="Seed for --permutations.")
 @click.option("--format", "fmt", type=click.Choice(("text", "json")), default="text", show_default=True)
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write to FILE (atomically).")
-def regress(path, mods, measure, ci, level, cc, cc_to, drop00, plot, fmt, output):
+def regress(path, mods, measure, ci, level, cc, cc_to, drop00, plot, permutations, seed, fmt, output):
     """Mixed-effects meta-regression (REML) of the CSV file PATH on moderator columns."""
+    from metamg.analyses.regression import permutation_test
     from metamg.analyses.regression import regress as run_regress
 
     analysis = _run_pool(path, measure, "REML", "wald", level, "default", "metafor", cc, cc_to, drop00)
-    fit, design = run_regress(analysis, [m for m in mods.split(",") if m.strip()], ci=ci)
+    columns = [m for m in mods.split(",") if m.strip()]
+    fit, design = run_regress(analysis, columns, ci=ci)
+    perm = permutation_test(analysis, columns, ci, permutations, seed) if permutations else None
     if fmt == "json":
         import json
-        text = json.dumps(fit.to_dict(), indent=2, ensure_ascii=False) + "\n"
+        d = fit.to_dict()
+        if perm is not None:
+            for c, p in zip(d["coefficients"], perm.p):
+                c["p_perm"] = p
+            d.update(QM_p_perm=perm.qm_p, permutations=perm.permutations, seed=perm.seed)
+        text = json.dumps(d, indent=2, ensure_ascii=False) + "\n"
     else:
         from metamg.render.text import regression_text
-        text = regression_text(analysis, fit, design)
+        text = regression_text(analysis, fit, design, perm)
     if plot:
         if len(fit.coefficients) != 2 or design.reference_levels:
             raise click.UsageError("--plot draws a bubble plot for exactly one continuous moderator")

@@ -61,3 +61,39 @@ def regress(analysis: PoolAnalysis, mods, ci: str = "wald", method: str = "REML"
     except ValueError as exc:
         raise InputError([Problem(es.source, f"meta-regression on {', '.join(mods)}: {exc}")]) from None
     return fit, d
+
+
+@dataclass(frozen=True)
+class PermutationTest:
+    """Permutation p-values for a meta-regression: the moderator rows are shuffled against the
+    studies' effects and the model refitted N times (Higgins & Thompson 2004, Stat Med
+    23:1663-82; metafor's permutest). p = (1 + b)/(N + 1), with b the refits whose |statistic|
+    (or QM) is at least the observed one (Phipson & Smyth 2010), so p is never 0."""
+
+    permutations: int
+    seed: int
+    p: tuple[float, ...]   # per coefficient, in the model's order
+    qm_p: float
+
+
+def permutation_test(analysis: PoolAnalysis, mods, ci: str = "wald", permutations: int = 1000,
+                     seed: int = 1) -> PermutationTest:
+    fit, d = regress(analysis, mods, ci=ci)
+    es = analysis.effects
+    yi, vi = es.yi[d.rows], es.vi[d.rows]
+    observed = np.abs([c.statistic for c in fit.coefficients])
+    rng = np.random.default_rng(seed)
+    hits = np.zeros(len(observed))
+    qm_hits = 0
+    tol = 1e-12  # ties with the observed value count as extreme (rounding noise aside)
+    for _ in range(permutations):
+        X = d.X[rng.permutation(len(yi))]
+        try:
+            perm = meta_regression(yi, vi, X, d.names, ci=ci, level=analysis.result.level)
+        except ValueError:
+            continue
+        hits += np.abs([c.statistic for c in perm.coefficients]) >= observed * (1 - tol)
+        qm_hits += perm.qm >= fit.qm * (1 - tol)
+    n = permutations
+    return PermutationTest(n, seed, tuple(float(x) for x in (1 + hits) / (n + 1)),
+                           float((1 + qm_hits) / (n + 1)))

@@ -120,7 +120,7 @@ def subgroups_text(groups) -> str:
     return "\n".join(out) + "\n"
 
 
-def regression_text(analysis, fit, design) -> str:
+def regression_text(analysis, fit, design, perm=None) -> str:
     """The coefficient table and the model tests of a meta-regression."""
     test = "t" if fit.ci_method == "hk" else "z"
     out = [f"metamg regress: {analysis.source}",
@@ -131,13 +131,17 @@ def regression_text(analysis, fit, design) -> str:
     if design.dropped:
         out.append(f"Left out for a missing moderator value: {', '.join(design.dropped)}")
     width = max(len(c.name) for c in fit.coefficients)
-    out.append(f"{'':<{width}}  {'estimate':>10}  {'se':>9}  {test:>7}  {'p':>9}  95% CI")
-    for c in fit.coefficients:
+    extra = f"  {'p (perm.)':>9}" if perm else ""
+    out.append(f"{'':<{width}}  {'estimate':>10}  {'se':>9}  {test:>7}  {'p':>9}{extra}  95% CI")
+    for i, c in enumerate(fit.coefficients):
+        pp = f"  {fmt_pvalue(perm.p[i]):>9}" if perm else ""
         out.append(f"{c.name:<{width}}  {c.estimate:10.4f}  {c.se:9.4f}  {c.statistic:7.2f}  "
-                   f"{fmt_pvalue(c.p):>9}  {c.ci_low:.4f} to {c.ci_high:.4f}")
+                   f"{fmt_pvalue(c.p):>9}{pp}  {c.ci_low:.4f} to {c.ci_high:.4f}")
     df2 = f", {fit.qm_df2}" if fit.qm_df2 is not None else ""
     name = "F" if fit.ci_method == "hk" else "QM"
-    out += ["", f"Test of moderators: {name}({fit.qm_df}{df2}) = {fit.qm:.2f}, {fmt_p(fit.qm_p)}",
+    perm_text = (f" (permutation p = {fmt_pvalue(perm.qm_p)} from {perm.permutations} shuffles, "
+                 f"seed {perm.seed})" if perm else "")
+    out += ["", f"Test of moderators: {name}({fit.qm_df}{df2}) = {fit.qm:.2f}, {fmt_p(fit.qm_p)}{perm_text}",
             f"Residual heterogeneity: tau² = {fmt_num(fit.tau2, 4)}, I² = {fit.i2:.1f}%, "
             f"H² = {fit.h2:.2f}; QE({fit.qe_df}) = {fit.qe:.2f}, {fmt_p(fit.qe_p)}",
             "R² (tau² explained): " + ("n/a (no heterogeneity to explain)" if fit.r2 is None
