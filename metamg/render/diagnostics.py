@@ -6,7 +6,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from metamg.models import fit
-from metamg.render.figures import axis_label, save_figure
+from metamg.render.figures import axis_label, fixed_ticks, ratio_ticks, save_figure
 
 
 @dataclass(frozen=True)
@@ -120,13 +120,7 @@ def draw_bubble(analysis, fit_result, design, title: str):
 
 def _ratio_axis(axis, limits) -> None:
     """1-2-5 ratio ticks in plain decimals on a log axis, as in the forest plot."""
-    from matplotlib.ticker import FixedLocator, NullLocator
-
-    from metamg.render.figures import ratio_ticks, tick_label
-    ticks = ratio_ticks(*limits)
-    axis.set_major_locator(FixedLocator(ticks))
-    axis.set_minor_locator(NullLocator())
-    axis.set_ticklabels([tick_label(t) for t in ticks])
+    fixed_ticks(axis, ratio_ticks(*limits))
 
 
 def _coef_cov(analysis, fit_result, design) -> float:

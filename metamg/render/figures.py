@@ -69,6 +69,23 @@ def tick_label(value: float) -> str:
     return text if text not in ("", "-0") else "0"
 
 
+def fixed_ticks(axis, ticks, fontsize: float | None = None) -> None:
+    """Exactly these ticks, labelled in plain decimals, no minor ticks (an x or y Axis)."""
+    from matplotlib.ticker import FixedLocator, NullLocator
+
+    axis.set_major_locator(FixedLocator(ticks))
+    axis.set_minor_locator(NullLocator())
+    axis.set_ticklabels([tick_label(t) for t in ticks], fontsize=fontsize)
+
+
+def effect_axis(ax, log_scale: bool, xlim, ticks, fontsize: float) -> None:
+    """The x axis of forest and funnel plots: log for ratios, fixed readable ticks."""
+    if log_scale:
+        ax.set_xscale("log")
+    ax.set_xlim(*xlim)
+    fixed_ticks(ax.xaxis, ticks, fontsize)
+
+
 def save_figure(fig, path) -> bytes:
     """PNG at print resolution or SVG, chosen by the suffix; identical input gives identical bytes."""
     import matplotlib

@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from metamg.render.figures import (axis_label, linear_limits, linear_ticks, ratio_limits,
-                                   ratio_ticks, tick_label)
+from metamg.render.figures import (axis_label, effect_axis, linear_limits, linear_ticks,
+                                   ratio_limits, ratio_ticks, tick_label)
 from metamg.render.numbers import fmt_fixed, fmt_num, fmt_p
 
 ROW_IN = 0.22          # height of one row, inches
@@ -235,7 +235,6 @@ def draw_forest(layout: ForestLayout):
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
     from matplotlib.patches import Polygon
-    from matplotlib.ticker import NullLocator
     from matplotlib.transforms import blended_transform_factory
 
     W, H = layout.width, layout.height
@@ -254,12 +253,7 @@ def draw_forest(layout: ForestLayout):
     rows_h = ROW_IN * (bottom - top)
     ax = fig.add_axes((plot_x / W, 0.75 / H, PLOT_IN / W, rows_h / H))
     ax.set_ylim(bottom, top)
-    if layout.log_scale:
-        ax.set_xscale("log")
-    ax.set_xlim(*layout.xlim)
-    ax.set_xticks(layout.xticks)
-    ax.set_xticklabels(layout.xtick_labels, fontsize=8)
-    ax.xaxis.set_minor_locator(NullLocator())
+    effect_axis(ax, layout.log_scale, layout.xlim, layout.xticks, 8)
     ax.set_yticks([])
     for side in ("left", "right", "top"):
         ax.spines[side].set_visible(False)

@@ -10,8 +10,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from metamg.models.distributions import norm_ppf
-from metamg.render.figures import (axis_label, linear_limits, linear_ticks, ratio_limits,
-                                   ratio_ticks, tick_label)
+from metamg.render.figures import (axis_label, effect_axis, linear_limits, linear_ticks,
+                                   ratio_limits, ratio_ticks, tick_label)
 
 CONTOURS = (0.10, 0.05, 0.01)
 SHADES = ("0.88", "0.74", "0.58")  # lighter to darker: p < 0.10, < 0.05, < 0.01
@@ -75,7 +75,6 @@ def draw_funnel(layout: FunnelLayout):
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
     from matplotlib.patches import Patch
-    from matplotlib.ticker import NullLocator
 
     fig = Figure(figsize=(7.0, 4.8))
     FigureCanvasAgg(fig)
@@ -102,12 +101,7 @@ def draw_funnel(layout: FunnelLayout):
         ax.scatter(layout.filled_x, layout.filled_se, s=28, color="#b03a2e", edgecolors="black",
                    linewidths=0.6, zorder=3)
         ax.axvline(layout.adjusted, color="#b03a2e", linewidth=1.0, linestyle=":", zorder=2)
-    if layout.log_scale:
-        ax.set_xscale("log")
-    ax.set_xlim(*layout.xlim)
-    ax.set_xticks(layout.xticks)
-    ax.set_xticklabels(layout.xtick_labels, fontsize=8.5)
-    ax.xaxis.set_minor_locator(NullLocator())
+    effect_axis(ax, layout.log_scale, layout.xlim, layout.xticks, 8.5)
     ax.set_ylim(layout.se_max, 0)
     ax.set_ylabel("Standard error", fontsize=9)
     ax.set_xlabel(layout.measure + (" (log scale)" if layout.log_scale else ""), fontsize=9)
