@@ -64,6 +64,12 @@ class PoolAnalysis:
                      for s, y, v, e, w in zip(self.effects.studies, self.effects.yi,
                                               self.effects.vi, se, weights))
 
+    def refit(self, indices) -> "PoolAnalysis":
+        """The same analysis (method, CI, level, ...) on the studies at ``indices`` only."""
+        o = self.options
+        return pool(self.effects.subset(indices), measure=o.measure, method=o.method, ci=o.ci,
+                    level=o.level, pi=o.pi, profile=o.profile, continuity=o.continuity)
+
     def natural(self, x):
         return None if x is None else _num(self.measure.to_natural(x))
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from metamg.analyses.pool import PoolAnalysis, pool
+from metamg.analyses.pool import PoolAnalysis
 
 ROW_KEYS = ("estimate", "se", "statistic", "p", "ci_low", "ci_high", "tau2", "I2", "H2", "Q", "Q_p")
 
@@ -32,16 +32,10 @@ class Cumulative:
         return {"order": self.order, "rows": [r.to_dict() for r in self.rows]}
 
 
-def _refit(analysis: PoolAnalysis, indices) -> PoolAnalysis:
-    o = analysis.options
-    return pool(analysis.effects.subset(indices), measure=o.measure, method=o.method, ci=o.ci,
-                level=o.level, pi=o.pi, profile=o.profile, continuity=o.continuity)
-
-
 def leave_one_out(analysis: PoolAnalysis) -> tuple[Refit, ...]:
     """The pooled result without each study in turn."""
     k = analysis.effects.k
-    return tuple(Refit(s, _refit(analysis, [j for j in range(k) if j != i]))
+    return tuple(Refit(s, analysis.refit([j for j in range(k) if j != i]))
                  for i, s in enumerate(analysis.effects.studies))
 
 
@@ -61,5 +55,5 @@ def cumulative(analysis: PoolAnalysis) -> Cumulative:
         if keys is not None:
             order.sort(key=lambda i: keys[i])  # stable: ties keep data order
             label = "year (ties keep data order)"
-    rows = tuple(Refit(es.studies[i], _refit(analysis, order[:n + 1])) for n, i in enumerate(order))
+    rows = tuple(Refit(es.studies[i], analysis.refit(order[:n + 1])) for n, i in enumerate(order))
     return Cumulative(label, rows)

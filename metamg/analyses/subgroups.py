@@ -5,7 +5,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from metamg.analyses.pool import PoolAnalysis, pool
+from metamg.analyses.pool import PoolAnalysis
 from metamg.errors import InputError, Problem
 from metamg.models import PoolResult, fit
 from metamg.models.metaregression import MetaRegression, intercept_and, meta_regression
@@ -59,22 +59,18 @@ def pool_subgroups(analysis: PoolAnalysis, column: str) -> SubgroupAnalysis:
     col = names[column.strip().lower()]
     values = [v.strip() or MISSING_LEVEL for v in es.extra[col]]
     order = list(dict.fromkeys(values))
-    o = analysis.options
-    groups = []
-    for level in order:
-        idx = [i for i, v in enumerate(values) if v == level]
-        sub = pool(es.subset(idx), measure=o.measure, method=o.method, ci=o.ci, level=o.level,
-                   pi=o.pi, profile=o.profile, continuity=o.continuity)
-        groups.append(Subgroup(level, sub))
+    confidence = analysis.options.level
+    groups = [Subgroup(level, analysis.refit([i for i, v in enumerate(values) if v == level]))
+              for level in order]
     between = moderator = None
     if len(groups) >= 2:
         est = np.array([g.analysis.result.estimate for g in groups])
         se = np.array([g.analysis.result.se for g in groups])
-        between = fit(est, se ** 2, method="FE", ci="wald", level=o.level, tau2_ci=False)
+        between = fit(est, se ** 2, method="FE", ci="wald", level=confidence, tau2_ci=False)
         dummies = [np.array([v == level for v in values], dtype=float) for level in order[1:]]
         try:
             moderator = meta_regression(es.yi, es.vi, intercept_and(*dummies),
-                                        ["intrcpt"] + order[1:], level=o.level)
+                                        ["intrcpt"] + order[1:], level=confidence)
         except ValueError:
             moderator = None  # as many subgroups as studies: nothing left to estimate tau² from
     return SubgroupAnalysis(col, analysis, tuple(groups), between, moderator)
