@@ -205,7 +205,7 @@ def sensitivity(path, measure, method, ci, level, pi, profile, cc, cc_to, drop00
     loo, cum = leave_one_out(analysis), cumulative(analysis)
     from metamg.analyses.gosh import gosh
 
-    infl = influence(analysis) if analysis.result.k > 1 else ()
+    infl = influence(analysis, loo) if analysis.result.k > 1 else ()
     es = analysis.effects
     subsets_fit = gosh(es.yi, es.vi, subsets, seed, es.source) if es.k > 1 else None
     if fmt == "json":

@@ -30,19 +30,19 @@ class Influence:
         return asdict(self)
 
 
-def influence(analysis: PoolAnalysis) -> tuple[Influence, ...]:
+def influence(analysis: PoolAnalysis, loo=None) -> tuple[Influence, ...]:
     """Per study: how far it lies from the model fitted without it, and how much deleting it moves
     the pooled estimate (DFFITS, Cook's distance, DFBETAS), its precision (covariance ratio) and
     the heterogeneity (tau² and QE after deletion). A study is flagged as influential, as in
     metafor, when |DFFITS| > 3·sqrt(p/(k-p)), Cook's distance exceeds the median of chi²(p), the
     hat value exceeds 3p/k, or |DFBETAS| > 1 (p = 1 coefficient here). DFBETAS divides the change
     in the estimate by its standard error from all k studies weighted with tau² after deletion,
-    as metafor does."""
+    as metafor does. ``loo``: the analysis's leave_one_out() refits, when the caller has them."""
     r = analysis.result
     es = analysis.effects
     k, p = es.k, 1
     out = []
-    for i, refit in enumerate(leave_one_out(analysis)):
+    for i, refit in enumerate(loo if loo is not None else leave_one_out(analysis)):
         d = refit.analysis.result
         hat = r.weights[i] / 100
         tau2_del = d.tau2 if d.tau2 is not None else 0.0

@@ -141,11 +141,12 @@ def _robustness(analysis, meta) -> dict:
     from metamg.analyses.subgroups import pool_subgroups
 
     k = analysis.result.k
+    loo = leave_one_out(analysis) if k >= 3 else ()
     return {
         "subgroups": pool_subgroups(analysis, meta.subgroup) if meta.subgroup else None,
-        "leave1out": leave_one_out(analysis) if k >= 3 else (),
+        "leave1out": loo,
         "cumulative": cumulative(analysis) if k >= 2 else None,
-        "influence": influence(analysis) if k >= 3 else (),
+        "influence": influence(analysis, loo) if k >= 3 else (),
         "bias": small_study_tests(analysis) if k >= 3 else None,
     }
 
