@@ -8,7 +8,8 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from metamg.models import fit
-from metamg.models.distributions import norm_ppf, norm_sf, t_ppf, t_sf
+from metamg.models.distributions import norm_ppf, norm_sf
+from metamg.models.metaregression import intercept_and, meta_regression
 
 
 @dataclass(frozen=True)
@@ -47,37 +48,27 @@ class FailSafeN:
 def egger_lm(yi, vi, level: float = 0.95) -> EggerTest:
     """Classical Egger test: weighted least squares of yi on their standard errors with weights
     1/vi; the slope's t test (k-2 df) tests funnel asymmetry and the intercept is the effect
-    at se = 0 (Egger et al. 1997, BMJ 315:629; Sterne & Egger 2005)."""
+    at se = 0 (Egger et al. 1997, BMJ 315:629; Sterne & Egger 2005). That regression is the
+    common-effect meta-regression with the Knapp-Hartung residual scaling (R's lm with weights)."""
     yi, vi = np.asarray(yi, float), np.asarray(vi, float)
-    k = len(yi)
-    sei = np.sqrt(vi)
-    x = np.column_stack([np.ones(k), sei])
-    w = 1 / vi
-    xtwx = x.T @ (x * w[:, None])
-    beta = np.linalg.solve(xtwx, x.T @ (w * yi))
-    df = k - 2
-    if df <= 0:
-        return EggerTest(None, None, df, float(beta[0]), None, None)
-    resid = yi - x @ beta
-    s2 = float(w @ resid ** 2) / df
-    cov = s2 * np.linalg.inv(xtwx)
-    se = np.sqrt(np.diag(cov))
-    t = float(beta[1] / se[1])
-    crit = t_ppf(1 - (1 - level) / 2, df)
-    return EggerTest(t, 2 * t_sf(abs(t), df), df, float(beta[0]),
-                     float(beta[0] - crit * se[0]), float(beta[0] + crit * se[0]))
+    df = len(yi) - 2
+    reg = meta_regression(yi, vi, intercept_and(np.sqrt(vi)), ["intrcpt", "sei"], method="FE",
+                          ci="hk" if df > 0 else "wald", level=level)
+    limit = reg.coefficient("intrcpt")
+    if df <= 0:  # an exact fit: the line exists, its tests do not
+        return EggerTest(None, None, df, limit.estimate, None, None)
+    slope = reg.coefficient("sei")
+    return EggerTest(slope.statistic, slope.p, df, limit.estimate, limit.ci_low, limit.ci_high)
 
 
 def egger_rma(yi, vi, level: float = 0.95, method: str = "REML") -> EggerTest:
     """metafor's default Egger test (regtest): a meta-regression of yi on their standard errors,
     mixed-effects (REML) or common-effect (FE) as the analysis; the z test of the slope tests
     asymmetry, and the intercept is the limit estimate as se -> 0 (Sterne & Egger 2005)."""
-    from metamg.models.metaregression import intercept_and, meta_regression
-
     yi, vi = np.asarray(yi, float), np.asarray(vi, float)
-    fit = meta_regression(yi, vi, intercept_and(np.sqrt(vi)), ["intrcpt", "sei"], method=method,
+    reg = meta_regression(yi, vi, intercept_and(np.sqrt(vi)), ["intrcpt", "sei"], method=method,
                           level=level)
-    slope, limit = fit.coefficient("sei"), fit.coefficient("intrcpt")
+    slope, limit = reg.coefficient("sei"), reg.coefficient("intrcpt")
     return EggerTest(slope.statistic, slope.p, None, limit.estimate, limit.ci_low, limit.ci_high)
 
 
