@@ -13,6 +13,7 @@ import numpy as np
 from metamg.models.distributions import chi2_sf, f_sf, norm_ppf, norm_sf, t_ppf, t_sf
 from metamg.models.roots import nonnegative_root
 from metamg.models.tau2 import restricted_maximum_likelihood
+from metamg.models.weights import tau2_scale
 
 
 @dataclass(frozen=True)
@@ -93,7 +94,7 @@ class _Weighted:
 
 def reml_tau2(yi, vi, X) -> float:
     """REML tau² of the mixed-effects model (k > p required)."""
-    scale = max(float(np.var(yi)), float(np.mean(vi)))
+    scale = tau2_scale(yi, vi)
     return nonnegative_root(lambda t: _Weighted(yi, vi, X, t).reml_score(), scale)
 
 

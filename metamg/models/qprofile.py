@@ -7,11 +7,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import numpy as np
 
 from metamg.models.distributions import chi2_ppf
 from metamg.models.roots import nonnegative_root
-from metamg.models.weights import generalized_q
+from metamg.models.weights import generalized_q, tau2_scale
 
 
 @dataclass(frozen=True)
@@ -29,7 +28,7 @@ def q_profile(yi, vi, level: float = 0.95) -> Tau2Interval:
     q_upper = chi2_ppf(1 - alpha / 2, k - 1)
     q_lower = chi2_ppf(alpha / 2, k - 1)
     q0 = generalized_q(yi, vi, 0.0)[0]
-    scale = max(float(np.var(yi)), float(np.mean(vi)))
+    scale = tau2_scale(yi, vi)
 
     def solve(target):
         def fdf(t):

@@ -9,7 +9,8 @@ from __future__ import annotations
 import numpy as np
 
 from metamg.models.roots import nonnegative_root
-from metamg.models.weights import cochran_q, dl_denominator, generalized_q, weighted_mean
+from metamg.models.weights import (cochran_q, dl_denominator, generalized_q, tau2_scale,
+                                   weighted_mean)
 
 
 def dersimonian_laird(yi, vi) -> float:
@@ -90,7 +91,7 @@ def restricted_maximum_likelihood(yi, vi) -> float:
 
 
 def _decreasing_root_from_zero(fdf, yi, vi) -> float:
-    scale = max(float(np.var(yi)), float(np.mean(vi)))
+    scale = tau2_scale(yi, vi)
     return nonnegative_root(fdf, scale, x0=dersimonian_laird(yi, vi))
 
 

@@ -4,6 +4,8 @@ All for the intercept-only model; every function is O(k) and vectorised.
 """
 from __future__ import annotations
 
+import numpy as np
+
 
 
 def weighted_mean(yi, w):
@@ -39,3 +41,8 @@ def dl_denominator(vi) -> float:
     w = 1.0 / vi
     sw = w.sum()
     return float(sw - (w @ w) / sw)
+
+
+def tau2_scale(yi, vi) -> float:
+    """A tau² of the data's own order of magnitude, from which root brackets are widened."""
+    return max(float(np.var(yi)), float(np.mean(vi)))
