@@ -81,14 +81,18 @@ def resolve_measure(table_type: str, measure: str | None, source: str = "") -> M
     return MEASURES[name]
 
 
+def binary_zero_cells(ai, n1i, ci, n2i) -> tuple[np.ndarray, np.ndarray]:
+    """Masks of 2x2 tables with any zero cell, and with no events (or only events) in both arms."""
+    bi, di = n1i - ai, n2i - ci
+    zero = (ai == 0) | (bi == 0) | (ci == 0) | (di == 0)
+    return zero, ((ai == 0) & (ci == 0)) | ((bi == 0) & (di == 0))
+
+
 def zero_cells(table: StudyTable, rows) -> tuple[np.ndarray, np.ndarray]:
     """Masks (any zero cell, double zero) of the studies at indices ``rows``."""
     v = table.values
     if table.data_type == "binary":
-        a, c = v["ai"][rows], v["ci"][rows]
-        b, d = v["n1i"][rows] - a, v["n2i"][rows] - c
-        zero = (a == 0) | (b == 0) | (c == 0) | (d == 0)
-        return zero, ((a == 0) & (c == 0)) | ((b == 0) & (d == 0))
+        return binary_zero_cells(v["ai"][rows], v["n1i"][rows], v["ci"][rows], v["n2i"][rows])
     if table.data_type == "proportion":
         x, n = v["xi"][rows], v["ni"][rows]
         return (x == 0) | (x == n), np.zeros(len(x), dtype=bool)
@@ -117,7 +121,7 @@ def compute_effects(table: StudyTable, measure: str | None = None,
         idx, zero = idx[~dz], zero[~dz]
 
     cols = {k: table.values[k][idx] for k in m.args}
-    add = _added(zero, continuity)
+    add = continuity_added(zero, continuity)
     if add.any():
         for k in _cells_for(table.data_type):
             cols[k] = cols[k] + add * (2 if k in ("n1i", "n2i", "ni") else 1)
@@ -151,7 +155,8 @@ def _cells_for(data_type):
     return {"binary": ("ai", "n1i", "ci", "n2i"), "proportion": ("xi", "ni")}.get(data_type, ())
 
 
-def _added(zero, cc: Continuity) -> np.ndarray:
+def continuity_added(zero, cc: Continuity) -> np.ndarray:
+    """What ``cc`` adds to each cell of each study, given which studies have a zero cell."""
     if cc.to == "none" or cc.add == 0:
         return np.zeros(len(zero))
     if cc.to == "all" or (cc.to == "if0all" and zero.any()):

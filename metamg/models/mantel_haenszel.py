@@ -9,7 +9,7 @@ import math
 
 import numpy as np
 
-from metamg.effects.escalc import Continuity
+from metamg.effects.escalc import Continuity, binary_zero_cells, continuity_added
 from metamg.effects.measures import MEASURES
 from metamg.models.distributions import chi2_sf, norm_ppf, norm_sf
 from metamg.models.heterogeneity import q_around
@@ -109,7 +109,7 @@ def study_weights(t: _Tables, method: str) -> np.ndarray:
 
 def _heterogeneity_effects(t: _Tables, measure: str):
     """escalc effects for Q with double zeros dropped (rma.mh/rma.peto's drop00=TRUE): NaN there."""
-    double_zero = ((t.a == 0) & (t.c == 0)) | ((t.b == 0) & (t.d == 0))
+    zero, double_zero = binary_zero_cells(t.a, t.n1, t.c, t.n2)
     keep = ~double_zero
     a, n1, c, n2 = t.a[keep], t.n1[keep], t.c[keep], t.n2[keep]
     yi, vi = np.full(len(t.a), np.nan), np.full(len(t.a), np.nan)
@@ -117,9 +117,7 @@ def _heterogeneity_effects(t: _Tables, measure: str):
         o_e, v = _peto_terms(_Tables(a, n1, c, n2))
         yi[keep], vi[keep] = o_e / v, 1 / v
         return yi, vi
-    cc = Continuity()
-    b, d = n1 - a, n2 - c
-    add = np.where((a == 0) | (b == 0) | (c == 0) | (d == 0), cc.add, 0.0)
+    add = continuity_added(zero[keep], Continuity())  # escalc's defaults, as rma.mh/rma.peto
     yi[keep], vi[keep] = MEASURES[measure].compute(a + add, n1 + 2 * add, c + add, n2 + 2 * add)
     return yi, vi
 
