@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-
 from metamg.models.distributions import chi2_ppf
 from metamg.models.roots import nonnegative_root
 from metamg.models.weights import generalized_q, tau2_scale
