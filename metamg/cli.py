@@ -94,11 +94,10 @@ def pool(path, measure, method, ci, level, pi, profile, cc, cc_to, drop00, by, f
         from metamg.analyses.subgroups import pool_subgroups
         groups = pool_subgroups(analysis, by)
     if fmt == "json":
-        import json
         d = analysis.to_dict()
         if groups is not None:
             d["subgroups"] = groups.to_dict()
-        text = json.dumps(d, indent=2, ensure_ascii=False) + "\n"
+        text = _json(d)
     elif fmt == "csv":
         from metamg.render.text import studies_csv
         text = studies_csv(analysis)
@@ -146,8 +145,12 @@ def funnel(path, measure, method, ci, level, pi, profile, cc, cc_to, drop00, tri
     analysis = _run_pool(path, measure, method, ci, level, pi, profile, cc, cc_to, drop00, meta)
     filled = None
     if trimfill:
-        from metamg.analyses.bias import small_study_tests
-        filled = small_study_tests(analysis).trimfill
+        from metamg.analyses.trimfill import trim_and_fill_for
+        from metamg.errors import InputError
+        try:
+            filled = trim_and_fill_for(analysis)
+        except InputError:
+            pass  # too few studies to trim and fill: the plain funnel is drawn
     target = output or _default_figure(path, "funnel")
     write_funnel(analysis, target, meta.title, filled)
     click.echo(target)
@@ -209,17 +212,15 @@ def sensitivity(path, measure, method, ci, level, pi, profile, cc, cc_to, drop00
     es = analysis.effects
     subsets_fit = gosh(es.yi, es.vi, subsets, seed, es.source) if es.k > 1 else None
     if fmt == "json":
-        import json
-        text = json.dumps({"leave1out": [r.to_dict() for r in loo], "cumulative": cum.to_dict(),
-                           "influence": [x.to_dict() for x in infl],
-                           "gosh": subsets_fit.summary() if subsets_fit else None},
-                          indent=2, ensure_ascii=False) + "\n"
+        text = _json({"leave1out": [r.to_dict() for r in loo], "cumulative": cum.to_dict(),
+                      "influence": [x.to_dict() for x in infl],
+                      "gosh": subsets_fit.summary() if subsets_fit else None})
     else:
         from metamg.render.robustness import sensitivity_text
         text = sensitivity_text(analysis, loo, cum, infl, subsets_fit)
     if baujat or gosh_plot:
         from metamg.render import diagnostics
-        title = os.path.splitext(os.path.basename(path))[0]
+        title = _stem(path)
         if baujat:
             diagnostics.write(diagnostics.draw_baujat(diagnostics.baujat_points(analysis), title), baujat)
         if gosh_plot and subsets_fit is not None:
@@ -239,8 +240,7 @@ def bias(path, measure, method, ci, level, pi, profile, cc, cc_to, drop00, fmt, 
     analysis = _run_pool(path, measure, method, ci, level, pi, profile, cc, cc_to, drop00)
     tests = small_study_tests(analysis)
     if fmt == "json":
-        import json
-        text = json.dumps(tests.to_dict(), indent=2, ensure_ascii=False) + "\n"
+        text = _json(tests.to_dict())
     else:
         from metamg.render.robustness import bias_text
         text = bias_text(analysis, tests)
@@ -275,13 +275,12 @@ def regress(path, mods, measure, ci, level, cc, cc_to, drop00, plot, permutation
     fit, design = run_regress(analysis, columns, ci=ci)
     perm = permutation_test(analysis, columns, ci, permutations, seed) if permutations else None
     if fmt == "json":
-        import json
         d = fit.to_dict()
         if perm is not None:
             for c, p in zip(d["coefficients"], perm.p):
                 c["p_perm"] = p
             d.update(QM_p_perm=perm.qm_p, permutations=perm.permutations, seed=perm.seed)
-        text = json.dumps(d, indent=2, ensure_ascii=False) + "\n"
+        text = _json(d)
     else:
         from metamg.render.text import regression_text
         text = regression_text(analysis, fit, design, perm)
@@ -289,13 +288,23 @@ def regress(path, mods, measure, ci, level, cc, cc_to, drop00, plot, permutation
         if len(fit.coefficients) != 2 or design.reference_levels:
             raise click.UsageError("--plot draws a bubble plot for exactly one continuous moderator")
         from metamg.render import diagnostics
-        title = os.path.splitext(os.path.basename(path))[0]
+        title = _stem(path)
         diagnostics.write(diagnostics.draw_bubble(analysis, fit, design, title), plot)
     _emit(text, output)
 
 
 def _default_figure(path, kind):
-    return f"{os.path.splitext(os.path.basename(path))[0]}-{kind}.png"
+    return f"{_stem(path)}-{kind}.png"
+
+
+def _json(obj) -> str:
+    import json
+    return json.dumps(obj, indent=2, ensure_ascii=False) + "\n"
+
+
+def _stem(path) -> str:
+    """The study set's name: the CSV file name without its extension."""
+    return os.path.splitext(os.path.basename(path))[0]
 
 
 def _emit(text: str, output: str | None) -> None:

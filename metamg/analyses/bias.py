@@ -173,7 +173,7 @@ def small_study_tests(analysis) -> SmallStudyTests:
     """Egger (both forms), Begg, trim and fill and fail-safe N on the analysis's effect sizes.
     Egger's mixed-effects test and trim and fill use the analysis's model: REML, or FE for a
     common-effect analysis (other tau² estimators: REML for the Egger regression)."""
-    from metamg.analyses.trimfill import trim_and_fill
+    from metamg.analyses.trimfill import trim_and_fill_for
     from metamg.errors import InputError, Problem
 
     es = analysis.effects
@@ -185,12 +185,11 @@ def small_study_tests(analysis) -> SmallStudyTests:
                    f"distinguish chance from real asymmetry with fewer than {SMALL_K} "
                    "(Cochrane Handbook 13.3.5.4)")
     level = analysis.result.level
-    method = analysis.result.method
-    common = method in ("FE", "MH", "PETO")
+    common = analysis.result.method in ("FE", "MH", "PETO")
     egger = egger_rma(es.yi, es.vi, level, "FE" if common else "REML") if es.k > 2 else None
     trimfill, trimfill_error = None, None
     try:
-        trimfill = trim_and_fill(es.yi, es.vi, "FE" if common else method, level, es.source)
+        trimfill = trim_and_fill_for(analysis)
     except InputError as exc:
         trimfill_error = "; ".join(p.message for p in exc.problems)
     return SmallStudyTests(egger, egger_lm(es.yi, es.vi, level), rank_test(es.yi, es.vi),

@@ -67,3 +67,11 @@ def trim_and_fill(yi, vi, method: str = "REML", level: float = 0.95, source: str
                  ci="wald", level=level, tau2_ci=False)
     return TrimFill(k0, side, tuple(float(x) for x in filled_y), tuple(float(x) for x in filled_v),
                     result)
+
+
+def trim_and_fill_for(analysis) -> TrimFill:
+    """Trim and fill on an analysis's effects with its model: the common-effect model for FE,
+    Mantel-Haenszel and Peto analyses, otherwise the analysis's tau² estimator."""
+    r, es = analysis.result, analysis.effects
+    method = "FE" if r.method in ("FE", "MH", "PETO") else r.method
+    return trim_and_fill(es.yi, es.vi, method, r.level, es.source)
