@@ -14,7 +14,7 @@ import numpy as np
 
 from metamg.render.figures import (axis_label, effect_axis, linear_limits, linear_ticks,
                                    ratio_limits, ratio_ticks, tick_label)
-from metamg.render.numbers import fmt_fixed, fmt_num, fmt_p
+from metamg.render.numbers import effect_digits, fmt_fixed, fmt_num, fmt_p
 
 ROW_IN = 0.22          # height of one row, inches
 CHAR_IN = 0.072        # average width of a character at 8.5 pt, inches
@@ -65,7 +65,7 @@ def forest_layout(analysis, favours=("favours treatment", "favours control"), ti
     """Everything a forest plot of ``analysis`` (and optional SubgroupAnalysis) shows."""
     m, r = analysis.measure, analysis.result
     nat = analysis.natural
-    digits = 3 if m.name in ("RD", "PR", "COR") else 2
+    digits = effect_digits(m)
     columns, cells_of = data_columns(analysis)
     weights = {row.study: row.weight for row in analysis.rows}
     wmax = max([w for w in weights.values() if w is not None] or [1.0])

@@ -41,3 +41,9 @@ def fmt_fixed(x: float | None, digits: int = 2) -> str:
 
 def fmt_ci(low, high, digits: int = 2) -> str:
     return f"{fmt_fixed(low, digits)} to {fmt_fixed(high, digits)}"
+
+
+def effect_digits(measure) -> int:
+    """Decimals for effects in figures, reports and tables: 3 where effects are small fractions
+    (risk differences, proportions, correlations), otherwise 2."""
+    return 3 if measure.name in ("RD", "PR", "COR") else 2

@@ -17,7 +17,7 @@ from metamg.io.atomic import write_atomic
 from metamg.io.metadata import metadata_path, read_metadata
 from metamg.render.forest import data_columns, write_forest
 from metamg.render.funnel import write_funnel
-from metamg.render.numbers import fmt_ci, fmt_fixed, fmt_num, fmt_p
+from metamg.render.numbers import effect_digits, fmt_ci, fmt_fixed, fmt_num, fmt_p
 
 FUNNEL_MIN_K = 10
 PROVENANCE = ("evidence_status", "source", "doi", "pmid", "where_found", "notes")
@@ -237,7 +237,7 @@ def _markdown(csv_path, meta, analysis, forest_file, funnel_file, outdir, robust
     m, r = analysis.measure, analysis.result
     nat = analysis.natural
     lvl = f"{r.level * 100:g}%"
-    digits = 3 if m.name in ("RD", "PR", "COR") else 2
+    digits = effect_digits(m)
     est, lo, hi = nat(r.estimate), nat(r.ci_low), nat(r.ci_high)
     value = f"{fmt_num(est, digits)} ({lvl} CI {fmt_ci(lo, hi, digits)})"
     effect = f"{m.name} {value}"

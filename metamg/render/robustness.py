@@ -1,13 +1,13 @@
 """Text tables for the sensitivity and small-study analyses."""
 from __future__ import annotations
 
-from metamg.render.numbers import fmt_fixed, fmt_num, fmt_p, fmt_pvalue
+from metamg.render.numbers import effect_digits, fmt_fixed, fmt_num, fmt_p, fmt_pvalue
 
 
 def refit_table(analysis, refits, first_column: str) -> list[str]:
     nat = analysis.natural
     m = analysis.measure
-    digits = 3 if m.name in ("RD", "PR", "COR") else 2
+    digits = effect_digits(m)
     width = max([len(first_column)] + [len(r.study) for r in refits])
     head = f"{first_column:<{width}}  {m.natural_name:>8}  {'95% CI':^17}  {'tau²':>8}  {'I²':>5}  {'p':>10}"
     lines = [head, "-" * len(head)]

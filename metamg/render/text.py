@@ -8,12 +8,17 @@ import math
 from metamg.render.numbers import fmt_ci, fmt_num, fmt_p, fmt_pvalue
 
 
+def _terminal_digits(measure) -> int:
+    """The terminal shows risk differences and proportions to 4 decimals."""
+    return 4 if measure.name in ("RD", "PR") else 2
+
+
 def pool_text(a) -> str:
     """What a careful reader wants to see after ``metamg pool``."""
     r, m = a.result, a.measure
     lvl = f"{r.level * 100:g}%"
     nat = m.scale != "identity"
-    digits = 4 if m.name in ("RD", "PR") else 2
+    digits = _terminal_digits(m)
     out = [f"metamg pool: {a.source}",
            f"Measure: {m.label} ({m.name})" + (f", analysed on the {m.scale} scale" if nat else ""),
            f"Profile: {a.profile}; model: {_model_line(r)}",
@@ -101,7 +106,7 @@ def subgroups_text(groups) -> str:
     """Per-level results and both tests for subgroup differences."""
     a = groups.overall
     nat, m = a.natural, a.measure
-    digits = 4 if m.name in ("RD", "PR") else 2
+    digits = _terminal_digits(m)
     out = [f"Subgroups by {groups.column}:"]
     width = max(len(g.level) for g in groups.subgroups)
     for g in groups.subgroups:
