@@ -5,10 +5,10 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from metamg.effects import Continuity, EffectSizes, compute_effects, resolve_measure
+from metamg.effects import Continuity, EffectSizes, combine_arms, compute_effects, resolve_measure
 from metamg.effects.measures import MEASURES, Measure
 from metamg.errors import InputError, Problem
-from metamg.io.schema import NotEstimable, StudyTable, read_studies
+from metamg.io.schema import NotEstimable, StudyTable, exclude_by_status, read_studies
 from metamg.models import DEFAULT_PROFILE, PROFILES, fit, mantel_haenszel, peto
 from metamg.models.distributions import norm_ppf
 from metamg.models.results import PoolResult, _num
@@ -39,6 +39,8 @@ class PoolOptions:
     pi: str = "default"
     profile: str = DEFAULT_PROFILE
     continuity: Continuity = Continuity()
+    multi_arm: str = "combine"
+    exclude_status: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -68,16 +70,27 @@ class PoolAnalysis:
         """The same analysis (method, CI, level, ...) on the studies at ``indices`` only."""
         o = self.options
         return pool(self.effects.subset(indices), measure=o.measure, method=o.method, ci=o.ci,
-                    level=o.level, pi=o.pi, profile=o.profile, continuity=o.continuity)
+                    level=o.level, pi=o.pi, profile=o.profile, continuity=o.continuity,
+                    multi_arm=o.multi_arm, exclude_status=o.exclude_status)
 
     def natural(self, x):
         return None if x is None else _num(self.measure.to_natural(x))
 
     @property
     def rules(self) -> tuple[str, ...]:
+        extra = ()
+        if self.effects.converted:
+            extra += ("effects reported with a confidence interval or p-value: converted as metafor's "
+                      "conv.wald (SE from the interval's width at its stated level)",)
+        if self.effects.notes:
+            extra += ("multi-arm trials: " + ("intervention arms combined into one group"
+                      if self.options.multi_arm == "combine" else "shared control group split equally")
+                      + " (Cochrane Handbook 23.3.4)",)
+        if self.options.exclude_status:
+            extra += ("evidence status excluded: " + ", ".join(self.options.exclude_status),)
         return (f"measure: {self.measure.label} ({self.measure.name}), analysed on the "
                 f"{self.measure.scale} scale",) + self.result.rules + (
-            f"zero cells: {self.effects.continuity.describe()}",)
+            f"zero cells: {self.effects.continuity.describe()}",) + extra
 
     def to_dict(self) -> dict:
         r = self.result
@@ -106,7 +119,8 @@ class PoolAnalysis:
 
 def pool(data, measure: str | None = None, method: str | None = None, ci: str | None = None,
          level: float = 0.95, pi: str = "default", profile: str = DEFAULT_PROFILE,
-         continuity: Continuity = Continuity()) -> PoolAnalysis:
+         continuity: Continuity = Continuity(), multi_arm: str = "combine",
+         exclude_status=()) -> PoolAnalysis:
     """Pool a study CSV path, pandas DataFrame, StudyTable or EffectSizes.
 
     ``method`` and ``ci`` default to the profile's (cochrane: REML with HKSJ; metafor: REML with
@@ -125,27 +139,37 @@ def pool(data, measure: str | None = None, method: str | None = None, ci: str | 
     if not 0 < level < 1:
         raise InputError([Problem("level", f"must lie between 0 and 1 (or 0 and 100), got {level!r}")])
 
-    effects = _effects(data, measure, method, continuity)
+    exclude_status = tuple(exclude_status)
+    effects = _effects(data, measure, method, continuity, multi_arm, exclude_status)
     if method in ("FE", "EE", "CE") and effects.measure.data_type == "binary" \
-            and prof.binary_common_effect == "MH" and effects.measure.name in ("OR", "RR", "RD"):
+            and prof.binary_common_effect == "MH" and effects.measure.name in ("OR", "RR", "RD") \
+            and not effects.converted:  # MH needs every study's 2x2 table
         method = "MH"
     result = _fit(effects, method, ci, prof.ci, level, pi)
     warnings = effects.warnings + result.warnings
-    options = PoolOptions(effects.measure.name, method, ci, level, pi, profile, continuity)
+    options = PoolOptions(effects.measure.name, method, ci, level, pi, profile, continuity,
+                          multi_arm, exclude_status)
     return PoolAnalysis(effects.source, effects.measure, profile, effects, result,
                         effects.excluded, warnings, options)
 
 
-def _effects(data, measure, method, continuity) -> EffectSizes:
+def _effects(data, measure, method, continuity, multi_arm, exclude_status) -> EffectSizes:
     if isinstance(data, EffectSizes):
         return data
     if method == "PETO" and measure is None:
         measure = "OR"
+    return compute_effects(prepare_table(data, measure, multi_arm, exclude_status),
+                           measure, continuity)
+
+
+def prepare_table(data, measure=None, multi_arm="combine", exclude_status=()) -> StudyTable:
+    """Read (if need be) and validate the studies, set aside excluded evidence statuses, and
+    make multi-arm trials into single comparisons: the table escalc then works on."""
     if not isinstance(data, StudyTable):
         forced = MEASURES[measure.upper()].data_type if measure and measure.upper() in MEASURES else None
         data = read_studies(data, forced)
     resolve_measure(data.data_type, measure, data.source)  # unknown names fail before the data check
-    return compute_effects(data, measure, continuity)
+    return combine_arms(exclude_by_status(data, exclude_status), multi_arm)
 
 
 def _fit(es: EffectSizes, method, ci, default_ci, level, pi) -> PoolResult:
@@ -156,6 +180,10 @@ def _fit(es: EffectSizes, method, ci, default_ci, level, pi) -> PoolResult:
         if es.measure.name not in allowed:
             raise InputError([Problem(es.source, f"method {method} works with measure "
                                       f"{' or '.join(allowed)}, not {es.measure.name}")])
+        if es.converted:
+            raise InputError([Problem(es.source, f"method {method} needs every study's 2x2 table; "
+                                      f"{', '.join(es.converted)} give only an effect and its CI "
+                                      "(use an inverse-variance method, e.g. FE)")])
         ci_note = None
         if ci not in (None, "wald"):  # only when the user asked for another interval
             ci_note = f"{method} uses a Wald (z) interval; --ci {ci} does not apply"

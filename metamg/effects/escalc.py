@@ -11,6 +11,7 @@ from types import MappingProxyType
 
 import numpy as np
 
+from metamg.effects.conversion import convert_wald
 from metamg.effects.measures import DEFAULT_MEASURE, MEASURES, Measure
 from metamg.errors import InputError, Problem
 from metamg.io.schema import NotEstimable, StudyTable
@@ -54,6 +55,8 @@ class EffectSizes:
     double_zero: tuple[str, ...]
     continuity: Continuity
     warnings: tuple[str, ...]
+    converted: tuple[str, ...] = ()  # studies given as effect + CI or p-value (conv.wald)
+    notes: tuple[str, ...] = ()      # how rows were prepared, e.g. multi-arm trials combined
 
     @property
     def k(self) -> int:
@@ -69,6 +72,7 @@ class EffectSizes:
             data=MappingProxyType({k: v[idx] for k, v in self.data.items()}),
             extra=MappingProxyType({c: tuple(v[i] for i in idx) for c, v in self.extra.items()}),
             corrected=tuple(s for i, s in enumerate(self.studies) if i in keep and s in self.corrected),
+            converted=tuple(s for i, s in enumerate(self.studies) if i in keep and s in self.converted),
             double_zero=tuple(s for i, s in enumerate(self.studies) if i in keep and s in self.double_zero),
         )
 
@@ -111,6 +115,8 @@ def compute_effects(table: StudyTable, measure: str | None = None,
                                   f"choose one of {', '.join(CC_TO)}")])
     keep = table.estimable
     excluded = list(table.not_estimable)
+    reported = keep & (np.array(table.forms) == "reported") if table.forms else np.zeros_like(keep)
+    keep = keep & ~reported
     zero, dz = zero_cells(table, np.flatnonzero(keep))
     idx = np.flatnonzero(keep)
     double_zero = tuple(table.studies[i] for i in idx[dz])
@@ -130,14 +136,19 @@ def compute_effects(table: StudyTable, measure: str | None = None,
         raise InputError(problems)
     with np.errstate(divide="ignore", invalid="ignore"):
         yi, vi = m.compute(*(cols[k] for k in m.args))
+    raw_idx = idx
+    idx, yi, vi, converted, off_centre = _with_reported(table, m, idx, yi, vi, np.flatnonzero(reported))
     bad = ~np.isfinite(yi) | ~np.isfinite(vi) | (vi <= 0)
     if bad.any():
         raise InputError([Problem(table.source, f"{m.name} cannot be computed for this study "
                                   "(zero variance or a zero cell without continuity correction)",
                                   line=table.lines[i], column=table.column_name("study"),
                                   value=table.studies[i]) for i in idx[bad]])
-    corrected = tuple(table.studies[i] for i in idx[add > 0])
-    warnings = _warnings(table, m, continuity, corrected, double_zero, yi, idx)
+    corrected = tuple(table.studies[i] for i in raw_idx[add > 0])
+    warnings = _warnings(table, m, continuity, corrected, double_zero, yi, idx) + tuple(
+        f"{table.source}:{table.lines[i]}: {table.studies[i]}: the effect is not halfway between "
+        f"its confidence limits on the {m.scale} scale; check the numbers (the variance is taken "
+        "from the interval's width)" for i in off_centre)
     for arr in (yi, vi):
         arr.setflags(write=False)
     return EffectSizes(
@@ -147,8 +158,27 @@ def compute_effects(table: StudyTable, measure: str | None = None,
         data=MappingProxyType({k: table.values[k][idx] for k in table.values}),
         extra=MappingProxyType({c: tuple(v[i] for i in idx) for c, v in table.extra.items()}),
         excluded=tuple(excluded), corrected=corrected, double_zero=double_zero,
-        continuity=continuity, warnings=warnings,
+        continuity=continuity, warnings=warnings, converted=converted, notes=table.notes,
     )
+
+
+def _with_reported(table, m, idx, yi, vi, rep):
+    """Merge the rows given as effect + CI (or p-value), converted as conv.wald does, into the
+    raw-data effects, in file order."""
+    if not len(rep):
+        return idx, yi, vi, (), ()
+    v = table.values
+    blank = np.full(len(rep), np.nan)
+    col = {k: (v[k][rep] if k in v else blank) for k in ("effect", "ci_low", "ci_high", "ci_level", "pval")}
+    conv = convert_wald(m, col["effect"], col["ci_low"], col["ci_high"], col["ci_level"], col["pval"])
+    if conv.invalid:
+        raise InputError([Problem(table.source, message, line=table.lines[rep[j]],
+                                  column=table.column_name(key), value=f"{v[key][rep[j]]:g}")
+                          for j, key, message in conv.invalid])
+    order = np.argsort(np.concatenate([idx, rep]), kind="stable")
+    merged = np.concatenate([idx, rep])[order]
+    return (merged, np.concatenate([yi, conv.yi])[order], np.concatenate([vi, conv.vi])[order],
+            tuple(table.studies[i] for i in rep), tuple(int(rep[j]) for j in conv.off_centre))
 
 
 def _cells_for(data_type):

@@ -6,7 +6,7 @@ Canonical keys follow metafor's argument names (ai, n1i, ci, n2i, m1i, ...); the
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 
 import numpy as np
@@ -27,13 +27,25 @@ ALIASES = MappingProxyType({
     "yi": "yi", "vi": "vi", "sei": "sei",
     "ri": "ri", "ni": "ni",
     "events": "xi", "xi": "xi", "n": "ni",
+    # a reported effect with its confidence interval or p-value (metafor's conv.wald)
+    "effect": "effect", "effect_estimate": "effect",
+    "ci_low": "ci_low", "ci_lower": "ci_low", "ci.lb": "ci_low",
+    "ci_high": "ci_high", "ci_upper": "ci_high", "ci.ub": "ci_high",
+    "ci_level": "ci_level", "p_value": "pval", "pval": "pval",
 })
+
+# Reported-effect columns: a row may give these instead of the raw data of its data type.
+REPORTED = ("effect", "ci_low", "ci_high", "ci_level", "pval")
+# A non-blank value here keeps a candidate study in the set but out of the analysis.
+REASON_COLUMN = "exclusion_reason"
 
 # canonical key -> the name we use when a column is missing
 FRIENDLY = MappingProxyType({
     "ai": "events_treatment", "n1i": "n_treatment", "ci": "events_control", "n2i": "n_control",
     "m1i": "mean_treatment", "sd1i": "sd_treatment", "m2i": "mean_control", "sd2i": "sd_control",
     "yi": "yi", "vi": "vi", "sei": "sei", "ri": "ri", "ni": "ni", "xi": "events",
+    "effect": "effect", "ci_low": "ci_low", "ci_high": "ci_high", "ci_level": "ci_level",
+    "pval": "p_value",
 })
 
 
@@ -74,8 +86,11 @@ class NotEstimable:
 class StudyTable:
     """Validated studies of one data type.
 
-    ``values`` holds one float array per canonical column (NaN where the study is not
-    estimable); ``extra`` carries every other column untouched, as strings.
+    ``values`` holds one float array per canonical column (NaN where a cell is blank);
+    ``extra`` carries every other column untouched, as strings. ``forms`` says per row how
+    its effect is given: "raw" (the data type's columns), "reported" (effect with CI or
+    p-value), or "none" (not estimable). ``notes`` records how rows were prepared
+    (e.g. multi-arm trials combined).
     """
 
     source: str
@@ -86,6 +101,8 @@ class StudyTable:
     columns: MappingProxyType  # canonical key -> header as written in the file
     extra: MappingProxyType = field(default_factory=lambda: MappingProxyType({}))
     not_estimable: tuple[NotEstimable, ...] = ()
+    forms: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
 
     @property
     def estimable(self) -> np.ndarray:
@@ -145,9 +162,12 @@ def validate(raw: RawTable, data_type: str | None = None) -> StudyTable:
     needed = list(dtype.required)
     if dtype.name == "generic" and "vi" not in keys:
         needed = ["yi", "sei"]
+    avail = [k for k in needed if k in keys]
+    reported = [k for k in REPORTED if k in keys]
+    reason_col = extra_cols.get(REASON_COLUMN)
     sid = keys["study"]
-    studies, lines, not_estimable = [], [], []
-    columns = {k: np.full(len(raw.rows), np.nan) for k in needed}
+    studies, lines, forms, not_estimable = [], [], [], []
+    columns = {k: np.full(len(raw.rows), np.nan) for k in needed + reported}
     first_line: dict[str, int] = {}
     for r, row in enumerate(raw.rows):
         label = row.cells[sid].strip()
@@ -160,21 +180,26 @@ def validate(raw: RawTable, data_type: str | None = None) -> StudyTable:
             first_line[label] = row.line
         studies.append(label)
         lines.append(row.line)
-        parsed = {k: _parse_number(row.cells[keys[k]]) for k in needed}
-        if all(v is None for v in parsed.values()):
-            not_estimable.append(NotEstimable(label, row.line, "no numbers given"))
-            continue
+        parsed = {k: _parse_number(row.cells[keys[k]]) for k in avail + reported}
+        nums = {}
         for k, v in parsed.items():
-            if v is None:
-                problems.append(Problem(src, "missing value (other numbers of this study are given)",
-                                        line=row.line, column=names[k]))
-            elif isinstance(v, str):
+            if isinstance(v, str):
                 problems.append(Problem(src, v, line=row.line, column=names[k],
                                         value=row.cells[keys[k]].strip()))
-            else:
-                columns[k][r] = v
-        problems += _check_row(src, row.line, dtype, {k: v for k, v in parsed.items()
-                                                      if isinstance(v, float)}, names)
+            elif v is not None:
+                nums[k] = columns[k][r] = v
+        raw_nums = {k: v for k, v in nums.items() if k in avail}
+        problems += _check_row(src, row.line, dtype, raw_nums, names)
+        reason = row.cells[reason_col].strip() if reason_col is not None else ""
+        form, row_problems = _row_form(src, row.line, needed, raw_nums, nums, parsed, names)
+        if reason:
+            forms.append("none")
+            not_estimable.append(NotEstimable(label, row.line, reason))
+            continue
+        problems += row_problems
+        forms.append(form)
+        if form == "none":
+            not_estimable.append(NotEstimable(label, row.line, "no numbers given"))
     if not raw.rows and not raw.problems:
         problems.append(Problem(src, "has a header but no study rows"))
     if problems:
@@ -189,8 +214,56 @@ def validate(raw: RawTable, data_type: str | None = None) -> StudyTable:
     return StudyTable(
         source=src, data_type=dtype.name, studies=tuple(studies), lines=tuple(lines),
         values=MappingProxyType(columns), columns=MappingProxyType(dict(names)),
-        extra=MappingProxyType(extra), not_estimable=tuple(not_estimable),
+        extra=MappingProxyType(extra), not_estimable=tuple(not_estimable), forms=tuple(forms),
     )
+
+
+def _row_form(src, line, needed, raw_nums, nums, parsed, names):
+    """How a row gives its effect ("raw", "reported" or "none"), and what is wrong with it."""
+    has = set(nums) | {k for k, v in parsed.items() if isinstance(v, str)}  # errors said already
+    raw_complete = set(needed) <= has
+    interval = {"ci_low", "ci_high"} <= has
+    reported_complete = interval or ("effect" in has and "pval" in has)
+    reported_any = bool(has & {"effect", "ci_low", "ci_high", "pval"})
+    if raw_complete and reported_any:
+        return "raw", [Problem(src, "both raw data and a reported effect are given; keep one, or "
+                               "say in exclusion_reason why the study is not pooled", line,
+                               names.get("effect") or names.get("ci_low") or names.get("pval"))]
+    if raw_complete:
+        return "raw", []
+    if reported_complete:
+        return "reported", _reported_problems(src, line, nums, names)
+    if not has:
+        return "none", []
+    if reported_any:
+        missing = ("ci_low" if "ci_low" not in has else "ci_high") if has & {"ci_low", "ci_high"} \
+            else "ci_low"
+        return "none", [Problem(src, "missing value: a reported effect needs both confidence limits "
+                                "(ci_low, ci_high) or a p_value", line,
+                                names.get(missing, FRIENDLY[missing]))]
+    return "none", [Problem(src, "missing value (other numbers of this study are given)", line,
+                            names.get(k, FRIENDLY[k])) for k in needed if k not in has]
+
+
+def _reported_problems(src, line, nums, names):
+    out = []
+    lo, hi, est = nums.get("ci_low"), nums.get("ci_high"), nums.get("effect")
+    if lo is not None and hi is not None:
+        if lo >= hi:
+            out.append(Problem(src, f"lower confidence limit must be below the upper ({_fmt(hi)})",
+                               line, names["ci_low"], _fmt(lo)))
+        elif est is not None and not lo <= est <= hi:
+            out.append(Problem(src, f"effect lies outside its confidence interval "
+                               f"({_fmt(lo)} to {_fmt(hi)})", line, names["effect"], _fmt(est)))
+    level = nums.get("ci_level")
+    if level is not None and not (50 <= level < 100 or 0.5 <= level < 1):
+        out.append(Problem(src, "must be a confidence level in percent, e.g. 95 (or 0.95)", line,
+                           names["ci_level"], _fmt(level)))
+    p = nums.get("pval")
+    if p is not None and lo is None and not 0 < p < 1:
+        out.append(Problem(src, "must lie strictly between 0 and 1 to give a standard error", line,
+                           names["pval"], _fmt(p)))
+    return out
 
 
 def _choose_type(src, keys, forced):
@@ -200,9 +273,10 @@ def _choose_type(src, keys, forced):
             return "yi" in keys and ("vi" in keys or "sei" in keys)
         return req <= keys.keys()
 
+    reported = "effect" in keys or {"ci_low", "ci_high"} <= keys.keys()
     if forced is not None:
         dt = DATA_TYPES[forced]
-        if complete(dt):
+        if complete(dt) or reported:
             return dt, []
         held = [n for n in INFERENCE_ORDER if complete(DATA_TYPES[n])]
         if held:
@@ -213,6 +287,9 @@ def _choose_type(src, keys, forced):
     for name in INFERENCE_ORDER:
         if complete(DATA_TYPES[name]):
             return DATA_TYPES[name], []
+    if reported:
+        return None, [Problem(src, "effects given with their confidence interval need a measure "
+                              "(e.g. RR, MD): set measure in the metadata or use --measure", line=1)]
     # Nothing complete: blame the type the file came closest to.
     best = max(INFERENCE_ORDER, key=lambda n: len(set(DATA_TYPES[n].required) & keys.keys()))
     if not set(DATA_TYPES[best].required) & keys.keys():
@@ -281,3 +358,28 @@ def _check_row(src, line, dt: DataType, vals, names):
 def _fmt(v: float) -> str:
     return str(int(v)) if v == int(v) and abs(v) < 1e15 else repr(v)
 
+
+
+STATUS_COLUMN = "evidence_status"
+
+
+def exclude_by_status(table: StudyTable, statuses) -> StudyTable:
+    """``table`` with the estimable rows whose evidence_status is in ``statuses`` set aside
+    as not estimable (the sensitivity analysis ``--exclude-status`` asks for)."""
+    statuses = {s.strip() for s in statuses if s.strip()}
+    column = table.extra.get(STATUS_COLUMN)
+    if not statuses:
+        return table
+    if column is None:
+        raise InputError([Problem(table.source, f"--exclude-status needs an {STATUS_COLUMN} column",
+                                  line=1, column=STATUS_COLUMN)])
+    keep = table.estimable
+    out = [NotEstimable(table.studies[i], table.lines[i],
+                        f"evidence status '{column[i].strip()}' excluded from this analysis")
+           for i in range(len(table.studies)) if keep[i] and column[i].strip() in statuses]
+    if not out:
+        return table
+    forms = list(table.forms) if table.forms else ["raw"] * len(table.studies)
+    for e in out:
+        forms[table.studies.index(e.study)] = "none"
+    return replace(table, not_estimable=table.not_estimable + tuple(out), forms=tuple(forms))
