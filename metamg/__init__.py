@@ -26,6 +26,10 @@ _EXPORTS = {
     "pool": "metamg.analyses.pool",
     "PoolAnalysis": "metamg.analyses.pool",
     "pool_text": "metamg.render.text",
+    "check_study_set": "metamg.analyses.check",
+    "check_claim": "metamg.analyses.claims",
+    "read_metadata": "metamg.io.metadata",
+    "write_report": "metamg.render.report",
     "InputError": "metamg.errors",
     "Problem": "metamg.errors",
 }

@@ -62,21 +62,44 @@ def _pool_options(f):
         click.option("--cc-to", type=click.Choice(("only0", "all", "if0all", "none")), default="only0",
                      show_default=True, help="Which studies get the continuity correction (metafor's 'to')."),
         click.option("--drop00", is_flag=True, help="Leave out studies with no events in either group."),
+        click.option("--multi-arm", "multi_arm", type=click.Choice(("combine", "split")),
+                     default="combine", show_default=True,
+                     help="Arms of one trial (column 'trial') sharing a control: combine them into one "
+                          "group, or split the control among the comparisons (Cochrane Handbook 23.3.4)."),
+        _exclude_status_option(),
     ]
     for option in reversed(options):
         f = option(f)
     return f
 
 
-def _run_pool(path, measure, method, ci, level, pi, profile, cc, cc_to, drop00, meta=None):
+def _exclude_status_option():
+    from metamg.io.statuses import EVIDENCE_STATUSES
+
+    def parse(ctx, param, value):
+        statuses = tuple(s.strip() for s in (value or "").split(",") if s.strip())
+        unknown = [s for s in statuses if s not in EVIDENCE_STATUSES]
+        if unknown:
+            raise click.BadParameter(f"unknown status {', '.join(unknown)}; choose from "
+                                     + ", ".join(EVIDENCE_STATUSES))
+        return statuses
+
+    return click.option("--exclude-status", "exclude_status", callback=parse, metavar="STATUS,...",
+                        help="Leave out studies whose evidence_status is one of these ("
+                             + ", ".join(EVIDENCE_STATUSES) + ").")
+
+
+def _run_pool(path, opts, meta=None):
     from metamg.analyses.pool import pool as run_pool
     from metamg.effects import Continuity
 
+    o = dict(opts)
+    measure, profile = o.pop("measure"), o.pop("profile")
     if meta is not None:
         measure = measure or meta.measure
         profile = profile or meta.profile
-    return run_pool(path, measure=measure, method=method, ci=ci, level=level, pi=pi,
-                    profile=profile or "cochrane", continuity=Continuity(cc, cc_to, drop00))
+    continuity = Continuity(o.pop("cc"), o.pop("cc_to"), o.pop("drop00"))
+    return run_pool(path, measure=measure, profile=profile or "cochrane", continuity=continuity, **o)
 
 
 @main.command()
@@ -86,9 +109,9 @@ def _run_pool(path, measure, method, ci, level, pi, profile, cc, cc_to, drop00, 
 @click.option("--format", "fmt", type=click.Choice(("text", "json", "csv")), default="text",
               show_default=True)
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write to FILE (atomically).")
-def pool(path, measure, method, ci, level, pi, profile, cc, cc_to, drop00, by, fmt, output):
+def pool(path, by, fmt, output, **pool_opts):
     """Pool the studies in the CSV file PATH."""
-    analysis = _run_pool(path, measure, method, ci, level, pi, profile, cc, cc_to, drop00)
+    analysis = _run_pool(path, pool_opts)
     groups = None
     if by:
         from metamg.analyses.subgroups import pool_subgroups
@@ -118,13 +141,13 @@ def pool(path, measure, method, ci, level, pi, profile, cc, cc_to, drop00, by, f
 @click.option("--by", "by", help="Group the studies by this column (default: the metadata's subgroup).")
 @click.option("-o", "--output", type=click.Path(dir_okay=False),
               help="FILE.png (300 dpi) or FILE.svg [default: NAME-forest.png].")
-def forest(path, measure, method, ci, level, pi, profile, cc, cc_to, drop00, by, output):
+def forest(path, by, output, **pool_opts):
     """Draw the forest plot of the CSV file PATH."""
     from metamg.io.metadata import read_metadata
     from metamg.render.forest import write_forest
 
     meta = read_metadata(path)
-    analysis = _run_pool(path, measure, method, ci, level, pi, profile, cc, cc_to, drop00, meta)
+    analysis = _run_pool(path, pool_opts, meta)
     target = output or _default_figure(path, "forest")
     write_forest(analysis, target, meta, by=by or meta.subgroup)
     click.echo(target)
@@ -136,13 +159,13 @@ def forest(path, measure, method, ci, level, pi, profile, cc, cc_to, drop00, by,
 @click.option("--trimfill", is_flag=True, help="Add the studies filled by trim and fill.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False),
               help="FILE.png (300 dpi) or FILE.svg [default: NAME-funnel.png].")
-def funnel(path, measure, method, ci, level, pi, profile, cc, cc_to, drop00, trimfill, output):
+def funnel(path, trimfill, output, **pool_opts):
     """Draw the contour-enhanced funnel plot of the CSV file PATH."""
     from metamg.io.metadata import read_metadata
     from metamg.render.funnel import write_funnel
 
     meta = read_metadata(path)
-    analysis = _run_pool(path, measure, method, ci, level, pi, profile, cc, cc_to, drop00, meta)
+    analysis = _run_pool(path, pool_opts, meta)
     filled = None
     if trimfill:
         from metamg.analyses.trimfill import trim_and_fill_for
@@ -156,27 +179,53 @@ def funnel(path, measure, method, ci, level, pi, profile, cc, cc_to, drop00, tri
     click.echo(target)
 
 
-@main.command()
-@click.argument("paths", nargs=-1, type=click.Path(dir_okay=True, allow_dash=False))
-@click.option("-o", "--output", "outdir", type=click.Path(file_okay=False), default="reports",
-              show_default=True, help="Directory for the reports and their figures.")
-def report(paths, outdir):
-    """Write a journal-club report for each study set (default: every studies/*.csv)."""
+def _study_sets(paths) -> list[str]:
     import glob
-
-    from metamg.errors import InputError
-    from metamg.render.report import write_index, write_report
 
     paths = list(paths) or sorted(glob.glob(os.path.join("studies", "*.csv")))
     if not paths:
         raise click.UsageError("no study sets given and none found under ./studies")
+    return paths
+
+
+@main.command()
+@click.argument("paths", nargs=-1, type=click.Path(dir_okay=True, allow_dash=False))
+def check(paths):
+    """Validate study sets (default: every studies/*.csv): values, provenance, duplicates, claims.
+
+    Exit status 0 when all are fit to ship, 1 with one line per problem otherwise."""
+    from metamg.analyses.check import check_study_set
+
+    paths = _study_sets(paths)
+    bad = 0
+    for path in paths:
+        problems = check_study_set(path)
+        for problem in problems:
+            click.echo(str(problem), err=True)
+        bad += bool(problems)
+    click.echo(f"{len(paths) - bad} of {len(paths)} study set{'s' if len(paths) != 1 else ''} OK")
+    if bad:
+        sys.exit(1)
+
+
+@main.command()
+@click.argument("paths", nargs=-1, type=click.Path(dir_okay=True, allow_dash=False))
+@click.option("-o", "--output", "outdir", type=click.Path(file_okay=False), default="reports",
+              show_default=True, help="Directory for the reports and their figures.")
+@_exclude_status_option()
+def report(paths, outdir, exclude_status):
+    """Write a journal-club report for each study set (default: every studies/*.csv)."""
+    from metamg.errors import InputError
+    from metamg.render.report import write_index, write_report
+
+    paths = _study_sets(paths)
     summaries, failed = [], False
     show = sys.stderr.isatty()
     for i, path in enumerate(paths, 1):
         if show:
             click.echo(f"[{i}/{len(paths)}] {path}", err=True)
         try:
-            summaries.append(write_report(path, outdir))
+            summaries.append(write_report(path, outdir, exclude_status))
         except InputError as exc:
             failed = True
             for problem in exc.problems:
@@ -198,13 +247,12 @@ def report(paths, outdir):
 @click.option("--seed", type=int, default=1, show_default=True, help="GOSH: seed for the random subsets.")
 @click.option("--format", "fmt", type=click.Choice(("text", "json")), default="text", show_default=True)
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write to FILE (atomically).")
-def sensitivity(path, measure, method, ci, level, pi, profile, cc, cc_to, drop00, baujat, gosh_plot,
-                subsets, seed, fmt, output):
+def sensitivity(path, baujat, gosh_plot, subsets, seed, fmt, output, **pool_opts):
     """Leave-one-out, cumulative meta-analysis and influence diagnostics of the CSV file PATH."""
     from metamg.analyses.influence import influence
     from metamg.analyses.sensitivity import cumulative, leave_one_out
 
-    analysis = _run_pool(path, measure, method, ci, level, pi, profile, cc, cc_to, drop00)
+    analysis = _run_pool(path, pool_opts)
     loo, cum = leave_one_out(analysis), cumulative(analysis)
     from metamg.analyses.gosh import gosh
 
@@ -233,11 +281,11 @@ def sensitivity(path, measure, method, ci, level, pi, profile, cc, cc_to, drop00
 @_pool_options
 @click.option("--format", "fmt", type=click.Choice(("text", "json")), default="text", show_default=True)
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write to FILE (atomically).")
-def bias(path, measure, method, ci, level, pi, profile, cc, cc_to, drop00, fmt, output):
+def bias(path, fmt, output, **pool_opts):
     """Small-study effects of the CSV file PATH: Egger, Begg and fail-safe N."""
     from metamg.analyses.bias import small_study_tests
 
-    analysis = _run_pool(path, measure, method, ci, level, pi, profile, cc, cc_to, drop00)
+    analysis = _run_pool(path, pool_opts)
     tests = small_study_tests(analysis)
     if fmt == "json":
         text = _json(tests.to_dict())
@@ -270,7 +318,8 @@ def regress(path, mods, measure, ci, level, cc, cc_to, drop00, plot, permutation
     from metamg.analyses.regression import permutation_test
     from metamg.analyses.regression import regress as run_regress
 
-    analysis = _run_pool(path, measure, "REML", "wald", level, "default", "metafor", cc, cc_to, drop00)
+    analysis = _run_pool(path, dict(measure=measure, method="REML", ci="wald", level=level, pi="default",
+                                    profile="metafor", cc=cc, cc_to=cc_to, drop00=drop00))
     columns = [m for m in mods.split(",") if m.strip()]
     fit, design = run_regress(analysis, columns, ci=ci)
     perm = permutation_test(analysis, columns, ci, permutations, seed) if permutations else None

@@ -22,6 +22,28 @@ PROFILE_NAMES = ("cochrane", "metafor", "revman5")
 
 
 @dataclass(frozen=True)
+class Claim:
+    """A claim a journal club wants checked against this study set (a ``[[claims]]`` table).
+
+    ``implied_effect`` is the effect the claim implies in the set's measure, on its natural
+    scale (e.g. an odds ratio), when it implies one; ``implies`` says how it was worked out and
+    what must be assumed to compare it. ``direction`` is what the claim says magnesium does.
+    """
+
+    id: str
+    text: str
+    made_in: str
+    primary_source_found: bool
+    primary_source: str = ""
+    direction: str = "benefit"
+    implied_effect: float | None = None
+    implies: str = ""
+    studies: tuple[str, ...] = ()
+    notes: str = ""
+    line: int | None = None
+
+
+@dataclass(frozen=True)
 class StudySetMeta:
     name: str
     title: str = ""
@@ -36,6 +58,8 @@ class StudySetMeta:
     profile: str = "cochrane"
     subgroup: str | None = None
     notes: str = ""
+    inclusion: str = ""           # which studies are pooled and why the others are not
+    claims: tuple[Claim, ...] = ()
     defaults: tuple[str, ...] = field(default=())  # keys that were not given
 
     @property
@@ -47,9 +71,10 @@ class StudySetMeta:
         return (a, b) if self.benefit == "lower" else (b, a)
 
 
-_STRING_KEYS = ("title", "population", "intervention", "comparator", "outcome", "label_left",
-                "label_right", "notes")
 _KEYS = {f.name for f in fields(StudySetMeta)} - {"name", "defaults"}
+_CLAIM_KEYS = {f.name for f in fields(Claim)} - {"line"}
+_CLAIM_REQUIRED = ("id", "text", "made_in", "primary_source_found")
+DIRECTIONS = ("benefit", "harm")
 
 
 def metadata_path(csv_path) -> str:
@@ -90,6 +115,11 @@ def parse_metadata(data: dict, name: str, path: str = "<metadata>", text: str = 
             problems.append(Problem(path, "unknown key; known keys: " + ", ".join(sorted(_KEYS)),
                                     line=where(key), column=key))
             continue
+        if key == "claims":
+            claims, claim_problems = _parse_claims(value, path, text)
+            problems += claim_problems
+            values[key] = claims
+            continue
         if not isinstance(value, str):
             problems.append(Problem(path, "must be a string", line=where(key), column=key,
                                     value=repr(value)))
@@ -111,5 +141,69 @@ def parse_metadata(data: dict, name: str, path: str = "<metadata>", text: str = 
         values["measure"] = values["measure"].upper()
     if values.get("subgroup") == "":
         values["subgroup"] = None
-    defaults = tuple(sorted(_KEYS - values.keys()))
+    defaults = tuple(sorted(_KEYS - values.keys() - {"claims", "inclusion"}))
     return StudySetMeta(name=name, **{"title": name, **values}, defaults=defaults)
+
+
+def _parse_claims(value, path, text) -> tuple[tuple[Claim, ...], list[Problem]]:
+    if not isinstance(value, list) or not all(isinstance(c, dict) for c in value):
+        return (), [Problem(path, "must be a list of [[claims]] tables", column="claims")]
+    starts = [text.count("\n", 0, m.start()) + 1 for m in re.finditer(r"^\s*\[\[claims\]\]", text,
+                                                                     flags=re.MULTILINE)]
+    claims, problems, ids = [], [], {}
+    for n, raw in enumerate(value):
+        line = starts[n] if n < len(starts) else None
+        where = f"claims[{n + 1}]"
+        bad = False
+        for key in raw:
+            if key not in _CLAIM_KEYS:
+                problems.append(Problem(path, "unknown claim key; known keys: "
+                                        + ", ".join(sorted(_CLAIM_KEYS)), line=line, column=f"{where}.{key}"))
+                bad = True
+        for key in _CLAIM_REQUIRED:
+            if key not in raw or (isinstance(raw[key], str) and not raw[key].strip()):
+                problems.append(Problem(path, "required claim key missing", line=line,
+                                        column=f"{where}.{key}"))
+                bad = True
+        kinds = {"primary_source_found": bool, "implied_effect": (int, float), "studies": list}
+        for key, v in raw.items():
+            want = kinds.get(key, str)
+            if key in _CLAIM_KEYS and (not isinstance(v, want) or (want != bool and isinstance(v, bool))):
+                name = {bool: "true or false", list: "a list of study labels", str: "a string"}.get(
+                    want, "a number")
+                problems.append(Problem(path, f"must be {name}", line=line, column=f"{where}.{key}",
+                                        value=repr(v)))
+                bad = True
+        if raw.get("direction", "benefit") not in DIRECTIONS:
+            problems.append(Problem(path, "must be 'benefit' or 'harm'", line=line,
+                                    column=f"{where}.direction", value=str(raw.get("direction"))))
+            bad = True
+        if isinstance(raw.get("studies"), list) and not all(isinstance(s, str) for s in raw["studies"]):
+            problems.append(Problem(path, "must be a list of study labels", line=line,
+                                    column=f"{where}.studies"))
+            bad = True
+        if "implied_effect" in raw and not str(raw.get("implies", "")).strip():
+            problems.append(Problem(path, "an implied effect must say how it follows from the claim "
+                                    "and what it assumes", line=line, column=f"{where}.implies"))
+            bad = True
+        if raw.get("primary_source_found") is True and not str(raw.get("primary_source", "")).strip():
+            problems.append(Problem(path, "a found primary source must be cited", line=line,
+                                    column=f"{where}.primary_source"))
+            bad = True
+        cid = str(raw.get("id", "")).strip()
+        if cid in ids:
+            problems.append(Problem(path, f"duplicate claim id (first on line {ids[cid]})", line=line,
+                                    column=f"{where}.id", value=cid))
+            bad = True
+        ids.setdefault(cid, line)
+        if bad:
+            continue
+        claims.append(Claim(
+            id=cid, text=raw["text"].strip(), made_in=raw["made_in"].strip(),
+            primary_source_found=raw["primary_source_found"],
+            primary_source=raw.get("primary_source", "").strip(),
+            direction=raw.get("direction", "benefit"),
+            implied_effect=float(raw["implied_effect"]) if "implied_effect" in raw else None,
+            implies=raw.get("implies", "").strip(), studies=tuple(s.strip() for s in raw.get("studies", ())),
+            notes=raw.get("notes", "").strip(), line=line))
+    return tuple(claims), problems
