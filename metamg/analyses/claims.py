@@ -80,7 +80,7 @@ def claimed_side(claim: Claim, benefit: str) -> int:
 
 def evidence_verdict(theta: float | None, side: int, ev: Evidence) -> tuple[str, str]:
     """Rules 3 to 5 for one pooled result: (verdict, the reason in words)."""
-    lo, hi = side * ev.ci_low, side * ev.ci_high   # flipped so that the claimed side is negative
+    lo, hi = -side * ev.ci_low, -side * ev.ci_high   # flipped so that the claimed side is negative
     lo, hi = min(lo, hi), max(lo, hi)
     if lo > 0:
         return CONTRADICTED, "the confidence interval lies wholly on the other side of no effect"
@@ -90,7 +90,7 @@ def evidence_verdict(theta: float | None, side: int, ev: Evidence) -> tuple[str,
             return SUPPORTED, "the confidence interval excludes no effect, on the claimed side"
         return NOT_TESTABLE, ("the confidence interval includes no effect: the data are too imprecise "
                               "to confirm or rule out the claimed direction")
-    t = side * theta
+    t = -side * theta
     if t < lo:
         return CONTRADICTED, ("the claimed effect lies beyond the confidence interval: the data rule "
                               "out an effect as large as claimed")

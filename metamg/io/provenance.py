@@ -11,7 +11,7 @@ import re
 
 from metamg.errors import Problem
 from metamg.io.schema import REASON_COLUMN, STATUS_COLUMN, StudyTable
-from metamg.io.statuses import EVIDENCE_STATUSES, VERIFIED_STATUSES  # noqa: F401 (re-exported)
+from metamg.io.statuses import EVIDENCE_STATUSES
 
 PROVENANCE_COLUMNS = ("source", "doi", "pmid", "where_found", STATUS_COLUMN, "notes")
 DERIVED_COLUMN = "derived_fields"

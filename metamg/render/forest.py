@@ -223,7 +223,14 @@ def data_columns(analysis):
         def cells(s):
             i = index[s]
             return (f"{es.yi[i]:.3f}", f"{math.sqrt(es.vi[i]):.3f}")
-    return cols, cells
+    if not es.converted:
+        return cols, cells
+    converted = set(es.converted)
+
+    def cells_or_reported(s):
+        # a study given as effect + CI has no raw data to show
+        return ("as reported",) + ("",) * (len(cols) - 1) if s in converted else cells(s)
+    return cols, cells_or_reported
 
 
 def _column_texts(rows, i):

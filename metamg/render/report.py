@@ -8,20 +8,25 @@ import hashlib
 import math
 import os
 import platform
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
-from metamg.analyses.pool import pool
+from metamg.analyses.pool import pool, prepare_table
+from metamg.effects import compute_effects
 from metamg.io.atomic import write_atomic
 from metamg.io.metadata import metadata_path, read_metadata
+from metamg.io.statuses import EVIDENCE_STATUSES
+from metamg.io.statuses import VERIFIED_STATUSES as VERIFIED
 from metamg.render.forest import data_columns, write_forest
 from metamg.render.funnel import write_funnel
+from metamg.render.evidence import (CLAIM_RULES, claims_section, models_disagree, not_pooled_section,
+                                    quality_section, story)
 from metamg.render.numbers import effect_digits, fmt_ci, fmt_fixed, fmt_num, fmt_p
 
 FUNNEL_MIN_K = 10
+SMALL_STUDY_P = 0.10  # Egger's test threshold for small-study effects (Egger et al. 1997)
 PROVENANCE = ("evidence_status", "source", "doi", "pmid", "where_found", "notes")
-VERIFIED = ("full-text", "abstract")
 # Cochrane Handbook (version 6.5, 2024) section 10.10.2: overlapping bands
 I2_BANDS = ((0, 40, "might not be important"), (30, 60, "may represent moderate heterogeneity"),
             (50, 90, "may represent substantial heterogeneity"),
@@ -34,10 +39,11 @@ class ReportSummary:
     title: str
     question: str
     k: int
-    effect: str       # "OR 0.46 (95% CI 0.31 to 0.69)"
-    i2: float
+    effect: str       # "OR 0.46 (95% CI 0.31 to 0.69)", or why nothing was pooled
+    i2: float | None
     hints: tuple[str, ...]
     path: str
+    claims: tuple = ()  # ClaimCheck
 
 
 @dataclass(frozen=True)
@@ -98,24 +104,107 @@ def software_line() -> str:
             f"matplotlib {matplotlib.__version__}; Python {platform.python_version()}")
 
 
-def write_report(csv_path, outdir) -> ReportSummary:
-    """Pool the study set at ``csv_path`` and write NAME.md with its figures into ``outdir``."""
+def write_report(csv_path, outdir, exclude_status=()) -> ReportSummary:
+    """Pool the study set at ``csv_path`` and write NAME.md with its figures into ``outdir``.
+
+    ``exclude_status`` leaves out studies by evidence status, as ``--exclude-status`` does."""
     meta = read_metadata(csv_path)
-    analysis = pool(csv_path, measure=meta.measure, profile=meta.profile)
+    exclude_status = tuple(exclude_status)
+    table = prepare_table(csv_path, meta.measure, exclude_status=exclude_status)
+    effects = compute_effects(table, meta.measure)
+    analysis = (pool(effects, measure=meta.measure, profile=meta.profile, exclude_status=exclude_status)
+                if effects.k else None)
     name = meta.name
     os.makedirs(outdir, exist_ok=True)
-    forest_file = f"{name}-forest.png"
-    write_forest(analysis, os.path.join(outdir, forest_file), meta, by=meta.subgroup)
-    robust = _robustness(analysis, meta)
-    funnel_file = None
-    if analysis.result.k >= FUNNEL_MIN_K:
-        funnel_file = f"{name}-funnel.png"
-        write_funnel(analysis, os.path.join(outdir, funnel_file), meta.title,
-                     robust["bias"].trimfill if robust["bias"] else None)
-    text, summary = _markdown(csv_path, meta, analysis, forest_file, funnel_file, outdir, robust)
+    figures = {}
+    robust, other = {}, None
+    if analysis is not None:
+        figures["forest"] = f"{name}-forest.png"
+        write_forest(analysis, os.path.join(outdir, figures["forest"]), meta, by=meta.subgroup)
+        robust = _robustness(analysis, meta)
+        other = _other_model(analysis)
+        if other is not None and analysis.result.is_random and analysis.result.k >= 3:
+            from metamg.analyses.sensitivity import cumulative
+            robust["cumulative_fe"] = cumulative(other)
+        if analysis.result.k >= FUNNEL_MIN_K:
+            figures["funnel"] = f"{name}-funnel.png"
+            write_funnel(analysis, os.path.join(outdir, figures["funnel"]), meta.title,
+                         robust["bias"].trimfill if robust["bias"] else None)
+    verified = _verified_only(csv_path, meta, effects, exclude_status)
+    checks = _check_claims(meta, effects.measure, analysis, other, robust, verified)
+    text, summary = _markdown(csv_path, meta, table, effects, analysis, other, verified, checks,
+                              figures, outdir, robust)
     path = os.path.join(outdir, f"{name}.md")
     write_atomic(path, text)
-    return ReportSummary(**{**summary.__dict__, "path": path})
+    return replace(summary, path=path)
+
+
+def _small_study_effects(tests) -> bool:
+    return (tests is not None and tests.egger is not None and tests.caution is None
+            and tests.egger.p < SMALL_STUDY_P)
+
+
+def _other_model(analysis):
+    """The common-effect fit beside a random-effects main analysis (or the reverse)."""
+    if analysis.result.k < 2:
+        return None
+    o = analysis.options
+    if analysis.result.is_random:
+        return pool(analysis.effects, measure=o.measure, method="FE", ci="wald", level=o.level,
+                    profile=o.profile, continuity=o.continuity)
+    return pool(analysis.effects, measure=o.measure, method="REML", level=o.level, profile=o.profile,
+                continuity=o.continuity)
+
+
+UNVERIFIED = tuple(s for s in EVIDENCE_STATUSES if s not in VERIFIED)
+
+
+def _verified_only(csv_path, meta, effects, exclude_status):
+    """(analysis or None, differs) restricted to full-text/abstract numbers; None when the set
+    has no evidence_status column."""
+    if "evidence_status" not in effects.extra and not any(
+            e.reason.startswith("evidence status") for e in effects.excluded):
+        return None
+    statuses = tuple(dict.fromkeys(exclude_status + UNVERIFIED))
+    table = prepare_table(csv_path, meta.measure, exclude_status=statuses)
+    es = compute_effects(table, meta.measure)
+    if es.studies == effects.studies:
+        return VerifiedOnly(None, False)
+    return VerifiedOnly(pool(es, measure=meta.measure, profile=meta.profile, exclude_status=statuses)
+                        if es.k else None, True)
+
+
+@dataclass(frozen=True)
+class VerifiedOnly:
+    analysis: object   # PoolAnalysis or None when nothing verified is left
+    differs: bool
+
+
+def _check_claims(meta, measure, analysis, other, robust, verified):
+    from metamg.analyses.claims import Evidence, check_claim
+
+    def ev(label, res):
+        return None if res is None else Evidence(label, res.estimate, res.ci_low, res.ci_high, res.k)
+
+    main = ev("main analysis", analysis.result) if analysis is not None else None
+    sens = []
+    tests = robust.get("bias")
+    if other is not None:
+        other_label = ("common-effect" if analysis.result.is_random else "random-effects") + " model"
+        if analysis.result.is_random and _small_study_effects(tests) \
+                and models_disagree(analysis.result, other.result):
+            # Cochrane Handbook 13.3.5.6: with small-study effects, the random-effects estimate
+            # leans on the small studies; judge the claim on the common-effect estimate.
+            sens.append(ev("random-effects model (main analysis)", analysis.result))
+            main = ev("common-effect model, used because small-study effects were detected and "
+                      "the two models disagree", other.result)
+        else:
+            sens.append(ev(other_label, other.result))
+    if tests is not None and tests.trimfill is not None and tests.trimfill.k0:
+        sens.append(ev("trim-and-fill adjusted analysis", tests.trimfill.result))
+    if verified is not None and verified.differs and verified.analysis is not None:
+        sens.append(ev("full-text/abstract-only analysis", verified.analysis.result))
+    return tuple(check_claim(c, measure, meta.benefit, main, tuple(sens)) for c in meta.claims)
 
 
 def write_index(summaries, outdir) -> str:
@@ -126,8 +215,20 @@ def write_index(summaries, outdir) -> str:
              "|---|---|---|---|---|---|"]
     for s in summaries:
         hints = "; ".join(s.hints) or "nothing flagged"
+        i2 = "" if s.i2 is None else f"{s.i2:.0f}%"
         lines.append(f"| [{s.title}]({os.path.basename(s.path)}) | {s.question} | {s.k} | "
-                     f"{s.effect} | {s.i2:.0f}% | {hints} |")
+                     f"{s.effect} | {i2} | {hints} |")
+    checks = [(s, c) for s in summaries for c in s.claims]
+    if checks:
+        lines += ["", "## Claims checked", "",
+                  "Every claim recorded in a study set's metadata, with its verdict (see each report "
+                  "for the reasons).", "",
+                  "| claim | claimed in | study set | verdict |", "|---|---|---|---|"]
+        for s, c in checks:
+            verdict = c.verdict + ("" if c.robust else " (not robust: " + "; ".join(
+                f"{v} with the {a}" for a, v in c.disagreeing) + ")")
+            lines.append(f"| {c.claim.text} | {c.claim.made_in} | [{s.title}]({os.path.basename(s.path)}) "
+                         f"| **{verdict}** |")
     path = os.path.join(outdir, "index.md")
     write_atomic(path, "\n".join(lines) + "\n")
     return path
@@ -233,49 +334,97 @@ def _robust_section(analysis, robust, funnel_file, digits) -> list[str]:
     return out
 
 
-def _markdown(csv_path, meta, analysis, forest_file, funnel_file, outdir, robust):
-    m, r = analysis.measure, analysis.result
-    nat = analysis.natural
-    lvl = f"{r.level * 100:g}%"
+def _markdown(csv_path, meta, table, effects, analysis, other, verified, checks, figures, outdir,
+              robust):
+    m = effects.measure
     digits = effect_digits(m)
-    est, lo, hi = nat(r.estimate), nat(r.ci_low), nat(r.ci_high)
-    value = f"{fmt_num(est, digits)} ({lvl} CI {fmt_ci(lo, hi, digits)})"
-    effect = f"{m.name} {value}"
     question = _question(meta)
     out = [f"# {meta.title}", ""]
     out += [f"**Question.** {question}", ""]
     shown = ("measure", "profile", "subgroup", "benefit")
-    used = [f"{k} = {_default_value(meta, analysis, k)}" for k in meta.defaults if k in shown]
+    used = [f"{k} = {_default_value(meta, m, k)}" for k in meta.defaults if k in shown]
     if used:
         out += [("*No metadata file; defaults used: " if not os.path.exists(metadata_path(csv_path))
                  else "*Defaults used (not set in the metadata): ") + "; ".join(used) + ".*", ""]
     if meta.notes:
         out += [meta.notes.strip(), ""]
+    k = effects.k
+    if analysis is None:
+        out += ["## What the evidence says", "",
+                f"**Nothing could be pooled.** None of the {len(table.studies)} candidate studies in "
+                "this set gives the numbers an analysis of this question needs; the reasons are "
+                "listed below. The honest answer for a journal club is that this question has not "
+                "been answered by the evidence that could be found.", ""]
+    else:
+        out += ["## What the evidence says", ""] + story(analysis, other, robust, m) + [""]
+    out += claims_section(checks)
 
     # -- the data --
-    es = analysis.effects
-    statuses = es.extra.get("evidence_status")
+    statuses = effects.extra.get("evidence_status")
     out += ["## The studies", ""]
-    out.append(f"{r.k} stud{'y' if r.k == 1 else 'ies'} pooled"
-               + (f"; {len(analysis.excluded)} not estimable (listed below)." if analysis.excluded else "."))
-    if statuses is not None:
-        unverified = [s for s, st in zip(es.studies, statuses) if st.strip() not in VERIFIED]
+    if meta.inclusion:
+        out += [f"**Which studies are pooled, and why.** {meta.inclusion.strip()}", ""]
+    out.append(f"{k} stud{'y' if k == 1 else 'ies'} pooled"
+               + (f"; {len(effects.excluded)} candidate stud{'y' if len(effects.excluded) == 1 else 'ies'} "
+                  "not pooled (listed below)." if effects.excluded else "."))
+    if statuses is not None and k:
+        unverified = [s for s, st in zip(effects.studies, statuses)
+                      if not all(x.strip() in VERIFIED for x in st.split(";"))]
         if unverified:
-            out.append(f"**{len(unverified)} of the {r.k} pooled studies have numbers not verified "
+            out.append(f"**{len(unverified)} of the {k} pooled studies have numbers not verified "
                        f"against the full text or abstract** (evidence status other than "
                        f"full-text/abstract): {', '.join(unverified)}.")
     out.append("")
-    out += _study_table(analysis, digits)
-    if analysis.excluded:
-        out += ["", "Not estimable (not pooled):", ""]
-        out += [f"- {e.study} (line {e.line}): {e.reason}" for e in analysis.excluded]
-    if analysis.warnings:
-        out += ["", "Warnings:", ""] + [f"- {w}" for w in analysis.warnings]
+    for note in effects.notes:
+        out.append(f"- {note}.")
+    if effects.converted:
+        out.append(f"- Given as an effect with its confidence interval (converted as metafor's "
+                   f"conv.wald does): {', '.join(effects.converted)}.")
+    if effects.notes or effects.converted:
+        out.append("")
+    if analysis is not None:
+        out += _study_table(analysis, digits)
+    out += not_pooled_section(table, m)
+    warnings = analysis.warnings if analysis is not None else effects.warnings
+    if warnings:
+        out += ["", "Warnings:", ""] + [f"- {w}" for w in warnings]
 
-    # -- main result --
-    out += ["", "## Main result", ""]
+    if analysis is not None:
+        out += _result_sections(analysis, meta, figures, digits)
+        if verified is not None and verified.differs:
+            out += quality_section(analysis, verified.analysis, m, UNVERIFIED)
+        out += _robust_section(analysis, robust, figures.get("funnel"), digits)
+
+    # -- methods --
+    out += ["", "## Methods", "", _methods(analysis, m, bool(checks)), ""]
+    out += ["## Reproducibility", ""]
+    files = [csv_path] + ([metadata_path(csv_path)] if os.path.exists(metadata_path(csv_path)) else [])
+    for f in files:
+        out.append(f"- `{_display(f)}` SHA-256 `{sha256(f)}`")
+    out.append(f"- Software: {software_line()}")
+    out.append(f"- Re-create: `metamg report {_display(csv_path)} -o {_display(outdir)}`")
+    if analysis is not None:
+        r = analysis.result
+        lvl = f"{r.level * 100:g}%"
+        value = f"{fmt_num(analysis.natural(r.estimate), digits)} ({lvl} CI " \
+                f"{fmt_ci(analysis.natural(r.ci_low), analysis.natural(r.ci_high), digits)})"
+        effect, i2 = f"{m.name} {value}", r.i2
+    else:
+        effect, i2 = "nothing could be pooled", None
+    hints = _hints(analysis, effects, statuses)
+    summary = ReportSummary(meta.name, meta.title, question, k, effect, i2, hints, "", checks)
+    return "\n".join(out) + "\n", summary
+
+
+def _result_sections(analysis, meta, figures, digits) -> list[str]:
+    m, r = analysis.measure, analysis.result
+    nat = analysis.natural
+    lvl = f"{r.level * 100:g}%"
+    est, lo, hi = nat(r.estimate), nat(r.ci_low), nat(r.ci_high)
+    value = f"{fmt_num(est, digits)} ({lvl} CI {fmt_ci(lo, hi, digits)})"
+    out = ["", "## Main result", ""]
     out += [_plain_words(analysis, meta, value), ""]
-    rows = [("Pooled effect", f"{fmt_num(est, digits)} ({lvl} CI {fmt_ci(lo, hi, digits)})"),
+    rows = [("Pooled effect", value),
             ("Test of no effect", f"{'z' if r.df is None else f't({r.df:g})'} = {r.statistic:.2f}, {fmt_p(r.p)}")]
     if r.is_random and r.pi_low is not None and np.isfinite(r.pi_low):
         rows.append(("Prediction interval", fmt_ci(nat(r.pi_low), nat(r.pi_high), digits)))
@@ -292,9 +441,10 @@ def _markdown(csv_path, meta, analysis, forest_file, funnel_file, outdir, robust
                      "not given: the CI includes no effect"))
     out += ["| | |", "|---|---|"] + [f"| {a} | {b} |" for a, b in rows]
 
-    # -- heterogeneity --
     out += ["", "## Heterogeneity", ""]
-    if r.is_random:
+    if r.k < 2:
+        out.append("- Not assessable with one study.")
+    elif r.is_random:
         tau_ci = (f" ({lvl} CI {fmt_num(r.tau2_ci_low, 4)} to {fmt_num(r.tau2_ci_high, 4)})"
                   if r.tau2_ci_low is not None else "")
         i2_ci = (f" ({lvl} CI {r.i2_ci_low:.0f}% to {r.i2_ci_high:.0f}%)" if r.i2_ci_low is not None else "")
@@ -302,8 +452,9 @@ def _markdown(csv_path, meta, analysis, forest_file, funnel_file, outdir, robust
         out.append(f"- I² = {r.i2:.0f}%{i2_ci}: {i2_meaning(r.i2)}. (From Q alone, I² = {r.i2_q:.0f}%.)")
     else:
         out.append(f"- I² = {r.i2:.0f}%: {i2_meaning(r.i2)}.")
-    out.append(f"- Q = {r.q:.2f} on {r.q_df} df, {fmt_p(r.q_p)}")
-    if r.is_random and r.pi_low is not None and np.isfinite(r.pi_low):
+    if r.k >= 2:
+        out.append(f"- Q = {r.q:.2f} on {r.q_df} df, {fmt_p(r.q_p)}")
+    if r.k >= 2 and r.is_random and r.pi_low is not None and np.isfinite(r.pi_low):
         plo, phi = nat(r.pi_low), nat(r.pi_high)
         null = 1.0 if m.scale == "log" else 0.0
         crosses = plo < null < phi
@@ -312,31 +463,17 @@ def _markdown(csv_path, meta, analysis, forest_file, funnel_file, outdir, robust
                    + (", which includes no effect: a new study could well find none, or the opposite."
                       if crosses else ", which excludes no effect."))
 
-    # -- figures --
-    out += ["", "## Forest plot", "", f"![Forest plot of {meta.title}]({forest_file})", ""]
+    out += ["", "## Forest plot", "", f"![Forest plot of {meta.title}]({figures['forest']})", ""]
     out += ["## Funnel plot", ""]
-    if funnel_file:
-        out += [f"![Contour-enhanced funnel plot]({funnel_file})", "",
+    if figures.get("funnel"):
+        out += [f"![Contour-enhanced funnel plot]({figures['funnel']})", "",
                 "Shaded regions: where a study would be statistically significant against no "
                 "effect (p < 0.10, 0.05, 0.01). Gaps in the white region on one side suggest "
                 "missing small studies."]
     else:
-        out += [f"Not drawn: {r.k} studies, and a funnel plot needs at least {FUNNEL_MIN_K} to "
-                "say anything about small-study effects (Cochrane Handbook 13.3.5.4)."]
-
-    out += _robust_section(analysis, robust, funnel_file, digits)
-
-    # -- methods --
-    out += ["", "## Methods", "", _methods(analysis), ""]
-    out += ["## Reproducibility", ""]
-    files = [csv_path] + ([metadata_path(csv_path)] if os.path.exists(metadata_path(csv_path)) else [])
-    for f in files:
-        out.append(f"- `{_display(f)}` SHA-256 `{sha256(f)}`")
-    out.append(f"- Software: {software_line()}")
-    out.append(f"- Re-create: `metamg report {_display(csv_path)} -o {_display(outdir)}`")
-    hints = _hints(analysis, statuses)
-    summary = ReportSummary(meta.name, meta.title, question, r.k, effect, r.i2, hints, "")
-    return "\n".join(out) + "\n", summary
+        out += [f"Not drawn: {r.k} stud{'y' if r.k == 1 else 'ies'}, and a funnel plot needs at least "
+                f"{FUNNEL_MIN_K} to say anything about small-study effects (Cochrane Handbook 13.3.5.4)."]
+    return out
 
 
 def _display(path) -> str:
@@ -355,15 +492,16 @@ def _signed(x: float) -> str:
     return f"{x:+.0f}".replace("-", "−") if abs(x) >= 0.5 else "0"
 
 
-def _default_value(meta, analysis, key) -> str:
-    return {"measure": analysis.measure.name, "profile": analysis.profile,
+def _default_value(meta, measure, key) -> str:
+    return {"measure": measure.name, "profile": meta.profile,
             "subgroup": "none", "benefit": "lower values favour the intervention"}[key]
 
 
 def _plain_words(analysis, meta, value) -> str:
     r, m = analysis.result, analysis.measure
     null_in = r.ci_low < 0 < r.ci_high
-    words = f"Across {r.k} studies, the pooled {m.label} was {value}."
+    words = (f"Across {r.k} studies, the pooled {m.label} was {value}." if r.k > 1 else
+             f"In the one pooled study, the {m.label} was {value}.")
     if null_in:
         words += " The confidence interval includes no effect: these studies do not show a difference."
     else:
@@ -398,7 +536,11 @@ def _study_table(analysis, digits):
     return lines
 
 
-def _methods(analysis) -> str:
+def _methods(analysis, measure, with_claims=False) -> str:
+    if analysis is None:
+        text = (f"Measure: {measure.label} ({measure.name}). No study could be pooled, so no model "
+                "was fitted.")
+        return text + ("\n\n" + CLAIM_RULES if with_claims else "")
     r = analysis.result
     refs = ["Viechtbauer W. Conducting meta-analyses in R with the metafor package. J Stat Softw 2010;36(3)",
             "Higgins JPT, Thomas J, et al. (eds). Cochrane Handbook for Systematic Reviews of "
@@ -414,10 +556,14 @@ def _methods(analysis) -> str:
     rules = "; ".join(analysis.rules)
     text = (f"Effect sizes and pooling follow metafor's conventions (method profile "
             f"'{analysis.profile}'). Rules used: {rules}.")
+    if with_claims:
+        text += "\n\n" + CLAIM_RULES
     return text + "\n\nReferences:\n\n" + "\n".join(f"- {x}" for x in refs)
 
 
-def _hints(analysis, statuses) -> tuple[str, ...]:
+def _hints(analysis, effects, statuses) -> tuple[str, ...]:
+    if analysis is None:
+        return (f"{len(effects.excluded)} candidate studies, none poolable",)
     r = analysis.result
     hints = []
     if r.k < FUNNEL_MIN_K:
@@ -428,9 +574,9 @@ def _hints(analysis, statuses) -> tuple[str, ...]:
             and not r.ci_low < 0 < r.ci_high:
         hints.append("prediction interval includes no effect")
     if statuses is not None:
-        n = sum(1 for s in statuses if s.strip() not in VERIFIED)
+        n = sum(1 for s in statuses if not all(x.strip() in VERIFIED for x in s.split(";")))
         if n:
             hints.append(f"{n} of {r.k} studies not verified against full text or abstract")
     if analysis.excluded:
-        hints.append(f"{len(analysis.excluded)} not estimable")
+        hints.append(f"{len(analysis.excluded)} candidate studies not pooled")
     return tuple(hints)

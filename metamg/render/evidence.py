@@ -1,0 +1,218 @@
+"""Report sections about the evidence itself: the story the numbers tell, the claims checked,
+the studies that could not be pooled, and the analysis restricted to verified numbers."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from metamg.effects.conversion import convert_wald
+from metamg.effects.measures import MEASURES
+from metamg.render.numbers import effect_digits, fmt_ci, fmt_fixed, fmt_p
+
+STRONG_SHIFT = math.log(1.25)  # estimates further apart than 25% (ratio) count as a disagreement
+
+
+def effect_text(analysis_or_result, measure, level=None) -> str:
+    """'0.46 (95% CI 0.31 to 0.69)' for a PoolAnalysis or PoolResult, on the natural scale."""
+    r = getattr(analysis_or_result, "result", analysis_or_result)
+    nat, d = measure.to_natural, effect_digits(measure)
+    lvl = f"{(level or r.level) * 100:g}%"
+    return (f"{fmt_fixed(float(nat(r.estimate)), d)} ({lvl} CI "
+            f"{fmt_ci(float(nat(r.ci_low)), float(nat(r.ci_high)), d)})")
+
+
+def excludes_null(r) -> bool:
+    return not r.ci_low <= 0 <= r.ci_high
+
+
+def models_disagree(a, b) -> bool:
+    """Different conclusions (one CI excludes no effect, the other not), or estimates far apart."""
+    return excludes_null(a) != excludes_null(b) or (
+        a.k > 1 and abs(a.estimate - b.estimate) > STRONG_SHIFT)
+
+
+def story(analysis, other, robust, measure) -> list[str]:
+    """What the numbers say, in words: the two models, the cumulative analysis, small-study
+    effects. Every number comes from the analyses passed in."""
+    r = analysis.result
+    name = measure.natural_name
+    if r.k < 2:
+        return [f"Only one study could be pooled, so the result is that study's own: {name} "
+                f"{effect_text(analysis, measure)}. One study cannot show whether its result "
+                "would hold in other settings."]
+    main_model = "random-effects" if r.is_random else "common-effect"
+    other_model = "common-effect" if r.is_random else "random-effects"
+    out = [f"- **{main_model.capitalize()} model** (the main analysis): {name} "
+           f"{effect_text(analysis, measure)}, {fmt_p(r.p)}."]
+    if other is not None:
+        o = other.result
+        out.append(f"- **{other_model.capitalize()} model**: {name} {effect_text(other, measure)}, "
+                   f"{fmt_p(o.p)}.")
+        fe = other if r.is_random else analysis
+        re = analysis if r.is_random else other
+        big = int(np.argmax(fe.result.weights))
+        big_name = fe.effects.studies[big]
+        if models_disagree(r, o):
+            re_w = re.result.weights[big]
+            out.append(f"- The two models disagree. The common-effect model weights each study by its "
+                       f"precision, so the largest trial, {big_name}, carries "
+                       f"{fe.result.weights[big]:.0f}% of the weight; the random-effects model "
+                       f"gives it {re_w:.0f}% and lets the smaller trials count for much more.")
+            row = analysis.rows[big]
+            d = effect_digits(measure)
+            own = (f"{fmt_fixed(float(measure.to_natural(row.yi)), d)} ({r.level * 100:g}% CI "
+                   f"{fmt_ci(float(measure.to_natural(row.ci_low)), float(measure.to_natural(row.ci_high)), d)})")
+            out.append(f"- On its own, {big_name} found {name} {own}.")
+        else:
+            out.append(f"- The two models agree; the largest study, {big_name}, carries "
+                       f"{fe.result.weights[big]:.0f}% of the common-effect weight.")
+    cum = robust.get("cumulative_fe") or robust.get("cumulative")
+    if cum is not None and len(cum.rows) >= 3:
+        shifts = [abs(cum.rows[i].analysis.result.estimate - cum.rows[i - 1].analysis.result.estimate)
+                  for i in range(1, len(cum.rows))]
+        j = int(np.argmax(shifts)) + 1
+        first_sig = next((x for x in cum.rows if x.analysis.result.k > 1
+                          and excludes_null(x.analysis.result)), None)
+        model = "common-effect" if robust.get("cumulative_fe") is not None else main_model
+        text = f"- **Cumulative meta-analysis** ({model} model, studies added by {cum.order.split(' (')[0]}): "
+        if first_sig is not None:
+            text += (f"the pooled result first excluded no effect once {first_sig.study} was added "
+                     f"({name} {effect_text(first_sig.analysis, measure)}). ")
+        before, after = cum.rows[j - 1], cum.rows[j]
+        text += (f"The largest single change came with {after.study}: from {name} "
+                 f"{effect_text(before.analysis, measure)} to {effect_text(after.analysis, measure)}.")
+        out.append(text)
+    tests = robust.get("bias")
+    if tests is not None and tests.egger is not None:
+        e = tests.egger
+        d = effect_digits(measure)
+        asym = e.p < 0.10
+        text = (f"- **Funnel plot asymmetry**: Egger's test {fmt_p(e.p)}"
+                + (" — smaller studies report larger effects than bigger ones. " if asym else
+                   " — no clear sign that smaller studies report different effects. "))
+        text += (f"The regression's estimate for a study of infinite size is {name} "
+                 f"{fmt_fixed(float(measure.to_natural(e.limit_estimate)), d)}")
+        tf = tests.trimfill
+        if tf is not None and tf.k0:
+            text += (f"; trim and fill adds {tf.k0} missing stud{'y' if tf.k0 == 1 else 'ies'} and "
+                     f"gives {effect_text(tf.result, measure)}")
+        out.append(text + ".")
+        if tests.caution:
+            out.append(f"- *Caution: {tests.caution}.*")
+        if other is not None and models_disagree(r, other.result) and asym:
+            out += ["", "**Reading it together.** The benefit in the random-effects average rests on "
+                    "the small trials, which disagree with the largest one, and the funnel plot "
+                    "shows the pattern small-study effects (such as publication bias) leave. When "
+                    "small trials and a large, precise trial disagree like this, the large trial "
+                    "is the better guide: the pooled random-effects estimate should not be taken "
+                    "at face value."]
+    return out
+
+
+def claims_section(checks) -> list[str]:
+    if not checks:
+        return []
+    out = ["", "## Claims checked", "",
+           "Each claim is set beside the pooled evidence of this report. Verdicts come from a fixed "
+           "vocabulary (supported, contradicted, not testable with the available evidence, no "
+           "traceable source); the rules are in the Methods section.", ""]
+    for c in checks:
+        cl = c.claim
+        flag = "" if c.robust else " (not robust: see below)"
+        out += [f"### “{cl.text}”", "",
+                f"- **Verdict: {c.verdict}**{flag}",
+                f"- Claimed in: {cl.made_in}",
+                f"- Primary source: {cl.primary_source if cl.primary_source_found else 'none found'}"]
+        if cl.implies:
+            out.append(f"- What it implies here: {cl.implies}")
+        out.append("- Why:")
+        out += [f"    - {r}" for r in c.reasons]
+        out.append("")
+    return out
+
+
+CLAIM_RULES = ("Claim verdicts: 'no traceable source' when no primary source for the claim was "
+               "found (what the data would say is still given); 'contradicted' when the CI lies "
+               "wholly on the other side of no effect, or when the claimed effect lies beyond the "
+               "CI (the data rule out an effect that large); 'supported' when the CI excludes no "
+               "effect on the claimed side and contains the claimed effect (or shows a larger "
+               "one); otherwise, and when nothing could be pooled, 'not testable with the "
+               "available evidence'. The verdict uses the main analysis, except that when "
+               "small-study effects are detected (Egger's test p < 0.10 with at least 10 studies) "
+               "and the common-effect and random-effects models disagree, it uses the "
+               "common-effect estimate, which does not lean on the small studies (Cochrane "
+               "Handbook 13.3.5.6). The same rules are applied to the other model, trim and fill "
+               "and the verified-only analysis; a verdict that changes is reported as not robust.")
+
+
+def not_pooled_section(table, measure) -> list[str]:
+    """The candidate studies left out, each with its reason and evidence status, and the results
+    that were reported but not pooled (review-level results, other outcomes), at 95%."""
+    if not table.not_estimable:
+        return []
+    status = table.extra.get("evidence_status")
+    index = {s: i for i, s in enumerate(table.studies)}
+    out = ["", f"### Not pooled ({len(table.not_estimable)} candidate "
+               f"stud{'y' if len(table.not_estimable) == 1 else 'ies'})", "",
+           "Kept in the study set so that the gaps are visible: each with the reason it could not "
+           "be pooled.", "", "| Study | Line | Evidence status | Reason |", "|---|---|---|---|"]
+    for e in table.not_estimable:
+        st = status[index[e.study]].strip() if status is not None and e.study in index else ""
+        out.append(f"| {e.study} | {e.line} | {st} | {e.reason.replace('|', '/')} |")
+    reported = _reported_not_pooled(table, measure)
+    if reported:
+        out += ["", "Results reported with a confidence interval but not pooled here "
+                    "(converted to a 95% CI as metafor's conv.wald does, so they can be compared):",
+                "", "| Study | Measure | As reported | As 95% CI |", "|---|---|---|---|"]
+        out += reported
+    return out
+
+
+def _reported_not_pooled(table, measure):
+    v = table.values
+    if "effect" not in v or "ci_low" not in v:
+        return []
+    row_measures = table.extra.get("effect_measure")
+    rows = []
+    for e in table.not_estimable:
+        i = table.studies.index(e.study)
+        eff, lo, hi = v["effect"][i], v["ci_low"][i], v["ci_high"][i]
+        if np.isnan(lo) or np.isnan(hi):
+            continue
+        code = (row_measures[i].strip().upper() if row_measures is not None else "") or (
+            measure.name if measure else "")
+        m = MEASURES.get(code)
+        level = v["ci_level"][i] if "ci_level" in v and not np.isnan(v["ci_level"][i]) else 95.0
+        shown = f"{eff:g} ({level:g}% CI {lo:g} to {hi:g})" if not np.isnan(eff) else \
+            f"({level:g}% CI {lo:g} to {hi:g})"
+        if m is None:
+            rows.append(f"| {e.study} | {code or '?'} | {shown} | not converted (measure unknown) |")
+            continue
+        conv = convert_wald(m, np.array([eff]), np.array([lo]), np.array([hi]), np.array([level]),
+                            np.array([np.nan]))
+        z = 1.959963984540054
+        se = math.sqrt(conv.vi[0])
+        nat = m.to_natural
+        d = effect_digits(m)
+        as95 = (f"{fmt_fixed(float(nat(conv.yi[0])), d)} ({fmt_ci(float(nat(conv.yi[0] - z * se)), float(nat(conv.yi[0] + z * se)), d)})")
+        rows.append(f"| {e.study} | {m.name} | {shown} | {as95} |")
+    return rows
+
+
+def quality_section(analysis, verified, measure, excluded_statuses) -> list[str]:
+    """The main analysis beside the one restricted to numbers checked against a full text or
+    abstract, when the two differ."""
+    out = ["", "## Sensitivity to evidence quality", ""]
+    name = measure.natural_name
+    left = ", ".join(excluded_statuses)
+    if verified is None:
+        out.append(f"Restricted to numbers verified against a full text or abstract (leaving out "
+                   f"{left}), **no study is left to pool**: every pooled number here comes from "
+                   "secondary sources or was derived. Treat the main result accordingly.")
+        return out
+    out += [f"| Analysis | k | {name} (95% CI) |", "|---|---|---|",
+            f"| All pooled studies | {analysis.result.k} | {effect_text(analysis, measure)} |",
+            f"| Full-text or abstract numbers only | {verified.result.k} | "
+            f"{effect_text(verified, measure)} |"]
+    return out
