@@ -349,10 +349,16 @@ def _markdown(csv_path, meta, table, effects, analysis, other, verified, checks,
     if meta.notes:
         out += [meta.notes.strip(), ""]
     k = effects.k
+    by_status = [e for e in effects.excluded if e.reason.startswith("evidence status")]
+    if by_status:
+        left_out = sorted({e.reason.split("'")[1] for e in by_status})
+        out += [f"*This report leaves out {len(by_status)} stud{'y' if len(by_status) == 1 else 'ies'} "
+                f"by evidence status ({', '.join(left_out)}), as asked (--exclude-status).*", ""]
     if analysis is None:
         out += ["## What the evidence says", "",
                 f"**Nothing could be pooled.** None of the {len(table.studies)} candidate studies in "
-                "this set gives the numbers an analysis of this question needs; the reasons are "
+                "this set gives the numbers an analysis of this question needs"
+                + (" with the evidence statuses kept" if by_status else "") + "; the reasons are "
                 "listed below. The honest answer for a journal club is that this question has not "
                 "been answered by the evidence that could be found.", ""]
     else:
@@ -411,7 +417,7 @@ def _markdown(csv_path, meta, table, effects, analysis, other, verified, checks,
         effect, i2 = f"{m.name} {value}", r.i2
     else:
         effect, i2 = "nothing could be pooled", None
-    hints = _hints(analysis, effects, statuses)
+    hints = _hints(analysis, effects, statuses, other, robust)
     summary = ReportSummary(meta.name, meta.title, question, k, effect, i2, hints, "", checks)
     return "\n".join(out) + "\n", summary
 
@@ -561,13 +567,17 @@ def _methods(analysis, measure, with_claims=False) -> str:
     return text + "\n\nReferences:\n\n" + "\n".join(f"- {x}" for x in refs)
 
 
-def _hints(analysis, effects, statuses) -> tuple[str, ...]:
+def _hints(analysis, effects, statuses, other=None, robust=None) -> tuple[str, ...]:
     if analysis is None:
         return (f"{len(effects.excluded)} candidate studies, none poolable",)
     r = analysis.result
     hints = []
     if r.k < FUNNEL_MIN_K:
-        hints.append(f"only {r.k} studies: small-study effects cannot be assessed")
+        hints.append(f"only {r.k} stud{'y' if r.k == 1 else 'ies'}: small-study effects cannot be assessed")
+    if other is not None and models_disagree(r, other.result):
+        hints.append("common-effect and random-effects models disagree")
+    if robust and _small_study_effects(robust.get("bias")):
+        hints.append(f"funnel asymmetry (Egger {fmt_p(robust['bias'].egger.p)})")
     if r.i2 >= 50:
         hints.append(f"I² {r.i2:.0f}%")
     if r.is_random and r.pi_low is not None and np.isfinite(r.pi_low) and r.pi_low < 0 < r.pi_high \
