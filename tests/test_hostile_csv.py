@@ -8,7 +8,8 @@ from tests.conftest import run_cli
 
 COLUMNS = ["study", "events_treatment", "n_treatment", "events_control", "n_control", "yi", "vi",
            "sei", "ri", "ni", "mean_treatment", "sd_treatment", "mean_control", "sd_control",
-           "events", "n", "year", "Study", " AI ", ""]
+           "events", "n", "year", "Study", " AI ", "", "effect", "ci_low", "ci_high", "ci_level",
+           "p_value", "trial", "exclusion_reason", "evidence_status"]
 CELLS = st.one_of(
     st.sampled_from(["", "0", "1", "-1", "10", "1e308", "-0", "nan", "inf", "NaN", "0.5", "x", '"',
                      "1,5", "\u00e9", " 3 ", "1e-300", "99999999999999999999"]),
