@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 
-from metamg.effects.conversion import convert_wald
+from metamg.effects.conversion import convert_wald, z_for_level
 from metamg.effects.measures import MEASURES
 from metamg.render.numbers import effect_digits, fmt_ci, fmt_fixed, fmt_p
 
@@ -191,7 +191,7 @@ def _reported_not_pooled(table, measure):
             continue
         conv = convert_wald(m, np.array([eff]), np.array([lo]), np.array([hi]), np.array([level]),
                             np.array([np.nan]))
-        z = 1.959963984540054
+        z = float(z_for_level(95.0))
         se = math.sqrt(conv.vi[0])
         nat = m.to_natural
         d = effect_digits(m)

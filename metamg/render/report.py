@@ -159,9 +159,16 @@ def _other_model(analysis):
 UNVERIFIED = tuple(s for s in EVIDENCE_STATUSES if s not in VERIFIED)
 
 
-def _verified_only(csv_path, meta, effects, exclude_status):
-    """(analysis or None, differs) restricted to full-text/abstract numbers; None when the set
-    has no evidence_status column."""
+@dataclass(frozen=True)
+class VerifiedOnly:
+    """The main analysis restricted to full-text/abstract numbers."""
+
+    analysis: object   # PoolAnalysis, or None when nothing verified is left to pool
+    differs: bool      # False when every pooled study is verified already
+
+
+def _verified_only(csv_path, meta, effects, exclude_status) -> VerifiedOnly | None:
+    """None when the set has no evidence_status column."""
     if "evidence_status" not in effects.extra and not any(
             e.reason.startswith("evidence status") for e in effects.excluded):
         return None
@@ -172,12 +179,6 @@ def _verified_only(csv_path, meta, effects, exclude_status):
         return VerifiedOnly(None, False)
     return VerifiedOnly(pool(es, measure=meta.measure, profile=meta.profile, exclude_status=statuses)
                         if es.k else None, True)
-
-
-@dataclass(frozen=True)
-class VerifiedOnly:
-    analysis: object   # PoolAnalysis or None when nothing verified is left
-    differs: bool
 
 
 def _check_claims(meta, measure, analysis, other, robust, verified):
