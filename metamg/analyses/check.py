@@ -16,7 +16,7 @@ from metamg.effects.measures import MEASURES
 from metamg.errors import InputError, Problem
 from metamg.io.metadata import metadata_path, read_metadata
 from metamg.io.provenance import duplicate_problems, provenance_problems
-from metamg.io.schema import read_studies
+from metamg.io.schema import TRIAL_COLUMN, read_studies
 
 
 def check_study_set(csv_path) -> tuple[Problem, ...]:
@@ -53,7 +53,7 @@ def _metadata_refs(meta, table, meta_file) -> list[Problem]:
     if meta.subgroup and meta.subgroup not in table.extra:
         out.append(Problem(meta_file, f"names a column that {os.path.basename(table.source)} does not have",
                            column="subgroup", value=meta.subgroup))
-    known = set(table.studies) | {t.strip() for t in table.extra.get("trial", ()) if t.strip()}
+    known = set(table.studies) | {t.strip() for t in table.extra.get(TRIAL_COLUMN, ()) if t.strip()}
     measure = MEASURES.get(meta.measure or "")
     for n, claim in enumerate(meta.claims, 1):
         for label in claim.studies:

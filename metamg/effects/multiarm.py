@@ -20,9 +20,8 @@ from types import MappingProxyType
 import numpy as np
 
 from metamg.errors import InputError, Problem
-from metamg.io.schema import StudyTable
+from metamg.io.schema import TRIAL_COLUMN, StudyTable
 
-TRIAL_COLUMN = "trial"
 HOW = ("combine", "split")
 _CONTROL = {"binary": ("ci", "n2i"), "continuous": ("m2i", "sd2i", "n2i")}
 _SHARED_SIZES = {"binary": ("ci", "n2i"), "continuous": ("n2i",)}
@@ -66,6 +65,8 @@ def combine_arms(table: StudyTable, how: str = "combine") -> StudyTable:
     values = {k: v.copy() for k, v in table.values.items()}
     drop: set[int] = set()
     notes = list(table.notes)
+    studies = list(table.studies)
+    extra = {c: list(v) for c, v in table.extra.items()}
     for trial, rows in groups.items():
         arms = "; ".join(table.studies[i] for i in rows)
         first = rows[0]
@@ -83,18 +84,13 @@ def combine_arms(table: StudyTable, how: str = "combine") -> StudyTable:
             n, m, sd = combine_groups(values["n1i"][rows], values["m1i"][rows], values["sd1i"][rows])
             values["n1i"][first], values["m1i"][first], values["sd1i"][first] = n, m, sd
         drop.update(rows[1:])
+        studies[first] = trial
+        for col in extra.values():
+            col[first] = "; ".join(dict.fromkeys(col[i].strip() for i in rows if col[i].strip()))
         notes.append(f"{trial}: {len(rows)} intervention arms ({arms}) combined into one group "
                      f"against their shared control group, so that it is counted once (Cochrane "
                      f"Handbook 23.3.4; formulas of Table 6.5.a)")
     keep = [i for i in range(len(table.studies)) if i not in drop]
-    studies = list(table.studies)
-    extra = {c: list(v) for c, v in table.extra.items()}
-    for trial, rows in groups.items():
-        if how == "combine":
-            studies[rows[0]] = trial
-            for c, col in extra.items():
-                distinct = list(dict.fromkeys(col[i].strip() for i in rows if col[i].strip()))
-                col[rows[0]] = "; ".join(distinct)
     for arr in values.values():
         arr.setflags(write=False)
     idx = np.array(keep, dtype=int)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 
 from metamg.errors import Problem
-from metamg.io.schema import REASON_COLUMN, STATUS_COLUMN, StudyTable
+from metamg.io.schema import REASON_COLUMN, STATUS_COLUMN, TRIAL_COLUMN, StudyTable
 from metamg.io.statuses import EVIDENCE_STATUSES
 
 PROVENANCE_COLUMNS = ("source", "doi", "pmid", "where_found", STATUS_COLUMN, "notes")
@@ -56,7 +56,7 @@ def provenance_problems(table: StudyTable) -> list[Problem]:
     return out
 
 
-def duplicate_problems(table: StudyTable, trial_column: str = "trial") -> list[Problem]:
+def duplicate_problems(table: StudyTable, trial_column: str = TRIAL_COLUMN) -> list[Problem]:
     """Pooled rows that are the same study twice: the same label up to case and spacing, or the
     same DOI or PMID, unless they are arms of one multi-arm trial."""
     src, out = table.source, []

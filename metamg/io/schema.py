@@ -38,6 +38,8 @@ ALIASES = MappingProxyType({
 REPORTED = ("effect", "ci_low", "ci_high", "ci_level", "pval")
 # A non-blank value here keeps a candidate study in the set but out of the analysis.
 REASON_COLUMN = "exclusion_reason"
+# Rows naming the same trial here are arms of one multi-arm trial sharing a control group.
+TRIAL_COLUMN = "trial"
 
 # canonical key -> the name we use when a column is missing
 FRIENDLY = MappingProxyType({
@@ -374,12 +376,12 @@ def exclude_by_status(table: StudyTable, statuses) -> StudyTable:
         raise InputError([Problem(table.source, f"--exclude-status needs an {STATUS_COLUMN} column",
                                   line=1, column=STATUS_COLUMN)])
     keep = table.estimable
-    out = [NotEstimable(table.studies[i], table.lines[i],
-                        f"evidence status '{column[i].strip()}' excluded from this analysis")
-           for i in range(len(table.studies)) if keep[i] and column[i].strip() in statuses]
-    if not out:
+    rows = [i for i in range(len(table.studies)) if keep[i] and column[i].strip() in statuses]
+    if not rows:
         return table
+    out = [NotEstimable(table.studies[i], table.lines[i],
+                        f"evidence status '{column[i].strip()}' excluded from this analysis") for i in rows]
     forms = list(table.forms) if table.forms else ["raw"] * len(table.studies)
-    for e in out:
-        forms[table.studies.index(e.study)] = "none"
+    for i in rows:
+        forms[i] = "none"
     return replace(table, not_estimable=table.not_estimable + tuple(out), forms=tuple(forms))
