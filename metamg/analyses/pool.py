@@ -162,12 +162,19 @@ def _effects(data, measure, method, continuity, multi_arm, exclude_status) -> Ef
                            measure, continuity)
 
 
+def read_table(data, measure=None) -> StudyTable:
+    """A CSV path or DataFrame read and validated as the data type ``measure`` needs (a
+    StudyTable is returned as it is)."""
+    if isinstance(data, StudyTable):
+        return data
+    forced = MEASURES[measure.upper()].data_type if measure and measure.upper() in MEASURES else None
+    return read_studies(data, forced)
+
+
 def prepare_table(data, measure=None, multi_arm="combine", exclude_status=()) -> StudyTable:
     """Read (if need be) and validate the studies, set aside excluded evidence statuses, and
     make multi-arm trials into single comparisons: the table escalc then works on."""
-    if not isinstance(data, StudyTable):
-        forced = MEASURES[measure.upper()].data_type if measure and measure.upper() in MEASURES else None
-        data = read_studies(data, forced)
+    data = read_table(data, measure)
     resolve_measure(data.data_type, measure, data.source)  # unknown names fail before the data check
     return combine_arms(exclude_by_status(data, exclude_status), multi_arm)
 

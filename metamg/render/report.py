@@ -12,10 +12,11 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from metamg.analyses.pool import pool, prepare_table
+from metamg.analyses.pool import pool, prepare_table, read_table
 from metamg.effects import compute_effects
 from metamg.io.atomic import write_atomic
 from metamg.io.metadata import metadata_path, read_metadata
+from metamg.io.schema import STATUS_COLUMN
 from metamg.io.statuses import EVIDENCE_STATUSES
 from metamg.io.statuses import VERIFIED_STATUSES as VERIFIED
 from metamg.render.forest import data_columns, write_forest
@@ -110,7 +111,8 @@ def write_report(csv_path, outdir, exclude_status=()) -> ReportSummary:
     ``exclude_status`` leaves out studies by evidence status, as ``--exclude-status`` does."""
     meta = read_metadata(csv_path)
     exclude_status = tuple(exclude_status)
-    table = prepare_table(csv_path, meta.measure, exclude_status=exclude_status)
+    raw = read_table(csv_path, meta.measure)  # read once; the verified-only analysis reuses it
+    table = prepare_table(raw, meta.measure, exclude_status=exclude_status)
     effects = compute_effects(table, meta.measure)
     analysis = (pool(effects, measure=meta.measure, profile=meta.profile, exclude_status=exclude_status)
                 if effects.k else None)
@@ -130,7 +132,7 @@ def write_report(csv_path, outdir, exclude_status=()) -> ReportSummary:
             figures["funnel"] = f"{name}-funnel.png"
             write_funnel(analysis, os.path.join(outdir, figures["funnel"]), meta.title,
                          robust["bias"].trimfill if robust["bias"] else None)
-    verified = _verified_only(csv_path, meta, effects, exclude_status)
+    verified = _verified_only(raw, meta, effects, exclude_status)
     checks = _check_claims(meta, effects.measure, analysis, other, robust, verified)
     text, summary = _markdown(csv_path, meta, table, effects, analysis, other, verified, checks,
                               figures, outdir, robust)
@@ -167,13 +169,12 @@ class VerifiedOnly:
     differs: bool      # False when every pooled study is verified already
 
 
-def _verified_only(csv_path, meta, effects, exclude_status) -> VerifiedOnly | None:
+def _verified_only(raw, meta, effects, exclude_status) -> VerifiedOnly | None:
     """None when the set has no evidence_status column."""
-    if "evidence_status" not in effects.extra and not any(
-            e.reason.startswith("evidence status") for e in effects.excluded):
+    if STATUS_COLUMN not in raw.extra:
         return None
     statuses = tuple(dict.fromkeys(exclude_status + UNVERIFIED))
-    table = prepare_table(csv_path, meta.measure, exclude_status=statuses)
+    table = prepare_table(raw, meta.measure, exclude_status=statuses)
     es = compute_effects(table, meta.measure)
     if es.studies == effects.studies:
         return VerifiedOnly(None, False)
