@@ -10,11 +10,9 @@ from __future__ import annotations
 import re
 
 from metamg.errors import Problem
-from metamg.io.schema import REASON_COLUMN, STATUS_COLUMN, TRIAL_COLUMN, StudyTable
+from metamg.io.schema import (DERIVED_COLUMN, PROVENANCE_COLUMNS, REASON_COLUMN, STATUS_COLUMN,
+                              TRIAL_COLUMN, StudyTable)
 from metamg.io.statuses import EVIDENCE_STATUSES
-
-PROVENANCE_COLUMNS = ("source", "doi", "pmid", "where_found", STATUS_COLUMN, "notes")
-DERIVED_COLUMN = "derived_fields"
 
 _DOI = re.compile(r"^10\.\d{4,9}/\S+$")
 _PMID = re.compile(r"^[1-9]\d{0,8}$")

@@ -5,6 +5,7 @@ Canonical keys follow metafor's argument names (ai, n1i, ci, n2i, m1i, ...); the
 """
 from __future__ import annotations
 
+import difflib
 import math
 from dataclasses import dataclass, field, replace
 from types import MappingProxyType
@@ -12,6 +13,7 @@ from types import MappingProxyType
 import numpy as np
 
 from metamg.errors import InputError, Problem
+from metamg.io import rob
 from metamg.io.csvfile import RawTable, raw_from_dataframe, read_raw_csv
 
 # header (lower-cased, stripped) -> canonical key
@@ -40,6 +42,15 @@ REPORTED = ("effect", "ci_low", "ci_high", "ci_level", "pval")
 REASON_COLUMN = "exclusion_reason"
 # Rows naming the same trial here are arms of one multi-arm trial sharing a control group.
 TRIAL_COLUMN = "trial"
+STATUS_COLUMN = "evidence_status"
+# Where every number came from (rules in metamg.io.provenance).
+PROVENANCE_COLUMNS = ("source", "doi", "pmid", "where_found", STATUS_COLUMN, "notes")
+DERIVED_COLUMN = "derived_fields"
+# Every column name metamg gives a meaning to; an unknown header close to one of them is a typo.
+KNOWN_COLUMNS = frozenset(ALIASES) | {"study", REASON_COLUMN, TRIAL_COLUMN, DERIVED_COLUMN,
+                                      *PROVENANCE_COLUMNS, *rob.COLUMNS}
+TYPO_CUTOFF = 0.8   # difflib ratio above which an unknown header is taken for a misspelling
+HINT_CUTOFF = 0.5   # looser: only offered when a required column is missing anyway
 
 # canonical key -> the name we use when a column is missing
 FRIENDLY = MappingProxyType({
@@ -141,6 +152,8 @@ def validate(raw: RawTable, data_type: str | None = None) -> StudyTable:
             problems.append(Problem(src, f"column {i + 1} has no name", line=1))
             continue
         canon = "study" if norm == "study" else ALIASES.get(norm)
+        if norm in rob.COLUMNS:
+            name = norm  # judgements are looked up by their lower-case names
         ident = canon or norm
         if ident in seen:
             problems.append(Problem(src, f"duplicate column (same meaning as {seen[ident]!r})",
@@ -155,8 +168,11 @@ def validate(raw: RawTable, data_type: str | None = None) -> StudyTable:
     if "study" not in keys:
         problems.append(Problem(src, "required column missing (one unique label per study)",
                                 line=1, column="study"))
+    typos = _typo_problems(src, raw.header, extra_cols)
+    problems += typos
     dtype, type_problems = _choose_type(src, keys, data_type)
-    problems += type_problems
+    unflagged = [c for c in extra_cols if c not in {p.column for p in typos}]
+    problems += [_with_hint(p, unflagged) for p in type_problems]
     if problems:  # without usable columns, row checks would only repeat the same complaint
         raise InputError(problems)
     problems += raw.problems
@@ -204,6 +220,10 @@ def validate(raw: RawTable, data_type: str | None = None) -> StudyTable:
             not_estimable.append(NotEstimable(label, row.line, "no numbers given"))
     if not raw.rows and not raw.problems:
         problems.append(Problem(src, "has a header but no study rows"))
+    rob_cells = {c: tuple(row.cells[extra_cols[c]] for row in raw.rows) for c in rob.COLUMNS
+                 if c in extra_cols}
+    rob_cells, rob_problems = rob.judgement_problems(src, lines, rob_cells)
+    problems += rob_problems
     if problems:
         raise InputError(sorted(problems, key=lambda p: (p.line or 0)))
 
@@ -212,12 +232,43 @@ def validate(raw: RawTable, data_type: str | None = None) -> StudyTable:
         names["vi"] = names["sei"]
     for arr in columns.values():
         arr.setflags(write=False)
-    extra = {name: tuple(row.cells[i] for row in raw.rows) for name, i in extra_cols.items()}
+    extra = {name: rob_cells.get(name) or tuple(row.cells[i] for row in raw.rows)
+             for name, i in extra_cols.items()}
     return StudyTable(
         source=src, data_type=dtype.name, studies=tuple(studies), lines=tuple(lines),
         values=MappingProxyType(columns), columns=MappingProxyType(dict(names)),
         extra=MappingProxyType(extra), not_estimable=tuple(not_estimable), forms=tuple(forms),
     )
+
+
+def _typo_problems(src, header, extra_cols) -> list[Problem]:
+    """Unknown headers that look like a misspelt column metamg knows (which is then missing)."""
+    present = {h.strip().lower() for h in header}
+    absent = sorted(KNOWN_COLUMNS - present)
+    out = []
+    for name in extra_cols:
+        if name.lower() in KNOWN_COLUMNS:
+            continue
+        match = difflib.get_close_matches(name.lower(), absent, n=1, cutoff=TYPO_CUTOFF)
+        if match:
+            out.append(Problem(src, f"unknown column; did you mean '{match[0]}'? (if it is a column "
+                               "of your own, give it a name further from metamg's)", line=1, column=name))
+    return out
+
+
+def _with_hint(problem: Problem, unknown) -> Problem:
+    """A missing-column problem with the closest unknown header offered as the likely typo."""
+    if not problem.column or "missing" not in problem.message:
+        return problem
+    names = {ALIASES.get(problem.column, problem.column)} | {
+        a for a, c in ALIASES.items() if c == ALIASES.get(problem.column)}
+    def likeness(candidate):
+        return max(difflib.SequenceMatcher(None, candidate.lower(), n).ratio() for n in names)
+
+    best = max(unknown, key=likeness, default=None)
+    if best is not None and likeness(best) >= HINT_CUTOFF:
+        return replace(problem, message=f"{problem.message}; did you mean '{best}'?")
+    return problem
 
 
 def _row_form(src, line, needed, raw_nums, nums, parsed, names):
@@ -360,9 +411,6 @@ def _check_row(src, line, dt: DataType, vals, names):
 def _fmt(v: float) -> str:
     return str(int(v)) if v == int(v) and abs(v) < 1e15 else repr(v)
 
-
-
-STATUS_COLUMN = "evidence_status"
 
 
 def exclude_by_status(table: StudyTable, statuses) -> StudyTable:
