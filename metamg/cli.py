@@ -179,6 +179,29 @@ def funnel(path, trimfill, output, **pool_opts):
     click.echo(target)
 
 
+@main.command()
+@click.argument("path", type=click.Path(dir_okay=True, allow_dash=False))
+@_pool_options
+@click.option("--unweighted", is_flag=True,
+              help="Summary bars count studies instead of weighting them as the analysis does.")
+@click.option("-o", "--output", "prefix", metavar="PREFIX",
+              help="Write PREFIX-rob-traffic.png and PREFIX-rob-summary.png [default: NAME]; "
+                   "end PREFIX in .svg for SVG files.")
+def rob(path, unweighted, prefix, **pool_opts):
+    """Draw the risk-of-bias traffic-light and summary plots (robvis style) of the CSV file PATH."""
+    from metamg.io.metadata import read_metadata
+    from metamg.render.robplot import analysis_rob_layout, write_rob_plots
+
+    meta = read_metadata(path)
+    analysis = _run_pool(path, pool_opts, meta)
+    layout = analysis_rob_layout(analysis, f"{meta.title}: risk of bias (RoB 2)", not unweighted)
+    base, ext = os.path.splitext(prefix or _stem(path))
+    if ext.lower() not in (".png", ".svg"):
+        base, ext = prefix or _stem(path), ".png"
+    for written in write_rob_plots(layout, f"{base}-rob-traffic{ext}", f"{base}-rob-summary{ext}"):
+        click.echo(written)
+
+
 def _study_sets(paths) -> list[str]:
     import glob
 

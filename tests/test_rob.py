@@ -86,3 +86,69 @@ def test_missing_column_names_a_looser_lookalike(tmp_path):
 def test_own_columns_far_from_metamg_names_are_kept(tmp_path):
     p = write(tmp_path, HEAD + ",dose_mg,design,outcome_scale\nA,1,10,2,10,300,RCT,deaths\n")
     assert read_studies(p).extra["dose_mg"] == ("300",)
+
+
+DEMO = (HEAD + ",rob_d1,rob_d2,rob_d3,rob_d4,rob_d5,rob_overall\n"
+        "Alpha,12,100,20,100,low,low,low,low,low,\n"
+        "Beta,30,250,41,248,low,some concerns,low,low,low,some concerns\n"
+        "Gamma,5,40,9,41,high,low,low,some concerns,low,high\n"
+        "Delta,60,500,66,502,,,,,,\n")
+
+
+def test_forest_shows_judgements_in_columns_right_of_the_weights(tmp_path):
+    import metamg
+    from metamg.render.forest import forest_layout
+
+    a = metamg.pool(write(tmp_path, DEMO))
+    layout = forest_layout(a)
+    assert layout.rob_columns == rob.COLUMNS
+    rows = {r.label: r.rob for r in layout.rows if r.kind == "study"}
+    assert rows["Alpha"] == ("low",) * 6             # overall taken from five low domains
+    assert rows["Gamma"] == ("high", "low", "low", "some concerns", "low", "high")
+    assert rows["Delta"] == ("",) * 6
+    assert layout.rob_legend[0] == "D1: Bias arising from the randomisation process"
+    assert layout.rob_legend[-1] == "O: Overall risk of bias"
+    assert len(layout.column_widths) == 1 + 2 + 3 + 6
+
+
+def test_forest_without_judgements_has_no_rob_columns(tmp_path):
+    import metamg
+    from metamg.render.forest import forest_layout
+
+    layout = forest_layout(metamg.pool(write(tmp_path, DEMO.replace("high", "").replace(
+        "some concerns", "").replace("low", ""))))
+    assert layout.rob_columns == () and layout.rob_legend == ()
+
+
+def test_summary_shares_are_the_analysis_weights(tmp_path):
+    import metamg
+    from metamg.render.robplot import analysis_rob_layout
+
+    a = metamg.pool(write(tmp_path, DEMO))
+    w = {row.study: row.weight for row in a.rows}
+    layout = analysis_rob_layout(a)
+    overall = dict(zip(("low", "some", "high", "na"), layout.shares[-1]))
+    assert overall["low"] == pytest.approx(w["Alpha"], rel=1e-12)
+    assert overall["some"] == pytest.approx(w["Beta"], rel=1e-12)
+    assert overall["high"] == pytest.approx(w["Gamma"], rel=1e-12)
+    assert overall["na"] == pytest.approx(w["Delta"], rel=1e-12)
+    d1 = layout.shares[0]
+    assert d1 == pytest.approx((w["Alpha"] + w["Beta"], 0, w["Gamma"], w["Delta"]), rel=1e-12)
+    counted = analysis_rob_layout(a, weighted=False)
+    assert counted.shares[-1] == pytest.approx((25, 25, 25, 25)) and not counted.weighted
+
+
+def test_rob_command_writes_both_plots(tmp_path):
+    p = write(tmp_path, DEMO)
+    code, out, err = run_cli("rob", p, "-o", tmp_path / "x")
+    assert code == 0, err
+    assert out.split() == [str(tmp_path / "x-rob-traffic.png"), str(tmp_path / "x-rob-summary.png")]
+    assert (tmp_path / "x-rob-traffic.png").read_bytes()[:4] == b"\x89PNG"
+    code, out, err = run_cli("rob", p, "-o", tmp_path / "y.svg")
+    assert code == 0 and (tmp_path / "y-rob-summary.svg").exists()
+
+
+def test_rob_command_without_judgements_is_a_clear_error(tmp_path):
+    p = write(tmp_path, HEAD + "\nA,1,10,2,10\nB,2,10,3,10\n")
+    code, out, err = run_cli("rob", p)
+    assert code == 2 and err.startswith(f"{p}:1: no risk-of-bias judgements to plot")

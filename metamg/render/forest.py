@@ -12,15 +12,20 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from metamg.io import rob
+from metamg.io.rob import has_rob
 from metamg.render.figures import (axis_label, effect_axis, linear_limits, linear_ticks,
                                    ratio_limits, ratio_ticks, tick_label)
 from metamg.render.numbers import effect_digits, fmt_fixed, fmt_num, fmt_p
+from metamg.render.robplot import draw_dot, draw_level_key, header, legend_lines, shown_columns
 
 ROW_IN = 0.22          # height of one row, inches
 CHAR_IN = 0.072        # average width of a character at 8.5 pt, inches
 PLOT_IN = 3.0          # width of the plot panel, inches
 MAX_BOX_PT2 = 180.0    # marker area of the heaviest study
 MIN_BOX_PT2 = 2.0
+ROB_COL_IN = 0.24      # width of one risk-of-bias column
+LEGEND_LINE_IN = 0.16
 
 
 @dataclass(frozen=True)
@@ -37,6 +42,7 @@ class ForestRow:
     box_area: float | None = None  # pt²
     clipped_low: bool = False
     clipped_high: bool = False
+    rob: tuple[str, ...] = ()      # RoB 2 judgements per rob column ('' = not assessed)
 
 
 @dataclass(frozen=True)
@@ -52,9 +58,11 @@ class ForestLayout:
     xtick_labels: tuple[str, ...]
     favours: tuple[str, str]
     effect_header: str = ""
-    column_widths: tuple[float, ...] = field(default=())  # label, data columns..., plot, effect, weight
+    column_widths: tuple[float, ...] = field(default=())  # label, data..., plot, effect, weight, rob...
     width: float = 0.0
     height: float = 0.0
+    rob_columns: tuple[str, ...] = ()   # CSV names of the risk-of-bias columns shown
+    rob_legend: tuple[str, ...] = ()
 
     def row(self, label: str, kind: str | None = None) -> ForestRow:
         return next(r for r in self.rows if r.label == label and (kind is None or r.kind == kind))
@@ -73,6 +81,7 @@ def forest_layout(analysis, favours=("favours treatment", "favours control"), ti
     null = 1.0 if log_scale else 0.0
 
     study_rows = {row.study: row for row in analysis.rows}
+    rob_columns, rob_of = _rob_columns(analysis.effects)
     bounds = [nat(v) for row in analysis.rows for v in (row.ci_low, row.ci_high)]
     bounds += [nat(v) for v in (r.ci_low, r.ci_high, r.pi_low, r.pi_high)]
     for g in (subgroups.subgroups if subgroups is not None else ()):
@@ -95,7 +104,7 @@ def forest_layout(analysis, favours=("favours treatment", "favours control"), ti
         area = None if w is None else max(MIN_BOX_PT2, MAX_BOX_PT2 * w / wmax)
         return ForestRow("study", y, name, cells_of(name), effect_text(est, lo, hi),
                          "" if w is None else f"{w:.1f}%", est, lo, hi, area,
-                         lo < xlim[0], hi > xlim[1])
+                         lo < xlim[0], hi > xlim[1], rob_of(name))
 
     def pooled_rows(a, y, label, kind, weight_text):
         res = a.result
@@ -153,14 +162,29 @@ def forest_layout(analysis, favours=("favours treatment", "favours control"), ti
                     for i in range(len(columns)))
     effect_w = CHAR_IN * max([len(row.effect_text) for row in rows] + [10]) + 0.3
     weight_w = 0.75
-    widths = (label_w,) + data_ws + (PLOT_IN, effect_w, weight_w)
-    height = 0.85 + ROW_IN * (y + 1) + 0.75
+    widths = (label_w,) + data_ws + (PLOT_IN, effect_w, weight_w) + (ROB_COL_IN,) * len(rob_columns)
+    legend = legend_lines(rob_columns, compact=True) if rob_columns else ()
+    height = 0.85 + ROW_IN * (y + 1) + 0.75 + _legend_height(legend)
     return ForestLayout(
         title=title or analysis.source, measure=axis_label(m), columns=columns,
         rows=tuple(rows), log_scale=log_scale, null=null, xlim=tuple(xlim), xticks=tuple(ticks),
         xtick_labels=tuple(tick_label(t) for t in ticks), favours=tuple(favours),
         effect_header=m.natural_name,
-        column_widths=widths, width=sum(widths) + 0.4, height=height)
+        column_widths=widths, width=sum(widths) + 0.4 + (0.1 if rob_columns else 0), height=height,
+        rob_columns=rob_columns, rob_legend=legend)
+
+
+def _rob_columns(effects):
+    """The RoB columns to show (none when nothing is judged) and each study's judgements."""
+    if not has_rob(effects.extra):
+        return (), lambda name: ()
+    columns = shown_columns(effects.extra)
+    index = {s: i for i, s in enumerate(effects.studies)}
+    return columns, lambda name: tuple(rob.judgement(effects.extra, c, index[name]) for c in columns)
+
+
+def _legend_height(legend) -> float:
+    return LEGEND_LINE_IN * (len(legend) + 2) + 0.1 if legend else 0.0
 
 
 def _model_label(r) -> str:
@@ -252,13 +276,17 @@ def draw_forest(layout: ForestLayout):
     starts = [x0]
     for w in widths[:-1]:
         starts.append(starts[-1] + w)
-    label_x, data_x = starts[0], starts[1:1 + len(layout.columns)]
-    plot_x, effect_x, weight_x = starts[-3], starts[-2], starts[-1]
+    nd = len(layout.columns)
+    label_x, data_x = starts[0], starts[1:1 + nd]
+    plot_x, effect_x, weight_x = starts[1 + nd], starts[2 + nd], starts[3 + nd]
+    effect_w, weight_w = widths[2 + nd], widths[3 + nd]
+    rob_x = [x + ROB_COL_IN / 2 + 0.05 for x in starts[4 + nd:]]
+    bottom_in = 0.75 + _legend_height(layout.rob_legend)
 
     ys = [row.y for row in layout.rows]
     top, bottom = -0.5, max(ys) + 0.5
     rows_h = ROW_IN * (bottom - top)
-    ax = fig.add_axes((plot_x / W, 0.75 / H, PLOT_IN / W, rows_h / H))
+    ax = fig.add_axes((plot_x / W, bottom_in / H, PLOT_IN / W, rows_h / H))
     ax.set_ylim(bottom, top)
     effect_axis(ax, layout.log_scale, layout.xlim, layout.xticks, 8)
     ax.set_yticks([])
@@ -272,9 +300,14 @@ def draw_forest(layout: ForestLayout):
     ax.text(label_x, header_y, "Study", fontweight="bold", **font)
     for x, w, head in zip(data_x, widths[1:], layout.columns):
         ax.text(x + w / 2, header_y, head, ha="center", fontweight="bold", **font)
-    ax.text(effect_x + widths[-2] / 2, header_y, f"{layout.effect_header} [95% CI]", ha="center",
+    ax.text(effect_x + effect_w / 2, header_y, f"{layout.effect_header} [95% CI]", ha="center",
             fontweight="bold", **font)
-    ax.text(weight_x + widths[-1] / 2, header_y, "Weight", ha="center", fontweight="bold", **font)
+    ax.text(weight_x + weight_w / 2, header_y, "Weight", ha="center", fontweight="bold", **font)
+    for x, column in zip(rob_x, layout.rob_columns):
+        ax.text(x, header_y, header(column, compact=True), ha="center", fontweight="bold", **font)
+    if layout.rob_columns:
+        ax.text((rob_x[0] + rob_x[-1]) / 2, header_y - 1.0, "Risk of bias", ha="center",
+                fontweight="bold", **font)
 
     last_plot_row = max((r.y for r in layout.rows if r.kind in ("overall", "prediction")), default=bottom)
     ax.vlines(layout.null, top, last_plot_row + 0.5, colors="0.45", linewidth=0.8, zorder=1)
@@ -287,10 +320,12 @@ def draw_forest(layout: ForestLayout):
         for x, w, cell in zip(data_x, widths[1:], row.cells):
             ax.text(x + w / 2, row.y, cell, ha="center", **font)
         if row.effect_text:
-            ax.text(effect_x + widths[-2] - 0.15, row.y, row.effect_text, ha="right",
+            ax.text(effect_x + effect_w - 0.15, row.y, row.effect_text, ha="right",
                     fontweight="bold" if bold else "normal", **font)
         if row.weight_text:
-            ax.text(weight_x + widths[-1] - 0.1, row.y, row.weight_text, ha="right", **font)
+            ax.text(weight_x + weight_w - 0.1, row.y, row.weight_text, ha="right", **font)
+        for x, judgement in zip(rob_x, row.rob):
+            draw_dot(ax, x, row.y, judgement, 70.0, transform=trans)
         if row.kind == "study":
             lo, hi = max(row.ci_low, lo_lim), min(row.ci_high, hi_lim)
             ax.plot([lo, hi], [row.y, row.y], color="black", linewidth=0.9, zorder=2,
@@ -324,6 +359,12 @@ def draw_forest(layout: ForestLayout):
                 textcoords="offset points", ha="right", va="top", fontsize=8.5)
     ax.annotate(right, xy=(layout.null, 0), xycoords=("data", "axes fraction"), xytext=(6, -20),
                 textcoords="offset points", ha="left", va="top", fontsize=8.5)
+    if layout.rob_legend:
+        legend_top = bottom_in - 0.75   # inches above the figure's bottom edge
+        draw_level_key(fig, x0 + 0.05, legend_top - 0.1, W, H, 40.0)
+        for k, line in enumerate(layout.rob_legend):
+            fig.text(x0 / W, (legend_top - LEGEND_LINE_IN * (k + 1.6)) / H, line, fontsize=7.5,
+                     va="center")
     scale = " (log scale)" if layout.log_scale else ""
     ax.annotate(layout.measure + scale, xy=(0.5, 0), xycoords="axes fraction", xytext=(0, -34),
                 textcoords="offset points", ha="center", va="top", fontsize=8, color="0.3")
