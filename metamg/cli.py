@@ -67,6 +67,8 @@ def _pool_options(f):
                      help="Arms of one trial (column 'trial') sharing a control: combine them into one "
                           "group, or split the control among the comparisons (Cochrane Handbook 23.3.4)."),
         _exclude_status_option(),
+        click.option("--low-risk-only", "low_risk_only", is_flag=True,
+                     help="Pool only studies at low overall risk of bias (RoB 2 columns)."),
     ]
     for option in reversed(options):
         f = option(f)

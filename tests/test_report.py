@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 import metamg
-from metamg.render.report import absolute_effect, i2_meaning, software_line
+from metamg.analyses.findings import absolute_effect
+from metamg.render.report import i2_meaning, software_line
 from tests.conftest import CASES_DIR, run_cli
 
 ROOT = Path(__file__).resolve().parents[1]

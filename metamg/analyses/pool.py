@@ -8,7 +8,7 @@ import numpy as np
 from metamg.effects import Continuity, EffectSizes, combine_arms, compute_effects, resolve_measure
 from metamg.effects.measures import MEASURES, Measure
 from metamg.errors import InputError, Problem
-from metamg.io.schema import NotEstimable, StudyTable, exclude_by_status, read_studies
+from metamg.io.schema import NotEstimable, StudyTable, exclude_by_status, keep_low_risk, read_studies
 from metamg.models import DEFAULT_PROFILE, PROFILES, fit, mantel_haenszel, peto
 from metamg.models.distributions import norm_ppf
 from metamg.models.results import PoolResult, _num
@@ -41,6 +41,7 @@ class PoolOptions:
     continuity: Continuity = Continuity()
     multi_arm: str = "combine"
     exclude_status: tuple[str, ...] = ()
+    low_risk_only: bool = False
 
 
 @dataclass(frozen=True)
@@ -71,7 +72,7 @@ class PoolAnalysis:
         o = self.options
         return pool(self.effects.subset(indices), measure=o.measure, method=o.method, ci=o.ci,
                     level=o.level, pi=o.pi, profile=o.profile, continuity=o.continuity,
-                    multi_arm=o.multi_arm, exclude_status=o.exclude_status)
+                    multi_arm=o.multi_arm, exclude_status=o.exclude_status, low_risk_only=o.low_risk_only)
 
     def natural(self, x):
         return None if x is None else _num(self.measure.to_natural(x))
@@ -88,6 +89,8 @@ class PoolAnalysis:
                       + " (Cochrane Handbook 23.3.4)",)
         if self.options.exclude_status:
             extra += ("evidence status excluded: " + ", ".join(self.options.exclude_status),)
+        if self.options.low_risk_only:
+            extra += ("only studies at low overall risk of bias (RoB 2)",)
         return (f"measure: {self.measure.label} ({self.measure.name}), analysed on the "
                 f"{self.measure.scale} scale",) + self.result.rules + (
             f"zero cells: {self.effects.continuity.describe()}",) + extra
@@ -120,7 +123,7 @@ class PoolAnalysis:
 def pool(data, measure: str | None = None, method: str | None = None, ci: str | None = None,
          level: float = 0.95, pi: str = "default", profile: str = DEFAULT_PROFILE,
          continuity: Continuity = Continuity(), multi_arm: str = "combine",
-         exclude_status=()) -> PoolAnalysis:
+         exclude_status=(), low_risk_only: bool = False) -> PoolAnalysis:
     """Pool a study CSV path, pandas DataFrame, StudyTable or EffectSizes.
 
     ``method`` and ``ci`` default to the profile's (cochrane: REML with HKSJ; metafor: REML with
@@ -140,7 +143,7 @@ def pool(data, measure: str | None = None, method: str | None = None, ci: str | 
         raise InputError([Problem("level", f"must lie between 0 and 1 (or 0 and 100), got {level!r}")])
 
     exclude_status = tuple(exclude_status)
-    effects = _effects(data, measure, method, continuity, multi_arm, exclude_status)
+    effects = _effects(data, measure, method, continuity, multi_arm, exclude_status, low_risk_only)
     if method in ("FE", "EE", "CE") and effects.measure.data_type == "binary" \
             and prof.binary_common_effect == "MH" and effects.measure.name in ("OR", "RR", "RD") \
             and not effects.converted:  # MH needs every study's 2x2 table
@@ -148,17 +151,17 @@ def pool(data, measure: str | None = None, method: str | None = None, ci: str | 
     result = _fit(effects, method, ci, prof.ci, level, pi)
     warnings = effects.warnings + result.warnings
     options = PoolOptions(effects.measure.name, method, ci, level, pi, profile, continuity,
-                          multi_arm, exclude_status)
+                          multi_arm, exclude_status, low_risk_only)
     return PoolAnalysis(effects.source, effects.measure, profile, effects, result,
                         effects.excluded, warnings, options)
 
 
-def _effects(data, measure, method, continuity, multi_arm, exclude_status) -> EffectSizes:
+def _effects(data, measure, method, continuity, multi_arm, exclude_status, low_risk_only) -> EffectSizes:
     if isinstance(data, EffectSizes):
         return data
     if method == "PETO" and measure is None:
         measure = "OR"
-    return compute_effects(prepare_table(data, measure, multi_arm, exclude_status),
+    return compute_effects(prepare_table(data, measure, multi_arm, exclude_status, low_risk_only),
                            measure, continuity)
 
 
@@ -171,12 +174,15 @@ def read_table(data, measure=None) -> StudyTable:
     return read_studies(data, forced)
 
 
-def prepare_table(data, measure=None, multi_arm="combine", exclude_status=()) -> StudyTable:
-    """Read (if need be) and validate the studies, set aside excluded evidence statuses, and
-    make multi-arm trials into single comparisons: the table escalc then works on."""
+def prepare_table(data, measure=None, multi_arm="combine", exclude_status=(),
+                  low_risk_only=False) -> StudyTable:
+    """Read (if need be) and validate the studies, set aside excluded evidence statuses (and,
+    if asked, studies not at low risk of bias), and make multi-arm trials into single
+    comparisons: the table escalc then works on."""
     data = read_table(data, measure)
     resolve_measure(data.data_type, measure, data.source)  # unknown names fail before the data check
-    return combine_arms(exclude_by_status(data, exclude_status), multi_arm)
+    table = exclude_by_status(data, exclude_status)
+    return combine_arms(keep_low_risk(table) if low_risk_only else table, multi_arm)
 
 
 def _fit(es: EffectSizes, method, ci, default_ci, level, pi) -> PoolResult:

@@ -43,6 +43,40 @@ class Claim:
     line: int | None = None
 
 
+GRADE_DOMAINS = ("risk_of_bias", "inconsistency", "indirectness", "imprecision", "publication_bias")
+GRADE_RATINGS = ("not serious", "serious", "very serious")
+DESIGNS = ("randomised", "observational")
+
+
+@dataclass(frozen=True)
+class DomainJudgement:
+    """A user's own GRADE rating of one domain (``[grade.DOMAIN]``), with the reason for it."""
+
+    rating: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class GradeSettings:
+    """The ``[grade]`` table: what GRADE needs that the data cannot say.
+
+    ``mid`` is the smallest effect that matters to patients on the measure's natural scale: a
+    ratio below 1 for RR/OR (0.75 = 25% relative reduction, mirrored as 1.25), a positive
+    difference otherwise. ``judgements`` holds the domains the user rated (indirectness always
+    comes from here), overriding the suggestion computed from the data.
+    """
+
+    design: str = "randomised"
+    mid: float | None = None
+    outcome: str = ""             # short outcome name for the summary-of-findings table
+    intervention: str = ""        # short intervention name for the plain-language statement
+    control_risk: float | None = None   # assumed control-group risk (binary); default: median
+    judgements: tuple[tuple[str, DomainJudgement], ...] = ()
+
+    def judgement(self, domain: str) -> DomainJudgement | None:
+        return dict(self.judgements).get(domain)
+
+
 @dataclass(frozen=True)
 class StudySetMeta:
     name: str
@@ -60,6 +94,7 @@ class StudySetMeta:
     notes: str = ""
     inclusion: str = ""           # which studies are pooled and why the others are not
     claims: tuple[Claim, ...] = ()
+    grade: GradeSettings = GradeSettings()
     defaults: tuple[str, ...] = field(default=())  # keys that were not given
 
     @property
@@ -112,13 +147,17 @@ def parse_metadata(data: dict, name: str, path: str = "<metadata>", text: str = 
     values = {}
     for key, value in data.items():
         if key not in _KEYS:
-            problems.append(Problem(path, "unknown key; known keys: " + ", ".join(sorted(_KEYS)),
-                                    line=where(key), column=key))
+            problems.append(Problem(path, _unknown("key", key, _KEYS), line=where(key), column=key))
             continue
         if key == "claims":
             claims, claim_problems = _parse_claims(value, path, text)
             problems += claim_problems
             values[key] = claims
+            continue
+        if key == "grade":
+            grade, grade_problems = _parse_grade(value, path, where)
+            problems += grade_problems
+            values[key] = grade
             continue
         if not isinstance(value, str):
             problems.append(Problem(path, "must be a string", line=where(key), column=key,
@@ -141,8 +180,58 @@ def parse_metadata(data: dict, name: str, path: str = "<metadata>", text: str = 
         values["measure"] = values["measure"].upper()
     if values.get("subgroup") == "":
         values["subgroup"] = None
-    defaults = tuple(sorted(_KEYS - values.keys() - {"claims", "inclusion"}))
+    defaults = tuple(sorted(_KEYS - values.keys() - {"claims", "inclusion", "grade"}))
     return StudySetMeta(name=name, **{"title": name, **values}, defaults=defaults)
+
+
+def _unknown(kind: str, key: str, known) -> str:
+    """'unknown key', with the likely misspelling named first, then every known key."""
+    import difflib
+
+    close = difflib.get_close_matches(key, sorted(known), n=1, cutoff=0.6)
+    hint = f" (did you mean '{close[0]}'?)" if close else ""
+    return f"unknown {kind}{hint}; known keys: " + ", ".join(sorted(known))
+
+
+_GRADE_KEYS = ("design", "mid", "outcome", "intervention", "control_risk") + GRADE_DOMAINS
+
+
+def _parse_grade(value, path, where) -> tuple[GradeSettings, list[Problem]]:
+    if not isinstance(value, dict):
+        return GradeSettings(), [Problem(path, "must be a [grade] table", line=where("grade"), column="grade")]
+    problems, out, judgements = [], {}, []
+
+    def bad(key, message, v=None):
+        problems.append(Problem(path, message, line=where(key.split(".")[-1]), column=f"grade.{key}",
+                                value=None if v is None else repr(v)))
+
+    for key, v in value.items():
+        if key not in _GRADE_KEYS:
+            bad(key, _unknown("[grade] key", key, _GRADE_KEYS))
+        elif key in GRADE_DOMAINS:
+            if not isinstance(v, dict) or set(v) != {"rating", "reason"}:
+                bad(key, "must be a table with rating and reason, e.g. [grade.indirectness] "
+                         "rating = \"serious\" reason = \"...\"")
+            elif v["rating"] not in GRADE_RATINGS:
+                bad(f"{key}.rating", "must be one of " + ", ".join(GRADE_RATINGS), v["rating"])
+            elif not isinstance(v["reason"], str) or not v["reason"].strip():
+                bad(f"{key}.reason", "a rating needs its reason")
+            else:
+                judgements.append((key, DomainJudgement(v["rating"], v["reason"].strip())))
+        elif key in ("mid", "control_risk"):
+            if isinstance(v, bool) or not isinstance(v, (int, float)) or not v > 0:
+                bad(key, "must be a positive number", v)
+            elif key == "control_risk" and not v < 1:
+                bad(key, "must be a risk between 0 and 1", v)
+            else:
+                out[key] = float(v)
+        elif not isinstance(v, str):
+            bad(key, "must be a string", v)
+        elif key == "design" and v not in DESIGNS:
+            bad(key, "must be " + " or ".join(DESIGNS), v)
+        else:
+            out[key] = v.strip()
+    return GradeSettings(**out, judgements=tuple(judgements)), problems
 
 
 def _parse_claims(value, path, text) -> tuple[tuple[Claim, ...], list[Problem]]:

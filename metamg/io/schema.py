@@ -425,10 +425,24 @@ def exclude_by_status(table: StudyTable, statuses) -> StudyTable:
                                   line=1, column=STATUS_COLUMN)])
     keep = table.estimable
     rows = [i for i in range(len(table.studies)) if keep[i] and column[i].strip() in statuses]
+    return set_aside(table, rows, lambda i: f"evidence status '{column[i].strip()}' excluded from this analysis")
+
+
+def keep_low_risk(table: StudyTable) -> StudyTable:
+    """``table`` with every estimable study not at low overall risk of bias (RoB 2; blank = not
+    assessed) set aside: the sensitivity analysis restricted to low-risk studies."""
+    overall = rob.overall_judgements(table.extra, len(table.studies))
+    keep = table.estimable
+    rows = [i for i in range(len(table.studies)) if keep[i] and overall[i] != "low"]
+    return set_aside(table, rows, lambda i: f"risk of bias {overall[i] or 'not assessed'}: left out of "
+                                            "the low-risk-only analysis")
+
+
+def set_aside(table: StudyTable, rows, reason) -> StudyTable:
+    """``table`` with the rows at ``rows`` marked not estimable, each with ``reason(i)``."""
     if not rows:
         return table
-    out = [NotEstimable(table.studies[i], table.lines[i],
-                        f"evidence status '{column[i].strip()}' excluded from this analysis") for i in rows]
+    out = [NotEstimable(table.studies[i], table.lines[i], reason(i)) for i in rows]
     forms = list(table.forms) if table.forms else ["raw"] * len(table.studies)
     for i in rows:
         forms[i] = "none"

@@ -203,16 +203,29 @@ def _reported_not_pooled(table, measure):
 def quality_section(analysis, verified, measure, excluded_statuses) -> list[str]:
     """The main analysis beside the one restricted to numbers checked against a full text or
     abstract, when the two differ."""
-    out = ["", "## Sensitivity to evidence quality", ""]
-    name = measure.natural_name
     left = ", ".join(excluded_statuses)
-    if verified is None:
-        out.append(f"Restricted to numbers verified against a full text or abstract (leaving out "
-                   f"{left}), **no study is left to pool**: every pooled number here comes from "
-                   "secondary sources or was derived. Treat the main result accordingly.")
-        return out
-    out += [f"| Analysis | k | {name} (95% CI) |", "|---|---|---|",
-            f"| All pooled studies | {analysis.result.k} | {effect_text(analysis, measure)} |",
-            f"| Full-text or abstract numbers only | {verified.result.k} | "
-            f"{effect_text(verified, measure)} |"]
-    return out
+    return _restricted_section(
+        "Sensitivity to evidence quality", analysis, verified, measure,
+        "Full-text or abstract numbers only",
+        f"Restricted to numbers verified against a full text or abstract (leaving out {left}), "
+        "**no study is left to pool**: every pooled number here comes from secondary sources or was "
+        "derived. Treat the main result accordingly.")
+
+
+def low_risk_section(analysis, low_risk, measure) -> list[str]:
+    """The main analysis beside the one restricted to studies at low overall risk of bias."""
+    return _restricted_section(
+        "Sensitivity to risk of bias", analysis, low_risk, measure,
+        "Low overall risk of bias (RoB 2) only",
+        "Restricted to studies at low overall risk of bias (RoB 2), **no study is left to pool**: "
+        "every pooled study has some concerns, is at high risk, or was not assessed.")
+
+
+def _restricted_section(heading, analysis, restricted, measure, label, nothing_left) -> list[str]:
+    out = ["", f"## {heading}", ""]
+    if restricted is None:
+        return out + [nothing_left]
+    name = measure.natural_name
+    return out + [f"| Analysis | k | {name} (95% CI) |", "|---|---|---|",
+                  f"| All pooled studies | {analysis.result.k} | {effect_text(analysis, measure)} |",
+                  f"| {label} | {restricted.result.k} | {effect_text(restricted, measure)} |"]

@@ -5,24 +5,27 @@ Reports hold no wall-clock time, so an unchanged input gives a byte-identical re
 from __future__ import annotations
 
 import hashlib
-import math
 import os
 import platform
 from dataclasses import dataclass, replace
 
 import numpy as np
 
+from metamg.analyses.findings import absolute_effect, summarise_findings
 from metamg.analyses.pool import pool, prepare_table, read_table
 from metamg.effects import compute_effects
 from metamg.io.atomic import write_atomic
 from metamg.io.metadata import metadata_path, read_metadata
+from metamg.io.rob import has_rob
 from metamg.io.schema import STATUS_COLUMN
 from metamg.io.statuses import EVIDENCE_STATUSES
 from metamg.io.statuses import VERIFIED_STATUSES as VERIFIED
 from metamg.render.forest import data_columns, write_forest
 from metamg.render.funnel import write_funnel
-from metamg.render.evidence import (CLAIM_RULES, claims_section, models_disagree, not_pooled_section,
-                                    quality_section, story)
+from metamg.analyses.grade import RULES_TEXT
+from metamg.render.evidence import (CLAIM_RULES, claims_section, low_risk_section, models_disagree,
+                                    not_pooled_section, quality_section, story)
+from metamg.render.findings import certainty_section, findings_table, index_findings
 from metamg.render.numbers import effect_digits, fmt_ci, fmt_fixed, fmt_num, fmt_p
 
 FUNNEL_MIN_K = 10
@@ -45,45 +48,7 @@ class ReportSummary:
     hints: tuple[str, ...]
     path: str
     claims: tuple = ()  # ClaimCheck
-
-
-@dataclass(frozen=True)
-class AbsoluteEffect:
-    """Binary outcomes: risks per 1,000 at the median control-group risk."""
-
-    control_risk: float
-    per_1000: float
-    per_1000_low: float
-    per_1000_high: float
-    nnt: int | None       # when the CI excludes no effect
-    nnt_kind: str = ""    # "NNT (benefit)" or "NNH (harm)"
-
-
-def absolute_effect(analysis, benefit: str = "lower") -> AbsoluteEffect | None:
-    """Risk difference per 1,000 implied by the pooled effect at the median control risk of the
-    included studies (Cochrane Handbook 14.1.5.1 formulas for RR and OR; RD adds directly)."""
-    m, r = analysis.measure, analysis.result
-    if m.data_type != "binary":
-        return None
-    d = analysis.effects.data
-    p0 = float(np.median(d["ci"] / d["n2i"]))
-
-    def treated(x):
-        if m.name == "RR":
-            return min(1.0, math.exp(x) * p0)
-        if m.name == "OR":
-            odds = math.exp(x) * p0 / (1 - p0) if p0 < 1 else math.inf
-            return odds / (1 + odds) if math.isfinite(odds) else 1.0
-        return min(1.0, max(0.0, p0 + x))
-
-    diffs = [1000 * (treated(x) - p0) for x in (r.estimate, r.ci_low, r.ci_high)]
-    lo, hi = min(diffs[1:]), max(diffs[1:])
-    nnt, kind = None, ""
-    if lo > 0 or hi < 0:
-        nnt = math.ceil(1000 / abs(diffs[0]))
-        good = (diffs[0] < 0) == (benefit == "lower")
-        kind = "NNT (benefit)" if good else "NNH (harm)"
-    return AbsoluteEffect(p0, diffs[0], lo, hi, nnt, kind)
+    findings: object = None  # Findings: the summary-of-findings row
 
 
 def i2_meaning(i2: float) -> str:
@@ -133,9 +98,17 @@ def write_report(csv_path, outdir, exclude_status=()) -> ReportSummary:
             write_funnel(analysis, os.path.join(outdir, figures["funnel"]), meta.title,
                          robust["bias"].trimfill if robust["bias"] else None)
     verified = _verified_only(raw, meta, effects, exclude_status)
+    low_risk = _low_risk_only(raw, meta, effects, exclude_status)
+    if analysis is not None and has_rob(analysis.effects.extra):
+        from metamg.render.robplot import analysis_rob_layout, write_rob_plots
+        figures["rob_traffic"], figures["rob_summary"] = f"{name}-rob-traffic.png", f"{name}-rob-summary.png"
+        write_rob_plots(analysis_rob_layout(analysis, f"{meta.title}: risk of bias (RoB 2)"),
+                        os.path.join(outdir, figures["rob_traffic"]),
+                        os.path.join(outdir, figures["rob_summary"]))
+    findings = summarise_findings(analysis, meta, robust.get("bias"), robust.get("subgroups"))
     checks = _check_claims(meta, effects.measure, analysis, other, robust, verified)
     text, summary = _markdown(csv_path, meta, table, effects, analysis, other, verified, checks,
-                              figures, outdir, robust)
+                              figures, outdir, robust, low_risk, findings)
     path = os.path.join(outdir, f"{name}.md")
     write_atomic(path, text)
     return replace(summary, path=path)
@@ -163,23 +136,33 @@ UNVERIFIED = tuple(s for s in EVIDENCE_STATUSES if s not in VERIFIED)
 
 @dataclass(frozen=True)
 class VerifiedOnly:
-    """The main analysis restricted to full-text/abstract numbers."""
+    """The main analysis restricted to some of its studies (verified numbers, low risk of bias)."""
 
-    analysis: object   # PoolAnalysis, or None when nothing verified is left to pool
-    differs: bool      # False when every pooled study is verified already
+    analysis: object   # PoolAnalysis, or None when nothing is left to pool
+    differs: bool      # False when the restriction leaves every pooled study in
+
+
+def _restricted(raw, meta, effects, exclude_status=(), low_risk_only=False) -> VerifiedOnly:
+    table = prepare_table(raw, meta.measure, exclude_status=exclude_status, low_risk_only=low_risk_only)
+    es = compute_effects(table, meta.measure)
+    if es.studies == effects.studies:
+        return VerifiedOnly(None, False)
+    return VerifiedOnly(pool(es, measure=meta.measure, profile=meta.profile, exclude_status=exclude_status,
+                             low_risk_only=low_risk_only) if es.k else None, True)
 
 
 def _verified_only(raw, meta, effects, exclude_status) -> VerifiedOnly | None:
     """None when the set has no evidence_status column."""
     if STATUS_COLUMN not in raw.extra:
         return None
-    statuses = tuple(dict.fromkeys(exclude_status + UNVERIFIED))
-    table = prepare_table(raw, meta.measure, exclude_status=statuses)
-    es = compute_effects(table, meta.measure)
-    if es.studies == effects.studies:
-        return VerifiedOnly(None, False)
-    return VerifiedOnly(pool(es, measure=meta.measure, profile=meta.profile, exclude_status=statuses)
-                        if es.k else None, True)
+    return _restricted(raw, meta, effects, tuple(dict.fromkeys(exclude_status + UNVERIFIED)))
+
+
+def _low_risk_only(raw, meta, effects, exclude_status) -> VerifiedOnly | None:
+    """None when no risk of bias is recorded."""
+    if not effects.k or not has_rob(raw.extra):
+        return None
+    return _restricted(raw, meta, effects, exclude_status, low_risk_only=True)
 
 
 def _check_claims(meta, measure, analysis, other, robust, verified):
@@ -220,6 +203,7 @@ def write_index(summaries, outdir) -> str:
         i2 = "" if s.i2 is None else f"{s.i2:.0f}%"
         lines.append(f"| [{s.title}]({os.path.basename(s.path)}) | {s.question} | {s.k} | "
                      f"{s.effect} | {i2} | {hints} |")
+    lines += index_findings(summaries)
     checks = [(s, c) for s in summaries for c in s.claims]
     if checks:
         lines += ["", "## Claims checked", "",
@@ -337,7 +321,7 @@ def _robust_section(analysis, robust, funnel_file, digits) -> list[str]:
 
 
 def _markdown(csv_path, meta, table, effects, analysis, other, verified, checks, figures, outdir,
-              robust):
+              robust, low_risk=None, findings=None):
     m = effects.measure
     digits = effect_digits(m)
     question = _question(meta)
@@ -365,6 +349,8 @@ def _markdown(csv_path, meta, table, effects, analysis, other, verified, checks,
                 "been answered by the evidence that could be found.", ""]
     else:
         out += ["## What the evidence says", ""] + story(analysis, other, robust, m) + [""]
+    if findings is not None:
+        out += findings_table(findings) + certainty_section(findings)
     out += claims_section(checks)
 
     # -- the data --
@@ -401,10 +387,12 @@ def _markdown(csv_path, meta, table, effects, analysis, other, verified, checks,
         out += _result_sections(analysis, meta, figures, digits)
         if verified is not None and verified.differs:
             out += quality_section(analysis, verified.analysis, m, UNVERIFIED)
+        if low_risk is not None and low_risk.differs:
+            out += low_risk_section(analysis, low_risk.analysis, m)
         out += _robust_section(analysis, robust, figures.get("funnel"), digits)
 
     # -- methods --
-    out += ["", "## Methods", "", _methods(analysis, m, bool(checks)), ""]
+    out += ["", "## Methods", "", _methods(analysis, m, bool(checks)), "", RULES_TEXT, ""]
     out += ["## Reproducibility", ""]
     files = [csv_path] + ([metadata_path(csv_path)] if os.path.exists(metadata_path(csv_path)) else [])
     for f in files:
@@ -420,7 +408,7 @@ def _markdown(csv_path, meta, table, effects, analysis, other, verified, checks,
     else:
         effect, i2 = "nothing could be pooled", None
     hints = _hints(analysis, effects, statuses, other, robust)
-    summary = ReportSummary(meta.name, meta.title, question, k, effect, i2, hints, "", checks)
+    summary = ReportSummary(meta.name, meta.title, question, k, effect, i2, hints, "", checks, findings)
     return "\n".join(out) + "\n", summary
 
 
@@ -439,9 +427,10 @@ def _result_sections(analysis, meta, figures, digits) -> list[str]:
     if m.scale != "identity":
         rows.append((f"On the {m.scale} scale", f"{r.estimate:.4f} (SE {r.se:.4f}), CI "
                                                  f"{r.ci_low:.4f} to {r.ci_high:.4f}"))
-    ab = absolute_effect(analysis, meta.benefit)
+    ab = absolute_effect(analysis, meta.benefit, meta.grade)
     if ab is not None:
-        rows.append(("Median control-group risk", f"{ab.control_risk * 1000:.0f} per 1,000"))
+        rows.append(("Assumed control-group risk" if meta.grade.control_risk is not None else
+                     "Median control-group risk", f"{ab.control_risk * 1000:.0f} per 1,000"))
         rows.append(("Difference with the intervention",
                      f"{_signed(ab.per_1000)} per 1,000 ({lvl} CI {_signed(ab.per_1000_low)} to "
                      f"{_signed(ab.per_1000_high)})"))

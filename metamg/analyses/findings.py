@@ -1,0 +1,134 @@
+"""Summary of findings (GRADE / Cochrane Handbook chapter 14): one row per outcome with the
+relative and absolute effects, the certainty and a plain-language statement.
+
+Absolute effects of binary outcomes are risks per 1,000 at the assumed control-group risk
+(Handbook 14.1.5.1); statements use GRADE's standard wording (Santesso N et al., GRADE
+guidelines 26, J Clin Epidemiol 2020;119:126-135; Cochrane's plain-language-summary phrasing).
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+
+from metamg.analyses.grade import (Certainty, control_risk, decision_thresholds, grade_certainty,
+                                   participants, treated_risk)
+from metamg.io.metadata import GradeSettings
+
+
+@dataclass(frozen=True)
+class AbsoluteEffect:
+    """Binary outcomes: risks per 1,000 at the assumed control-group risk."""
+
+    control_risk: float
+    control_risk_source: str
+    per_1000: float          # difference, intervention minus control
+    per_1000_low: float
+    per_1000_high: float
+    risk_with: float         # intervention-group risk per 1,000
+    risk_with_low: float
+    risk_with_high: float
+    nnt: int | None          # when the CI excludes no effect
+    nnt_kind: str = ""       # "NNT (benefit)" or "NNH (harm)"
+
+
+def absolute_effect(analysis, benefit: str = "lower",
+                    settings: GradeSettings = GradeSettings()) -> AbsoluteEffect | None:
+    """The pooled effect as risks per 1,000 (binary outcomes; None otherwise or without a
+    control risk)."""
+    m, r = analysis.measure, analysis.result
+    if m.data_type != "binary" or m.name not in ("RR", "OR", "RD"):
+        return None
+    p0, source = control_risk(analysis.effects, settings)
+    if p0 is None:
+        return None
+    risks = [1000 * treated_risk(m.name, p0, x) for x in (r.estimate, r.ci_low, r.ci_high)]
+    diffs = [x - 1000 * p0 for x in risks]
+    lo, hi = min(diffs[1:]), max(diffs[1:])
+    nnt, kind = None, ""
+    if (lo > 0 or hi < 0) and diffs[0] != 0:
+        nnt = math.ceil(1000 / abs(diffs[0]))
+        good = (diffs[0] < 0) == (benefit == "lower")
+        kind = "NNT (benefit)" if good else "NNH (harm)"
+    return AbsoluteEffect(p0, source, diffs[0], lo, hi, risks[0], min(risks[1:]), max(risks[1:]),
+                          nnt, kind)
+
+
+@dataclass(frozen=True)
+class Findings:
+    """One row of a summary-of-findings table."""
+
+    outcome: str
+    studies: int
+    participants: int | None
+    participants_missing: int        # pooled studies that do not give their numbers
+    measure: str
+    relative: tuple[float, float, float] | None   # ratio measures, natural scale
+    difference: tuple[float, float, float] | None  # difference measures, natural scale
+    absolute: AbsoluteEffect | None
+    level: float
+    certainty: Certainty | None
+    statement: str
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d["certainty"] = self.certainty.to_dict() if self.certainty else None
+        return d
+
+    def __str__(self) -> str:
+        effect = self.relative or self.difference
+        text = (f"{self.outcome}: {self.studies} studies, {self.participants} participants; "
+                + (f"{self.measure} {effect[0]:.2f} ({effect[1]:.2f} to {effect[2]:.2f}); " if effect else "")
+                + (f"certainty {self.certainty.level} (suggested); " if self.certainty else ""))
+        return text + self.statement
+
+
+WORDING = {  # certainty -> (important change, small change, no difference); GRADE 26, Table 2
+    "high": ("{i} {verb}s {o}", "{i} {verb}s {o} slightly", "{i} makes little or no difference to {o}"),
+    "moderate": ("{i} probably {verb}s {o}", "{i} probably {verb}s {o} slightly",
+                 "{i} probably makes little or no difference to {o}"),
+    "low": ("{i} may {verb} {o}", "{i} may {verb} {o} slightly", "{i} may make little or no difference to {o}"),
+}
+VERY_UNCERTAIN = "The evidence is very uncertain about the effect of {i} on {o}"
+
+
+def plain_statement(level: str, estimate: float, ci_low: float, ci_high: float, thresholds,
+                    intervention: str, outcome: str) -> str:
+    """GRADE's informative statement for an effect (analysis scale) at a certainty ``level``.
+
+    Important: the point estimate is at or beyond a decision threshold (or, without thresholds,
+    the CI excludes no effect). Small: inside the thresholds with a CI that excludes no effect.
+    Little or no difference: otherwise."""
+    if level == "very low":
+        text = VERY_UNCERTAIN.format(i=intervention, o=outcome)
+    else:
+        excludes_null = ci_low > 0 or ci_high < 0
+        if thresholds is not None:
+            important = estimate <= thresholds[0] or estimate >= thresholds[1]
+            kind = 0 if important else 1 if excludes_null else 2
+        else:
+            kind = 0 if excludes_null else 2
+        verb = "reduce" if estimate < 0 else "increase"
+        text = WORDING[level][kind].format(i=intervention, o=outcome, verb=verb)
+    return text[0].upper() + text[1:] + "."
+
+
+def summarise_findings(analysis, meta, tests=None, subgroups=None) -> Findings:
+    """The summary-of-findings row of a study set (``analysis`` None when nothing was pooled)."""
+    g = meta.grade
+    outcome = g.outcome or meta.outcome or "the outcome"
+    intervention = g.intervention or meta.intervention or "the intervention"
+    if analysis is None:
+        return Findings(outcome, 0, None, 0, meta.measure or "", None, None, None, 0.95, None,
+                        f"No study gives numbers that could be pooled: the effect of {intervention} "
+                        f"on {outcome} is not known from this evidence.")
+    m, r = analysis.measure, analysis.result
+    certainty = grade_certainty(analysis, g, tests, subgroups)
+    effect = tuple(analysis.natural(x) for x in (r.estimate, r.ci_low, r.ci_high))
+    n, missing = participants(analysis.effects)
+    thresholds = decision_thresholds(m, g.mid)[0]
+    statement = plain_statement(certainty.level, r.estimate, r.ci_low, r.ci_high, thresholds,
+                                intervention, outcome)
+    ratio = m.scale == "log"
+    return Findings(outcome, r.k, n, missing, m.name, effect if ratio else None,
+                    None if ratio else effect, absolute_effect(analysis, meta.benefit, g), r.level,
+                    certainty, statement)

@@ -1,0 +1,358 @@
+"""Certainty of evidence (GRADE): a suggested rating of the five domains, computed from the data.
+
+A suggestion that needs human judgement, never a verdict: the ``[grade]`` table of the metadata
+overrides any domain with a reason, and indirectness is only ever the user's judgement. Sources:
+Guyatt GH et al., GRADE guidelines 4-8, J Clin Epidemiol 2011;64:407-415 (risk of bias),
+1294-1302 (inconsistency), 1303-1310 (indirectness), 1283-1293 (imprecision, with the rough
+guide RR 0.75/1.25 and the optimal information size), 1277-1282 (publication bias); Cochrane
+Handbook version 6.5, chapter 14 (certainty starts high for randomised trials, low otherwise,
+and drops one level per serious concern).
+
+Rules applied (each domain's reason states the numbers it used):
+
+- Risk of bias: share of the analysis weight from studies by overall RoB 2 judgement. Very
+  serious when high-risk studies carry >= 50%; serious when high-risk or not-assessed studies
+  carry >= 25%, or when studies not at low risk carry >= 50%.
+- Inconsistency (k >= 2): serious when I² >= 50% and the random-effects prediction interval
+  crosses no effect or a decision threshold (very serious when also I² >= 75% and it crosses no
+  effect); serious when a test for subgroup differences gives p < 0.10 (unexplained unless the
+  user says otherwise).
+- Imprecision: very serious when the CI includes both an important benefit and an important harm
+  (beyond the thresholds); serious when it includes no effect or crosses a threshold; binary
+  outcomes are also serious when the participants are fewer than the optimal information size
+  (alpha 0.05, power 0.80, the assumed control risk and the threshold's relative reduction).
+- Publication bias: with k >= 10, serious ("strongly suspected") when Egger's test gives
+  p < 0.10; with fewer studies not assessable, and not downgraded.
+- Indirectness: the user's judgement from the metadata; when absent, not downgraded and said so.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+from metamg.io.metadata import GRADE_RATINGS, GradeSettings
+from metamg.io.rob import overall_judgements
+from metamg.models.distributions import norm_ppf
+
+LEVELS = ("very low", "low", "moderate", "high")
+RULES_TEXT = (
+    "Certainty of evidence (GRADE), suggested by metamg's rules and open to the reader's judgement: "
+    "it starts high for randomised trials (low for observational studies) and drops one level per "
+    "serious and two per very serious concern. Risk of bias: share of the analysis weight from "
+    "studies at high risk (very serious at 50% or more) or at high risk or not assessed (serious at "
+    "25% or more; also serious when studies not at low risk carry 50% or more). Inconsistency: "
+    "serious when I² is 50% or more and the prediction interval includes no effect or a decision "
+    "threshold (very serious at I² of 75% or more with no effect included), or when subgroups "
+    "differ (p < 0.10). Imprecision: very serious when the 95% CI includes both an important "
+    "benefit and an important harm, serious when it includes no effect or crosses a decision "
+    "threshold, or, for binary outcomes, when the participants are fewer than the optimal "
+    "information size (alpha 0.05, power 0.80, at the assumed control risk and the threshold's "
+    "relative reduction). Decision thresholds: the metadata's minimal important difference, else "
+    "RR or OR 0.75 and 1.25 (GRADE's rough guide). Publication bias: with at least 10 studies, "
+    "serious when Egger's test gives p < 0.10; otherwise not assessable. Indirectness: only the "
+    "user's judgement from the metadata. Any domain can be overridden in the metadata with a "
+    "reason. Plain-language statements use GRADE's standard wording (GRADE guidelines 26).")
+DOMAIN_NAMES = {"risk_of_bias": "Risk of bias", "inconsistency": "Inconsistency",
+                "indirectness": "Indirectness", "imprecision": "Imprecision",
+                "publication_bias": "Publication bias"}
+DEFAULT_RATIO_MID = 0.75   # GRADE 6: "an RR of under 0.75 or over 1.25 as a rough guide"
+ROB_HIGH_VERY_SERIOUS, ROB_CONCERN_SERIOUS, ROB_NOT_LOW_SERIOUS = 50.0, 25.0, 50.0
+I2_SERIOUS, I2_VERY_SERIOUS = 50.0, 75.0
+SUBGROUP_P = 0.10
+BIAS_MIN_K, BIAS_P = 10, 0.10
+OIS_ALPHA, OIS_POWER = 0.05, 0.80
+
+
+@dataclass(frozen=True)
+class DomainRating:
+    """One GRADE domain: the rating used, why, and what the data alone suggested."""
+
+    domain: str
+    rating: str            # not serious | serious | very serious
+    reason: str
+    suggested: str
+    suggested_reason: str
+    overridden: bool = False
+    assessable: bool = True
+
+    @property
+    def downgrade(self) -> int:
+        return GRADE_RATINGS.index(self.rating)
+
+    @property
+    def name(self) -> str:
+        return DOMAIN_NAMES[self.domain]
+
+    def to_dict(self) -> dict:
+        return asdict(self) | {"downgrade": self.downgrade}
+
+
+@dataclass(frozen=True)
+class Certainty:
+    """The certainty of the evidence for one outcome, with every domain's rating."""
+
+    design: str
+    start: str
+    level: str
+    domains: tuple[DomainRating, ...]
+    thresholds: tuple[float, float] | None   # decision thresholds, natural scale
+    threshold_source: str
+
+    def domain(self, name: str) -> DomainRating:
+        return next(d for d in self.domains if d.domain == name)
+
+    def to_dict(self) -> dict:
+        return {"design": self.design, "start": self.start, "level": self.level,
+                "thresholds": list(self.thresholds) if self.thresholds else None,
+                "threshold_source": self.threshold_source, "suggestion": True,
+                "domains": [d.to_dict() for d in self.domains]}
+
+    def __str__(self) -> str:
+        lines = [f"Certainty (GRADE, suggested): {self.level} (starts {self.start}: {self.design} studies)"]
+        lines += [f"  {d.name}: {d.rating}{' (override)' if d.overridden else ''}: {d.reason}"
+                  for d in self.domains]
+        return "\n".join(lines)
+
+
+def decision_thresholds(measure, mid: float | None):
+    """(lower, upper) decision thresholds on the analysis scale, their natural-scale values and
+    where they came from; None when there is no minimal important difference to use."""
+    if mid is None:
+        if measure.name in ("RR", "OR"):
+            mid, source = DEFAULT_RATIO_MID, ("GRADE's rough guide of 0.75 or 1.25, as the metadata "
+                                                "sets no minimal important difference")
+        else:
+            return None, None, "no minimal important difference in the metadata: only no effect is used"
+    else:
+        source = "the minimal important difference in the metadata"
+    if measure.scale == "log":
+        r = min(mid, 2 - mid) if 0 < mid < 2 and mid != 1 else None
+        if r is None:
+            return None, None, f"mid = {mid:g} is not a usable ratio (it must lie between 0 and 2, not 1)"
+        return (math.log(r), math.log(2 - r)), (r, 2 - r), source
+    return (-mid, mid), (-mid, mid), source
+
+
+def participants(effects) -> tuple[int | None, int]:
+    """Participants in the pooled studies, and how many studies do not give their numbers."""
+    d = effects.data
+    if "n1i" in d and "n2i" in d:
+        n = np.asarray(d["n1i"], float) + np.asarray(d["n2i"], float)
+    elif "ni" in d:
+        n = np.asarray(d["ni"], float)
+    else:
+        return None, effects.k
+    missing = int(np.isnan(n).sum())
+    return (int(np.nansum(n)) if missing < effects.k else None), missing
+
+
+def control_risk(effects, settings: GradeSettings) -> tuple[float | None, str]:
+    """The assumed control-group risk: the metadata's, else the median of the pooled studies'."""
+    if settings.control_risk is not None:
+        return settings.control_risk, "assumed risk from the metadata"
+    d = effects.data
+    if "ci" not in d:
+        return None, "no control-group events given"
+    risks = np.asarray(d["ci"], float) / np.asarray(d["n2i"], float)
+    if np.isnan(risks).all():
+        return None, "no control-group events given"
+    return float(np.nanmedian(risks)), "median control-group risk of the pooled studies"
+
+
+def treated_risk(measure_name: str, p0: float, effect: float) -> float:
+    """The intervention-group risk implied by ``effect`` (analysis scale) at control risk p0
+    (Cochrane Handbook 14.1.5.1: RR multiplies the risk, OR the odds, RD adds)."""
+    if measure_name == "RR":
+        return min(1.0, math.exp(effect) * p0)
+    if measure_name == "OR":
+        if p0 >= 1:
+            return 1.0
+        odds = math.exp(effect) * p0 / (1 - p0)
+        return odds / (1 + odds)
+    return min(1.0, max(0.0, p0 + effect))
+
+
+def optimal_information_size(p0: float, p1: float, alpha: float = OIS_ALPHA,
+                             power: float = OIS_POWER) -> int:
+    """Total participants of one trial powered to detect p0 against p1 (two groups of equal
+    size; the normal-approximation formula of GRADE 6's OIS)."""
+    z = norm_ppf(1 - alpha / 2) + norm_ppf(power)
+    per_group = z * z * (p0 * (1 - p0) + p1 * (1 - p1)) / (p0 - p1) ** 2
+    return 2 * math.ceil(per_group)
+
+
+def rate_risk_of_bias(analysis) -> DomainRating:
+    es = analysis.effects
+    w = _weights(analysis)
+    overall = overall_judgements(es.extra, es.k)
+    share = {lev: float(sum(wi for wi, j in zip(w, overall) if j == lev)) for lev in
+             ("low", "some concerns", "high", "")}
+    text = (f"weight from studies at high risk {share['high']:.0f}%, some concerns "
+            f"{share['some concerns']:.0f}%, low risk {share['low']:.0f}%, not assessed {share['']:.0f}%")
+    if share[""] >= 99.95:
+        return _rated("risk_of_bias", "serious", "no study's risk of bias was assessed (no RoB 2 "
+                      "judgements in the study set)")
+    if share["high"] >= ROB_HIGH_VERY_SERIOUS:
+        return _rated("risk_of_bias", "very serious", text)
+    if share["high"] + share[""] >= ROB_CONCERN_SERIOUS or \
+            share["high"] + share[""] + share["some concerns"] >= ROB_NOT_LOW_SERIOUS:
+        return _rated("risk_of_bias", "serious", text)
+    return _rated("risk_of_bias", "not serious", text)
+
+
+def rate_inconsistency(analysis, random_fit, thresholds, subgroups=None) -> DomainRating:
+    r = analysis.result
+    if r.k < 2:
+        return _rated("inconsistency", "not serious", "one study: inconsistency cannot be assessed",
+                      assessable=False)
+    i2 = r.i2
+    lo, hi = random_fit.pi_low, random_fit.pi_high
+    has_pi = lo is not None and hi is not None and np.isfinite(lo) and np.isfinite(hi)
+    pi_text = (f"prediction interval {_nat(analysis, lo)} to {_nat(analysis, hi)}" if has_pi
+               else "no prediction interval")
+    crosses_null = has_pi and lo < 0 < hi
+    crosses_threshold = has_pi and thresholds is not None and any(lo < t < hi for t in thresholds)
+    rating = "not serious"
+    why = [f"I² = {i2:.0f}%", pi_text]
+    if i2 >= I2_SERIOUS and (crosses_null or crosses_threshold):
+        rating = "very serious" if i2 >= I2_VERY_SERIOUS and crosses_null else "serious"
+        why[-1] += ", which includes " + ("no effect" if crosses_null else "a decision threshold")
+    elif i2 >= I2_SERIOUS:
+        why.append("the studies differ in size of effect but not in direction")
+    between = getattr(subgroups, "between", None)
+    if between is not None and between.q_p < SUBGROUP_P:
+        rating = max(rating, "serious", key=GRADE_RATINGS.index)
+        why.append(f"subgroups by {subgroups.column} differ ({_p(between.q_p)}), unexplained "
+                   "unless the metadata says why")
+    return _rated("inconsistency", rating, "; ".join(why))
+
+
+def rate_imprecision(analysis, thresholds, settings: GradeSettings) -> DomainRating:
+    r = analysis.result
+    lo, hi = r.ci_low, r.ci_high
+    ci = f"CI {_nat(analysis, lo)} to {_nat(analysis, hi)}"
+    if thresholds is not None:
+        tl, th = thresholds
+        nat_t = f"{_nat(analysis, tl)} and {_nat(analysis, th)}"
+        if lo < tl and hi > th:
+            rating, why = "very serious", f"{ci} includes both an important benefit and an important harm " \
+                                          f"(beyond {nat_t})"
+        elif tl <= lo and hi <= th:
+            rating, why = "not serious", f"{ci} lies between the thresholds {nat_t}: any effect is small"
+        elif lo < 0 < hi:
+            rating, why = "serious", f"{ci} includes no effect and effects beyond a threshold ({nat_t})"
+        elif lo < tl < hi or lo < th < hi:
+            rating, why = "serious", f"{ci} includes both an important effect and one too small to " \
+                                     f"matter (thresholds {nat_t})"
+        else:
+            rating, why = "not serious", f"{ci} excludes no effect and lies beyond a threshold ({nat_t})"
+    elif lo < 0 < hi:
+        rating, why = "serious", f"{ci} includes no effect"
+    else:
+        rating, why = "not serious", f"{ci} excludes no effect"
+    why = [why]
+    n, missing = participants(analysis.effects)
+    m = analysis.measure
+    if m.data_type == "binary" and m.name in ("RR", "OR", "RD") and n is not None:
+        p0, _ = control_risk(analysis.effects, settings)
+        p1 = _ois_alternative(m.name, p0, thresholds)
+        if p0 is not None and p1 is not None and 0 < p0 < 1 and p1 != p0:
+            ois = optimal_information_size(p0, p1)
+            if n < ois:
+                rating = max(rating, "serious", key=GRADE_RATINGS.index)
+                why.append(f"{n:,} participants, fewer than the optimal information size of {ois:,} "
+                           f"(control risk {p0:.3f} against {p1:.3f}, alpha {OIS_ALPHA:g}, power "
+                           f"{OIS_POWER:g})")
+            else:
+                why.append(f"{n:,} participants meet the optimal information size of {ois:,}")
+    return _rated("imprecision", rating, "; ".join(why))
+
+
+def rate_publication_bias(analysis, tests=None) -> DomainRating:
+    k = analysis.result.k
+    if k < BIAS_MIN_K:
+        return _rated("publication_bias", "not serious", f"not assessable: {k} stud"
+                      f"{'y' if k == 1 else 'ies'}, and small-study tests need at least {BIAS_MIN_K}",
+                      assessable=False)
+    if tests is None:
+        from metamg.analyses.bias import small_study_tests
+        tests = small_study_tests(analysis)
+    if tests.caution or tests.egger is None:
+        return _rated("publication_bias", "not serious", f"not assessable: {tests.caution or 'no Egger test'}",
+                      assessable=False)
+    p = tests.egger.p
+    if p < BIAS_P:
+        return _rated("publication_bias", "serious", f"strongly suspected: Egger's test {_p(p)} "
+                      "(small studies show larger effects)")
+    return _rated("publication_bias", "not serious", f"undetected: Egger's test {_p(p)}")
+
+
+def rate_indirectness() -> DomainRating:
+    return _rated("indirectness", "not serious", "not judged: the metadata has no [grade.indirectness]; "
+                  "whether the studies' population, intervention, comparator and outcome match the "
+                  "question is for the reader to judge")
+
+
+def grade_certainty(analysis, settings: GradeSettings = GradeSettings(), tests=None,
+                    subgroups=None) -> Certainty:
+    """Suggested GRADE certainty for the outcome of ``analysis`` (a PoolAnalysis).
+
+    ``tests`` (SmallStudyTests) and ``subgroups`` (SubgroupAnalysis) are reused when given."""
+    thresholds, natural, source = decision_thresholds(analysis.measure, settings.mid)
+    random_fit = analysis.result if analysis.result.is_random or analysis.result.k < 2 else _random(analysis)
+    suggested = (rate_risk_of_bias(analysis),
+                 rate_inconsistency(analysis, random_fit, thresholds, subgroups),
+                 rate_indirectness(),
+                 rate_imprecision(analysis, thresholds, settings),
+                 rate_publication_bias(analysis, tests))
+    domains = tuple(_apply_override(d, settings.judgement(d.domain)) for d in suggested)
+    start = 3 if settings.design == "randomised" else 1
+    level = LEVELS[max(0, start - sum(d.downgrade for d in domains))]
+    return Certainty(settings.design, LEVELS[start], level, domains, natural, source)
+
+
+def _apply_override(d: DomainRating, judgement) -> DomainRating:
+    if judgement is None:
+        return d
+    return DomainRating(d.domain, judgement.rating, judgement.reason, d.suggested, d.suggested_reason,
+                        overridden=True, assessable=d.assessable)
+
+
+def _rated(domain, rating, reason, assessable=True) -> DomainRating:
+    return DomainRating(domain, rating, reason, rating, reason, False, assessable)
+
+
+def _random(analysis):
+    from metamg.analyses.pool import pool
+
+    o = analysis.options
+    return pool(analysis.effects, measure=o.measure, method="REML", level=o.level,
+                profile=o.profile, continuity=o.continuity).result
+
+
+def _weights(analysis) -> list[float]:
+    w = [row.weight for row in analysis.rows]
+    if any(x is None for x in w):
+        inv = 1 / np.asarray(analysis.effects.vi)
+        return list(100 * inv / inv.sum())
+    return w
+
+
+def _ois_alternative(measure_name, p0, thresholds):
+    if p0 is None:
+        return None
+    if thresholds is None:  # RD without a MID: GRADE's 25% relative reduction
+        return p0 * DEFAULT_RATIO_MID
+    return treated_risk(measure_name, p0, thresholds[0])
+
+
+def _nat(analysis, x) -> str:
+    """A value on the natural scale for a reason's text (rendering proper lives in render)."""
+    v = analysis.natural(x)
+    return f"{v:.2f}" if abs(v) < 100 else f"{v:.0f}"
+
+
+def _p(p: float) -> str:
+    return "p < 0.0001" if p < 0.0001 else f"p = {p:.4f}" if p < 0.001 else f"p = {p:.3f}"

@@ -1,0 +1,111 @@
+"""Markdown for the certainty of evidence (GRADE) and the summary-of-findings table."""
+from __future__ import annotations
+
+import os
+
+from metamg.analyses.grade import RULES_TEXT
+from metamg.render.numbers import fmt_ci, fmt_fixed
+
+SYMBOLS = {"high": "⊕⊕⊕⊕", "moderate": "⊕⊕⊕◯", "low": "⊕⊕◯◯", "very low": "⊕◯◯◯"}
+SOF_HEAD = ("| Outcome | Participants (studies) | Relative effect (95% CI) | Risk with control | "
+            "Risk with intervention (95% CI) | Difference (95% CI) | Certainty (suggested) | "
+            "What happens |")
+
+
+def certainty_label(level: str | None) -> str:
+    return f"{SYMBOLS[level]} {level[0].upper()}{level[1:]}" if level else "no evidence"
+
+
+def findings_row(f, study_set: str = "") -> str:
+    """One summary-of-findings table row (``study_set`` links the outcome to its report)."""
+    outcome = f"[{f.outcome}]({study_set})" if study_set else f.outcome
+    n = ("—" if f.studies == 0 else "not given" if f.participants is None else f"{f.participants:,}"
+         + (f" (+{f.participants_missing} stud{'y' if f.participants_missing == 1 else 'ies'} "
+            "not giving numbers)" if f.participants_missing else ""))
+    people = f"{n} ({f.studies} stud{'y' if f.studies == 1 else 'ies'})"
+    relative = (f"{f.measure} {fmt_fixed(f.relative[0])} ({fmt_ci(f.relative[1], f.relative[2])})"
+                if f.relative else "—")
+    ab = f.absolute
+    if ab is not None:
+        control = f"{ab.control_risk * 1000:.0f} per 1,000"
+        treated = (f"{ab.risk_with:.0f} per 1,000 ({ab.risk_with_low:.0f} to {ab.risk_with_high:.0f})")
+        difference = (f"{_more_fewer(ab.per_1000)} per 1,000 ({_more_fewer(ab.per_1000_low)} to "
+                      f"{_more_fewer(ab.per_1000_high)})")
+    else:
+        control = treated = "—"
+        difference = (f"{f.measure} {_higher_lower(f.difference[0])} ({_higher_lower(f.difference[1])} "
+                      f"to {_higher_lower(f.difference[2])})" if f.difference else "—")
+    if f.studies == 0:
+        relative = difference = "no study could be pooled"
+    level = f.certainty.level if f.certainty else None
+    cells = (outcome, people, relative, control, treated, difference, certainty_label(level), f.statement)
+    return "| " + " | ".join(c.replace("|", "/") for c in cells) + " |"
+
+
+def findings_table(findings, title: str = "Summary of findings") -> list[str]:
+    f = findings
+    lines = [f"## {title}", ""]
+    lines += [SOF_HEAD, "|" + "---|" * 8, findings_row(f)]
+    notes = []
+    if f.absolute is not None:
+        notes.append(f"Risk with control: {f.absolute.control_risk_source}; risk with the intervention "
+                     "and the difference follow from the pooled relative effect (Cochrane Handbook "
+                     "14.1.5.1).")
+    if f.difference is not None:
+        notes.append(f"Difference on the scale of the measure ({f.measure}), intervention minus control.")
+    if f.certainty is not None:
+        notes.append("Certainty is a suggestion computed from the data (next section) and needs "
+                     "human judgement.")
+    return lines + ([""] + [f"- {n}" for n in notes] if notes else []) + [""]
+
+
+def certainty_section(findings) -> list[str]:
+    c = findings.certainty
+    if c is None:
+        return []
+    out = ["## How sure can we be? (GRADE, suggested)", "",
+           f"**Certainty of the evidence: {certainty_label(c.level)}** — a *suggestion* computed from "
+           f"the data, which needs human judgement. It starts {c.start} ({c.design} studies) and drops "
+           f"one level per serious concern, two per very serious one.", "",
+           "| Domain | Rating used | Reason | Suggested from the data |", "|---|---|---|---|"]
+    for d in c.domains:
+        used = f"**{d.rating}**" + (" (the user's judgement)" if d.overridden else "")
+        if not d.assessable and not d.overridden:
+            used += " (not assessable)"
+        suggested = ("— (a judgement the data cannot make)" if d.domain == "indirectness" and d.overridden
+                     else f"{d.suggested}: {d.suggested_reason}" if d.overridden else "same")
+        out.append(f"| {d.name} | {used} | {d.reason} | {suggested} |")
+    if c.thresholds:
+        out += ["", f"Decision thresholds: {fmt_fixed(c.thresholds[0])} and {fmt_fixed(c.thresholds[1])} "
+                    f"({c.threshold_source})."]
+    else:
+        out += ["", f"Decision thresholds: none ({c.threshold_source})."]
+    overrides = [d for d in c.domains if d.overridden]
+    if overrides:
+        out += ["", "Overridden in the metadata ([grade]): " + "; ".join(
+            f"{d.name.lower()} rated {d.rating} (suggested {d.suggested})" for d in overrides) + "."]
+    return out + [""]
+
+
+def index_findings(summaries) -> list[str]:
+    """The summary-of-findings table of every study set, for reports/index.md."""
+    rows = [(s, s.findings) for s in summaries if getattr(s, "findings", None) is not None]
+    if not rows:
+        return []
+    return (["", "## Summary of findings", "",
+             "One row per study set; certainty is GRADE's, suggested from the data (see each report "
+             "for the reasons and any override).", "", SOF_HEAD, "|" + "---|" * 8]
+            + [findings_row(f, os.path.basename(s.path)) for s, f in rows])
+
+
+def grade_methods() -> str:
+    return RULES_TEXT
+
+
+def _more_fewer(x: float) -> str:
+    n = round(abs(x))
+    return "no difference" if n == 0 else f"{n} {'more' if x > 0 else 'fewer'}"
+
+
+def _higher_lower(x: float) -> str:
+    return f"{fmt_fixed(abs(x))} {'higher' if x > 0 else 'lower'}" if round(x, 2) != 0 else "0.00"
