@@ -87,3 +87,20 @@ def test_edge_k2_ml_tau_is_zero(measure):
 def test_every_reference_analysis_is_collected():
     total = sum(len(load_case(c)["analyses"]) for c in case_ids())
     assert len(list(analyses())) == total >= 420
+
+
+def test_identical_studies_under_hksj_match_metafor(tmp_path):
+    """Q = 0 makes the Hartung-Knapp scale 0. metafor 3.8-1, rma(yi, vi, test="knha") on
+    escalc("RR", ai=c(12,12), n1i=c(60,60), ci=c(30,30), n2i=c(60,60)) gives b = -0.9162907,
+    se = 0, ci.lb = ci.ub = b, zval = -Inf, pval = 0 (no error)."""
+    import math
+
+    import metamg
+
+    p = tmp_path / "same.csv"
+    p.write_text("study,events_treatment,n_treatment,events_control,n_control\nA,12,60,30,60\nB,12,60,30,60\n")
+    r = metamg.pool(p, measure="RR", method="REML", ci="hk").result
+    assert r.estimate == pytest.approx(math.log(0.4), rel=1e-12)
+    assert (r.se, r.ci_low, r.ci_high) == (0.0, r.estimate, r.estimate)
+    assert r.statistic == -math.inf and r.p == 0.0
+    assert any("agree exactly" in w for w in r.warnings)

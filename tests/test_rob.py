@@ -152,3 +152,31 @@ def test_rob_command_without_judgements_is_a_clear_error(tmp_path):
     p = write(tmp_path, HEAD + "\nA,1,10,2,10\nB,2,10,3,10\n")
     code, out, err = run_cli("rob", p)
     assert code == 2 and err.startswith(f"{p}:1: no risk-of-bias judgements to plot")
+
+
+def test_report_shows_rob_plots_and_the_low_risk_analysis(tmp_path):
+    import metamg
+    from metamg.render.report import write_report
+
+    p = write(tmp_path, DEMO, name="demo.csv")
+    (tmp_path / "demo.toml").write_text('title = "Demo"\nmeasure = "RR"\n')
+    summary = write_report(p, tmp_path / "out")
+    text = (tmp_path / "out" / "demo.md").read_text()
+    assert "![Risk-of-bias traffic-light plot](demo-rob-traffic.png)" in text
+    assert (tmp_path / "out" / "demo-rob-summary.png").exists()
+    low = metamg.pool(p, measure="RR", low_risk_only=True)
+    assert low.effects.studies == ("Alpha",)
+    from metamg.render.evidence import effect_text
+    assert "## Sensitivity to risk of bias" in text
+    assert f"| Low overall risk of bias (RoB 2) only | 1 | {effect_text(low, low.measure)} |" in text
+    rob_domain = summary.findings.certainty.domain("risk_of_bias")
+    assert rob_domain.rating == "serious"   # Gamma high + Delta not assessed carry >= 25%
+
+
+def test_low_risk_only_from_the_command_line(tmp_path):
+    code, out, err = run_cli("pool", write(tmp_path, DEMO), "--low-risk-only", "--format", "json")
+    import json
+    d = json.loads(out)
+    assert [s["study"] for s in d["studies"]] == ["Alpha"]
+    assert "only studies at low overall risk of bias (RoB 2)" in d["rules"]
+    assert {e["study"] for e in d["excluded"]} == {"Beta", "Gamma", "Delta"}

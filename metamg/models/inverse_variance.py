@@ -66,8 +66,14 @@ def fit(yi, vi, method: str = "REML", ci: str = "wald", level: float = 0.95,
         crit = t_ppf(1 - (1 - level) / 2, df)
         if method == "FE":
             warnings.append("the Hartung-Knapp adjustment is meant for random-effects models")
-    stat = est / se
-    p = 2 * norm_sf(abs(stat)) if df is None else 2 * t_sf(abs(stat), df)
+    if se > 0:
+        stat = est / se
+        p = 2 * norm_sf(abs(stat)) if df is None else 2 * t_sf(abs(stat), df)
+    else:  # studies agreeing exactly make the HK scale 0; R's est/0 gives Inf (or NaN for 0/0)
+        stat = math.copysign(math.inf, est) if est != 0 else math.nan
+        p = 0.0 if est != 0 else math.nan
+        warnings.append("the studies agree exactly (Q = 0), so the Hartung-Knapp interval has zero "
+                        "width; the ad hoc correction (--ci hk-adhoc) or a Wald interval avoids this")
 
     q = cochran_q(yi, vi)
     q_df = k - 1

@@ -461,6 +461,12 @@ def _result_sections(analysis, meta, figures, digits) -> list[str]:
                       if crosses else ", which excludes no effect."))
 
     out += ["", "## Forest plot", "", f"![Forest plot of {meta.title}]({figures['forest']})", ""]
+    if figures.get("rob_traffic"):
+        out += ["## Risk of bias (RoB 2)", "",
+                "Judgements per study and domain as recorded in the study set (blank = not assessed), "
+                "and each domain's share of the analysis weight.", "",
+                f"![Risk-of-bias traffic-light plot]({figures['rob_traffic']})", "",
+                f"![Risk-of-bias summary weighted by the analysis]({figures['rob_summary']})", ""]
     out += ["## Funnel plot", ""]
     if figures.get("funnel"):
         out += [f"![Contour-enhanced funnel plot]({figures['funnel']})", "",
