@@ -204,6 +204,47 @@ def rob(path, unweighted, prefix, **pool_opts):
         click.echo(written)
 
 
+@main.command()
+@click.argument("name")
+@click.option("--type", "data_type", type=click.Choice(("binary", "continuous", "effect", "generic")),
+              required=True, help="binary: events/totals; continuous: means, SDs, sizes; effect: an "
+                                  "effect with its CI as reported; generic: yi and its SE.")
+@click.option("--measure", type=click.Choice(MEASURE_CHOICES, case_sensitive=False),
+              help="Measure for the metadata (default: RR binary, MD continuous, GEN generic; "
+                   "required for --type effect).")
+@click.option("--dir", "directory", type=click.Path(file_okay=False), default="studies",
+              show_default=True, help="Where to create NAME.csv and NAME.toml.")
+def new(name, data_type, measure, directory):
+    """Start a study set: NAME.csv with the right header and NAME.toml with commented metadata."""
+    from metamg.io.templates import new_study_set
+
+    for path in new_study_set(name, data_type, directory, measure):
+        click.echo(path)
+    click.echo(f"Next: add one row per study to {os.path.join(directory, name + '.csv')} (any "
+               f"spreadsheet; save as CSV), fill in the .toml, then run: metamg check "
+               f"{os.path.join(directory, name + '.csv')}", err=True)
+
+
+@main.command(name="list")
+@click.argument("paths", nargs=-1, type=click.Path(dir_okay=True, allow_dash=False))
+@click.option("--format", "fmt", type=click.Choice(("text", "json")), default="text", show_default=True)
+def list_sets(paths, fmt):
+    """Show every study set (default: studies/*.csv): title, data type, k, measure, check status."""
+    from metamg.analyses.catalog import describe_study_set
+
+    infos = [describe_study_set(p) for p in _study_sets(paths)]
+    if fmt == "json":
+        click.echo(_json([i.to_dict() for i in infos]), nl=False)
+        return
+    rows = [("study set", "title", "data", "measure", "k", "check")] + [
+        (i.name, i.title, i.data_type, i.measure, f"{i.estimable}/{i.total}",
+         "OK" if i.check_passes else f"{i.problems} problem{'s' if i.problems != 1 else ''}")
+        for i in infos]
+    widths = [max(len(r[c]) for r in rows) for c in range(len(rows[0]))]
+    for r in rows:
+        click.echo("  ".join(cell.ljust(w) for cell, w in zip(r, widths)).rstrip())
+
+
 def _study_sets(paths) -> list[str]:
     import glob
 
