@@ -213,8 +213,8 @@ def data_columns(analysis):
     index = {s: i for i, s in enumerate(es.studies)}
     kind = analysis.measure.data_type
 
-    def num(x):
-        return f"{x:g}"
+    def num(x):  # combined arms can carry long decimals (0.616667): four places are plenty
+        return f"{round(x, 4):g}"
 
     if kind == "binary":
         cols = ("Treatment\nevents/total", "Control\nevents/total")
