@@ -30,6 +30,12 @@ _EXPORTS = {
     "check_claim": "metamg.analyses.claims",
     "read_metadata": "metamg.io.metadata",
     "write_report": "metamg.render.report",
+    "grade_certainty": "metamg.analyses.grade",
+    "summarise_findings": "metamg.analyses.findings",
+    "describe_study_set": "metamg.analyses.catalog",
+    "new_study_set": "metamg.io.templates",
+    "analysis_rob_layout": "metamg.render.robplot",
+    "write_rob_plots": "metamg.render.robplot",
     "InputError": "metamg.errors",
     "Problem": "metamg.errors",
 }

@@ -112,3 +112,20 @@ def test_list_shows_the_shipped_sets(monkeypatch):
         ("binary", "OR", 16, 16, True)
     assert infos["magnesium_fibromyalgia"]["estimable"] == 0
     assert all(i["check_passes"] for i in infos.values())
+
+
+def test_everything_new_is_reachable_from_import_metamg(tmp_path):
+    import metamg
+
+    csv_path, toml_path = metamg.new_study_set("nb", "binary", tmp_path)
+    with open(csv_path, "a") as fh:
+        fh.write("A,2001,5,50,10,50,low,low,low,low,low,,,Src,,,p. 3,abstract,,\n"
+                 "B,2002,6,60,12,60,,,,,,high,,Src,,,p. 4,abstract,,\n")
+    info = metamg.describe_study_set(csv_path)
+    assert (info.estimable, info.total, info.check_passes) == (2, 2, True)
+    a = metamg.pool(csv_path)
+    meta = metamg.read_metadata(csv_path)
+    f = metamg.summarise_findings(a, meta)
+    assert f.certainty == metamg.grade_certainty(a, meta.grade)
+    layout = metamg.analysis_rob_layout(a)
+    assert layout.judgements == (("low",) * 6, ("",) * 5 + ("high",))
