@@ -21,7 +21,6 @@ OVERALL = "rob_overall"
 COLUMNS = tuple(c for c, _, _ in DOMAINS) + (OVERALL,)
 SHORT = {c: s for c, s, _ in DOMAINS} | {OVERALL: "Overall"}
 JUDGEMENTS = ("low", "some concerns", "high")   # ordered from the least to the most severe
-NOT_ASSESSED = "not assessed"
 
 
 def normalise(cell: str) -> str | None:
@@ -68,22 +67,17 @@ def has_rob(extra) -> bool:
     return any(any(v.strip() for v in extra[c]) for c in COLUMNS if c in extra)
 
 
-def overall_judgements(extra, n: int) -> tuple[str, ...]:
-    """Per study: the overall judgement used ('' when not assessed). Arms of a combined multi-arm
-    trial carry their judgements joined by '; ', and the most severe counts."""
-    def cell(column, i):
-        return _worst(p.strip() for p in extra[column][i].split(";")) if column in extra else ""
-
-    out = []
-    for i in range(n):
-        overall = cell(OVERALL, i)
-        domains = [cell(c, i) for c, _, _ in DOMAINS]
-        out.append(overall or (_worst(domains) if all(domains) else ""))
-    return tuple(out)
-
-
 def judgement(extra, column: str, i: int) -> str:
-    """One study's judgement in one column, the most severe of combined arms ('' = not assessed)."""
-    if column == OVERALL:
-        return overall_judgements({k: (v[i],) for k, v in extra.items()}, 1)[0]
-    return _worst(p.strip() for p in extra[column][i].split(";")) if column in extra else ""
+    """Study ``i``'s judgement in ``column`` ('' = not assessed). Arms of a combined multi-arm
+    trial carry their judgements joined by '; ', and the most severe counts. The overall
+    judgement, when blank, is the worst domain if all five are judged."""
+    given = _worst(p.strip() for p in extra[column][i].split(";")) if column in extra else ""
+    if column != OVERALL or given:
+        return given
+    domains = [judgement(extra, c, i) for c, _, _ in DOMAINS]
+    return _worst(domains) if all(domains) else ""
+
+
+def overall_judgements(extra, n: int) -> tuple[str, ...]:
+    """Per study: the overall judgement used ('' when not assessed)."""
+    return tuple(judgement(extra, OVERALL, i) for i in range(n))

@@ -232,7 +232,7 @@ def validate(raw: RawTable, data_type: str | None = None) -> StudyTable:
         names["vi"] = names["sei"]
     for arr in columns.values():
         arr.setflags(write=False)
-    extra = {name: rob_cells.get(name) or tuple(row.cells[i] for row in raw.rows)
+    extra = {name: rob_cells[name] if name in rob_cells else tuple(row.cells[i] for row in raw.rows)
              for name, i in extra_cols.items()}
     return StudyTable(
         source=src, data_type=dtype.name, studies=tuple(studies), lines=tuple(lines),
@@ -262,6 +262,7 @@ def _with_hint(problem: Problem, unknown) -> Problem:
         return problem
     names = {ALIASES.get(problem.column, problem.column)} | {
         a for a, c in ALIASES.items() if c == ALIASES.get(problem.column)}
+
     def likeness(candidate):
         return max(difflib.SequenceMatcher(None, candidate.lower(), n).ratio() for n in names)
 

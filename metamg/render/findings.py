@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import os
 
-from metamg.analyses.grade import RULES_TEXT
 from metamg.render.numbers import fmt_ci, fmt_fixed
 
 SYMBOLS = {"high": "⊕⊕⊕⊕", "moderate": "⊕⊕⊕◯", "low": "⊕⊕◯◯", "very low": "⊕◯◯◯"}
@@ -96,10 +95,6 @@ def index_findings(summaries) -> list[str]:
              "One row per study set; certainty is GRADE's, suggested from the data (see each report "
              "for the reasons and any override).", "", SOF_HEAD, "|" + "---|" * 8]
             + [findings_row(f, os.path.basename(s.path)) for s, f in rows])
-
-
-def grade_methods() -> str:
-    return RULES_TEXT
 
 
 def _more_fewer(x: float) -> str:

@@ -47,7 +47,6 @@ class RobLayout:
     studies: tuple[str, ...]
     columns: tuple[str, ...]                 # CSV column names
     judgements: tuple[tuple[str, ...], ...]  # per study, per column ('' = not assessed)
-    weights: tuple[float, ...]               # per study, percent of the analysis weight
     weighted: bool
     shares: tuple[tuple[float, ...], ...]    # per column, percent per LEVELS
 
@@ -69,9 +68,7 @@ def rob_layout(studies, extra, weights=None, title: str = "") -> RobLayout:
     total = w.sum()
     shares = tuple(tuple(float(100 * w[[j[ci] == lev for j in judged]].sum() / total) if total else 0.0
                          for lev in LEVELS) for ci in range(len(columns)))
-    return RobLayout(title, tuple(studies), columns, judged,
-                     tuple(float(x) for x in (w * 100 / total if total else w)), weights is not None,
-                     shares)
+    return RobLayout(title, tuple(studies), columns, judged, weights is not None, shares)
 
 
 def draw_dot(ax, x, y, judgement, size=90.0, transform=None) -> None:
