@@ -112,8 +112,9 @@ def plain_statement(level: str, estimate: float, ci_low: float, ci_high: float, 
     return text[0].upper() + text[1:] + "."
 
 
-def summarise_findings(analysis, meta, tests=None, subgroups=None) -> Findings:
-    """The summary-of-findings row of a study set (``analysis`` None when nothing was pooled)."""
+def summarise_findings(analysis, meta, tests=None, subgroups=None, random_fit=None) -> Findings:
+    """The summary-of-findings row of a study set (``analysis`` None when nothing was pooled);
+    the optional arguments are reused as grade_certainty describes."""
     g = meta.grade
     outcome = g.outcome or meta.outcome or "the outcome"
     intervention = g.intervention or meta.intervention or "the intervention"
@@ -122,7 +123,7 @@ def summarise_findings(analysis, meta, tests=None, subgroups=None) -> Findings:
                         f"No study gives numbers that could be pooled: the effect of {intervention} "
                         f"on {outcome} is not known from this evidence.")
     m, r = analysis.measure, analysis.result
-    certainty = grade_certainty(analysis, g, tests, subgroups)
+    certainty = grade_certainty(analysis, g, tests, subgroups, random_fit)
     effect = tuple(analysis.natural(x) for x in (r.estimate, r.ci_low, r.ci_high))
     n, missing = participants(analysis.effects)
     thresholds = decision_thresholds(m, g.mid)[0]

@@ -296,12 +296,17 @@ def rate_indirectness() -> DomainRating:
 
 
 def grade_certainty(analysis, settings: GradeSettings = GradeSettings(), tests=None,
-                    subgroups=None) -> Certainty:
+                    subgroups=None, random_fit=None) -> Certainty:
     """Suggested GRADE certainty for the outcome of ``analysis`` (a PoolAnalysis).
 
-    ``tests`` (SmallStudyTests) and ``subgroups`` (SubgroupAnalysis) are reused when given."""
+    ``tests`` (SmallStudyTests), ``subgroups`` (SubgroupAnalysis) and, for a common-effect
+    analysis, ``random_fit`` (the REML PoolResult giving the prediction interval) are reused
+    when given."""
     thresholds, natural, source = decision_thresholds(analysis.measure, settings.mid)
-    random_fit = analysis.result if analysis.result.is_random or analysis.result.k < 2 else _random(analysis)
+    if analysis.result.is_random or analysis.result.k < 2:
+        random_fit = analysis.result
+    elif random_fit is None:
+        random_fit = _random(analysis)
     suggested = (rate_risk_of_bias(analysis),
                  rate_inconsistency(analysis, random_fit, thresholds, subgroups),
                  rate_indirectness(),

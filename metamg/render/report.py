@@ -105,7 +105,8 @@ def write_report(csv_path, outdir, exclude_status=()) -> ReportSummary:
         write_rob_plots(analysis_rob_layout(analysis, f"{meta.title}: risk of bias (RoB 2)"),
                         os.path.join(outdir, figures["rob_traffic"]),
                         os.path.join(outdir, figures["rob_summary"]))
-    findings = summarise_findings(analysis, meta, robust.get("bias"), robust.get("subgroups"))
+    findings = summarise_findings(analysis, meta, robust.get("bias"), robust.get("subgroups"),
+                                  other.result if other is not None else None)
     checks = _check_claims(meta, effects.measure, analysis, other, robust, verified)
     text, summary = _markdown(csv_path, meta, table, effects, analysis, other, verified, checks,
                               figures, outdir, robust, low_risk, findings)
@@ -135,30 +136,30 @@ UNVERIFIED = tuple(s for s in EVIDENCE_STATUSES if s not in VERIFIED)
 
 
 @dataclass(frozen=True)
-class VerifiedOnly:
+class Restricted:
     """The main analysis restricted to some of its studies (verified numbers, low risk of bias)."""
 
     analysis: object   # PoolAnalysis, or None when nothing is left to pool
     differs: bool      # False when the restriction leaves every pooled study in
 
 
-def _restricted(raw, meta, effects, exclude_status=(), low_risk_only=False) -> VerifiedOnly:
+def _restricted(raw, meta, effects, exclude_status=(), low_risk_only=False) -> Restricted:
     table = prepare_table(raw, meta.measure, exclude_status=exclude_status, low_risk_only=low_risk_only)
     es = compute_effects(table, meta.measure)
     if es.studies == effects.studies:
-        return VerifiedOnly(None, False)
-    return VerifiedOnly(pool(es, measure=meta.measure, profile=meta.profile, exclude_status=exclude_status,
+        return Restricted(None, False)
+    return Restricted(pool(es, measure=meta.measure, profile=meta.profile, exclude_status=exclude_status,
                              low_risk_only=low_risk_only) if es.k else None, True)
 
 
-def _verified_only(raw, meta, effects, exclude_status) -> VerifiedOnly | None:
+def _verified_only(raw, meta, effects, exclude_status) -> Restricted | None:
     """None when the set has no evidence_status column."""
     if STATUS_COLUMN not in raw.extra:
         return None
     return _restricted(raw, meta, effects, tuple(dict.fromkeys(exclude_status + UNVERIFIED)))
 
 
-def _low_risk_only(raw, meta, effects, exclude_status) -> VerifiedOnly | None:
+def _low_risk_only(raw, meta, effects, exclude_status) -> Restricted | None:
     """None when no risk of bias is recorded."""
     if not effects.k or not has_rob(raw.extra):
         return None
