@@ -7,7 +7,7 @@ import numpy as np
 
 from metamg.analyses.pool import PoolAnalysis
 from metamg.errors import InputError, Problem
-from metamg.models.metaregression import MetaRegression, meta_regression
+from metamg.models.metaregression import MetaRegression, meta_regression, regression_method
 
 
 @dataclass(frozen=True)
@@ -52,9 +52,18 @@ def design(analysis: PoolAnalysis, mods) -> Design:
     return Design(np.column_stack(columns), tuple(names), rows, refs, dropped)
 
 
-def regress(analysis: PoolAnalysis, mods, ci: str = "wald", method: str = "REML") -> tuple[MetaRegression, Design]:
+def regress(analysis: PoolAnalysis, mods, ci: str = "wald",
+            method: str | None = None) -> tuple[MetaRegression, Design]:
+    """Meta-regression of the analysis's effects on ``mods`` with tau² by ``method`` (default:
+    the analysis's own; FE, DL, HE, HS, SJ, ML, REML, EB or PM, as metafor's rma(..., mods=)
+    fits them; EE and CE mean FE) and tests by ``ci`` (wald, hk or hk-adhoc). Any other method
+    is refused: Mantel-Haenszel and Peto have no meta-regression form."""
     d = design(analysis, mods)
     es = analysis.effects
+    try:
+        method = regression_method(method or analysis.result.method)
+    except ValueError as exc:
+        raise InputError([Problem(es.source, f"meta-regression: {exc}")]) from None
     try:
         fit = meta_regression(es.yi[d.rows], es.vi[d.rows], d.X, d.names, method=method, ci=ci,
                               level=analysis.result.level)
@@ -77,8 +86,10 @@ class PermutationTest:
 
 
 def permutation_test(analysis: PoolAnalysis, mods, ci: str = "wald", permutations: int = 1000,
-                     seed: int = 1) -> PermutationTest:
-    fit, d = regress(analysis, mods, ci=ci)
+                     seed: int = 1, method: str | None = None) -> PermutationTest:
+    """``method`` as regress(): default the analysis's own tau² estimator."""
+    fit, d = regress(analysis, mods, ci=ci, method=method)
+    method = fit.method
     es = analysis.effects
     yi, vi = es.yi[d.rows], es.vi[d.rows]
     observed = np.abs([c.statistic for c in fit.coefficients])
@@ -89,7 +100,8 @@ def permutation_test(analysis: PoolAnalysis, mods, ci: str = "wald", permutation
     for _ in range(permutations):
         X = d.X[rng.permutation(len(yi))]
         try:
-            perm = meta_regression(yi, vi, X, d.names, ci=ci, level=analysis.result.level)
+            perm = meta_regression(yi, vi, X, d.names, method=method, ci=ci,
+                                   level=analysis.result.level)
         except ValueError:
             continue
         hits += np.abs([c.statistic for c in perm.coefficients]) >= observed * (1 - tol)

@@ -11,7 +11,7 @@ from metamg.models.heterogeneity import q_summary
 from metamg.models.qprofile import q_profile
 from metamg.models.results import PoolResult
 from metamg.models.tau2 import ESTIMATOR_NAMES, TAU2_ESTIMATORS
-from metamg.models.weights import cochran_q, typical_variance, weighted_mean
+from metamg.models.weights import cochran_q, knapp_hartung_scale, typical_variance, weighted_mean
 
 COMMON_EFFECT = ("FE", "EE", "CE")
 CI_METHODS = ("wald", "hk", "hk-adhoc")
@@ -54,14 +54,12 @@ def fit(yi, vi, method: str = "REML", ci: str = "wald", level: float = 0.95,
     if ci != "wald" and k == 1:
         ci_used = "wald"
         warnings.append(f"{ci} needs at least 2 studies; the z-based (Wald) interval is used")
-    df = None
+    df, s2 = None, 1.0
     if ci_used == "wald":
         crit = norm_ppf(1 - (1 - level) / 2)
     else:
         df = k - 1
-        s2 = float(w @ (yi - est) ** 2) / (k - 1)
-        if ci_used == "hk-adhoc":
-            s2 = max(1.0, s2)
+        s2 = knapp_hartung_scale(float(w @ (yi - est) ** 2), df, ci_used)
         se *= math.sqrt(s2)
         crit = t_ppf(1 - (1 - level) / 2, df)
         if method == "FE":
@@ -83,7 +81,7 @@ def fit(yi, vi, method: str = "REML", ci: str = "wald", level: float = 0.95,
         model="inverse-variance", method=method, ci_method=ci_used, level=level, k=k,
         estimate=est, se=se, ci_low=est - crit * se, ci_high=est + crit * se,
         statistic=stat, p=p, df=df, q=q, q_df=q_df, q_p=q_p, i2_q=i2_q,
-        studies=tuple(studies), yi=yi, vi=vi, weights=100 * w / sw,
+        studies=tuple(studies), yi=yi, vi=vi, weights=100 * w / sw, hk_scale=s2,
     )
     if method == "FE":
         result.update(i2=i2_q, h2=h2_q, tau2=0.0, tau=0.0,

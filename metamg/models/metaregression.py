@@ -1,8 +1,7 @@
 """Mixed-effects meta-regression: yi = Xβ + u + e, u ~ N(0, tau²), e ~ N(0, vi).
 
-tau² by REML (Viechtbauer 2005, eq. 14 with moderators; Raudenbush 2009), solved by the shared
-bracketed Newton with the exact derivative. Everything is computed in O(k·p²) without k×k
-matrices, using P = W - WX(X'WX)⁻¹X'W only through traces and products with vectors.
+tau² by any of metafor's estimators with moderators (``tau2``: FE, DL, HE, HS, SJ, ML, REML, EB,
+PM), everything in O(k·p²) without k x k matrices (``projection``).
 """
 from __future__ import annotations
 
@@ -11,9 +10,14 @@ from dataclasses import dataclass
 import numpy as np
 
 from metamg.models.distributions import chi2_sf, f_sf, norm_ppf, norm_sf, t_ppf, t_sf
-from metamg.models.roots import nonnegative_root
-from metamg.models.tau2 import restricted_maximum_likelihood
-from metamg.models.weights import tau2_scale
+from metamg.models.heterogeneity import q_summary
+from metamg.models.projection import WeightedFit
+from metamg.models.tau2 import TAU2_ESTIMATORS
+from metamg.models.weights import knapp_hartung_scale
+
+COMMON_EFFECT = ("FE", "EE", "CE")
+REGRESSION_METHODS = ("FE",) + tuple(TAU2_ESTIMATORS)
+REGRESSION_TESTS = ("wald", "hk", "hk-adhoc")
 
 
 @dataclass(frozen=True)
@@ -40,10 +44,11 @@ class MetaRegression:
     tau2: float
     i2: float
     h2: float
-    r2: float | None        # percent of tau² explained, None when the intercept-only tau² is 0
+    r2: float | None        # percent of heterogeneity explained; None for an exact fit (k = p)
     qe: float
     qe_df: int
     qe_p: float
+    hk_scale: float = 1.0   # the Knapp-Hartung variance factor (1 for Wald tests)
 
     def coefficient(self, name: str) -> Coefficient:
         return next(c for c in self.coefficients if c.name == name)
@@ -63,99 +68,109 @@ class MetaRegression:
                 f"QM={self.qm:.3f} (p={self.qm_p:.3g}); tau²={self.tau2:.4g}")
 
 
-class _Weighted:
-    """β̂ and the P-matrix quantities at one value of tau²."""
-
-    def __init__(self, yi, vi, X, tau2):
-        self.w = w = 1.0 / (vi + tau2)
-        self.xtw = X.T * w
-        self.A = np.linalg.inv(self.xtw @ X)
-        self.beta = self.A @ (self.xtw @ yi)
-        self.resid = yi - X @ self.beta
-        self.X = X
-
-    def p_times(self, v):
-        w = self.w
-        return w * v - w * (self.X @ (self.A @ (self.X.T @ (w * v))))
-
-    def trace_p(self):
-        b = (self.X.T * self.w ** 2) @ self.X
-        return float(self.w.sum() - np.trace(self.A @ b)), b
-
-    def reml_score(self):
-        """(y'PPy - tr P, its derivative -2y'PPPy + tr PP), both halved away."""
-        w, A, X = self.w, self.A, self.X
-        py = w * self.resid
-        tr_p, b = self.trace_p()
-        ab = A @ b
-        tr_pp = float((w ** 2).sum() - 2 * np.trace(A @ ((X.T * w ** 3) @ X)) + np.trace(ab @ ab))
-        return float(py @ py) - tr_p, -2 * float(py @ self.p_times(py)) + tr_pp
-
-
-def reml_tau2(yi, vi, X) -> float:
-    """REML tau² of the mixed-effects model (k > p required)."""
-    scale = tau2_scale(yi, vi)
-    return nonnegative_root(lambda t: _Weighted(yi, vi, X, t).reml_score(), scale)
+def regression_method(method: str) -> str:
+    """The canonical name of a meta-regression method; ValueError for one metafor's rma() does
+    not fit with moderators (or metamg does not implement)."""
+    m = method.upper()
+    if m in COMMON_EFFECT:
+        return "FE"
+    if m not in REGRESSION_METHODS:
+        raise ValueError(f"method {method!r} has no meta-regression form; choose one of "
+                         + ", ".join(REGRESSION_METHODS))
+    return m
 
 
 def meta_regression(yi, vi, X, names, method: str = "REML", ci: str = "wald",
                     level: float = 0.95) -> MetaRegression:
-    """Fit yi on the columns of X (the first must be the intercept).
+    """Fit yi on the columns of X (the first must be the intercept), as metafor's
+    rma(yi, vi, mods=X[, -1], method=method, test=...).
 
     ci "wald": z tests and an omnibus chi-square QM; "hk": Knapp & Hartung (2003) t(k-p) tests
-    and an F(m, k-p) omnibus test, the variance factor not truncated (metafor's test="knha").
-    QE tests residual heterogeneity (common-effect weights); I² and H² use the typical
-    variance (k-p)/tr(P₀); R² is the proportional reduction of tau² against the intercept-only
-    model (Raudenbush 2009).
+    and an F(m, k-p) omnibus test, the variance factor not truncated (metafor's test="knha");
+    "hk-adhoc": the same with the factor truncated below at 1 (test="adhoc").
+    QE tests residual heterogeneity (common-effect weights). I² and H²: from tau² and the
+    typical variance (k-p)/tr(P₀) for random-effects methods, from QE for FE
+    (Higgins & Thompson 2002). R²: the proportional reduction of tau² against the
+    intercept-only model fitted with the same method (Raudenbush 2009), 0 when that tau² is 0;
+    for FE, the adjusted R² of the weighted least-squares regression, as metafor.
     """
     yi, vi, X = np.asarray(yi, float), np.asarray(vi, float), np.asarray(X, float)
+    method = regression_method(method)
+    if ci not in REGRESSION_TESTS:
+        raise ValueError(f"unknown test {ci!r}; choose one of {', '.join(REGRESSION_TESTS)}")
     k, p = X.shape
     if k < p or (k == p and method != "FE"):  # FE with k = p is an exact fit; tau² needs more
         raise ValueError(f"{p} coefficients cannot be estimated from {k} studies")
     if np.linalg.matrix_rank(X) < p:
         raise ValueError("the moderators are collinear (a column is a combination of others)")
-    tau2 = 0.0 if method == "FE" else reml_tau2(yi, vi, X)
-    fit = _Weighted(yi, vi, X, tau2)
+    tau2 = 0.0 if method == "FE" else TAU2_ESTIMATORS[method](yi, vi, X)
+    fit = WeightedFit(yi, vi, X, tau2)
     df = k - p
-    vcov = fit.A
-    if ci == "hk" and df > 0:
-        s2 = float(fit.w @ fit.resid ** 2) / df
-        vcov = s2 * vcov
-        crit = t_ppf(1 - (1 - level) / 2, df)
-    else:
-        crit = norm_ppf(1 - (1 - level) / 2)
+    t_tests = ci != "wald" and df > 0
+    scale = knapp_hartung_scale(fit.rss(), df, ci) if t_tests else 1.0
+    vcov = scale * fit.A
+    crit = t_ppf(1 - (1 - level) / 2, df) if t_tests else norm_ppf(1 - (1 - level) / 2)
     se = np.sqrt(np.diag(vcov))
     coefs = []
     for name, b, s in zip(names, fit.beta, se):
-        stat = b / s
-        pval = 2 * (t_sf(abs(stat), df) if ci == "hk" else norm_sf(abs(stat)))
-        coefs.append(Coefficient(name, float(b), float(s), float(stat), float(pval),
+        stat, pval = _test(float(b), float(s), df if t_tests else None)
+        coefs.append(Coefficient(name, float(b), float(s), stat, pval,
                                  float(b - crit * s), float(b + crit * s)))
     m = p - 1
-    if m > 0:
+    qm_df2 = df if t_tests else None
+    if m == 0:
+        qm, qm_p = 0.0, 1.0
+    elif scale == 0:
+        raise ValueError("the moderators fit every study exactly (residual Q = 0), so the "
+                         "Knapp-Hartung variance is 0 and no omnibus test exists; use Wald tests")
+    else:
         bm = fit.beta[1:]
         qm = float(bm @ np.linalg.solve(vcov[1:, 1:], bm))
-        if ci == "hk":
-            qm, qm_p, qm_df2 = qm / m, f_sf(qm / m, m, df), df
+        if t_tests:
+            qm, qm_p = qm / m, f_sf(qm / m, m, df)
         else:
-            qm_p, qm_df2 = chi2_sf(qm, m), None
+            qm_p = chi2_sf(qm, m)
+    common = WeightedFit(yi, vi, X, 0.0)
+    qe = max(0.0, common.rss())
+    qe_p, i2_q, h2_q = q_summary(qe, df)
+    if method == "FE":
+        i2, h2 = i2_q, h2_q
+        r2 = _fe_r2(yi, vi, qe, k, p)
     else:
-        qm, qm_p, qm_df2 = 0.0, 1.0, (df if ci == "hk" else None)
-    common = _Weighted(yi, vi, X, 0.0)
-    qe = float(common.w @ common.resid ** 2)
-    tr_p0, _ = common.trace_p()
-    vt = df / tr_p0 if df > 0 else 0.0
-    r2 = None
-    if method != "FE":
-        tau2_0 = restricted_maximum_likelihood(yi, vi)
-        if tau2_0 > 0:
-            r2 = max(0.0, 100 * (tau2_0 - tau2) / tau2_0)
+        vt = df / common.trace_p() if df > 0 else 0.0
+        i2 = 100 * tau2 / (tau2 + vt) if tau2 > 0 else 0.0
+        h2 = (tau2 + vt) / vt if vt > 0 else 1.0
+        tau2_0 = TAU2_ESTIMATORS[method](yi, vi)
+        r2 = 0.0 if tau2_0 == 0 else max(0.0, 100 * (tau2_0 - tau2) / tau2_0)
     return MetaRegression(
         method=method, ci_method=ci, k=k, coefficients=tuple(coefs), qm=qm, qm_df=m,
-        qm_df2=qm_df2, qm_p=qm_p, tau2=tau2,
-        i2=100 * tau2 / (tau2 + vt) if tau2 > 0 else 0.0, h2=(tau2 + vt) / vt if vt > 0 else 1.0,
-        r2=r2, qe=qe, qe_df=df, qe_p=chi2_sf(qe, df) if df > 0 else 1.0)
+        qm_df2=qm_df2, qm_p=qm_p, tau2=tau2, i2=i2, h2=h2, r2=r2, qe=qe, qe_df=df,
+        qe_p=qe_p, hk_scale=scale)
 
+
+def _test(b: float, se: float, df: int | None) -> tuple[float, float]:
+    """z (df None) or t statistic and two-sided p; a zero se (Knapp-Hartung scale 0) gives
+    ±inf and p = 0 as R's b/0 does, or NaN for 0/0."""
+    if se > 0:
+        stat = b / se
+        return stat, 2 * (norm_sf(abs(stat)) if df is None else t_sf(abs(stat), df))
+    if b == 0:
+        return float("nan"), float("nan")
+    return float(np.copysign(np.inf, b)), 0.0
+
+
+def _fe_r2(yi, vi, qe, k, p) -> float | None:
+    """Adjusted R² (percent, truncated at 0) of the weighted least-squares regression with
+    weights 1/v: 1 - (QE/TSS)(k-1)/(k-p), TSS = Σw(y - ȳ_w)², as R's summary(lm(...,
+    weights))$adj.r.squared that metafor reports for FE models; 0 when all yi are equal,
+    None for an exact fit (k = p: no residual degrees of freedom)."""
+    if np.all(yi == yi[0]):
+        return 0.0
+    if k == p:
+        return None
+    w = 1.0 / vi
+    tss = float(w @ (yi - float(w @ yi) / w.sum()) ** 2)
+    return max(0.0, 100 * (1 - (qe / tss) * (k - 1) / (k - p)))
 
 
 def intercept_and(*columns) -> np.ndarray:

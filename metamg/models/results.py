@@ -60,6 +60,7 @@ class PoolResult:
     tarone_p: float | None = None
     warnings: tuple[str, ...] = ()
     rules: tuple[str, ...] = ()   # plain-words statement of every rule the numbers used
+    hk_scale: float = 1.0         # Knapp-Hartung factor on se² (1 for Wald, MH and Peto)
 
     @property
     def is_random(self) -> bool:

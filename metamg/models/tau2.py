@@ -1,98 +1,111 @@
-"""Between-study variance (tau²) estimators for the random-effects model, one function each.
+"""Between-study variance (tau²) estimators for the random-effects and mixed-effects models,
+one function each.
 
-Each takes the effect sizes ``yi`` and sampling variances ``vi`` (NumPy arrays, k >= 2) and
-returns tau² >= 0. Formulas as documented for metafor's ``rma.uni`` (Viechtbauer 2005,
-J Educ Behav Stat 30:261-293, and the references named per estimator).
+Each takes the effect sizes ``yi``, sampling variances ``vi`` (NumPy arrays) and optionally the
+design matrix ``X`` (k x p, first column the intercept; None = intercept only, k >= 2) and
+returns tau² >= 0. Formulas as metafor's ``rma.uni`` computes them (Viechtbauer 2005, J Educ
+Behav Stat 30:261-293; with moderators, Raudenbush 2009, in The Handbook of Research Synthesis
+and Meta-Analysis, ch. 16), in terms of P = W - WX(X'WX)⁻¹X'W (see ``projection``): with X a
+column of ones they are the familiar intercept-only formulas, named per estimator.
 """
 from __future__ import annotations
 
 import numpy as np
 
+from metamg.models.projection import WeightedFit, intercept_only, ols_residual_terms
 from metamg.models.roots import nonnegative_root
-from metamg.models.weights import (cochran_q, dl_denominator, generalized_q, tau2_scale,
-                                   weighted_mean)
+from metamg.models.weights import tau2_scale
 
 
-def dersimonian_laird(yi, vi) -> float:
-    """DL: (Q - (k-1)) / (Σw - Σw²/Σw), truncated at 0 (DerSimonian & Laird 1986, eq. 2)."""
-    return max(0.0, (cochran_q(yi, vi) - (len(yi) - 1)) / dl_denominator(vi))
+def _design(yi, X) -> np.ndarray:
+    return intercept_only(len(yi)) if X is None else np.asarray(X, dtype=float)
 
 
-def hedges(yi, vi) -> float:
-    """HE: unweighted method of moments, Σ(y - ȳ)²/(k-1) - mean(v), truncated at 0
-    (Hedges 1983; Hedges & Olkin 1985, ch. 9)."""
-    return max(0.0, float(np.sum((yi - yi.mean()) ** 2)) / (len(yi) - 1) - float(vi.mean()))
+def dersimonian_laird(yi, vi, X=None) -> float:
+    """DL: (QE - (k-p)) / tr(P₀), P₀ at tau² = 0, truncated at 0; intercept only,
+    (Q - (k-1)) / (Σw - Σw²/Σw) (DerSimonian & Laird 1986, eq. 2; with moderators Raudenbush 2009)."""
+    X = _design(yi, X)
+    k, p = X.shape
+    f0 = WeightedFit(yi, vi, X, 0.0)
+    return max(0.0, (f0.rss() - (k - p)) / f0.trace_p())
 
 
-def hunter_schmidt(yi, vi) -> float:
-    """HS: (Q - k) / Σw, truncated at 0 (Hunter & Schmidt 2004; Viechtbauer 2005, eq. 9)."""
-    return max(0.0, (cochran_q(yi, vi) - len(yi)) / float(np.sum(1.0 / vi)))
+def hedges(yi, vi, X=None) -> float:
+    """HE: unweighted method of moments, (RSS_OLS - tr((I - H)V)) / (k-p), truncated at 0;
+    intercept only, Σ(y - ȳ)²/(k-1) - mean(v) (Hedges 1983; Hedges & Olkin 1985, ch. 9;
+    with moderators Raudenbush 2009)."""
+    X = _design(yi, X)
+    k, p = X.shape
+    rss, tr_pv = ols_residual_terms(yi, vi, X)
+    return max(0.0, (rss - tr_pv) / (k - p))
 
 
-def sidik_jonkman(yi, vi) -> float:
-    """SJ: one reweighting step from tau²₀ = Σ(y - ȳ)²/k: tau²₀ · Q(tau²₀)/(k-1)
-    (Sidik & Jonkman 2005, J R Stat Soc C 54:367-384, eq. 4)."""
-    tau0 = float(np.sum((yi - yi.mean()) ** 2)) / len(yi)
+def hunter_schmidt(yi, vi, X=None) -> float:
+    """HS: (QE - k) / Σw, w = 1/v, truncated at 0 (Hunter & Schmidt 2004; Viechtbauer 2005,
+    eq. 9; metafor keeps k, not k-p, with moderators)."""
+    X = _design(yi, X)
+    k = X.shape[0]
+    return max(0.0, (WeightedFit(yi, vi, X, 0.0).rss() - k) / float(np.sum(1.0 / vi)))
+
+
+def sidik_jonkman(yi, vi, X=None) -> float:
+    """SJ: one reweighting step from tau²₀ = Σ(y - ȳ)²/k: tau²₀ · y'P(tau²₀)y / (k-p)
+    (Sidik & Jonkman 2005, J R Stat Soc C 54:367-384, eq. 4; metafor starts from the
+    variance of y about its mean also with moderators)."""
+    X = _design(yi, X)
+    k, p = X.shape
+    tau0 = float(np.sum((yi - yi.mean()) ** 2)) / k
     if tau0 == 0:
         return 0.0
-    return tau0 * generalized_q(yi, vi, tau0)[0] / (len(yi) - 1)
+    return tau0 * WeightedFit(yi, vi, X, tau0).rss() / (k - p)
 
 
-def paule_mandel(yi, vi) -> float:
-    """PM: the tau² at which the generalized Q equals its expectation k-1
+def paule_mandel(yi, vi, X=None) -> float:
+    """PM: the tau² at which the generalized Q, y'P(tau²)y, equals its expectation k-p
     (Paule & Mandel 1982; DerSimonian & Kacker 2007, eq. 8)."""
-    k = len(yi)
+    X = _design(yi, X)
+    k, p = X.shape
 
     def fdf(t):
-        q, dq = generalized_q(yi, vi, t)
-        return q - (k - 1), dq
+        f = WeightedFit(yi, vi, X, t)
+        return f.rss() - (k - p), -f.yppy()
 
-    return _decreasing_root_from_zero(fdf, yi, vi)
+    return _decreasing_root_from_zero(fdf, yi, vi, X)
 
 
-def empirical_bayes(yi, vi) -> float:
+def empirical_bayes(yi, vi, X=None) -> float:
     """EB: Morris's (1983) empirical Bayes estimator, the fixed point of
-    tau² ← tau² + (k/(k-1)·Q(tau²) - k)/Σw (Berkey et al. 1995, eq. 7). Its fixed point is
-    Q(tau²) = k-1, the Paule-Mandel equation, so both share one solver (Viechtbauer 2005)."""
-    return paule_mandel(yi, vi)
+    tau² ← tau² + (k/(k-p)·y'P(tau²)y - k)/Σw (Berkey et al. 1995, eq. 7). Its fixed point is
+    y'P(tau²)y = k-p, the Paule-Mandel equation, so both share one solver (Viechtbauer 2005)."""
+    return paule_mandel(yi, vi, X)
 
 
-def maximum_likelihood(yi, vi) -> float:
-    """ML: root of the log-likelihood score ½[Σw²r² - Σw] (Hardy & Thompson 1996, eq. 3)."""
+def maximum_likelihood(yi, vi, X=None) -> float:
+    """ML: root of the log-likelihood score ½[y'PPy - Σw], derivative -y'PPPy + ½Σw²
+    (Hardy & Thompson 1996, eq. 3; Viechtbauer 2005, eq. 11)."""
+    X = _design(yi, X)
 
     def fdf(t):
-        w = 1.0 / (vi + t)
-        mu, sw = weighted_mean(yi, w)
-        r = yi - mu
-        w2 = w * w
-        s = w2 @ (r * r) - sw
-        ds = -2 * (w2 * w) @ (r * r) + 2 * (w2 @ r) ** 2 / sw + w2.sum()
-        return float(s), float(ds)
+        f = WeightedFit(yi, vi, X, t)
+        return f.yppy() - float(f.w.sum()), -2 * f.ypppy() + float((f.w ** 2).sum())
 
-    return _decreasing_root_from_zero(fdf, yi, vi)
+    return _decreasing_root_from_zero(fdf, yi, vi, X)
 
 
-def restricted_maximum_likelihood(yi, vi) -> float:
-    """REML: root of the restricted score ½[Σw²r² - Σw + Σw²/Σw]
+def restricted_maximum_likelihood(yi, vi, X=None) -> float:
+    """REML: root of the restricted score ½[y'PPy - tr(P)], derivative -y'PPPy + ½tr(PP)
     (Harville 1977; Viechtbauer 2005, eq. 12)."""
+    X = _design(yi, X)
 
     def fdf(t):
-        w = 1.0 / (vi + t)
-        mu, sw = weighted_mean(yi, w)
-        r = yi - mu
-        w2 = w * w
-        sw2, sw3 = w2.sum(), (w2 * w).sum()
-        s = w2 @ (r * r) - sw + sw2 / sw
-        ds = (-2 * (w2 * w) @ (r * r) + 2 * (w2 @ r) ** 2 / sw + sw2
-              - 2 * sw3 / sw + (sw2 / sw) ** 2)
-        return float(s), float(ds)
+        f = WeightedFit(yi, vi, X, t)
+        return f.yppy() - f.trace_p(), -2 * f.ypppy() + f.trace_pp()
 
-    return _decreasing_root_from_zero(fdf, yi, vi)
+    return _decreasing_root_from_zero(fdf, yi, vi, X)
 
 
-def _decreasing_root_from_zero(fdf, yi, vi) -> float:
-    scale = tau2_scale(yi, vi)
-    return nonnegative_root(fdf, scale, x0=dersimonian_laird(yi, vi))
+def _decreasing_root_from_zero(fdf, yi, vi, X) -> float:
+    return nonnegative_root(fdf, tau2_scale(yi, vi), x0=dersimonian_laird(yi, vi, X))
 
 
 TAU2_ESTIMATORS = {

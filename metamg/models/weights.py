@@ -7,7 +7,6 @@ from __future__ import annotations
 import numpy as np
 
 
-
 def weighted_mean(yi, w):
     sw = w.sum()
     return float(w @ yi / sw), float(sw)
@@ -36,13 +35,21 @@ def typical_variance(vi) -> float:
     return (len(vi) - 1) / denom if denom > 0 else 0.0
 
 
-def dl_denominator(vi) -> float:
-    """Σw - Σw²/Σw, the scaling of DerSimonian and Laird's moment estimator."""
-    w = 1.0 / vi
-    sw = w.sum()
-    return float(sw - (w @ w) / sw)
-
-
 def tau2_scale(yi, vi) -> float:
     """A tau² of the data's own order of magnitude, from which root brackets are widened."""
     return max(float(np.var(yi)), float(np.mean(vi)))
+
+
+# metafor treats a Knapp-Hartung residual sum of squares at or below machine epsilon as 0
+RSS_ZERO = float(np.finfo(float).eps)
+
+
+def knapp_hartung_scale(rss: float, df: int, ci: str) -> float:
+    """The factor s² = Σw(y - ŷ)²/df that Hartung & Knapp (2001) and Sidik & Jonkman (2002)
+    put on the variance of the estimate (ci "hk", metafor's test="knha"), 0 when the weighted
+    residuals vanish as in metafor; under the ad hoc correction ("hk-adhoc", test="adhoc";
+    Knapp & Hartung 2003) at least 1; 1 for Wald ("wald")."""
+    if ci == "wald":
+        return 1.0
+    s2 = 0.0 if rss <= RSS_ZERO else rss / df
+    return max(1.0, s2) if ci == "hk-adhoc" else s2
