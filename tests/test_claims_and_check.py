@@ -185,7 +185,21 @@ def test_check_finds_the_same_study_pooled_twice(tmp_path):
     csv.write_text("\n".join(lines + ["isis-4  1995" + lines[16][len("ISIS-4 1995"):]]) + "\n")
     code, out = run("check", csv)
     assert code == 1
-    assert f"{csv}:18: study: same label as the pooled study on line 17 (ISIS-4 1995)" in out
+    assert f"{csv}:18: study: duplicate study label (first on line 17 as 'ISIS-4 1995'; labels are " \
+           "compared ignoring case and spacing) (isis-4  1995)" in out
+    code, out = run("pool", csv)   # the same study to pool as to check
+    assert code == 2 and "duplicate study label (first on line 17" in out
+
+
+def test_check_finds_the_same_doi_pooled_twice_unless_arms_of_one_trial(tmp_path):
+    csv = tmp_path / "s.csv"
+    head = "study,trial,events_treatment,n_treatment,events_control,n_control,doi\n"
+    csv.write_text(head + "A,,1,10,2,10,10.1000/x\nB,,3,10,4,10,10.1000/X\nC,T,1,10,2,10,10.1234/t\n"
+                   "D,T,2,10,2,10,10.1234/t\n")
+    code, out = run("check", csv)
+    assert f"{csv}:3: doi: same doi as the pooled study on line 2 (A): pooling both would count it " \
+           "twice; mark one with exclusion_reason, or name both arms in 'trial' (B)" in out
+    assert f"{csv}:4" not in out and f"{csv}:5" not in out
 
 
 def test_exclude_status_leaves_those_studies_out(tmp_path):

@@ -14,6 +14,7 @@ import numpy as np
 from metamg.effects.conversion import convert_wald
 from metamg.effects.measures import DEFAULT_MEASURE, MEASURES, Measure
 from metamg.errors import InputError, Problem
+from metamg.io.bounds import EFFECT_MAX, EFFECT_VARIANCE_RANGE, effect_problem
 from metamg.io.schema import NotEstimable, StudyTable
 
 CC_TO = ("only0", "all", "if0all", "none")
@@ -66,14 +67,18 @@ class EffectSizes:
         """The same effects for the studies at ``indices`` only (subgroups, leave-one-out)."""
         idx = np.asarray(indices, dtype=int)
         keep = set(idx.tolist())
+
+        def kept(names):  # in file order, as compute_effects lists them; sets keep it linear
+            names = set(names)
+            return tuple(s for i, s in enumerate(self.studies) if i in keep and s in names)
+
         return replace(
             self, studies=tuple(self.studies[i] for i in idx), lines=tuple(self.lines[i] for i in idx),
             yi=self.yi[idx], vi=self.vi[idx],
             data=MappingProxyType({k: v[idx] for k, v in self.data.items()}),
             extra=MappingProxyType({c: tuple(v[i] for i in idx) for c, v in self.extra.items()}),
-            corrected=tuple(s for i, s in enumerate(self.studies) if i in keep and s in self.corrected),
-            converted=tuple(s for i, s in enumerate(self.studies) if i in keep and s in self.converted),
-            double_zero=tuple(s for i, s in enumerate(self.studies) if i in keep and s in self.double_zero),
+            corrected=kept(self.corrected), converted=kept(self.converted),
+            double_zero=kept(self.double_zero),
         )
 
 
@@ -144,6 +149,9 @@ def compute_effects(table: StudyTable, measure: str | None = None,
                                   "(zero variance or a zero cell without continuity correction)",
                                   line=table.lines[i], column=table.column_name("study"),
                                   value=table.studies[i]) for i in idx[bad]])
+    extreme = _extreme_effects(table, m, idx, yi, vi)
+    if extreme:
+        raise InputError(extreme)
     corrected = tuple(table.studies[i] for i in raw_idx[add > 0])
     warnings = _warnings(table, m, continuity, corrected, double_zero, yi, idx) + tuple(
         f"{table.source}:{table.lines[i]}: {table.studies[i]}: the effect is not halfway between "
@@ -218,8 +226,20 @@ def _measure_problems(table, m, cols, idx):
     return out
 
 
+def _extreme_effects(table, m, idx, yi, vi) -> list[Problem]:
+    """Effects too large or too precise for the models' floating point (metamg.io.bounds)."""
+    outside = (np.abs(yi) > EFFECT_MAX) | (vi < EFFECT_VARIANCE_RANGE[0]) | (vi > EFFECT_VARIANCE_RANGE[1])
+    return [Problem(table.source, f"{m.name} for this study: {effect_problem(float(yi[j]), float(vi[j]))}; "
+                    "check the numbers and their units", line=table.lines[i],
+                    column=table.column_name("study"), value=table.studies[i])
+            for j, i in zip(np.flatnonzero(outside), idx[outside])]
+
+
 def _warnings(table, m, cc, corrected, double_zero, yi, idx):
     out = []
+    if table.ignored:
+        out.append(f"{table.source}: {', '.join(table.ignored)}: numbers of another data type, not "
+                   f"used by {m.name} ({m.data_type} data)")
     if corrected:
         out.append(f"continuity correction: {cc.add:g} added to every cell of {len(corrected)} "
                    f"stud{'y' if len(corrected) == 1 else 'ies'} ({', '.join(corrected)})")

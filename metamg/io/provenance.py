@@ -55,30 +55,29 @@ def provenance_problems(table: StudyTable) -> list[Problem]:
 
 
 def duplicate_problems(table: StudyTable, trial_column: str = TRIAL_COLUMN) -> list[Problem]:
-    """Pooled rows that are the same study twice: the same label up to case and spacing, or the
-    same DOI or PMID, unless they are arms of one multi-arm trial."""
+    """Pooled rows that are the same study twice: the same DOI or PMID, unless they are arms of
+    one multi-arm trial. (The same label up to case and spacing is refused when the table is
+    read: ``metamg.io.schema.label_key``.)"""
     src, out = table.source, []
     keep = table.estimable
-    trials = table.extra.get(trial_column, ("",) * len(table.studies))
-    seen: dict[tuple[str, str], tuple[int, str]] = {}
-    for i, label in enumerate(table.studies):
-        if not keep[i]:
+    trials = table.extra.get(trial_column)
+    for c in ("doi", "pmid"):
+        column = table.extra.get(c)
+        if column is None:
             continue
-        keys = [("label", " ".join(label.lower().split()))]
-        for c in ("doi", "pmid"):
-            v = table.extra.get(c, ("",) * len(table.studies))[i].strip().lower()
-            if v:
-                keys.append((c, v))
-        for key in keys:
-            if key in seen:
-                j, trial = seen[key]
-                if trial and trial == trials[i].strip():
-                    continue
-                out.append(Problem(src, f"same {key[0]} as the pooled study on line {table.lines[j]} "
-                                   f"({table.studies[j]}): pooling both would count it twice; mark "
-                                   f"one with {REASON_COLUMN}, or name both arms in '{trial_column}'",
-                                   line=table.lines[i], column=key[0] if key[0] != "label" else "study",
-                                   value=label))
-            else:
-                seen[key] = (i, trials[i].strip())
+        seen: dict[str, int] = {}
+        for i, cell in enumerate(column):
+            value = cell.strip().lower()
+            if not value or not keep[i]:
+                continue
+            j = seen.setdefault(value, i)
+            if j == i:
+                continue
+            trial = trials[j].strip() if trials is not None else ""
+            if trial and trial == trials[i].strip():
+                continue
+            out.append(Problem(src, f"same {c} as the pooled study on line {table.lines[j]} "
+                               f"({table.studies[j]}): pooling both would count it twice; mark "
+                               f"one with {REASON_COLUMN}, or name both arms in '{trial_column}'",
+                               line=table.lines[i], column=c, value=table.studies[i]))
     return out

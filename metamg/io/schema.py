@@ -2,18 +2,46 @@
 
 Canonical keys follow metafor's argument names (ai, n1i, ci, n2i, m1i, ...); the friendly names
 (events_treatment, ...) and metafor's own names are both accepted as column headers.
+
+Rules for the cells, besides each data type's own (counts whole and >= 0, SDs > 0, ...):
+
+* **Numbers** are written in ASCII digits with an optional sign, decimal separator and
+  exponent (``-1.5e-3``). Words (inf, nan), digit groups (``1_000``, ``1 000``) and other
+  scripts' digits are refused. Every number must lie in its column's range
+  (``metamg.io.bounds``).
+* **Decimal commas.** In a comma-separated file the decimal separator is the point, and a
+  comma inside a number is an error. In a semicolon- or tab-separated file (a spreadsheet
+  export) it is decided once for the whole file, from the numeric cells metamg reads: a
+  comma when some number has a decimal comma and none has a decimal point, else the point.
+  A file writing decimals both ways is refused at each decimal comma, naming a cell with a
+  point. Thousands separators are never read: a number holding both a point and a comma
+  (``1.234,5``, ``1,234.5``) is refused, and so, in a semicolon- or tab-separated file, is a
+  number of the form ``1,234`` or ``1.234`` (one to three digits, not 0, then a separator and
+  exactly three digits), which reads as a fraction in one locale and a thousand in another.
+  Read this way, a semicolon/tab/decimal-comma file gives exactly the table its comma/point
+  version gives.
+* **One data type per row.** A row with numbers in the columns of two data types (e.g.
+  events and means) is an error naming both column groups, unless the data type was chosen
+  (a measure in the metadata or on the command line): the other columns are then listed in
+  ``StudyTable.ignored`` and ``compute_effects`` warns that they are not used.
+* **Study labels** are unique ignoring case and runs of spaces (``label_key``): "ISIS-4 1995"
+  and "isis-4  1995" are the same study, to ``pool`` as to ``check``.
 """
 from __future__ import annotations
 
 import difflib
 import math
+import os
+import re
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from types import MappingProxyType
 
 import numpy as np
 
 from metamg.errors import InputError, Problem
 from metamg.io import rob
+from metamg.io.bounds import bound_problem
 from metamg.io.csvfile import RawTable, raw_from_dataframe, read_raw_csv
 
 # header (lower-cased, stripped) -> canonical key
@@ -103,7 +131,8 @@ class StudyTable:
     ``extra`` carries every other column untouched, as strings. ``forms`` says per row how
     its effect is given: "raw" (the data type's columns), "reported" (effect with CI or
     p-value), or "none" (not estimable). ``notes`` records how rows were prepared
-    (e.g. multi-arm trials combined).
+    (e.g. multi-arm trials combined). ``sha256`` identifies the bytes the table was read from
+    (a pipe cannot be read twice, so this is the only record of what was analysed).
     """
 
     source: str
@@ -116,11 +145,16 @@ class StudyTable:
     not_estimable: tuple[NotEstimable, ...] = ()
     forms: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
+    sha256: str = ""                 # of the file's bytes as read; "" for a DataFrame
+    ignored: tuple[str, ...] = ()    # columns of another data type holding numbers, not used
 
-    @property
+    @cached_property
     def estimable(self) -> np.ndarray:
+        """Per row, whether it is pooled (read-only; computed once per table)."""
         blocked = {n.study for n in self.not_estimable}
-        return np.array([s not in blocked for s in self.studies], dtype=bool)
+        keep = np.array([s not in blocked for s in self.studies], dtype=bool)
+        keep.setflags(write=False)
+        return keep
 
     def column_name(self, key: str) -> str:
         return self.columns.get(key, FRIENDLY.get(key, key))
@@ -130,41 +164,34 @@ def read_studies(source, data_type: str | None = None) -> StudyTable:
     """Read and validate a study table from a CSV path or a pandas DataFrame.
 
     ``data_type`` forces one of DATA_TYPES (a measure's data type); otherwise it is inferred.
-    Raises InputError listing every problem found.
+    Raises InputError listing every problem found, and TypeError when ``source`` is neither
+    a path (str or os.PathLike) nor a DataFrame.
     """
     if hasattr(source, "columns") and hasattr(source, "itertuples"):
         raw = raw_from_dataframe(source)
+    elif isinstance(source, (str, os.PathLike)):
+        raw = read_raw_csv(source, KNOWN_COLUMNS)
     else:
-        raw = read_raw_csv(source)
+        raise TypeError(f"expected the path of a study CSV (str or os.PathLike) or a pandas "
+                        f"DataFrame, not {type(source).__name__}")
     return validate(raw, data_type)
+
+
+def label_key(label: str) -> str:
+    """What makes two study labels the same study: case and runs of spaces do not count."""
+    return " ".join(label.casefold().split())
+
+
+def own_columns(data_type: str) -> tuple[str, ...]:
+    """The columns only ``data_type`` uses (group sizes are shared by binary and continuous)."""
+    shared = set().union(*(d.required for n, d in DATA_TYPES.items() if n != data_type))
+    own = tuple(k for k in DATA_TYPES[data_type].required if k not in shared)
+    return own + ("sei",) if data_type == "generic" else own
 
 
 def validate(raw: RawTable, data_type: str | None = None) -> StudyTable:
     src = raw.source
-    problems: list[Problem] = []
-    keys: dict[str, int] = {}        # canonical key -> column index
-    names: dict[str, str] = {}       # canonical key -> header as written
-    extra_cols: dict[str, int] = {}
-    seen: dict[str, str] = {}
-    for i, name in enumerate(raw.header):
-        norm = name.strip().lower()
-        if not norm:
-            problems.append(Problem(src, f"column {i + 1} has no name", line=1))
-            continue
-        canon = "study" if norm == "study" else ALIASES.get(norm)
-        if norm in rob.COLUMNS:
-            name = norm  # judgements are looked up by their lower-case names
-        ident = canon or norm
-        if ident in seen:
-            problems.append(Problem(src, f"duplicate column (same meaning as {seen[ident]!r})",
-                                    line=1, column=name.strip()))
-            continue
-        seen[ident] = name.strip()
-        if canon:
-            keys[canon] = i
-            names[canon] = name.strip()
-        else:
-            extra_cols[name.strip()] = i
+    keys, names, extra_cols, problems = _header(raw)
     if "study" not in keys:
         problems.append(Problem(src, "required column missing (one unique label per study)",
                                 line=1, column="study"))
@@ -182,23 +209,21 @@ def validate(raw: RawTable, data_type: str | None = None) -> StudyTable:
         needed = ["yi", "sei"]
     avail = [k for k in needed if k in keys]
     reported = [k for k in REPORTED if k in keys]
+    others = {n: [k for k in own_columns(n) if k in keys] for n in INFERENCE_ORDER if n != dtype.name}
+    others = {n: cols for n, cols in others.items() if cols}
+    ignored: dict[str, None] = {}
+    number = _number_reader(raw, keys, names, avail + reported)
     reason_col = extra_cols.get(REASON_COLUMN)
     sid = keys["study"]
     studies, lines, forms, not_estimable = [], [], [], []
     columns = {k: np.full(len(raw.rows), np.nan) for k in needed + reported}
-    first_line: dict[str, int] = {}
+    first_line: dict[str, tuple[int, str]] = {}
     for r, row in enumerate(raw.rows):
         label = row.cells[sid].strip()
-        if not label:
-            problems.append(Problem(src, "missing study label", line=row.line, column=names["study"]))
-        elif label in first_line:
-            problems.append(Problem(src, f"duplicate study label (first on line {first_line[label]})",
-                                    line=row.line, column=names["study"], value=label))
-        else:
-            first_line[label] = row.line
+        problems += _label_problems(src, row.line, label, first_line, names["study"])
         studies.append(label)
         lines.append(row.line)
-        parsed = {k: _parse_number(row.cells[keys[k]]) for k in avail + reported}
+        parsed = {k: number(row.cells[keys[k]], k) for k in avail + reported}
         nums = {}
         for k, v in parsed.items():
             if isinstance(v, str):
@@ -208,6 +233,9 @@ def validate(raw: RawTable, data_type: str | None = None) -> StudyTable:
                 nums[k] = columns[k][r] = v
         raw_nums = {k: v for k, v in nums.items() if k in avail}
         problems += _check_row(src, row.line, dtype, raw_nums, names)
+        mixed = _mixed_problem(src, row, dtype, keys, names, avail, others, data_type, ignored)
+        if mixed:
+            problems.append(mixed)
         reason = row.cells[reason_col].strip() if reason_col is not None else ""
         form, row_problems = _row_form(src, row.line, needed, raw_nums, nums, parsed, names)
         if reason:
@@ -238,7 +266,74 @@ def validate(raw: RawTable, data_type: str | None = None) -> StudyTable:
         source=src, data_type=dtype.name, studies=tuple(studies), lines=tuple(lines),
         values=MappingProxyType(columns), columns=MappingProxyType(dict(names)),
         extra=MappingProxyType(extra), not_estimable=tuple(not_estimable), forms=tuple(forms),
+        sha256=raw.sha256, ignored=tuple(ignored),
     )
+
+
+def _header(raw: RawTable):
+    """(canonical key -> column index, canonical key -> header as written, other columns ->
+    index, problems) of the header line."""
+    src, problems = raw.source, []
+    keys: dict[str, int] = {}
+    names: dict[str, str] = {}
+    extra_cols: dict[str, int] = {}
+    seen: dict[str, str] = {}
+    for i, name in enumerate(raw.header):
+        norm = name.strip().lower()
+        if not norm:
+            problems.append(Problem(src, f"column {i + 1} has no name", line=1))
+            continue
+        canon = "study" if norm == "study" else ALIASES.get(norm)
+        if norm in rob.COLUMNS:
+            name = norm  # judgements are looked up by their lower-case names
+        ident = canon or norm
+        if ident in seen:
+            problems.append(Problem(src, f"duplicate column (same meaning as {seen[ident]!r})",
+                                    line=1, column=name.strip()))
+            continue
+        seen[ident] = name.strip()
+        if canon:
+            keys[canon] = i
+            names[canon] = name.strip()
+        else:
+            extra_cols[name.strip()] = i
+    return keys, names, extra_cols, problems
+
+
+def _label_problems(src, line, label, first_line, column) -> list[Problem]:
+    """A missing label, or one that repeats an earlier label up to case and spacing."""
+    if not label:
+        return [Problem(src, "missing study label", line=line, column=column)]
+    key = label_key(label)
+    if key in first_line:
+        first, spelt = first_line[key]
+        same = "" if spelt == label else f" as {spelt!r}; labels are compared ignoring case and spacing"
+        return [Problem(src, f"duplicate study label (first on line {first}{same})", line=line,
+                        column=column, value=label)]
+    first_line[key] = (line, label)
+    return []
+
+
+def _mixed_problem(src, row, dtype, keys, names, avail, others, forced, ignored) -> Problem | None:
+    """A row holding numbers of another data type besides (or instead of) its own: an error
+    naming both column groups, or, when the data type was chosen, columns noted as ignored."""
+    for other, cols in others.items():
+        given = [k for k in cols if row.cells[keys[k]].strip()]
+        if not given:
+            continue
+        if forced is not None:
+            ignored.update((names[k], None) for k in given)
+            continue
+        mine = ", ".join(names[k] for k in avail if k not in DATA_TYPES[other].required)
+        theirs = ", ".join(names[k] for k in given)
+        both = any(row.cells[keys[k]].strip() for k in own_columns(dtype.name) if k in keys)
+        lead = (f"this row gives both {dtype.name} numbers ({mine}) and {other} numbers ({theirs})"
+                if both else f"this row gives {other} numbers ({theirs}) in a file read as "
+                             f"{dtype.name} data ({mine})")
+        return Problem(src, f"{lead}; keep one data type, or choose it with the measure (key "
+                            "measure in the metadata, or --measure)", line=row.line,
+                       column=names[given[0]])
+    return None
 
 
 def _typo_problems(src, header, extra_cols) -> list[Problem]:
@@ -368,18 +463,66 @@ def _missing(dt, keys):
     return [k for k in dt.required if k not in keys]
 
 
-def _parse_number(text: str):
-    """float, None for blank, or a message saying what is wrong."""
-    s = text.strip()
-    if not s:
-        return None
-    try:
-        v = float(s)
-    except ValueError:
-        return "not a number"
-    if not math.isfinite(v):
-        return "not a finite number"
-    return v
+# Numbers as metamg reads them (rules in the module docstring): ASCII digits only, because
+# float() also takes "1_000" and other scripts' digits.
+_POINT = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+_COMMA = re.compile(r"[+-]?(?:[0-9]+,[0-9]+|,[0-9]+)(?:[eE][+-]?[0-9]+)?")
+_GROUPED = re.compile(r"[+-]?[1-9][0-9]{0,2}[.,][0-9]{3}")   # 1,234 / 1.234: fraction or thousand?
+_NONFINITE = re.compile(r"[+-]?(?:inf(?:inity)?|nan)", re.IGNORECASE)
+
+
+def _number_reader(raw: RawTable, keys, names, cols):
+    """``parse(text, key)``: the float in a cell of column ``key``, None for a blank cell, or
+    what is wrong with it. The decimal separator is decided here, once for the file."""
+    spreadsheet = raw.delimiter != ","
+    point = comma = None    # the first cell writing a decimal point / comma, as (line, column, text)
+    if spreadsheet:
+        for row in raw.rows:
+            for k in cols:
+                t = row.cells[keys[k]].strip()
+                if _GROUPED.fullmatch(t):
+                    continue  # refused either way: it must not decide the file
+                if point is None and "." in t and _POINT.fullmatch(t):
+                    point = (row.line, names[k], t)
+                elif comma is None and "," in t and _COMMA.fullmatch(t):
+                    comma = (row.line, names[k], t)
+            if point and comma:
+                break
+    decimal_comma = comma is not None and point is None
+
+    def parse(text: str, key: str):
+        s = text.strip()
+        if not s:
+            return None
+        if _NONFINITE.fullmatch(s):
+            return "not a finite number"
+        if "." in s and "," in s:
+            return "not a number: thousands separators are not read (write 1234.5)"
+        if spreadsheet and _GROUPED.fullmatch(s):
+            sep = "comma" if "," in s else "point"
+            return (f"ambiguous: a fraction with a decimal {sep}, or a thousand and more with a "
+                    f"thousands separator? Write {re.sub('[.,]', '', s)} for the whole number, "
+                    f"or {s}0 for the fraction")
+        if _POINT.fullmatch(s):
+            value = float(s)
+        elif "," in s and _COMMA.fullmatch(s):
+            if not spreadsheet:
+                return ("not a number: a comma-separated file writes decimals with a point "
+                        "(1.5), and no thousands separators")
+            if not decimal_comma:
+                return (f"a decimal comma, but this file also writes decimal points (line "
+                        f"{point[0]}, {point[1]}: {point[2]}); use one decimal separator throughout")
+            value = float(s.replace(",", "."))
+        else:
+            return "not a number"
+        if value == 0 and re.search("[1-9]", s.lower().split("e")[0]):
+            return "too small to compute with (it underflows to 0)"
+        problem = bound_problem(key, value)
+        if problem is None and not math.isfinite(value):
+            problem = "too large to compute with"
+        return problem or value
+
+    return parse
 
 
 def _check_row(src, line, dt: DataType, vals, names):
