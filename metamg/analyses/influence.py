@@ -11,6 +11,9 @@ from metamg.analyses.pool import PoolAnalysis
 from metamg.analyses.sensitivity import leave_one_out
 from metamg.models.distributions import chi2_cdf
 
+# metafor sets residuals below 100 machine epsilons to exactly 0 (rounding noise, not a residual)
+RESID_ZERO = 100 * np.finfo(float).eps
+
 
 @dataclass(frozen=True)
 class Influence:
@@ -33,28 +36,65 @@ class Influence:
 def influence(analysis: PoolAnalysis, loo=None) -> tuple[Influence, ...]:
     """Per study: how far it lies from the model fitted without it, and how much deleting it moves
     the pooled estimate (DFFITS, Cook's distance, DFBETAS), its precision (covariance ratio) and
-    the heterogeneity (tau² and QE after deletion). A study is flagged as influential, as in
-    metafor, when |DFFITS| > 3·sqrt(p/(k-p)), Cook's distance exceeds the median of chi²(p), the
-    hat value exceeds 3p/k, or |DFBETAS| > 1 (p = 1 coefficient here). DFBETAS divides the change
-    in the estimate by its standard error from all k studies weighted with tau² after deletion,
-    as metafor does. ``loo``: the analysis's leave_one_out() refits, when the caller has them."""
+    the heterogeneity (tau² and QE after deletion). ``loo``: the analysis's leave_one_out()
+    refits, when the caller has them; each refit uses the analysis's own method and CI rule.
+
+    Inverse-variance models, as metafor's influence.rma.uni (p = 1 coefficient): with s²₍₋ᵢ₎ the
+    Knapp-Hartung factor of the refit without study i (1 under Wald; at least 1 under the ad hoc
+    correction),
+      rstudent = (yᵢ - θ̂₍₋ᵢ₎) / sqrt(s²₍₋ᵢ₎(vᵢ + tau²₍₋ᵢ₎) + Var(θ̂₍₋ᵢ₎)),
+      DFFITS   = (θ̂ - θ̂₍₋ᵢ₎) / sqrt(s²₍₋ᵢ₎·hᵢ·(vᵢ + tau²₍₋ᵢ₎)),
+      DFBETAS  = (θ̂ - θ̂₍₋ᵢ₎) / sqrt(s²₍₋ᵢ₎ / Σⱼ 1/(vⱼ + tau²₍₋ᵢ₎)),   (all k studies)
+      Cook's D = (θ̂ - θ̂₍₋ᵢ₎)² / Var(θ̂),  COVRATIO = Var(θ̂₍₋ᵢ₎) / Var(θ̂),
+    the variances being the models' own (Knapp-Hartung scaled when the CI is). A study is
+    flagged, as in metafor, when |DFFITS| > 3·sqrt(p/(k-p)), Cook's distance exceeds the median
+    of chi²(p), the hat value exceeds 3p/k, or |DFBETAS| > 1.
+
+    Mantel-Haenszel and Peto models: metafor has only rstudent (rstudent.rma.mh/.peto), from the
+    per-study effects those models use for Q (escalc's, or Peto's (O-E)/V, double-zero tables
+    left out): (yᵢ - θ̂₍₋ᵢ₎)/sqrt(vᵢ + Var(θ̂₍₋ᵢ₎)). The other columns follow influence.rma.uni's
+    definitions with the model's own variance, tau² = 0 and s² = 1 (so DFFITS = DFBETAS =
+    (θ̂ - θ̂₍₋ᵢ₎)/SE(θ̂)); the hat value is the study's share of the weight. Double-zero tables
+    have no effect and no row, as in metafor.
+    """
     r = analysis.result
-    es = analysis.effects
-    k, p = es.k, 1
+    if r.model == "inverse-variance":
+        yi, vi = analysis.effects.yi, analysis.effects.vi
+    else:
+        yi, vi = r.yi, r.vi
+    studies = analysis.effects.studies
+    k, p = len(studies), 1
     out = []
     for i, refit in enumerate(loo if loo is not None else leave_one_out(analysis)):
+        if not np.isfinite(yi[i]):
+            continue
         d = refit.analysis.result
         hat = r.weights[i] / 100
         tau2_del = d.tau2 if d.tau2 is not None else 0.0
-        resid = float(es.yi[i] - d.estimate)
-        rstudent = resid / math.sqrt(es.vi[i] + tau2_del + d.se ** 2)
+        s2_del = d.hk_scale
+        resid = float(yi[i] - d.estimate)
+        if abs(resid) < RESID_ZERO:
+            resid = 0.0
+        rstudent = _ratio(resid, math.sqrt(s2_del * (vi[i] + tau2_del) + d.se ** 2))
         change = r.estimate - d.estimate
-        dffits = change / math.sqrt(hat * (tau2_del + es.vi[i]))
-        cook = change ** 2 / r.se ** 2
-        # standardized by the variance of the full-data estimate at the deleted tau²
-        dfbetas = change / math.sqrt(1 / float(np.sum(1 / (es.vi + tau2_del))))
+        if r.model == "inverse-variance":
+            var_fitted = s2_del * hat * (tau2_del + vi[i])
+            var_full_at_del = s2_del / float(np.sum(1 / (analysis.effects.vi + tau2_del)))
+        else:
+            var_fitted = var_full_at_del = r.se ** 2
+        dffits = _ratio(change, math.sqrt(var_fitted))
+        dfbetas = _ratio(change, math.sqrt(var_full_at_del))
+        cook = _ratio(change ** 2, r.se ** 2)
         flagged = (abs(dffits) > 3 * math.sqrt(p / (k - p)) or chi2_cdf(cook, p) > 0.5
                    or hat > 3 * p / k or abs(dfbetas) > 1)
-        out.append(Influence(es.studies[i], rstudent, dffits, cook, d.se ** 2 / r.se ** 2,
+        out.append(Influence(studies[i], rstudent, dffits, cook, _ratio(d.se ** 2, r.se ** 2),
                              tau2_del, d.q, hat, float(r.weights[i]), dfbetas, bool(flagged)))
     return tuple(out)
+
+
+def _ratio(num: float, den: float) -> float:
+    """num/den with R's conventions for a zero denominator (a zero Knapp-Hartung factor or
+    standard error): ±inf, or NaN for 0/0."""
+    if den != 0:
+        return num / den
+    return math.copysign(math.inf, num) if num != 0 else math.nan

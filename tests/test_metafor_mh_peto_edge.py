@@ -1,0 +1,89 @@
+"""Mantel-Haenszel and Peto on degenerate tables against metafor 3.8-1: metafor's number where it
+gives one, otherwise an InputError that says why (never a numpy warning, never a bare NaN
+estimate). Values: tests/reference/metafor_extra/mh_peto_edge.R -> mh_peto_edge.json, extending
+metafor's tests/testthat/test_misc_handling_of_edge_cases_due_to_zeros.r."""
+import json
+import math
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+import metamg
+from metamg.errors import InputError
+from metamg.models import mantel_haenszel, peto
+from tests.test_reference_pool import compare
+
+REF = json.loads((Path(__file__).parent / "reference" / "metafor_extra" / "mh_peto_edge.json")
+                 .read_text(encoding="utf-8"))
+KEYS = ("estimate", "se", "ci_low", "ci_high", "statistic", "p", "Q", "Q_p", "I2", "H2")
+
+
+def run(ref, source="edge.csv"):
+    t = ref["tables"]
+    args = [t[k] if isinstance(t[k], list) else [t[k]] for k in ("ai", "n1i", "ci", "n2i")]
+    if ref["method"] == "PETO":
+        return peto(*args, source=source)
+    return mantel_haenszel(*args, measure=ref["measure"], source=source)
+
+
+@pytest.mark.filterwarnings("error")  # a numpy RuntimeWarning fails the test
+@pytest.mark.parametrize("ref", REF["fits"], ids=lambda r: f"{r['set']}-{r['method']}-{r['measure']}")
+def test_degenerate_tables_match_metafor_or_say_why(ref):
+    if ref["set"] == "empty_group":  # refused on purpose: tests/reference/DISAGREEMENTS.md
+        with pytest.raises(InputError, match="needs participants in both groups"):
+            run(ref)
+        return
+    if "error" in ref:  # metafor stops: "Peto's method cannot be used"
+        with pytest.raises(InputError, match="Peto's method cannot be used") as exc:
+            run(ref)
+        assert exc.value.problems[0].file == "edge.csv"
+        return
+    if ref["estimate_is_na"]:  # metafor returns NA: metamg says why
+        with pytest.raises(InputError, match=r"(odds|risk) ratio is (0|infinite|undefined)") as exc:
+            run(ref)
+        assert exc.value.problems[0].file == "edge.csv" and "metafor gives NA" in str(exc.value)
+        return
+    r = run(ref)
+    actual = r.to_dict()
+    assert (r.k, r.q_df) == (ref["k"], max(ref["k_yi"] - 1, 0))
+    compare({k: ref[k] for k in KEYS if ref[k] is not None}, actual)
+    if ref["statistic"] is None:  # se = 0: metafor's z and p are NaN; metamg says why
+        assert r.se == 0 and math.isnan(r.statistic) and math.isnan(r.p)
+        assert any("standard error 0" in w for w in r.warnings)
+
+
+def test_every_participant_had_the_event_gives_log_rr_zero_through_pool():
+    """The issue's example: MH RR when every participant in every study had the event."""
+    df = pd.DataFrame({"study": ["A", "B", "C"], "events_treatment": [10, 15, 20], "n_treatment": [10, 15, 20],
+                       "events_control": [10, 10, 30], "n_control": [10, 10, 30]})
+    r = metamg.pool(df, measure="RR", method="MH").result
+    assert (r.estimate, r.se, r.ci_low, r.ci_high) == (0.0, 0.0, 0.0, 0.0)
+    assert (r.q, r.q_p, r.i2, r.h2) == (0.0, 1.0, 0.0, 1.0)
+
+
+def test_tarone_with_one_informative_table_is_zero_without_p():
+    ref = next(f for f in REF["fits"] if (f["set"], f["method"], f["measure"]) == ("double_zeros_mixed", "MH", "OR"))
+    r = run(ref)
+    assert r.tarone == ref["tarone"] == 0 and math.isnan(r.tarone_p)
+    assert any("Tarone" in w for w in r.warnings)
+
+
+# -- ported from tests/testthat/test_misc_handling_of_edge_cases_due_to_zeros.r ------------------
+
+@pytest.mark.parametrize("events_all", [False, True])
+def test_testthat_outcome_never_or_always_occurring(events_all):
+    """Outcome 1 never occurring (or outcome 2 never occurring): rma.peto stops; rma.mh gives NA for
+    OR, NA (never) or 0 (always) for RR, and 0 for RD."""
+    n1, n2 = [10, 15, 20, 25], [10, 10, 30, 20]
+    a, c = (n1, n2) if events_all else ([0] * 4, [0] * 4)
+    with pytest.raises(InputError):
+        peto(a, n1, c, n2)
+    with pytest.raises(InputError):
+        mantel_haenszel(a, n1, c, n2, measure="OR")
+    if events_all:
+        assert mantel_haenszel(a, n1, c, n2, measure="RR").estimate == 0
+    else:
+        with pytest.raises(InputError):
+            mantel_haenszel(a, n1, c, n2, measure="RR")
+    assert mantel_haenszel(a, n1, c, n2, measure="RD").estimate == 0
