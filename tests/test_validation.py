@@ -104,8 +104,8 @@ def test_binary_file(tmp_path):
 def test_non_utf8_file(tmp_path):
     lines = problems(write(tmp_path, "study,yi,vi\nMüller,0.1,0.1\n".encode("latin-1"), mode="wb"))
     assert lines == [f"{tmp_path / 's.csv'}:2: is not UTF-8 text (byte 0xfc); it looks like Windows-1252 "
-                     "(Latin-1), a spreadsheet's plain 'CSV' format, which metamg does not guess; "
-                     "save it as 'CSV UTF-8'"]
+                     "(Latin-1), which metamg does not guess; save it as 'CSV UTF-8' (a spreadsheet's "
+                     "plain 'CSV' is Windows-1252)"]
 
 
 def test_directory_and_missing_path(tmp_path):

@@ -1,13 +1,13 @@
-"""``metamg list``: one line per study set, with whether it passes ``metamg check``."""
+"""``metamg list``: one line per study set, with whether it passes ``metamg check``.
+
+Each set is read once, by the check (``inspect_study_set``), whose table and effects give the
+counts shown.
+"""
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
-from metamg.analyses.check import check_study_set
-from metamg.analyses.pool import prepare_table
-from metamg.effects import compute_effects
-from metamg.errors import InputError
-from metamg.io.metadata import read_metadata
+from metamg.analyses.check import inspect_study_set
 
 
 @dataclass(frozen=True)
@@ -37,18 +37,12 @@ class StudySetInfo:
 
 def describe_study_set(csv_path) -> StudySetInfo:
     """Title, data type, measure, estimable/total studies and check status of one study set."""
-    problems = check_study_set(csv_path)
-    try:
-        meta = read_metadata(csv_path)
-    except InputError:
-        meta = None
+    found = inspect_study_set(csv_path)
+    meta, effects = found.meta, found.effects
     name = meta.name if meta else str(csv_path)
     title = meta.title if meta else name
-    try:
-        table = prepare_table(csv_path, meta.measure if meta else None)
-        effects = compute_effects(table, meta.measure if meta else None)
-    except InputError:
+    if effects is None:
         return StudySetInfo(str(csv_path), name, title, "?", (meta.measure if meta else None) or "?",
-                            0, 0, len(problems))
-    return StudySetInfo(str(csv_path), name, title, table.data_type, effects.measure.name, effects.k,
-                        effects.k + len(effects.excluded), len(problems))
+                            0, 0, len(found.problems))
+    return StudySetInfo(str(csv_path), name, title, found.table.data_type, effects.measure.name,
+                        effects.k, effects.k + len(effects.excluded), len(found.problems))

@@ -42,7 +42,7 @@ ENCODINGS = (
     (codecs.BOM_UTF8, "utf-8", "UTF-8 with BOM"),
     (codecs.BOM_UTF16_LE, "utf-16-le", "UTF-16LE"), (codecs.BOM_UTF16_BE, "utf-16-be", "UTF-16BE"),
 )
-SAVE_AS = "save it as 'CSV UTF-8'"
+SAVE_AS = "save it as 'CSV UTF-8' (a spreadsheet's plain 'CSV' is Windows-1252)"
 
 
 @dataclass(frozen=True)
@@ -132,8 +132,10 @@ def parse_csv_bytes(data: bytes, source: str, known=frozenset()) -> RawTable:
     return RawTable(source, header.cells, rows, problems, delimiter, encoding, digest)
 
 
-def decode_text(data: bytes, source: str) -> tuple[str, str]:
-    """(text, encoding name) of ``data``: a BOM's encoding, else UTF-8; never a guess."""
+def decode_text(data: bytes, source: str, advice: str = SAVE_AS) -> tuple[str, str]:
+    """(text, encoding name) of ``data``: a BOM's encoding, else UTF-8; never a guess.
+
+    ``advice`` ends every message (how to save the file so that metamg can read it)."""
     for bom, codec, label in ENCODINGS:
         if data.startswith(bom):
             try:
@@ -141,11 +143,11 @@ def decode_text(data: bytes, source: str) -> tuple[str, str]:
             except UnicodeDecodeError as exc:
                 raise InputError([Problem(source, f"starts with a {label} byte-order mark but is not "
                                           f"valid {label} text (offset {exc.start + len(bom)}); "
-                                          f"{SAVE_AS}")]) from None
+                                          f"{advice}")]) from None
     unmarked = _unmarked_utf16(data)
     if unmarked:
         raise InputError([Problem(source, f"looks like {unmarked} text without a byte-order mark, "
-                                  f"which metamg does not guess; {SAVE_AS}")])
+                                  f"which metamg does not guess; {advice}")])
     if b"\x00" in data:
         raise InputError([Problem(source, "is not a text file (it contains NUL bytes)")])
     try:
@@ -155,12 +157,11 @@ def decode_text(data: bytes, source: str) -> tuple[str, str]:
         looks = ""
         try:
             data.decode("cp1252")
-            looks = ("; it looks like Windows-1252 (Latin-1), a spreadsheet's plain 'CSV' "
-                     "format, which metamg does not guess")
+            looks = "; it looks like Windows-1252 (Latin-1), which metamg does not guess"
         except UnicodeDecodeError:
             pass
         raise InputError([Problem(source, f"is not UTF-8 text (byte 0x{data[exc.start]:02x}){looks}; "
-                                  f"{SAVE_AS}", line=line)]) from None
+                                  f"{advice}", line=line)]) from None
 
 
 def _unmarked_utf16(data: bytes) -> str | None:

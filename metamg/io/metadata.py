@@ -2,15 +2,27 @@
 
 It says what the analysis is about (the question), how to run it (measure, profile, subgroup
 column) and how to label the forest plot. Missing keys get defaults, and the report says which.
+
+Every problem names the file and the exact line of the key (or table) it is about: keys are
+located by ``key_lines``, which follows TOML's tables (``[grade]``, ``[grade.DOMAIN]``,
+``[[claims]]``), so ``outcome`` in ``[grade]`` is not taken for the top-level ``outcome``. The
+file is UTF-8 (a BOM is allowed); it is read once, and ``StudySetMeta.sha256`` is the SHA-256
+of its bytes. ``unfilled(meta)`` names the question's keys (``QUESTION``) still blank or
+holding a template's placeholder: ``metamg check`` reports each, and a report should not
+print them as if they were the question.
 """
 from __future__ import annotations
 
+import difflib
+import hashlib
+import math
 import os
 import re
 import sys
 from dataclasses import dataclass, field, fields
 
 from metamg.errors import InputError, Problem
+from metamg.io.csvfile import decode_text, read_input
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -96,6 +108,12 @@ class StudySetMeta:
     claims: tuple[Claim, ...] = ()
     grade: GradeSettings = GradeSettings()
     defaults: tuple[str, ...] = field(default=())  # keys that were not given
+    sha256: str | None = None     # of the metadata file's bytes; None when there is no file
+    key_lines: tuple[tuple[str, int], ...] = ()    # top-level key -> its line in the file
+
+    def line_of(self, key: str) -> int | None:
+        """The line of top-level ``key`` in the metadata file (None if it is not there)."""
+        return dict(self.key_lines).get(key)
 
     @property
     def favours(self) -> tuple[str, str]:
@@ -106,10 +124,24 @@ class StudySetMeta:
         return (a, b) if self.benefit == "lower" else (b, a)
 
 
-_KEYS = {f.name for f in fields(StudySetMeta)} - {"name", "defaults"}
+_KEYS = {f.name for f in fields(StudySetMeta)} - {"name", "defaults", "sha256", "key_lines"}
 _CLAIM_KEYS = {f.name for f in fields(Claim)} - {"line"}
 _CLAIM_REQUIRED = ("id", "text", "made_in", "primary_source_found")
 DIRECTIONS = ("benefit", "harm")
+# The question a study set answers: key -> what it must say. Blank or a template's placeholder
+# is not filled in (``unfilled``).
+QUESTION = {
+    "population": "who was studied",
+    "intervention": "what was given",
+    "comparator": "what it was compared with",
+    "outcome": "what was measured, and how",
+    "inclusion": "which studies are pooled, and why the others are not",
+}
+# What ``metamg new`` wrote as a stand-in for the user's own text (lower case, spaces collapsed).
+PLACEHOLDERS = frozenset({
+    "which studies are pooled, and why the others are not (give those a reason in exclusion_reason).",
+})
+SAVE_AS = "save it as UTF-8"
 
 
 def metadata_path(csv_path) -> str:
@@ -117,32 +149,61 @@ def metadata_path(csv_path) -> str:
     return base + ".toml"
 
 
+def unfilled(meta: StudySetMeta) -> tuple[str, ...]:
+    """The question's keys (``QUESTION``) that are blank or still a template's placeholder."""
+    def blank(text: str) -> bool:
+        norm = " ".join(text.split()).lower()
+        return not norm or norm in PLACEHOLDERS
+
+    return tuple(key for key in QUESTION if blank(getattr(meta, key)))
+
+
 def read_metadata(csv_path) -> StudySetMeta:
     """The metadata for ``csv_path``, from its sibling .toml if there is one."""
     name = os.path.splitext(os.path.basename(os.fspath(csv_path)))[0]
     path = metadata_path(csv_path)
-    if not os.path.exists(path):
+    if not os.path.lexists(path):
         return StudySetMeta(name=name, title=name, defaults=tuple(sorted(_KEYS)))
+    path, raw = read_input(path, "metadata file")
+    text, _ = decode_text(raw, path, SAVE_AS)
     try:
-        with open(path, "rb") as fh:
-            raw = fh.read()
-        text = raw.decode("utf-8")
         data = tomllib.loads(text)
-    except UnicodeDecodeError:
-        raise InputError([Problem(path, "is not UTF-8 text")]) from None
     except tomllib.TOMLDecodeError as exc:
-        line = re.search(r"line (\d+)", str(exc))
-        raise InputError([Problem(path, f"is not valid TOML: {exc}",
-                                  line=int(line.group(1)) if line else None)]) from None
-    return parse_metadata(data, name, path, text)
+        raise InputError([_decode_problem(path, text, exc)]) from None
+    except RecursionError:
+        raise InputError([Problem(path, "is not valid TOML: nested too deeply")]) from None
+    return parse_metadata(data, name, path, text, hashlib.sha256(raw).hexdigest())
 
 
-def parse_metadata(data: dict, name: str, path: str = "<metadata>", text: str = "") -> StudySetMeta:
+def _decode_problem(path: str, text: str, exc) -> Problem:
+    """A TOML syntax error at its line: tomllib's, or, for what is still open at the end of
+    the document (a string, an array), the line where it opens."""
+    message = str(exc)
+    at = re.search(r"\s*\(at line (\d+), column (\d+)\)$", message)
+    if at:
+        return Problem(path, f"is not valid TOML: {message[:at.start()]} (column {at.group(2)})",
+                       line=int(at.group(1)))
+    message = re.sub(r"\s*\(at end of document\)$", "", message)
+    _, opened = key_lines(text)
+    if opened:
+        return Problem(path, f"is not valid TOML: {message} (it opens here and is never closed)",
+                       line=opened)
+    last = text.count("\n") + (not text.endswith("\n"))
+    return Problem(path, f"is not valid TOML: {message} (at the end of the file)", line=last)
+
+
+def parse_metadata(data: dict, name: str, path: str = "<metadata>", text: str = "",
+                   sha256: str | None = None) -> StudySetMeta:
+    """The metadata in ``data``, parsed by tomllib from ``text`` (which locates problems)."""
     problems = []
+    lines, _ = key_lines(text)
 
-    def where(key):
-        m = re.search(rf"^\s*{re.escape(key)}\s*=", text, flags=re.MULTILINE)
-        return text.count("\n", 0, m.start()) + 1 if m else None
+    def where(*keys):
+        """The line of the key at path ``keys``, or of the nearest table holding it."""
+        for n in range(len(keys), 0, -1):
+            if keys[:n] in lines:
+                return lines[keys[:n]]
+        return None
 
     values = {}
     for key, value in data.items():
@@ -150,7 +211,7 @@ def parse_metadata(data: dict, name: str, path: str = "<metadata>", text: str = 
             problems.append(Problem(path, _unknown("key", key, _KEYS), line=where(key), column=key))
             continue
         if key == "claims":
-            claims, claim_problems = _parse_claims(value, path, text)
+            claims, claim_problems = _parse_claims(value, path, where)
             problems += claim_problems
             values[key] = claims
             continue
@@ -175,25 +236,30 @@ def parse_metadata(data: dict, name: str, path: str = "<metadata>", text: str = 
         if key in values and not ok(values[key]):
             problems.append(Problem(path, message, line=where(key), column=key, value=values[key]))
     if problems:
-        raise InputError(problems)
+        raise InputError(sorted(problems, key=lambda p: p.line or 0))
     if "measure" in values:
         values["measure"] = values["measure"].upper()
     if values.get("subgroup") == "":
         values["subgroup"] = None
     defaults = tuple(sorted(_KEYS - values.keys() - {"claims", "inclusion", "grade"}))
-    return StudySetMeta(name=name, **{"title": name, **values}, defaults=defaults)
+    top = tuple((k[0], n) for k, n in lines.items() if len(k) == 1)
+    return StudySetMeta(name=name, **{"title": name, **values}, defaults=defaults, sha256=sha256,
+                        key_lines=top)
 
 
 def _unknown(kind: str, key: str, known) -> str:
     """'unknown key', with the likely misspelling named first, then every known key."""
-    import difflib
-
     close = difflib.get_close_matches(key, sorted(known), n=1, cutoff=0.6)
     hint = f" (did you mean '{close[0]}'?)" if close else ""
     return f"unknown {kind}{hint}; known keys: " + ", ".join(sorted(known))
 
 
+def _positive(v) -> bool:
+    return not isinstance(v, bool) and isinstance(v, (int, float)) and math.isfinite(v) and v > 0
+
+
 _GRADE_KEYS = ("design", "mid", "outcome", "intervention", "control_risk") + GRADE_DOMAINS
+_JUDGEMENT_KEYS = ("rating", "reason")
 
 
 def _parse_grade(value, path, where) -> tuple[GradeSettings, list[Problem]]:
@@ -202,24 +268,18 @@ def _parse_grade(value, path, where) -> tuple[GradeSettings, list[Problem]]:
     problems, out, judgements = [], {}, []
 
     def bad(key, message, v=None):
-        problems.append(Problem(path, message, line=where(key.split(".")[-1]), column=f"grade.{key}",
-                                value=None if v is None else repr(v)))
+        problems.append(Problem(path, message, line=where("grade", *key.split(".")),
+                                column=f"grade.{key}", value=None if v is None else repr(v)))
 
     for key, v in value.items():
         if key not in _GRADE_KEYS:
             bad(key, _unknown("[grade] key", key, _GRADE_KEYS))
         elif key in GRADE_DOMAINS:
-            if not isinstance(v, dict) or set(v) != {"rating", "reason"}:
-                bad(key, "must be a table with rating and reason, e.g. [grade.indirectness] "
-                         "rating = \"serious\" reason = \"...\"")
-            elif v["rating"] not in GRADE_RATINGS:
-                bad(f"{key}.rating", "must be one of " + ", ".join(GRADE_RATINGS), v["rating"])
-            elif not isinstance(v["reason"], str) or not v["reason"].strip():
-                bad(f"{key}.reason", "a rating needs its reason")
-            else:
-                judgements.append((key, DomainJudgement(v["rating"], v["reason"].strip())))
+            judgement = _judgement(key, v, bad)
+            if judgement:
+                judgements.append((key, judgement))
         elif key in ("mid", "control_risk"):
-            if isinstance(v, bool) or not isinstance(v, (int, float)) or not v > 0:
+            if not _positive(v):
                 bad(key, "must be a positive number", v)
             elif key == "control_risk" and not v < 1:
                 bad(key, "must be a risk between 0 and 1", v)
@@ -234,58 +294,74 @@ def _parse_grade(value, path, where) -> tuple[GradeSettings, list[Problem]]:
     return GradeSettings(**out, judgements=tuple(judgements)), problems
 
 
-def _parse_claims(value, path, text) -> tuple[tuple[Claim, ...], list[Problem]]:
+def _judgement(domain, v, bad) -> DomainJudgement | None:
+    """A ``[grade.DOMAIN]`` table as a judgement, or None with its problems given to ``bad``."""
+    if not isinstance(v, dict):
+        bad(domain, "must be a table with rating and reason, e.g. [grade.indirectness] "
+                    "rating = \"serious\" reason = \"...\"")
+        return None
+    fine = True
+    for sub in v:
+        if sub not in _JUDGEMENT_KEYS:
+            bad(f"{domain}.{sub}", _unknown(f"[grade.{domain}] key", sub, _JUDGEMENT_KEYS))
+            fine = False
+    for sub in _JUDGEMENT_KEYS:
+        if sub not in v:
+            bad(domain, f"needs its {sub}, e.g. [grade.{domain}] rating = \"serious\" "
+                        "reason = \"...\"")
+            fine = False
+    if "rating" in v and v["rating"] not in GRADE_RATINGS:
+        bad(f"{domain}.rating", "must be one of " + ", ".join(GRADE_RATINGS), v["rating"])
+        fine = False
+    if "reason" in v and (not isinstance(v["reason"], str) or not v["reason"].strip()):
+        bad(f"{domain}.reason", "a rating needs its reason")
+        fine = False
+    return DomainJudgement(v["rating"], v["reason"].strip()) if fine else None
+
+
+_CLAIM_TYPES = {"primary_source_found": bool, "implied_effect": (int, float), "studies": list}
+_TYPE_NAMES = {bool: "true or false", list: "a list of study labels", str: "a string"}
+
+
+def _parse_claims(value, path, where) -> tuple[tuple[Claim, ...], list[Problem]]:
     if not isinstance(value, list) or not all(isinstance(c, dict) for c in value):
-        return (), [Problem(path, "must be a list of [[claims]] tables", column="claims")]
-    starts = [text.count("\n", 0, m.start()) + 1 for m in re.finditer(r"^\s*\[\[claims\]\]", text,
-                                                                     flags=re.MULTILINE)]
+        return (), [Problem(path, "must be a list of [[claims]] tables", line=where("claims"),
+                            column="claims")]
     claims, problems, ids = [], [], {}
     for n, raw in enumerate(value):
-        line = starts[n] if n < len(starts) else None
-        where = f"claims[{n + 1}]"
-        bad = False
+        line = where("claims", n)
+        name = f"claims[{n + 1}]"
+        before = len(problems)
+
+        def bad(key, message, v=None):
+            problems.append(Problem(path, message, line=where("claims", n, key), column=f"{name}.{key}",
+                                    value=v))
+
         for key in raw:
             if key not in _CLAIM_KEYS:
-                problems.append(Problem(path, "unknown claim key; known keys: "
-                                        + ", ".join(sorted(_CLAIM_KEYS)), line=line, column=f"{where}.{key}"))
-                bad = True
+                bad(key, _unknown("claim key", key, _CLAIM_KEYS))
         for key in _CLAIM_REQUIRED:
             if key not in raw or (isinstance(raw[key], str) and not raw[key].strip()):
-                problems.append(Problem(path, "required claim key missing", line=line,
-                                        column=f"{where}.{key}"))
-                bad = True
-        kinds = {"primary_source_found": bool, "implied_effect": (int, float), "studies": list}
+                bad(key, "required claim key missing")
         for key, v in raw.items():
-            want = kinds.get(key, str)
+            want = _CLAIM_TYPES.get(key, str)
             if key in _CLAIM_KEYS and (not isinstance(v, want) or (want != bool and isinstance(v, bool))):
-                name = {bool: "true or false", list: "a list of study labels", str: "a string"}.get(
-                    want, "a number")
-                problems.append(Problem(path, f"must be {name}", line=line, column=f"{where}.{key}",
-                                        value=repr(v)))
-                bad = True
+                bad(key, f"must be {_TYPE_NAMES.get(want, 'a number')}", repr(v))
+            elif key == "implied_effect" and not math.isfinite(v):
+                bad(key, "must be a finite number", repr(v))
         if raw.get("direction", "benefit") not in DIRECTIONS:
-            problems.append(Problem(path, "must be 'benefit' or 'harm'", line=line,
-                                    column=f"{where}.direction", value=str(raw.get("direction"))))
-            bad = True
+            bad("direction", "must be 'benefit' or 'harm'", str(raw.get("direction")))
         if isinstance(raw.get("studies"), list) and not all(isinstance(s, str) for s in raw["studies"]):
-            problems.append(Problem(path, "must be a list of study labels", line=line,
-                                    column=f"{where}.studies"))
-            bad = True
+            bad("studies", "must be a list of study labels")
         if "implied_effect" in raw and not str(raw.get("implies", "")).strip():
-            problems.append(Problem(path, "an implied effect must say how it follows from the claim "
-                                    "and what it assumes", line=line, column=f"{where}.implies"))
-            bad = True
+            bad("implies", "an implied effect must say how it follows from the claim and what it assumes")
         if raw.get("primary_source_found") is True and not str(raw.get("primary_source", "")).strip():
-            problems.append(Problem(path, "a found primary source must be cited", line=line,
-                                    column=f"{where}.primary_source"))
-            bad = True
+            bad("primary_source", "a found primary source must be cited")
         cid = str(raw.get("id", "")).strip()
         if cid in ids:
-            problems.append(Problem(path, f"duplicate claim id (first on line {ids[cid]})", line=line,
-                                    column=f"{where}.id", value=cid))
-            bad = True
-        ids.setdefault(cid, line)
-        if bad:
+            bad("id", f"duplicate claim id (first on line {ids[cid]})", cid)
+        ids.setdefault(cid, where("claims", n, "id"))
+        if len(problems) > before:
             continue
         claims.append(Claim(
             id=cid, text=raw["text"].strip(), made_in=raw["made_in"].strip(),
@@ -296,3 +372,155 @@ def _parse_claims(value, path, text) -> tuple[tuple[Claim, ...], list[Problem]]:
             implies=raw.get("implies", "").strip(), studies=tuple(s.strip() for s in raw.get("studies", ())),
             notes=raw.get("notes", "").strip(), line=line))
     return tuple(claims), problems
+
+
+# -- where each key is ------------------------------------------------------------------
+
+_BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
+
+
+def key_lines(text: str) -> tuple[dict[tuple, int], int | None]:
+    """(path -> line of every key and table header of ``text``, the line where a string or an
+    array opens that is never closed, or None).
+
+    A path is the tuple of keys from the top: ``("grade", "outcome")`` for ``outcome`` in
+    ``[grade]``, ``("claims", 0, "id")`` for ``id`` in the first ``[[claims]]``; a table's own
+    path gives its header's line. Keys inside inline tables are not located (the line of the
+    key holding the inline table stands for them). Meant for text tomllib reads, and to place
+    tomllib's errors at the end of a document."""
+    lines: dict[tuple, int] = {}
+    arrays: dict[tuple, int] = {}     # array-of-tables path -> tables so far
+    table: tuple = ()
+    scan = _ValueScanner()
+    for n, line in enumerate(text.split("\n"), 1):
+        if scan.open:                  # inside a multi-line string or array: no key here
+            scan.feed(line, 0, n)
+            continue
+        body = line.strip()
+        if not body or body.startswith("#"):
+            continue
+        if body.startswith("["):
+            double = body.startswith("[[")
+            inner = body[2:body.find("]]")] if double else body[1:body.find("]")]
+            path = _key_path(inner)
+            if path is None:
+                continue
+            if double:
+                arrays[path] = arrays.get(path, 0) + 1
+                lines.setdefault(path, n)
+                path = path + (arrays[path] - 1,)
+            table = path
+            lines.setdefault(table, n)
+            continue
+        key, end = _split_key(line)
+        if key is None:
+            continue
+        for k in range(1, len(key) + 1):
+            lines.setdefault(table + key[:k], n)
+        scan.feed(line, end, n)
+    return lines, scan.opened if scan.open else None
+
+
+def _split_key(line: str) -> tuple[tuple[str, ...] | None, int]:
+    """(dotted key, index after its '=') of a ``key = value`` line; (None, 0) otherwise."""
+    i, parts = 0, []
+    while True:
+        while i < len(line) and line[i] in " \t":
+            i += 1
+        if i < len(line) and line[i] in "\"'":
+            close = line.find(line[i], i + 1)
+            if close < 0:
+                return None, 0
+            parts.append(line[i + 1:close])
+            i = close + 1
+        else:
+            m = _BARE_KEY.match(line, i)
+            if not m:
+                return None, 0
+            parts.append(m.group())
+            i = m.end()
+        while i < len(line) and line[i] in " \t":
+            i += 1
+        if i < len(line) and line[i] == ".":
+            i += 1
+            continue
+        if i < len(line) and line[i] == "=":
+            return tuple(parts), i + 1
+        return None, 0
+
+
+def _key_path(inner: str) -> tuple[str, ...] | None:
+    """The dotted name of a table header's inside (``grade.indirectness``)."""
+    key, end = _split_key(inner + "=")
+    return key if key is not None and end == len(inner) + 1 else None
+
+
+_TRIPLES = ('"' * 3, "'" * 3)
+
+
+class _ValueScanner:
+    """Follows the strings, comments and brackets of values across lines, so that a line
+    inside a multi-line string or array is not read as a key."""
+
+    def __init__(self):
+        self.string = None       # the quotes of the open multi-line string
+        self.depth = 0           # open [ and {
+        self.opened = None       # the line where what is open opened
+
+    @property
+    def open(self) -> bool:
+        return self.string is not None or self.depth > 0
+
+    def feed(self, line: str, i: int, n: int) -> None:
+        while i < len(line):
+            if self.string:
+                i = self._close_multiline(line, i)
+                continue
+            ch = line[i]
+            if ch == "#":
+                return
+            if line.startswith(_TRIPLES, i):
+                if not self.open:
+                    self.opened = n
+                self.string, i = line[i:i + 3], i + 3
+                continue
+            if ch in "\"'":
+                close = self._close_single(line, i)
+                if close is None:  # a one-line string left open: what tomllib stops at
+                    self.opened, self.string = n, ch * 3
+                    return
+                i = close
+                continue
+            if ch in "[{":
+                if not self.open:
+                    self.opened = n
+                self.depth += 1
+            elif ch in "]}":
+                self.depth = max(0, self.depth - 1)
+            i += 1
+
+    @staticmethod
+    def _close_single(line: str, i: int) -> int | None:
+        quote, j = line[i], i + 1
+        while j < len(line):
+            if quote == '"' and line[j] == "\\":
+                j += 2
+                continue
+            if line[j] == quote:
+                return j + 1
+            j += 1
+        return None
+
+    def _close_multiline(self, line: str, i: int) -> int:
+        while i < len(line):
+            if self.string == _TRIPLES[0] and line[i] == "\\":
+                i += 2
+                continue
+            if line.startswith(self.string, i):
+                i += 3
+                while i < len(line) and line[i] == self.string[0]:
+                    i += 1  # up to two quotes may end the content just before the closing three
+                self.string = None
+                return i
+            i += 1
+        return i

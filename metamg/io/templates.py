@@ -39,6 +39,7 @@ def template_metadata(name: str, data_type: str, measure: str) -> str:
     return f'''# Study-set metadata for {name}.csv: the question, how to analyse it, and GRADE judgements.
 # Lines starting with # are comments. Fill in the strings; delete what you do not need.
 title = "{name.replace("_", " ").capitalize()}"
+# The question: `metamg check` asks for population, intervention, comparator, outcome, inclusion.
 population = ""      # who, e.g. "adults with migraine"
 intervention = ""    # e.g. "oral magnesium, 400 mg daily"
 comparator = ""      # e.g. "placebo"
@@ -48,9 +49,8 @@ benefit = "lower"    # "lower" if lower values favour the intervention (deaths),
 label_left = ""      # forest-plot labels, e.g. "favours magnesium"; blank = from benefit
 label_right = ""
 profile = "cochrane" # cochrane (REML + HKSJ), metafor (REML + Wald), revman5 (DL + Wald)
-inclusion = """
-Which studies are pooled, and why the others are not (give those a reason in exclusion_reason).
-"""
+inclusion = ""       # which studies are pooled, and why the others are not (give those a reason
+                     # in exclusion_reason)
 notes = ""
 {effect_note}
 # GRADE: what the data cannot say. metamg suggests the five domains from the data; a domain
