@@ -61,29 +61,39 @@ def egger_lm(yi, vi, level: float = 0.95) -> EggerTest:
     return EggerTest(slope.statistic, slope.p, df, limit.estimate, limit.ci_low, limit.ci_high)
 
 
-def egger_rma(yi, vi, level: float = 0.95, method: str = "REML") -> EggerTest:
-    """metafor's default Egger test (regtest): a meta-regression of yi on their standard errors,
-    mixed-effects (REML) or common-effect (FE) as the analysis; the z test of the slope tests
-    asymmetry, and the intercept is the limit estimate as se -> 0 (Sterne & Egger 2005)."""
+def egger_rma(yi, vi, level: float = 0.95, method: str = "REML", ci: str = "wald") -> EggerTest:
+    """metafor's default Egger test, regtest(res): a meta-regression of yi on their standard
+    errors fitted with the analysis's own model, tau² by ``method`` (FE or any estimator) and
+    tests by ``ci`` (wald: z; hk, hk-adhoc: Knapp-Hartung t with k-2 df), as regtest() refits
+    with the model's method and test; the slope's test tests asymmetry, and the intercept is the
+    limit estimate as se -> 0 (Egger et al. 1997; Sterne & Egger 2005)."""
     yi, vi = np.asarray(yi, float), np.asarray(vi, float)
     reg = meta_regression(yi, vi, intercept_and(np.sqrt(vi)), ["intrcpt", "sei"], method=method,
-                          level=level)
+                          ci=ci, level=level)
     slope, limit = reg.coefficient("sei"), reg.coefficient("intrcpt")
-    return EggerTest(slope.statistic, slope.p, None, limit.estimate, limit.ci_low, limit.ci_high)
+    return EggerTest(slope.statistic, slope.p, reg.qm_df2, limit.estimate, limit.ci_low,
+                     limit.ci_high)
+
+
+# R's exact distribution of Kendall's statistic (cor.test, which metafor 3.8's ranktest calls
+# with exact=TRUE) counts permutations in doubles and overflows from n = 171 (n! > 1.8e308):
+# there metafor's p is NaN, and metamg uses the normal approximation R uses by default.
+EXACT_MAX_K = 170
 
 
 def rank_test(yi, vi) -> RankTest:
-    """Begg & Mazumdar (1994): Kendall's tau between the standardized deviates
-    (yi - θ_FE)/sqrt(vi - 1/Σw) and vi. Exact p-value from the distribution of Kendall's
-    statistic when there are no ties, else the tie-corrected normal approximation (R's
-    cor.test, which metafor 3.8 calls with exact=TRUE)."""
+    """Begg & Mazumdar (1994): Kendall's tau-b between the standardized deviates
+    (yi - θ_FE)/sqrt(vi - 1/Σw) and vi, as metafor's ranktest. p-value: exact (the distribution
+    of Kendall's statistic) when there are no ties and k <= 170, as R's cor.test(exact=TRUE);
+    otherwise the normal approximation with the tie-corrected variance of S that R's cor.test
+    uses (Kendall 1970, Rank Correlation Methods, ch. 4). O(k log k) time, O(k) memory."""
     yi, vi = np.asarray(yi, float), np.asarray(vi, float)
     fe = fit(yi, vi, method="FE", tau2_ci=False)
     w = 1 / vi
     ystar = (yi - fe.estimate) / np.sqrt(vi - 1 / w.sum())
     tau, s, ties_x, ties_y = _kendall_tau_b(ystar, vi)
     n = len(yi)
-    if not ties_x and not ties_y:
+    if not ties_x and not ties_y and n <= EXACT_MAX_K:
         q = round((tau + 1) * n * (n - 1) / 4)
         cdf = _kendall_cdf(n)
         p = (1 - cdf[q - 1]) if q > n * (n - 1) / 4 else cdf[q]
@@ -105,16 +115,52 @@ def fail_safe_n(yi, vi, alpha: float = 0.05) -> FailSafeN:
 
 
 def _kendall_tau_b(x, y):
-    """tau-b, the S statistic, and the tie-group sizes of x and y."""
-    dx = np.sign(x[:, None] - x[None, :])
-    dy = np.sign(y[:, None] - y[None, :])
-    iu = np.triu_indices(len(x), 1)
-    s = float(np.sum(dx[iu] * dy[iu]))
-    n0 = len(x) * (len(x) - 1) / 2
+    """tau-b, the S statistic (concordant minus discordant pairs), and the tie-group sizes of x
+    and y, by Knight's (1966, J Am Stat Assoc 61:436-439) algorithm: sort by (x, y), count the
+    discordant pairs as the inversions of y in that order, and correct for ties:
+    S = n0 - n1 - n2 + n3 - 2·discordant, tau-b = S / sqrt((n0 - n1)(n0 - n2))."""
+    x, y = np.asarray(x, float), np.asarray(y, float)
+    n = len(x)
+    order = np.lexsort((y, x))
+    xs, ys = x[order], y[order]
     tx, ty = _tie_groups(x), _tie_groups(y)
+    n0 = n * (n - 1) / 2
     n1 = sum(t * (t - 1) / 2 for t in tx)
     n2 = sum(t * (t - 1) / 2 for t in ty)
+    joint = _run_lengths((xs[1:] == xs[:-1]) & (ys[1:] == ys[:-1]))
+    n3 = sum(t * (t - 1) / 2 for t in joint)
+    _, ranks = np.unique(ys, return_inverse=True)
+    s = n0 - n1 - n2 + n3 - 2 * _inversions(ranks)
     return s / math.sqrt((n0 - n1) * (n0 - n2)), s, tx, ty
+
+
+def _inversions(r) -> int:
+    """Pairs i < j with r[i] > r[j] (equal values are not inversions), by a bottom-up merge
+    sort: at width w, each element of a right block counts the elements of its left block
+    above it (a binary search, blocks kept apart by an offset), then the pair is merged."""
+    a = np.asarray(r, dtype=np.int64)
+    n = len(a)
+    idx = np.arange(n)
+    total, w = 0, 1
+    while w < n:
+        pair = idx // (2 * w)
+        right = (idx % (2 * w)) >= w
+        key = pair * n + a  # every pair's values lie in its own range [pair·n, pair·n + n)
+        left_keys = key[~right]  # sorted: each left block is, and the offsets increase
+        below_or_equal = np.searchsorted(left_keys, key[right], side="right")
+        left_end = np.searchsorted(left_keys, (pair[right] + 1) * n, side="left")
+        total += int((left_end - below_or_equal).sum())
+        a = np.sort(key) - pair * n  # sorting the keys merges every pair in place
+        w *= 2
+    return total
+
+
+def _run_lengths(same_as_previous) -> list[int]:
+    """Lengths (> 1) of the runs of equal neighbours, given which elements equal the one before."""
+    if not len(same_as_previous):
+        return []
+    edges = np.flatnonzero(np.diff(np.concatenate([[0], same_as_previous.astype(np.int8), [0]])))
+    return [int(t) + 1 for t in edges[1::2] - edges[::2]]
 
 
 def _tie_groups(v):
@@ -171,8 +217,8 @@ class SmallStudyTests:
 
 def small_study_tests(analysis) -> SmallStudyTests:
     """Egger (both forms), Begg, trim and fill and fail-safe N on the analysis's effect sizes.
-    Egger's mixed-effects test and trim and fill use the analysis's model: REML, or FE for a
-    common-effect analysis (other tau² estimators: REML for the Egger regression)."""
+    Egger's mixed-effects test and trim and fill use the analysis's model (its tau² estimator and
+    CI rule; the common-effect model with Wald tests for Mantel-Haenszel and Peto analyses)."""
     from metamg.analyses.trimfill import trim_and_fill_for
     from metamg.errors import InputError, Problem
 
@@ -184,9 +230,13 @@ def small_study_tests(analysis) -> SmallStudyTests:
         caution = (f"only {es.k} studies: tests for funnel asymmetry have too little power to "
                    f"distinguish chance from real asymmetry with fewer than {SMALL_K} "
                    "(Cochrane Handbook 13.3.5.4)")
-    level = analysis.result.level
-    common = analysis.result.method in ("FE", "MH", "PETO")
-    egger = egger_rma(es.yi, es.vi, level, "FE" if common else "REML") if es.k > 2 else None
+    r = analysis.result
+    level = r.level
+    common = r.method in ("FE", "MH", "PETO")
+    # the analysis's own model, as regtest(res); MH and Peto have no regression form: FE
+    egger = (egger_rma(es.yi, es.vi, level, "FE" if common else r.method,
+                       r.ci_method if r.model == "inverse-variance" else "wald")
+             if es.k > 2 else None)
     trimfill, trimfill_error = None, None
     try:
         trimfill = trim_and_fill_for(analysis)

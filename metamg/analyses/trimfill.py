@@ -32,12 +32,21 @@ class TrimFill:
                 "filled": [{"yi": y, "vi": v} for y, v in zip(self.filled_yi, self.filled_vi)]}
 
 
-def trim_and_fill(yi, vi, method: str = "REML", level: float = 0.95, source: str = "") -> TrimFill:
+def trim_and_fill(yi, vi, method: str = "REML", level: float = 0.95, source: str = "",
+                  ci: str = "wald", pi: str = "default", base: PoolResult | None = None) -> TrimFill:
+    """Trim and fill with the model ``method`` (FE or a tau² estimator): the side from the slope
+    of the Egger-type regression fitted with that same method, as metafor; the filled data are
+    refitted with the analysis's CI rule ``ci`` (and prediction-interval rule ``pi``), and with
+    no study filled the analysis's own result ``base`` is returned unchanged, when given.
+
+    metafor 3.8's trimfill() refits the filled data with its default z test unless ``test`` is
+    passed on (tests/reference/DISAGREEMENTS.md); metamg uses the analysis's own rule, which is
+    metafor's trimfill(res, test=res$test)."""
     yi, vi = np.asarray(yi, float), np.asarray(vi, float)
     k = len(yi)
-    try:  # side from the Egger-type regression, as metafor (REML stands in for other estimators)
+    try:
         slope = meta_regression(yi, vi, intercept_and(np.sqrt(vi)), ["intrcpt", "sei"],
-                                method="FE" if method == "FE" else "REML").coefficient("sei").estimate
+                                method=method).coefficient("sei").estimate
     except ValueError:
         raise InputError([Problem(source or "trim and fill",
                                   f"trim and fill needs more studies to choose the side ({k} given)")]) from None
@@ -59,19 +68,24 @@ def trim_and_fill(yi, vi, method: str = "REML", level: float = 0.95, source: str
         ranks[np.lexsort((np.arange(k), np.abs(centred)))] = np.arange(1, k + 1)  # ties: first
         s_r = float(np.sum(ranks[centred > 0]))
         k0 = max(0, int(round((4 * s_r - k * (k + 1)) / (2 * k - 1))))
+    if k0 == 0 and base is not None:
+        return TrimFill(0, side, (), (), base)
     filled_y = 2 * beta - y[k - k0:] if k0 else np.empty(0)
     filled_v = v[k - k0:] if k0 else np.empty(0)
     if side == "right":
         filled_y = -filled_y
     result = fit(np.concatenate([yi, filled_y]), np.concatenate([vi, filled_v]), method=method,
-                 ci="wald", level=level, tau2_ci=False)
+                 ci=ci, level=level, pi=pi, tau2_ci=False)
     return TrimFill(k0, side, tuple(float(x) for x in filled_y), tuple(float(x) for x in filled_v),
                     result)
 
 
 def trim_and_fill_for(analysis) -> TrimFill:
-    """Trim and fill on an analysis's effects with its model: the common-effect model for FE,
-    Mantel-Haenszel and Peto analyses, otherwise the analysis's tau² estimator."""
+    """Trim and fill on an analysis's effects with its model and CI rule. Mantel-Haenszel and
+    Peto analyses have no inverse-variance form: their effects are trimmed and filled with the
+    common-effect model and Wald intervals (metafor's trimfill() takes rma.uni models only)."""
     r, es = analysis.result, analysis.effects
-    method = "FE" if r.method in ("FE", "MH", "PETO") else r.method
-    return trim_and_fill(es.yi, es.vi, method, r.level, es.source)
+    if r.model == "inverse-variance":
+        return trim_and_fill(es.yi, es.vi, r.method, r.level, es.source, ci=r.ci_method,
+                             pi=analysis.options.pi, base=r)
+    return trim_and_fill(es.yi, es.vi, "FE", r.level, es.source)

@@ -1,0 +1,140 @@
+"""Meta-regression, Egger's regression test and trim and fill against metafor 3.8-1 with every
+tau² method (FE, DL, HE, HS, SJ, ML, REML, EB, PM) and every CI rule (wald, hk, hk-adhoc), and
+Begg's rank test up to 200,000 studies. Values: tests/reference/metafor_extra/regression.R ->
+regression.json."""
+import json
+import math
+import tracemalloc
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import metamg
+from metamg.analyses.bias import _kendall_tau_b, rank_test, small_study_tests
+from metamg.analyses.regression import regress
+from metamg.analyses.trimfill import trim_and_fill_for
+from metamg.errors import InputError
+from tests.conftest import CASES_DIR
+from tests.test_reference_pool import compare
+
+REF = json.loads((Path(__file__).parent / "reference" / "metafor_extra" / "regression.json")
+                 .read_text(encoding="utf-8"))
+METHODS = ("FE", "DL", "HE", "HS", "SJ", "ML", "REML", "EB", "PM")
+
+
+def analysis(ref):
+    return metamg.pool(CASES_DIR / f"{ref['case']}.csv", measure=ref["measure"], method=ref["method"],
+                       ci=ref["ci_method"])
+
+
+def mods(ref):
+    m = ref.get("mods", [])
+    return [m] if isinstance(m, str) else m  # jsonlite writes a one-element vector as a string
+
+
+def ident(r):
+    return f"{r['case']}-{r['measure']}-{'+'.join(mods(r))}-{r['method']}-{r['ci_method']}"
+
+
+@pytest.mark.parametrize("ref", REF["metareg"], ids=ident)
+def test_meta_regression_matches_metafor(ref):
+    fit, _ = regress(analysis(ref), mods(ref), ci=ref["ci_method"], method=ref["method"])
+    assert fit.method == ref["method"]
+    compare(ref["expected"], fit.to_dict())
+
+
+def test_meta_regression_defaults_to_the_analysis_method():
+    a = metamg.pool(CASES_DIR / "bcg.csv", measure="RR", method="DL", ci="wald")
+    ref = next(r for r in REF["metareg"] if (r["case"], r["measure"], mods(r), r["method"], r["ci_method"])
+               == ("bcg", "RR", ["ablat"], "DL", "wald"))
+    fit, _ = regress(a, ["ablat"])
+    assert fit.method == "DL" and fit.tau2 == pytest.approx(ref["expected"]["tau2"], rel=1e-6)
+
+
+@pytest.mark.parametrize("method", ["MH", "PETO", "GENQ", "DLIT"])
+def test_meta_regression_refuses_other_methods(method):
+    a = metamg.pool(CASES_DIR / "bcg.csv", measure="OR", method="REML", ci="wald")
+    with pytest.raises(InputError, match="has no meta-regression form") as exc:
+        regress(a, ["ablat"], method=method)
+    assert exc.value.problems[0].file.endswith("bcg.csv")
+
+
+def test_every_method_and_ci_rule_is_covered():
+    for key in ("metareg", "egger", "trimfill"):
+        assert {(r["method"], r["ci_method"]) for r in REF[key]} == {
+            (m, c) for m in METHODS for c in ("wald", "hk", "hk-adhoc")}
+
+
+@pytest.mark.parametrize("ref", REF["egger"], ids=ident)
+def test_egger_regression_test_uses_the_analysis_model_as_regtest(ref):
+    compare(ref["expected"], small_study_tests(analysis(ref)).egger.to_dict())
+
+
+@pytest.mark.parametrize("ref", REF["trimfill"], ids=ident)
+def test_trim_and_fill_uses_the_analysis_model_and_ci(ref):
+    a = analysis(ref)
+    tf = trim_and_fill_for(a)
+    expected = ref["expected"]
+    assert (tf.k0, tf.side) == (expected["k0"], expected["side"])
+    compare({k: v for k, v in expected.items() if k != "filled" or v}, tf.to_dict())
+    if tf.k0 == 0:  # nothing filled: the analysis itself, as metafor returns the model unchanged
+        assert tf.result is a.result
+    assert tf.result.ci_method == a.result.ci_method
+
+
+def test_metafor_default_trimfill_refits_with_z_whatever_the_model_test():
+    """The evidence for tests/reference/DISAGREEMENTS.md: with studies filled, metafor 3.8-1's
+    trimfill() reports a z-based refit even for a Knapp-Hartung model; with none filled it
+    returns the model itself (its own test)."""
+    for ref in REF["trimfill"]:
+        default = ref["metafor_default"]
+        if default["k0"] > 0:
+            assert default["test"] == "z"
+        else:
+            assert default["test"] == ref["expected"]["test"]
+
+
+# -- Begg's rank test ----------------------------------------------------------------------------
+
+@pytest.mark.parametrize("ref", REF["ranktest"], ids=lambda r: f"k{r['k']}")
+def test_rank_test_matches_metafor_and_uses_exact_p_where_r_can(ref):
+    r = rank_test(np.array(ref["yi"]), np.array(ref["vi"]))
+    assert r.tau == pytest.approx(ref["tau"], rel=1e-10)
+    assert r.exact == (not ref["ties"] and ref["k"] <= 170)
+    if ref["p"] is None:  # k >= 171 without ties: R's exact distribution overflows to NaN
+        assert ref["k"] > 170 and r.p == pytest.approx(ref["p_normal"], rel=1e-8)
+    else:
+        assert r.p == pytest.approx(ref["p"], rel=1e-8)
+
+
+def test_kendall_s_is_the_pairwise_definition():
+    """S = Σ_{i<j} sign(x_i - x_j)·sign(y_i - y_j), with and without ties."""
+    rng = np.random.default_rng(3)
+    for trial in range(200):
+        n = int(rng.integers(2, 50))
+        x = rng.integers(0, 6, n).astype(float) if trial % 2 else rng.normal(size=n)
+        y = rng.integers(0, 6, n).astype(float) if trial % 3 else rng.normal(size=n)
+        if len(set(x)) < 2 or len(set(y)) < 2:
+            continue
+        i, j = np.triu_indices(n, 1)
+        assert _kendall_tau_b(x, y)[1] == np.sum(np.sign(x[i] - x[j]) * np.sign(y[i] - y[j]))
+
+
+def test_rank_test_on_200000_studies_is_linear_in_memory():
+    """Issue 11 §6: the k x k sign matrices needed 320 GB at k = 200,000."""
+    from scipy.stats import kendalltau
+
+    rng = np.random.default_rng(7)
+    k = 200_000
+    vi = np.round(rng.uniform(0.01, 0.5, k), 3)
+    yi = rng.normal(0.1 * np.sqrt(vi), np.sqrt(vi + 0.02))
+    tracemalloc.start()
+    r = rank_test(yi, vi)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert peak < 200e6
+    w = 1 / vi
+    ystar = (yi - np.sum(w * yi) / w.sum()) / np.sqrt(vi - 1 / w.sum())
+    assert r.tau == pytest.approx(kendalltau(ystar, vi)[0], rel=1e-9)
+    assert not r.exact and 0 <= r.p <= 1 and math.isfinite(r.p)
