@@ -138,3 +138,12 @@ def test_rank_test_on_200000_studies_is_linear_in_memory():
     ystar = (yi - np.sum(w * yi) / w.sum()) / np.sqrt(vi - 1 / w.sum())
     assert r.tau == pytest.approx(kendalltau(ystar, vi)[0], rel=1e-9)
     assert not r.exact and 0 <= r.p <= 1 and math.isfinite(r.p)
+
+
+@pytest.mark.parametrize("ref", REF["mh_bias"], ids=lambda r: f"{r['case']}-{r['method']}-{r['measure']}")
+def test_small_study_tests_of_mh_and_peto_use_the_model_effects_as_metafor(ref):
+    """regtest()/ranktest() on rma.mh/rma.peto objects take the model's yi (escalc with drop00,
+    Peto's (O-E)/V) and its method "FE"; fsn() on those yi."""
+    assert ref["model_method"] == "FE"
+    a = metamg.pool(CASES_DIR / f"{ref['case']}.csv", measure=ref["measure"], method=ref["method"])
+    compare(ref["expected"], small_study_tests(a).to_dict())

@@ -215,32 +215,45 @@ class SmallStudyTests:
                 "trimfill": trimfill, "fsn": self.fsn.to_dict(), "caution": self.caution}
 
 
+def model_effects(analysis) -> tuple[np.ndarray, np.ndarray]:
+    """The per-study effects the analysis's model works with, which metafor's regtest() and
+    ranktest() take from the model object: the escalc effects for inverse-variance models; for
+    Mantel-Haenszel and Peto models the effects those models keep for Q (escalc with double
+    zeros dropped; Peto's (O-E)/V), double zeros left out."""
+    r, es = analysis.result, analysis.effects
+    if r.model == "inverse-variance":
+        return es.yi, es.vi
+    keep = np.isfinite(r.yi)
+    return r.yi[keep], r.vi[keep]
+
+
 def small_study_tests(analysis) -> SmallStudyTests:
-    """Egger (both forms), Begg, trim and fill and fail-safe N on the analysis's effect sizes.
-    Egger's mixed-effects test and trim and fill use the analysis's model (its tau² estimator and
-    CI rule; the common-effect model with Wald tests for Mantel-Haenszel and Peto analyses)."""
+    """Egger (both forms), Begg, trim and fill and fail-safe N on the effects of the analysis's
+    model (model_effects). Egger's mixed-effects test and trim and fill use the analysis's model
+    (its tau² estimator and CI rule); Mantel-Haenszel and Peto models are common-effect models
+    with Wald tests, as metafor's regtest() treats them (their method is "FE")."""
     from metamg.analyses.trimfill import trim_and_fill_for
     from metamg.errors import InputError, Problem
 
     es = analysis.effects
-    if es.k < 2:
-        raise InputError([Problem(es.source, f"small-study tests need at least 2 studies, not {es.k}")])
+    yi, vi = model_effects(analysis)
+    k = len(yi)
+    if k < 2:
+        raise InputError([Problem(es.source, f"small-study tests need at least 2 studies, not {k}")])
     caution = None
-    if es.k < SMALL_K:
-        caution = (f"only {es.k} studies: tests for funnel asymmetry have too little power to "
+    if k < SMALL_K:
+        caution = (f"only {k} studies: tests for funnel asymmetry have too little power to "
                    f"distinguish chance from real asymmetry with fewer than {SMALL_K} "
                    "(Cochrane Handbook 13.3.5.4)")
     r = analysis.result
     level = r.level
-    common = r.method in ("FE", "MH", "PETO")
-    # the analysis's own model, as regtest(res); MH and Peto have no regression form: FE
-    egger = (egger_rma(es.yi, es.vi, level, "FE" if common else r.method,
-                       r.ci_method if r.model == "inverse-variance" else "wald")
-             if es.k > 2 else None)
+    iv = r.model == "inverse-variance"
+    egger = egger_rma(yi, vi, level, r.method if iv else "FE", r.ci_method if iv else "wald") \
+        if k > 2 else None
     trimfill, trimfill_error = None, None
     try:
         trimfill = trim_and_fill_for(analysis)
     except InputError as exc:
         trimfill_error = "; ".join(p.message for p in exc.problems)
-    return SmallStudyTests(egger, egger_lm(es.yi, es.vi, level), rank_test(es.yi, es.vi),
-                           fail_safe_n(es.yi, es.vi), trimfill, trimfill_error, caution)
+    return SmallStudyTests(egger, egger_lm(yi, vi, level), rank_test(yi, vi), fail_safe_n(yi, vi),
+                           trimfill, trimfill_error, caution)

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from metamg.analyses.bias import model_effects
 from metamg.errors import InputError, Problem
 from metamg.models import PoolResult, fit
 from metamg.models.metaregression import intercept_and, meta_regression
@@ -82,10 +83,12 @@ def trim_and_fill(yi, vi, method: str = "REML", level: float = 0.95, source: str
 
 def trim_and_fill_for(analysis) -> TrimFill:
     """Trim and fill on an analysis's effects with its model and CI rule. Mantel-Haenszel and
-    Peto analyses have no inverse-variance form: their effects are trimmed and filled with the
-    common-effect model and Wald intervals (metafor's trimfill() takes rma.uni models only)."""
+    Peto analyses have no inverse-variance form: the effects their models keep (model_effects,
+    as the other small-study tests) are trimmed and filled with the common-effect model and Wald
+    intervals (metafor's trimfill() takes rma.uni models only)."""
     r, es = analysis.result, analysis.effects
     if r.model == "inverse-variance":
         return trim_and_fill(es.yi, es.vi, r.method, r.level, es.source, ci=r.ci_method,
                              pi=analysis.options.pi, base=r)
-    return trim_and_fill(es.yi, es.vi, "FE", r.level, es.source)
+    yi, vi = model_effects(analysis)
+    return trim_and_fill(yi, vi, "FE", r.level, es.source)

@@ -71,8 +71,36 @@ for (k in c(30, 120, 170, 171, 400, 3000)) {
                                              p_normal = num(approx$p.value), ties = any(duplicated(vi)))
 }
 
+## Egger, Begg and fail-safe N on Mantel-Haenszel and Peto models: regtest() and ranktest() use
+## the model's own per-study effects (escalc with drop00=TRUE; Peto's (O-E)/V) and, as the
+## model's method is "FE", the common-effect regression with z tests
+mh_bias <- list()
+for (s in list(c("bcg", "OR"), c("bcg", "RR"), c("nielweise2007", "OR"), c("edge_zero", "RD"),
+               c("collins1985a", "OR"))) {
+  d <- read.csv(file.path(CASES, paste0(s[1], ".csv")), stringsAsFactors = FALSE)
+  for (model in c("MH", "PETO")) {
+    if (model == "PETO" && s[2] != "OR") next
+    res <- suppressWarnings(if (model == "MH")
+      rma.mh(ai = events_treatment, n1i = n_treatment, ci = events_control, n2i = n_control,
+             measure = s[2], data = d)
+    else rma.peto(ai = events_treatment, n1i = n_treatment, ci = events_control, n2i = n_control, data = d))
+    rt <- regtest(res); lm <- regtest(res, model = "lm"); rk <- suppressWarnings(ranktest(res))
+    fs <- fsn(yi = res$yi, vi = res$vi)
+    mh_bias[[length(mh_bias) + 1]] <- list(
+      case = s[1], measure = s[2], method = model, model_method = res$method,
+      expected = list(
+        egger = list(statistic = num(rt$zval), p = num(rt$pval), limit_estimate = num(rt$est),
+                     limit_ci_low = num(rt$ci.lb), limit_ci_high = num(rt$ci.ub)),
+        egger_lm = list(statistic = num(lm$zval), p = num(lm$pval), df = lm$ddf, limit_estimate = num(lm$est),
+                        limit_ci_low = num(lm$ci.lb), limit_ci_high = num(lm$ci.ub)),
+        begg = list(tau = num(rk$tau), p = num(rk$pval)),
+        fsn = list(fsnum = fs$fsnum, p = num(fs$pval))))
+  }
+}
+
 write_out(list(description = paste(
   "rma(yi, vi, mods=, method=M, test=T, control=CTRL); regtest(rma(..., method=M, test=T));",
   "trimfill(res, control=CTRL, test=T) [expected] and trimfill(res, control=CTRL) [metafor_default];",
   "ranktest(yi, vi) (exact=TRUE as metafor 3.8) and cor.test(..., exact=FALSE)"),
-  metareg = metareg, egger = egger, trimfill = tf, ranktest = rank_sets), "regression.json")
+  metareg = metareg, egger = egger, trimfill = tf, ranktest = rank_sets, mh_bias = mh_bias),
+  "regression.json")
