@@ -7,6 +7,7 @@ the same applies when events = 0 or events = n.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from operator import itemgetter
 from types import MappingProxyType
 
 import numpy as np
@@ -73,13 +74,23 @@ class EffectSizes:
             return tuple(s for i, s in enumerate(self.studies) if i in keep and s in names)
 
         return replace(
-            self, studies=tuple(self.studies[i] for i in idx), lines=tuple(self.lines[i] for i in idx),
+            self, studies=_take(self.studies, idx), lines=_take(self.lines, idx),
             yi=self.yi[idx], vi=self.vi[idx],
             data=MappingProxyType({k: v[idx] for k, v in self.data.items()}),
-            extra=MappingProxyType({c: tuple(v[i] for i in idx) for c, v in self.extra.items()}),
+            extra=MappingProxyType({c: _take(v, idx) for c, v in self.extra.items()}),
             corrected=kept(self.corrected), converted=kept(self.converted),
             double_zero=kept(self.double_zero),
         )
+
+
+def _take(values: tuple, idx) -> tuple:
+    """``values`` at indices ``idx``, as a tuple (the whole tuple when ``idx`` is every index)."""
+    idx = [int(i) for i in idx]
+    if len(idx) == len(values) and idx == list(range(len(values))):
+        return tuple(values)
+    if len(idx) < 2:
+        return tuple(values[i] for i in idx)
+    return itemgetter(*idx)(values)
 
 
 def resolve_measure(table_type: str, measure: str | None, source: str = "") -> Measure:
@@ -161,10 +172,10 @@ def compute_effects(table: StudyTable, measure: str | None = None,
         arr.setflags(write=False)
     return EffectSizes(
         source=table.source, measure=m,
-        studies=tuple(table.studies[i] for i in idx), lines=tuple(table.lines[i] for i in idx),
+        studies=_take(table.studies, idx), lines=_take(table.lines, idx),
         yi=yi, vi=vi,
         data=MappingProxyType({k: table.values[k][idx] for k in table.values}),
-        extra=MappingProxyType({c: tuple(v[i] for i in idx) for c, v in table.extra.items()}),
+        extra=MappingProxyType({c: _take(v, idx) for c, v in table.extra.items()}),
         excluded=tuple(excluded), corrected=corrected, double_zero=double_zero,
         continuity=continuity, warnings=warnings, converted=converted, notes=table.notes,
     )

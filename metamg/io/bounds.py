@@ -37,6 +37,10 @@ P_MIN = 1e-300
 EFFECT_MAX = 1e30                # |yi| of a computed effect
 EFFECT_VARIANCE_RANGE = (1e-60, 1e60)
 
+# Inside every kind's range: a value here needs no further look (most values of any table).
+COMMON_RANGE = (max(REAL_RANGE[0], SCALE_RANGE[0], VARIANCE_RANGE[0], P_MIN),
+                min(COUNT_MAX, REAL_RANGE[1], SCALE_RANGE[1], VARIANCE_RANGE[1]))
+
 KIND = MappingProxyType({
     "ai": "count", "ci": "count", "xi": "count", "n1i": "count", "n2i": "count", "ni": "count",
     "m1i": "real", "m2i": "real", "yi": "real", "effect": "real", "ci_low": "real",
@@ -53,8 +57,10 @@ def bound_problem(key: str, value: float) -> str | None:
 
     Signs and zeros are the schema's rules (a size must be above 0, an SD positive); this
     only says when a number is too large or too small in magnitude to compute with."""
-    kind = KIND.get(key)
     size = abs(value)
+    if COMMON_RANGE[0] <= size <= COMMON_RANGE[1] or value == 0:
+        return None
+    kind = KIND.get(key)
     if kind == "count":
         return f"must be at most {COUNT_MAX:g}" if value > COUNT_MAX else None
     if kind in ("scale", "variance") and value <= 0:

@@ -19,39 +19,38 @@ _PMID = re.compile(r"^[1-9]\d{0,8}$")
 
 
 def provenance_problems(table: StudyTable) -> list[Problem]:
-    """Every missing or malformed provenance cell of ``table``, one Problem each."""
-    src, out = table.source, []
-    missing = [c for c in PROVENANCE_COLUMNS if c not in table.extra]
-    for c in missing:
-        out.append(Problem(src, "provenance column missing", line=1, column=c))
-    col = table.extra
-    for i, line in enumerate(table.lines):
-        def cell(name):
-            return col[name][i].strip() if name in col else ""
+    """Every missing or malformed provenance cell of ``table``, one Problem each, row by row."""
+    src, col, lines = table.source, table.extra, table.lines
+    out = [Problem(src, "provenance column missing", line=1, column=c)
+           for c in PROVENANCE_COLUMNS if c not in col]
+    blank = ("",) * len(lines)
+    status = [s.strip() for s in col.get(STATUS_COLUMN, blank)]
+    found: list[tuple[int, Problem]] = []   # (row, problem), column by column
 
-        status = cell(STATUS_COLUMN)
-        if STATUS_COLUMN in col:
-            if not status:
-                out.append(Problem(src, "evidence status missing; one of " + ", ".join(EVIDENCE_STATUSES),
-                                   line=line, column=STATUS_COLUMN))
-            elif status not in EVIDENCE_STATUSES:
-                out.append(Problem(src, "unknown evidence status; one of " + ", ".join(EVIDENCE_STATUSES),
-                                   line=line, column=STATUS_COLUMN, value=status))
-        if "source" in col and not cell("source"):
-            out.append(Problem(src, "citation missing: say where the study was published",
-                               line=line, column="source"))
-        if "where_found" in col and not cell("where_found") and status != "unverified-claim":
-            out.append(Problem(src, "say where the numbers were read (page or document)",
-                               line=line, column="where_found"))
-        doi, pmid = cell("doi"), cell("pmid")
-        if doi and not _DOI.match(doi):
-            out.append(Problem(src, "not a DOI (expected 10.NNNN/...)", line=line, column="doi", value=doi))
-        if pmid and not _PMID.match(pmid):
-            out.append(Problem(src, "not a PubMed ID (digits only)", line=line, column="pmid", value=pmid))
-        if status == "derived" and not cell(DERIVED_COLUMN):
-            out.append(Problem(src, f"derived numbers must say how they were derived "
-                               f"(column {DERIVED_COLUMN})", line=line, column=DERIVED_COLUMN))
-    return out
+    def each(name, rule):
+        if name in col:
+            for i, cell in enumerate(col[name]):
+                problem = rule(cell.strip(), i)
+                if problem:
+                    found.append((i, Problem(src, problem[0], line=lines[i], column=name,
+                                             value=problem[1] if len(problem) > 1 else None)))
+
+    each(STATUS_COLUMN, lambda s, i: (
+        ("evidence status missing; one of " + ", ".join(EVIDENCE_STATUSES),) if not s else
+        ("unknown evidence status; one of " + ", ".join(EVIDENCE_STATUSES), s)
+        if s not in EVIDENCE_STATUSES else None))
+    each("source", lambda s, i: None if s else ("citation missing: say where the study was published",))
+    each("where_found", lambda s, i: None if s or status[i] == "unverified-claim" else
+         ("say where the numbers were read (page or document)",))
+    each("doi", lambda s, i: ("not a DOI (expected 10.NNNN/...)", s) if s and not _DOI.match(s) else None)
+    each("pmid", lambda s, i: ("not a PubMed ID (digits only)", s) if s and not _PMID.match(s) else None)
+    derived = [c.strip() for c in col.get(DERIVED_COLUMN, blank)]
+    for i, s in enumerate(status):
+        if s == "derived" and not derived[i]:
+            found.append((i, Problem(src, f"derived numbers must say how they were derived (column "
+                                     f"{DERIVED_COLUMN})", line=lines[i], column=DERIVED_COLUMN)))
+    found.sort(key=lambda p: p[0])
+    return out + [p for _, p in found]
 
 
 def duplicate_problems(table: StudyTable, trial_column: str = TRIAL_COLUMN) -> list[Problem]:

@@ -41,7 +41,7 @@ import numpy as np
 
 from metamg.errors import InputError, Problem
 from metamg.io import rob
-from metamg.io.bounds import bound_problem
+from metamg.io.bounds import COMMON_RANGE, bound_problem
 from metamg.io.csvfile import RawTable, raw_from_dataframe, read_raw_csv
 
 # header (lower-cased, stripped) -> canonical key
@@ -190,6 +190,8 @@ def own_columns(data_type: str) -> tuple[str, ...]:
 
 
 def validate(raw: RawTable, data_type: str | None = None) -> StudyTable:
+    """The study table in ``raw``, or InputError with every problem found (rules in the module
+    docstring). Column-wise where it can be, so that large tables take linear time."""
     src = raw.source
     keys, names, extra_cols, problems = _header(raw)
     if "study" not in keys:
@@ -211,33 +213,41 @@ def validate(raw: RawTable, data_type: str | None = None) -> StudyTable:
     reported = [k for k in REPORTED if k in keys]
     others = {n: [k for k in own_columns(n) if k in keys] for n in INFERENCE_ORDER if n != dtype.name}
     others = {n: cols for n, cols in others.items() if cols}
-    ignored: dict[str, None] = {}
+    by_column = tuple(zip(*(row.cells for row in raw.rows))) or ((),) * len(raw.header)
     number = _number_reader(raw, keys, names, avail + reported)
+    columns, errors = {}, {}
+    for k in avail + reported:
+        columns[k], errors[k] = _parse_column(by_column[keys[k]], k, number, raw.delimiter != ",")
+    for k in needed:
+        columns.setdefault(k, np.full(len(raw.rows), np.nan))
+    value_problems, bad_values = _value_problems(src, raw.rows, dtype, columns, names)
+    problems += value_problems
+    plain = _plain_rows(raw, dtype, needed, avail, reported, columns, errors, bad_values,
+                        [keys[k] for cols in others.values() for k in cols], by_column)
+
+    ignored: dict[str, None] = {}
     reason_col = extra_cols.get(REASON_COLUMN)
     sid = keys["study"]
     studies, lines, forms, not_estimable = [], [], [], []
-    columns = {k: np.full(len(raw.rows), np.nan) for k in needed + reported}
     first_line: dict[str, tuple[int, str]] = {}
     for r, row in enumerate(raw.rows):
         label = row.cells[sid].strip()
         problems += _label_problems(src, row.line, label, first_line, names["study"])
         studies.append(label)
         lines.append(row.line)
-        parsed = {k: number(row.cells[keys[k]], k) for k in avail + reported}
-        nums = {}
-        for k, v in parsed.items():
-            if isinstance(v, str):
-                problems.append(Problem(src, v, line=row.line, column=names[k],
-                                        value=row.cells[keys[k]].strip()))
-            elif v is not None:
-                nums[k] = columns[k][r] = v
-        raw_nums = {k: v for k, v in nums.items() if k in avail}
-        problems += _check_row(src, row.line, dtype, raw_nums, names)
-        mixed = _mixed_problem(src, row, dtype, keys, names, avail, others, data_type, ignored)
-        if mixed:
-            problems.append(mixed)
         reason = row.cells[reason_col].strip() if reason_col is not None else ""
-        form, row_problems = _row_form(src, row.line, needed, raw_nums, nums, parsed, names)
+        if plain[r]:
+            form, row_problems = "raw", []
+        else:
+            parsed = {k: errors[k].get(r) or (None if columns[k][r] != columns[k][r] else
+                                              float(columns[k][r])) for k in avail + reported}
+            problems += [Problem(src, v, line=row.line, column=names[k], value=row.cells[keys[k]].strip())
+                         for k, v in parsed.items() if isinstance(v, str)]
+            nums = {k: v for k, v in parsed.items() if isinstance(v, float)}
+            raw_nums = {k: v for k, v in nums.items() if k in avail}
+            mixed = _mixed_problem(src, row, dtype, keys, names, avail, others, data_type, ignored)
+            problems += [mixed] if mixed else []
+            form, row_problems = _row_form(src, row.line, needed, raw_nums, nums, parsed, names)
         if reason:
             forms.append("none")
             not_estimable.append(NotEstimable(label, row.line, reason))
@@ -248,8 +258,7 @@ def validate(raw: RawTable, data_type: str | None = None) -> StudyTable:
             not_estimable.append(NotEstimable(label, row.line, "no numbers given"))
     if not raw.rows and not raw.problems:
         problems.append(Problem(src, "has a header but no study rows"))
-    rob_cells = {c: tuple(row.cells[extra_cols[c]] for row in raw.rows) for c in rob.COLUMNS
-                 if c in extra_cols}
+    rob_cells = {c: by_column[extra_cols[c]] for c in rob.COLUMNS if c in extra_cols}
     rob_cells, rob_problems = rob.judgement_problems(src, lines, rob_cells)
     problems += rob_problems
     if problems:
@@ -260,14 +269,67 @@ def validate(raw: RawTable, data_type: str | None = None) -> StudyTable:
         names["vi"] = names["sei"]
     for arr in columns.values():
         arr.setflags(write=False)
-    extra = {name: rob_cells[name] if name in rob_cells else tuple(row.cells[i] for row in raw.rows)
-             for name, i in extra_cols.items()}
+    extra = {name: rob_cells.get(name, by_column[i]) for name, i in extra_cols.items()}
     return StudyTable(
         source=src, data_type=dtype.name, studies=tuple(studies), lines=tuple(lines),
         values=MappingProxyType(columns), columns=MappingProxyType(dict(names)),
         extra=MappingProxyType(extra), not_estimable=tuple(not_estimable), forms=tuple(forms),
         sha256=raw.sha256, ignored=tuple(ignored),
     )
+
+
+def _parse_column(cells, key, number, spreadsheet) -> tuple[np.ndarray, dict[int, str]]:
+    """(the numbers of one column, NaN where blank or wrong; row index -> what is wrong).
+
+    A column of plain numbers, the usual case, is recognised by its characters and converted
+    at once; only values outside every bound's common range (and zeros, which may be
+    underflows) are then looked at one by one with ``number``, as every cell of other columns."""
+    texts = [c.strip() for c in cells]
+    joined = "\n".join(texts)
+    values = None
+    # float() reads text of these characters exactly when _POINT matches it
+    if set(joined) <= _PLAIN_CHARS and not (spreadsheet and _GROUPED_LINE.search(joined)):
+        try:
+            values = np.array([t or "nan" for t in texts], dtype=float)
+        except ValueError:
+            pass
+    if values is None:
+        values, errors = np.full(len(texts), np.nan), {}
+        for i, text in enumerate(texts):
+            v = number(text, key)
+            if isinstance(v, str):
+                errors[i] = v
+            elif v is not None:
+                values[i] = v
+        return values, errors
+    size = np.abs(values)
+    low, high = COMMON_RANGE
+    errors = {}
+    for i in np.flatnonzero(~((size >= low) & (size <= high)) & ~np.isnan(values)):
+        v = number(texts[i], key)
+        if isinstance(v, str):
+            errors[int(i)], values[i] = v, np.nan
+    return values, errors
+
+
+def _plain_rows(raw, dtype, needed, avail, reported, columns, errors, bad_values, other_cols,
+                by_column) -> np.ndarray:
+    """Rows with every number of their data type valid and nothing else (no reported effect,
+    no other data type's numbers): their form is "raw", with nothing more to check."""
+    n = len(raw.rows)
+    if len(avail) < len(needed):
+        return np.zeros(n, dtype=bool)
+    plain = ~bad_values
+    for k in avail:
+        plain &= ~np.isnan(columns[k])
+    for k in reported:
+        plain &= np.isnan(columns[k])
+    for k in avail + reported:
+        if errors[k]:
+            plain[list(errors[k])] = False
+    for i in other_cols:
+        plain &= np.array([not c.strip() for c in by_column[i]], dtype=bool)
+    return plain
 
 
 def _header(raw: RawTable):
@@ -465,10 +527,12 @@ def _missing(dt, keys):
 
 # Numbers as metamg reads them (rules in the module docstring): ASCII digits only, because
 # float() also takes "1_000" and other scripts' digits.
-_POINT = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+_POINT = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 _COMMA = re.compile(r"[+-]?(?:[0-9]+,[0-9]+|,[0-9]+)(?:[eE][+-]?[0-9]+)?")
 _GROUPED = re.compile(r"[+-]?[1-9][0-9]{0,2}[.,][0-9]{3}")   # 1,234 / 1.234: fraction or thousand?
 _NONFINITE = re.compile(r"[+-]?(?:inf(?:inity)?|nan)", re.IGNORECASE)
+_PLAIN_CHARS = frozenset("0123456789+-.eE\n")
+_GROUPED_LINE = re.compile(rf"^{_GROUPED.pattern}$", re.MULTILINE)
 
 
 def _number_reader(raw: RawTable, keys, names, cols):
@@ -494,10 +558,6 @@ def _number_reader(raw: RawTable, keys, names, cols):
         s = text.strip()
         if not s:
             return None
-        if _NONFINITE.fullmatch(s):
-            return "not a finite number"
-        if "." in s and "," in s:
-            return "not a number: thousands separators are not read (write 1234.5)"
         if spreadsheet and _GROUPED.fullmatch(s):
             sep = "comma" if "," in s else "point"
             return (f"ambiguous: a fraction with a decimal {sep}, or a thousand and more with a "
@@ -505,6 +565,10 @@ def _number_reader(raw: RawTable, keys, names, cols):
                     f"or {s}0 for the fraction")
         if _POINT.fullmatch(s):
             value = float(s)
+        elif _NONFINITE.fullmatch(s):
+            return "not a finite number"
+        elif "." in s and "," in s:
+            return "not a number: thousands separators are not read (write 1234.5)"
         elif "," in s and _COMMA.fullmatch(s):
             if not spreadsheet:
                 return ("not a number: a comma-separated file writes decimals with a point "
@@ -525,34 +589,47 @@ def _number_reader(raw: RawTable, keys, names, cols):
     return parse
 
 
-def _check_row(src, line, dt: DataType, vals, names):
-    out = []
-    for k in dt.counts:
-        if k in vals:
-            if vals[k] < 0:
-                out.append(Problem(src, "must not be negative", line, names[k], _fmt(vals[k])))
-            elif vals[k] != int(vals[k]):
-                out.append(Problem(src, "must be a whole number", line, names[k], _fmt(vals[k])))
-    for k in dt.sizes:
-        if k in vals:
-            if vals[k] <= 0:
-                out.append(Problem(src, "must be greater than 0", line, names[k], _fmt(vals[k])))
-            elif vals[k] != int(vals[k]):
-                out.append(Problem(src, "must be a whole number", line, names[k], _fmt(vals[k])))
-    for k in dt.positive:
-        if k in vals and vals[k] <= 0:
-            out.append(Problem(src, "must be greater than 0", line, names[k], _fmt(vals[k])))
-    for ev, size in dt.events_within:
-        if ev in vals and size in vals and vals[ev] > vals[size] > 0:
-            out.append(Problem(src, f"more events than participants ({names[size]} = {_fmt(vals[size])})",
-                               line, names[ev], _fmt(vals[ev])))
-    if "ri" in vals and not -1 < vals["ri"] < 1:
-        out.append(Problem(src, "correlation must lie strictly between -1 and 1", line, names["ri"],
-                           _fmt(vals["ri"])))
-    return out
+def _value_problems(src, rows, dt: DataType, columns, names) -> tuple[list[Problem], np.ndarray]:
+    """The data type's rules for its own numbers (counts whole and >= 0, sizes > 0, ...),
+    column by column: (problems, per row whether it has one). NaN (blank) breaks no rule."""
+    out: list[tuple[int, Problem]] = []
+    bad = np.zeros(len(rows), dtype=bool)
+
+    def flag(mask, key, message):
+        for i in np.flatnonzero(mask):
+            bad[i] = True
+            out.append((int(i), Problem(src, message, rows[i].line, names[key], _fmt(columns[key][i]))))
+
+    with np.errstate(invalid="ignore"):
+        for k in dt.counts:
+            if k in names:
+                v = columns[k]
+                flag(v < 0, k, "must not be negative")
+                flag((v >= 0) & (v != np.floor(v)), k, "must be a whole number")
+        for k in dt.sizes:
+            if k in names:
+                v = columns[k]
+                flag(v <= 0, k, "must be greater than 0")
+                flag((v > 0) & (v != np.floor(v)), k, "must be a whole number")
+        for k in dt.positive:
+            if k in names and k in columns:
+                flag(columns[k] <= 0, k, "must be greater than 0")
+        for ev, size in dt.events_within:
+            if ev in names and size in names:
+                e, s = columns[ev], columns[size]
+                for i in np.flatnonzero((e > s) & (s > 0)):
+                    bad[i] = True
+                    out.append((int(i), Problem(src, f"more events than participants ({names[size]} = "
+                                                f"{_fmt(s[i])})", rows[i].line, names[ev], _fmt(e[i]))))
+        if "ri" in names and "ri" in columns and dt.name == "correlation":
+            flag(~((columns["ri"] > -1) & (columns["ri"] < 1)) & ~np.isnan(columns["ri"]), "ri",
+                 "correlation must lie strictly between -1 and 1")
+    out.sort(key=lambda p: p[0])  # row by row, as the file reads
+    return [p for _, p in out], bad
 
 
 def _fmt(v: float) -> str:
+    v = float(v)  # not numpy's repr, np.float64(3.0)
     return str(int(v)) if v == int(v) and abs(v) < 1e15 else repr(v)
 
 
