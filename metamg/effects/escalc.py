@@ -15,7 +15,7 @@ import numpy as np
 from metamg.effects.conversion import convert_wald
 from metamg.effects.measures import DEFAULT_MEASURE, MEASURES, Measure
 from metamg.errors import InputError, Problem
-from metamg.io.bounds import EFFECT_MAX, EFFECT_VARIANCE_RANGE, effect_problem
+from metamg.io.bounds import EFFECT_MAX, EFFECT_VARIANCE_RANGE, EFFECT_VARIANCE_SPREAD, effect_problem
 from metamg.io.schema import NotEstimable, StudyTable
 
 CC_TO = ("only0", "all", "if0all", "none")
@@ -160,7 +160,7 @@ def compute_effects(table: StudyTable, measure: str | None = None,
                                   "(zero variance or a zero cell without continuity correction)",
                                   line=table.lines[i], column=table.column_name("study"),
                                   value=table.studies[i]) for i in idx[bad]])
-    extreme = _extreme_effects(table, m, idx, yi, vi)
+    extreme = _extreme_effects(table, m, idx, yi, vi) or _spread_problems(table, idx, vi)
     if extreme:
         raise InputError(extreme)
     corrected = tuple(table.studies[i] for i in raw_idx[add > 0])
@@ -244,6 +244,20 @@ def _extreme_effects(table, m, idx, yi, vi) -> list[Problem]:
                     "check the numbers and their units", line=table.lines[i],
                     column=table.column_name("study"), value=table.studies[i])
             for j, i in zip(np.flatnonzero(outside), idx[outside])]
+
+
+def _spread_problems(table, idx, vi) -> list[Problem]:
+    """Variances so unequal that pooling would lose the least precise studies to rounding
+    (metamg.io.bounds): named at the most precise study, against the least precise."""
+    if len(vi) < 2 or vi.max() <= EFFECT_VARIANCE_SPREAD * vi.min():
+        return []
+    lo, hi = int(np.argmin(vi)), int(np.argmax(vi))
+    return [Problem(table.source, f"this study's variance ({vi[lo]:.3g}) is {vi[hi] / vi[lo]:.3g} "
+                    f"times smaller than that of {table.studies[idx[hi]]} (line {table.lines[idx[hi]]}, "
+                    f"{vi[hi]:.3g}); variances more than {EFFECT_VARIANCE_SPREAD:g} apart cannot be "
+                    "pooled without losing the less precise studies to rounding: check the numbers "
+                    "and their units", line=table.lines[idx[lo]], column=table.column_name("study"),
+                    value=table.studies[idx[lo]])]
 
 
 def _warnings(table, m, cc, corrected, double_zero, yi, idx):

@@ -22,6 +22,10 @@ Computed effects (escalc's yi and vi on the analysis scale, after conversions) m
 |yi| ≤ 10³⁰ and 10⁻⁶⁰ ≤ vi ≤ 10⁶⁰: the inputs above can still combine into effects beyond
 that (an SMD of a mean difference of 10²⁰ over an SD of 10⁻²⁰), and the models square and
 cube weights (1/vi) and residuals, which then must stay far from 10³⁰⁸ for a million studies.
+And the studies pooled together must have variances within a factor of 10¹⁴ of each other:
+beyond about 10¹⁶, Σw − Σw²/Σw (the heterogeneity estimators' denominator) is lost to
+rounding and comes out 0. (A factor of 10¹⁴ in variance is 10⁷ in standard error: a trial of
+ten people beside one of a hundred million.)
 Subnormal numbers (below 2.2·10⁻³⁰⁸, where floating point loses precision) lie outside every
 range, as do infinities and NaN.
 """
@@ -36,6 +40,7 @@ VARIANCE_RANGE = (1e-40, 1e40)
 P_MIN = 1e-300
 EFFECT_MAX = 1e30                # |yi| of a computed effect
 EFFECT_VARIANCE_RANGE = (1e-60, 1e60)
+EFFECT_VARIANCE_SPREAD = 1e14    # largest / smallest vi of the studies pooled together
 
 # Inside every kind's range: a value here needs no further look (most values of any table).
 COMMON_RANGE = (max(REAL_RANGE[0], SCALE_RANGE[0], VARIANCE_RANGE[0], P_MIN),
