@@ -12,21 +12,21 @@ from __future__ import annotations
 
 import numpy as np
 
-from metamg.models.projection import WeightedFit, intercept_only, ols_residual_terms
+from metamg.models.projection import n_coefficients, ols_residual_terms, weighted_fit
 from metamg.models.roots import nonnegative_root
 from metamg.models.weights import tau2_scale
 
 
-def _design(yi, X) -> np.ndarray:
-    return intercept_only(len(yi)) if X is None else np.asarray(X, dtype=float)
+def _design(X):
+    return None if X is None else np.asarray(X, dtype=float)
 
 
 def dersimonian_laird(yi, vi, X=None) -> float:
     """DL: (QE - (k-p)) / tr(P₀), P₀ at tau² = 0, truncated at 0; intercept only,
     (Q - (k-1)) / (Σw - Σw²/Σw) (DerSimonian & Laird 1986, eq. 2; with moderators Raudenbush 2009)."""
-    X = _design(yi, X)
-    k, p = X.shape
-    f0 = WeightedFit(yi, vi, X, 0.0)
+    X = _design(X)
+    k, p = len(yi), n_coefficients(X)
+    f0 = weighted_fit(yi, vi, X, 0.0)
     return max(0.0, (f0.rss() - (k - p)) / f0.trace_p())
 
 
@@ -34,8 +34,8 @@ def hedges(yi, vi, X=None) -> float:
     """HE: unweighted method of moments, (RSS_OLS - tr((I - H)V)) / (k-p), truncated at 0;
     intercept only, Σ(y - ȳ)²/(k-1) - mean(v) (Hedges 1983; Hedges & Olkin 1985, ch. 9;
     with moderators Raudenbush 2009)."""
-    X = _design(yi, X)
-    k, p = X.shape
+    X = _design(X)
+    k, p = len(yi), n_coefficients(X)
     rss, tr_pv = ols_residual_terms(yi, vi, X)
     return max(0.0, (rss - tr_pv) / (k - p))
 
@@ -43,31 +43,31 @@ def hedges(yi, vi, X=None) -> float:
 def hunter_schmidt(yi, vi, X=None) -> float:
     """HS: (QE - k) / Σw, w = 1/v, truncated at 0 (Hunter & Schmidt 2004; Viechtbauer 2005,
     eq. 9; metafor keeps k, not k-p, with moderators)."""
-    X = _design(yi, X)
-    k = X.shape[0]
-    return max(0.0, (WeightedFit(yi, vi, X, 0.0).rss() - k) / float(np.sum(1.0 / vi)))
+    X = _design(X)
+    k = len(yi)
+    return max(0.0, (weighted_fit(yi, vi, X, 0.0).rss() - k) / float(np.sum(1.0 / vi)))
 
 
 def sidik_jonkman(yi, vi, X=None) -> float:
     """SJ: one reweighting step from tau²₀ = Σ(y - ȳ)²/k: tau²₀ · y'P(tau²₀)y / (k-p)
     (Sidik & Jonkman 2005, J R Stat Soc C 54:367-384, eq. 4; metafor starts from the
     variance of y about its mean also with moderators)."""
-    X = _design(yi, X)
-    k, p = X.shape
+    X = _design(X)
+    k, p = len(yi), n_coefficients(X)
     tau0 = float(np.sum((yi - yi.mean()) ** 2)) / k
     if tau0 == 0:
         return 0.0
-    return tau0 * WeightedFit(yi, vi, X, tau0).rss() / (k - p)
+    return tau0 * weighted_fit(yi, vi, X, tau0).rss() / (k - p)
 
 
 def paule_mandel(yi, vi, X=None) -> float:
     """PM: the tau² at which the generalized Q, y'P(tau²)y, equals its expectation k-p
     (Paule & Mandel 1982; DerSimonian & Kacker 2007, eq. 8)."""
-    X = _design(yi, X)
-    k, p = X.shape
+    X = _design(X)
+    k, p = len(yi), n_coefficients(X)
 
     def fdf(t):
-        f = WeightedFit(yi, vi, X, t)
+        f = weighted_fit(yi, vi, X, t)
         return f.rss() - (k - p), -f.yppy()
 
     return _decreasing_root_from_zero(fdf, yi, vi, X)
@@ -83,10 +83,10 @@ def empirical_bayes(yi, vi, X=None) -> float:
 def maximum_likelihood(yi, vi, X=None) -> float:
     """ML: root of the log-likelihood score ½[y'PPy - Σw], derivative -y'PPPy + ½Σw²
     (Hardy & Thompson 1996, eq. 3; Viechtbauer 2005, eq. 11)."""
-    X = _design(yi, X)
+    X = _design(X)
 
     def fdf(t):
-        f = WeightedFit(yi, vi, X, t)
+        f = weighted_fit(yi, vi, X, t)
         return f.yppy() - float(f.w.sum()), -2 * f.ypppy() + float((f.w ** 2).sum())
 
     return _decreasing_root_from_zero(fdf, yi, vi, X)
@@ -95,10 +95,10 @@ def maximum_likelihood(yi, vi, X=None) -> float:
 def restricted_maximum_likelihood(yi, vi, X=None) -> float:
     """REML: root of the restricted score ½[y'PPy - tr(P)], derivative -y'PPPy + ½tr(PP)
     (Harville 1977; Viechtbauer 2005, eq. 12)."""
-    X = _design(yi, X)
+    X = _design(X)
 
     def fdf(t):
-        f = WeightedFit(yi, vi, X, t)
+        f = weighted_fit(yi, vi, X, t)
         return f.yppy() - f.trace_p(), -2 * f.ypppy() + f.trace_pp()
 
     return _decreasing_root_from_zero(fdf, yi, vi, X)
