@@ -568,7 +568,9 @@ def _number_reader(raw: RawTable, keys, names, cols):
         elif _NONFINITE.fullmatch(s):
             return "not a finite number"
         elif "." in s and "," in s:
-            return "not a number: thousands separators are not read (write 1234.5)"
+            last = max(s.rfind("."), s.rfind(","))
+            plain = re.sub("[.,]", "", s[:last]) + s[last:]
+            return f"not a number: thousands separators are not read (write {plain})"
         elif "," in s and _COMMA.fullmatch(s):
             if not spreadsheet:
                 return ("not a number: a comma-separated file writes decimals with a point "
