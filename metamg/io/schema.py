@@ -626,7 +626,8 @@ def _value_problems(src, rows, dt: DataType, columns, names) -> tuple[list[Probl
         if "ri" in names and "ri" in columns and dt.name == "correlation":
             flag(~((columns["ri"] > -1) & (columns["ri"] < 1)) & ~np.isnan(columns["ri"]), "ri",
                  "correlation must lie strictly between -1 and 1")
-    out.sort(key=lambda p: p[0])  # row by row, as the file reads
+    rank = {name: i for i, name in enumerate(names.values())}   # header order
+    out.sort(key=lambda p: (p[0], rank.get(p[1].column, 0)))   # as the file reads
     return [p for _, p in out], bad
 
 
