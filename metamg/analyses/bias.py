@@ -239,7 +239,9 @@ def small_study_tests(analysis) -> SmallStudyTests:
     yi, vi = model_effects(analysis)
     k = len(yi)
     if k < 2:
-        raise InputError([Problem(es.source, f"small-study tests need at least 2 studies, not {k}")])
+        why = "" if k == es.k else (f" ({es.k - k} double-zero stud{'y has' if es.k - k == 1 else 'ies have'}"
+                                    f" no effect in the {'Peto' if analysis.result.method == 'PETO' else 'Mantel-Haenszel'} model)")
+        raise InputError([Problem(es.source, f"small-study tests need at least 2 studies, not {k}{why}")])
     caution = None
     if k < SMALL_K:
         caution = (f"only {k} studies: tests for funnel asymmetry have too little power to "
