@@ -28,12 +28,15 @@ def number_text(value) -> str:
 def table_bytes(header, rows, variant="comma") -> bytes:
     """``header`` and ``rows`` (numbers as int/float, text as str) saved as ``variant``."""
     delimiter, decimal, encoding, end = VARIANTS[variant]
-    out = io.StringIO()
-    writer = csv.writer(out, delimiter=delimiter, lineterminator=end)
-    writer.writerow(header)
-    for row in rows:
-        writer.writerow([c if isinstance(c, str) else number_text(c).replace(".", decimal) for c in row])
-    text = out.getvalue()
+
+    def line(cells):
+        # written with a \r\n terminator, so that a cell holding \r or \n is always quoted
+        out = io.StringIO()
+        csv.writer(out, delimiter=delimiter, lineterminator="\r\n").writerow(cells)
+        return out.getvalue()[:-2]
+
+    text = "".join(line(cells) + end for cells in [header] + [
+        [c if isinstance(c, str) else number_text(c).replace(".", decimal) for c in row] for row in rows])
     if encoding == "utf-16be-bom":
         return b"\xfe\xff" + text.encode("utf-16-be")
     return text.encode(encoding)
