@@ -147,3 +147,29 @@ def test_small_study_tests_of_mh_and_peto_use_the_model_effects_as_metafor(ref):
     assert ref["model_method"] == "FE"
     a = metamg.pool(CASES_DIR / f"{ref['case']}.csv", measure=ref["measure"], method=ref["method"])
     compare(ref["expected"], small_study_tests(a).to_dict())
+
+
+def test_degenerate_small_study_inputs(tmp_path):
+    """tests/reference/DISAGREEMENTS.md, "Identical effects or identical variances"."""
+    same_vi = tmp_path / "same_vi.csv"
+    same_vi.write_text("study,yi,vi\nA,0.1,0.04\nB,0.3,0.04\nC,-0.2,0.04\nD,0.5,0.04\n")
+    with pytest.raises(InputError, match="same sampling variance"):
+        small_study_tests(metamg.pool(same_vi))
+    same_yi = tmp_path / "same_yi.csv"
+    same_yi.write_text("study,yi,vi\nA,0.2,0.04\nB,0.2,0.05\nC,0.2,0.06\nD,0.2,0.09\n")
+    t = small_study_tests(metamg.pool(same_yi, method="REML", ci="hk"))
+    assert t.begg.tau != t.begg.tau and "same effect" in t.begg.note
+    assert t.egger.statistic is None and "fits every study exactly" in t.egger.note
+    assert t.egger_lm.statistic is None and t.egger_lm.note
+    d = t.to_dict()
+    assert d["begg"]["tau"] is None and d["egger"]["p"] is None
+
+
+def test_exact_fit_under_knapp_hartung_is_refused_by_regress(tmp_path):
+    path = tmp_path / "line.csv"
+    path.write_text("study,yi,vi,x\nA,0.1,0.04,1\nB,0.2,0.05,2\nC,0.3,0.06,3\nD,0.4,0.09,4\n")
+    a = metamg.pool(path, method="FE", ci="hk")
+    with pytest.raises(InputError, match="fit every study exactly"):
+        regress(a, ["x"], ci="hk", method="FE")
+    fit, _ = regress(a, ["x"], ci="wald", method="FE")
+    assert fit.coefficient("x").estimate == pytest.approx(0.1, rel=1e-9)

@@ -14,15 +14,19 @@ from metamg.models.metaregression import intercept_and, meta_regression
 
 @dataclass(frozen=True)
 class EggerTest:
-    statistic: float | None
+    statistic: float | None  # z (df None) or t
     p: float | None
     df: int | None
     limit_estimate: float
     limit_ci_low: float | None
     limit_ci_high: float | None
+    note: str | None = None  # why statistic and p are None, when they are
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        d = asdict(self)
+        if self.note is None:
+            d.pop("note")
+        return d
 
 
 @dataclass(frozen=True)
@@ -30,9 +34,17 @@ class RankTest:
     tau: float
     p: float
     exact: bool  # False when ties force the normal approximation
+    note: str | None = None  # why tau and p are undefined (NaN), when they are
 
     def to_dict(self) -> dict:
-        return {"tau": self.tau, "p": self.p, "exact": self.exact}
+        d = {"tau": _finite(self.tau), "p": _finite(self.p), "exact": self.exact}
+        if self.note:
+            d["note"] = self.note
+        return d
+
+
+def _finite(x):
+    return x if math.isfinite(x) else None
 
 
 @dataclass(frozen=True)
@@ -43,6 +55,10 @@ class FailSafeN:
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+
+EXACT_LINE = ("the line through the effects and their standard errors fits every study exactly "
+              "(residual variance 0), so its slope has no test")
 
 
 def egger_lm(yi, vi, level: float = 0.95) -> EggerTest:
@@ -56,7 +72,10 @@ def egger_lm(yi, vi, level: float = 0.95) -> EggerTest:
                           ci="hk" if df > 0 else "wald", level=level)
     limit = reg.coefficient("intrcpt")
     if df <= 0:  # an exact fit: the line exists, its tests do not
-        return EggerTest(None, None, df, limit.estimate, None, None)
+        return EggerTest(None, None, df, limit.estimate, None, None,
+                         "with 2 studies the line fits both exactly: no residual degrees of freedom")
+    if reg.hk_scale == 0:
+        return EggerTest(None, None, df, limit.estimate, limit.ci_low, limit.ci_high, EXACT_LINE)
     slope = reg.coefficient("sei")
     return EggerTest(slope.statistic, slope.p, df, limit.estimate, limit.ci_low, limit.ci_high)
 
@@ -71,6 +90,9 @@ def egger_rma(yi, vi, level: float = 0.95, method: str = "REML", ci: str = "wald
     reg = meta_regression(yi, vi, intercept_and(np.sqrt(vi)), ["intrcpt", "sei"], method=method,
                           ci=ci, level=level)
     slope, limit = reg.coefficient("sei"), reg.coefficient("intrcpt")
+    if reg.hk_scale == 0:  # metafor: z and p NaN
+        return EggerTest(None, None, reg.qm_df2, limit.estimate, limit.ci_low, limit.ci_high,
+                         EXACT_LINE)
     return EggerTest(slope.statistic, slope.p, reg.qm_df2, limit.estimate, limit.ci_low,
                      limit.ci_high)
 
@@ -86,13 +108,19 @@ def rank_test(yi, vi) -> RankTest:
     (yi - θ_FE)/sqrt(vi - 1/Σw) and vi, as metafor's ranktest. p-value: exact (the distribution
     of Kendall's statistic) when there are no ties and k <= 170, as R's cor.test(exact=TRUE);
     otherwise the normal approximation with the tie-corrected variance of S that R's cor.test
-    uses (Kendall 1970, Rank Correlation Methods, ch. 4). O(k log k) time, O(k) memory."""
+    uses (Kendall 1970, Rank Correlation Methods). O(k log k) time, O(k) memory. tau and
+    p are NaN, with a note, when every effect or every variance is the same (metafor then
+    ranks rounding noise: tests/reference/DISAGREEMENTS.md)."""
     yi, vi = np.asarray(yi, float), np.asarray(vi, float)
     fe = fit(yi, vi, method="FE", tau2_ci=False)
     w = 1 / vi
     ystar = (yi - fe.estimate) / np.sqrt(vi - 1 / w.sum())
-    tau, s, ties_x, ties_y = _kendall_tau_b(ystar, vi)
     n = len(yi)
+    if np.all(yi == yi[0]) or np.all(vi == vi[0]):  # the deviates would be rounding noise
+        what = "effect" if np.all(yi == yi[0]) else "sampling variance"
+        return RankTest(math.nan, math.nan, False,
+                        f"Kendall's tau is undefined: every study has the same {what}")
+    tau, s, ties_x, ties_y = _kendall_tau_b(ystar, vi)
     if not ties_x and not ties_y and n <= EXACT_MAX_K:
         q = round((tau + 1) * n * (n - 1) / 4)
         cdf = _kendall_cdf(n)
@@ -238,6 +266,11 @@ def small_study_tests(analysis) -> SmallStudyTests:
     es = analysis.effects
     yi, vi = model_effects(analysis)
     k = len(yi)
+    if k >= 2 and np.all(vi == vi[0]):
+        raise InputError([Problem(es.source, "small-study tests need studies of different precision: "
+                                  "every study has the same sampling variance, so the funnel plot has "
+                                  "no asymmetry to test (metafor's regtest stops: the model matrix is "
+                                  "not of full rank)")])
     if k < 2:
         why = "" if k == es.k else (f" ({es.k - k} double-zero stud{'y has' if es.k - k == 1 else 'ies have'}"
                                     f" no effect in the {'Peto' if analysis.result.method == 'PETO' else 'Mantel-Haenszel'} model)")

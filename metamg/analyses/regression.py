@@ -69,6 +69,11 @@ def regress(analysis: PoolAnalysis, mods, ci: str = "wald",
                               level=analysis.result.level)
     except ValueError as exc:
         raise InputError([Problem(es.source, f"meta-regression on {', '.join(mods)}: {exc}")]) from None
+    if fit.hk_scale == 0:
+        raise InputError([Problem(es.source, f"meta-regression on {', '.join(mods)}: the moderators "
+                                  "fit every study exactly (residual Q = 0), so the Knapp-Hartung "
+                                  "variance is 0 and its t and F tests do not exist (metafor: NA); "
+                                  "use Wald tests (--ci wald)")])
     return fit, d
 
 

@@ -12,6 +12,7 @@ import numpy as np
 from metamg.analyses.bias import model_effects
 from metamg.errors import InputError, Problem
 from metamg.models import PoolResult, fit
+from metamg.models.results import _num
 from metamg.models.metaregression import intercept_and, meta_regression
 
 MAX_ITER = 100
@@ -27,9 +28,9 @@ class TrimFill:
 
     def to_dict(self) -> dict:
         r = self.result
-        return {"k0": self.k0, "side": self.side, "k_total": r.k, "estimate": r.estimate,
-                "se": r.se, "ci_low": r.ci_low, "ci_high": r.ci_high, "statistic": r.statistic,
-                "p": r.p, "tau2": r.tau2,
+        return {"k0": self.k0, "side": self.side, "k_total": r.k, "estimate": _num(r.estimate),
+                "se": _num(r.se), "ci_low": _num(r.ci_low), "ci_high": _num(r.ci_high),
+                "statistic": _num(r.statistic), "p": _num(r.p), "tau2": _num(r.tau2),
                 "filled": [{"yi": y, "vi": v} for y, v in zip(self.filled_yi, self.filled_vi)]}
 
 

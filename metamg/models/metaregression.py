@@ -48,7 +48,8 @@ class MetaRegression:
     qe: float
     qe_df: int
     qe_p: float
-    hk_scale: float = 1.0   # the Knapp-Hartung variance factor (1 for Wald tests)
+    hk_scale: float = 1.0   # the Knapp-Hartung variance factor (1 for Wald tests); 0 for an
+                            # exact fit, where the t tests and QM are undefined (±inf/NaN)
 
     def coefficient(self, name: str) -> Coefficient:
         return next(c for c in self.coefficients if c.name == name)
@@ -120,9 +121,8 @@ def meta_regression(yi, vi, X, names, method: str = "REML", ci: str = "wald",
     qm_df2 = df if t_tests else None
     if m == 0:
         qm, qm_p = 0.0, 1.0
-    elif scale == 0:
-        raise ValueError("the moderators fit every study exactly (residual Q = 0), so the "
-                         "Knapp-Hartung variance is 0 and no omnibus test exists; use Wald tests")
+    elif scale == 0:  # Var(β̂) = 0: no omnibus test (metafor's QM is NA)
+        qm = qm_p = float("nan")
     else:
         bm = fit.beta[1:]
         qm = float(bm @ np.linalg.solve(vcov[1:, 1:], bm))
