@@ -10,6 +10,7 @@ import numpy as np
 from metamg.analyses.pool import PoolAnalysis
 from metamg.analyses.sensitivity import leave_one_out
 from metamg.models.distributions import chi2_cdf
+from metamg.models.results import _num
 
 # metafor sets residuals below 100 machine epsilons to exactly 0 (rounding noise, not a residual)
 RESID_ZERO = 100 * np.finfo(float).eps
@@ -30,7 +31,8 @@ class Influence:
     influential: bool
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        """JSON-ready: undefined values (0/0 when a Knapp-Hartung factor is 0) become None."""
+        return {k: _num(v) if isinstance(v, float) else v for k, v in asdict(self).items()}
 
 
 def influence(analysis: PoolAnalysis, loo=None) -> tuple[Influence, ...]:
