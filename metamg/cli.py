@@ -18,6 +18,7 @@ class _Group(click.Group):
 
     def invoke(self, ctx):
         from metamg.errors import InputError
+        _exit_cleanly_on_sigterm()
         try:
             return super().invoke(ctx)
         except InputError as exc:
@@ -29,36 +30,66 @@ class _Group(click.Group):
         except Exception as exc:  # a bug of ours: one line for the user, the traceback on request
             if os.environ.get("METAMG_DEBUG"):
                 raise
-            click.echo(f"metamg: internal error: {type(exc).__name__}: {exc} "
-                       "(please report it; METAMG_DEBUG=1 shows the traceback)", err=True)
+            click.echo(f"metamg: {_internal_error(exc)}", err=True)
             ctx.exit(1)
+
+
+def _internal_error(exc: BaseException) -> str:
+    return (f"internal error: {type(exc).__name__}: {exc} "
+            "(please report it; METAMG_DEBUG=1 shows the traceback)")
+
+
+def _exit_cleanly_on_sigterm() -> None:
+    """SIGTERM and SIGHUP end the run like Ctrl-C does, so that atomic writes remove their
+    temporary files (Python's default is to die on the spot)."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        return
+
+    def stop(signum, frame):
+        raise SystemExit(128 + signum)
+
+    for name in ("SIGTERM", "SIGHUP"):
+        if hasattr(signal, name):
+            signal.signal(getattr(signal, name), stop)
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="metamg")
 def main():
-    """Meta-analysis for journal clubs: study CSVs in, metafor-exact results out."""
+    """Meta-analysis for journal clubs: study CSVs in, metafor-exact results out.
+
+    Every command reads a study set's metadata (NAME.toml beside NAME.csv) first: its measure,
+    profile and subgroup column apply unless an option says otherwise."""
+
+
+LEVEL = click.FloatRange(0, 1, min_open=True, max_open=True)
+FIGURE_SUFFIXES = (".png", ".svg", ".pdf")
 
 
 def _pool_options(f):
-    """The method options shared by pool, forest and report."""
+    """The method options shared by every command that pools."""
     options = [
         click.option("--measure", type=click.Choice(MEASURE_CHOICES, case_sensitive=False),
-                     help="Effect measure (default: RR binary, MD continuous, ZCOR correlations, "
-                          "PLO proportions, GEN for yi/vi)."),
+                     help="Effect measure. Default: the study set's metadata, else RR for binary "
+                          "data, MD continuous, ZCOR correlations, PLO proportions, GEN for yi/vi."),
         click.option("--method", type=click.Choice(METHOD_CHOICES, case_sensitive=False),
-                     help="FE (common effect), a tau² estimator, MH or PETO (default: the profile's)."),
+                     help="FE (common effect), a tau² estimator, MH or PETO. Default: the profile's."),
         click.option("--ci", "ci", type=click.Choice(("wald", "hk", "hk-adhoc")),
-                     help="CI for the pooled effect (default: the profile's)."),
-        click.option("--level", type=float, default=0.95, show_default=True, help="Confidence level."),
+                     help="CI for the pooled effect. Default: the profile's."),
+        click.option("--level", type=LEVEL, default=0.95, show_default=True,
+                     help="Confidence level of every interval shown (pooled effect, prediction "
+                          "interval, tau², plots), strictly between 0 and 1."),
         click.option("--pi", "pi", type=click.Choice(("default", "hts")), default="default",
                      show_default=True,
                      help="Prediction interval: metafor's rule (z with wald, t(k-1) with hk) or t(k-2)."),
         click.option("--profile", type=click.Choice(("cochrane", "metafor", "revman5")),
                      help="Method defaults: cochrane = REML+HKSJ, metafor = REML+Wald, revman5 = DL+Wald "
                           "(MH common effect for binary). Default: the study set's metadata, else cochrane."),
-        click.option("--cc", type=float, default=0.5, show_default=True,
-                     help="Continuity correction added to zero cells."),
+        click.option("--cc", type=click.FloatRange(min=0), default=0.5, show_default=True,
+                     help="Continuity correction added to zero cells (0 or more)."),
         click.option("--cc-to", type=click.Choice(("only0", "all", "if0all", "none")), default="only0",
                      show_default=True, help="Which studies get the continuity correction (metafor's 'to')."),
         click.option("--drop00", is_flag=True, help="Leave out studies with no events in either group."),
@@ -91,33 +122,69 @@ def _exclude_status_option():
                              + ", ".join(EVIDENCE_STATUSES) + ").")
 
 
-def _run_pool(path, opts, meta=None):
-    from metamg.analyses.pool import pool as run_pool
+def _settings(opts) -> dict:
+    """Click's option values as ``pool``'s keyword arguments (None: resolved by pool)."""
     from metamg.effects import Continuity
 
     o = dict(opts)
-    measure, profile = o.pop("measure"), o.pop("profile")
-    if meta is not None:
-        measure = measure or meta.measure
-        profile = profile or meta.profile
-    continuity = Continuity(o.pop("cc"), o.pop("cc_to"), o.pop("drop00"))
-    return run_pool(path, measure=measure, profile=profile or "cochrane", continuity=continuity, **o)
+    return dict(measure=o["measure"], method=o["method"], ci=o["ci"], level=o["level"], pi=o["pi"],
+                profile=o["profile"], continuity=Continuity(o["cc"], o["cc_to"], o["drop00"]),
+                multi_arm=o["multi_arm"], exclude_status=o["exclude_status"],
+                low_risk_only=o["low_risk_only"])
+
+
+def _run_pool(path, opts):
+    from metamg.analyses.pool import pool as run_pool
+
+    return run_pool(path, **_settings(opts))
+
+
+def _output(value, inputs, option="-o", suffixes=None):
+    """An output path checked before any work: never one of the input files, and for figures
+    a suffix matplotlib writes. Returns ``value`` (None stays None)."""
+    if value is None:
+        return None
+    if suffixes is not None:
+        ext = os.path.splitext(value)[1].lower()
+        if ext not in suffixes:
+            raise click.BadParameter(f"{value!r}: write figures as " + ", ".join(suffixes)
+                                     + (f", not {ext}" if ext else " (the file name needs one of these suffixes)"),
+                                     param_hint=f"'{option}'")
+    target = os.path.realpath(value)
+    for path in inputs:
+        from metamg.io.metadata import metadata_path
+        for given in (path, metadata_path(path)):
+            if os.path.realpath(given) == target:
+                raise click.BadParameter(f"{value!r} is an input file of this run; metamg never "
+                                         "overwrites its input (choose another file name)",
+                                         param_hint=f"'{option}'")
+    return value
+
+
+def _subgroups(analysis, by):
+    """Subgroups by column ``by``; the metadata's subgroup column when ``by`` is None, none for ''."""
+    from metamg.analyses.subgroups import pool_subgroups
+
+    column = by if by is not None else (analysis.meta.subgroup if analysis.meta else None)
+    return pool_subgroups(analysis, column) if column else None
+
+
+BY_HELP = "Also pool within the levels of this column and test the differences (default: the " \
+          "metadata's subgroup column; --by '' for none)."
 
 
 @main.command()
 @click.argument("path", type=click.Path(dir_okay=True, allow_dash=False))
 @_pool_options
-@click.option("--by", "by", help="Also pool within the levels of this column and test the differences.")
+@click.option("--by", "by", help=BY_HELP)
 @click.option("--format", "fmt", type=click.Choice(("text", "json", "csv")), default="text",
               show_default=True)
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write to FILE (atomically).")
 def pool(path, by, fmt, output, **pool_opts):
     """Pool the studies in the CSV file PATH."""
+    _output(output, [path])
     analysis = _run_pool(path, pool_opts)
-    groups = None
-    if by:
-        from metamg.analyses.subgroups import pool_subgroups
-        groups = pool_subgroups(analysis, by)
+    groups = _subgroups(analysis, by)
     if fmt == "json":
         d = analysis.to_dict()
         if groups is not None:
@@ -140,18 +207,29 @@ def pool(path, by, fmt, output, **pool_opts):
 @main.command()
 @click.argument("path", type=click.Path(dir_okay=True, allow_dash=False))
 @_pool_options
-@click.option("--by", "by", help="Group the studies by this column (default: the metadata's subgroup).")
+@click.option("--by", "by", help="Group the studies by this column (default: the metadata's "
+                                 "subgroup column; --by '' for none).")
 @click.option("-o", "--output", type=click.Path(dir_okay=False),
-              help="FILE.png (300 dpi) or FILE.svg [default: NAME-forest.png].")
+              help="FILE.png (300 dpi), FILE.svg or FILE.pdf [default: NAME-forest.png].")
 def forest(path, by, output, **pool_opts):
-    """Draw the forest plot of the CSV file PATH."""
-    from metamg.io.metadata import read_metadata
-    from metamg.render.forest import write_forest
+    """Draw the forest plot of the CSV file PATH.
 
-    meta = read_metadata(path)
-    analysis = _run_pool(path, pool_opts, meta)
-    target = output or _default_figure(path, "forest")
-    write_forest(analysis, target, meta, by=by or meta.subgroup)
+    When small-study effects are detected and the common-effect and random-effects models
+    disagree, the plot also draws the common-effect diamond the report's verdicts use."""
+    from metamg.analyses.appraisal import verdict_model
+    from metamg.render.forest import MAX_FOREST_STUDIES, write_forest
+
+    target = _output(output or _default_figure(path, "forest"), [path], suffixes=FIGURE_SUFFIXES)
+    analysis = _run_pool(path, pool_opts)
+    if analysis.result.k + len(analysis.excluded) > MAX_FOREST_STUDIES:
+        from metamg.errors import InputError, Problem
+        raise InputError([Problem(analysis.source, f"{analysis.result.k + len(analysis.excluded):,} "
+                                  f"rows are too many for a legible forest plot (at most "
+                                  f"{MAX_FOREST_STUDIES}); see the numbers with `metamg pool "
+                                  f"--format csv`, or plot a subset")])
+    answer, _ = verdict_model(analysis)
+    write_forest(analysis, target, analysis.meta, _subgroups(analysis, by),
+                 answer if answer is not analysis else None)
     click.echo(target)
 
 
@@ -160,14 +238,13 @@ def forest(path, by, output, **pool_opts):
 @_pool_options
 @click.option("--trimfill", is_flag=True, help="Add the studies filled by trim and fill.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False),
-              help="FILE.png (300 dpi) or FILE.svg [default: NAME-funnel.png].")
+              help="FILE.png (300 dpi), FILE.svg or FILE.pdf [default: NAME-funnel.png].")
 def funnel(path, trimfill, output, **pool_opts):
     """Draw the contour-enhanced funnel plot of the CSV file PATH."""
-    from metamg.io.metadata import read_metadata
     from metamg.render.funnel import write_funnel
 
-    meta = read_metadata(path)
-    analysis = _run_pool(path, pool_opts, meta)
+    target = _output(output or _default_figure(path, "funnel"), [path], suffixes=FIGURE_SUFFIXES)
+    analysis = _run_pool(path, pool_opts)
     filled = None
     if trimfill:
         from metamg.analyses.trimfill import trim_and_fill_for
@@ -176,8 +253,7 @@ def funnel(path, trimfill, output, **pool_opts):
             filled = trim_and_fill_for(analysis)
         except InputError:
             pass  # too few studies to trim and fill: the plain funnel is drawn
-    target = output or _default_figure(path, "funnel")
-    write_funnel(analysis, target, meta.title, filled)
+    write_funnel(analysis, target, analysis.meta.title if analysis.meta else "", filled)
     click.echo(target)
 
 
@@ -188,19 +264,19 @@ def funnel(path, trimfill, output, **pool_opts):
               help="Summary bars count studies instead of weighting them as the analysis does.")
 @click.option("-o", "--output", "prefix", metavar="PREFIX",
               help="Write PREFIX-rob-traffic.png and PREFIX-rob-summary.png [default: NAME]; "
-                   "end PREFIX in .svg for SVG files.")
+                   "end PREFIX in .svg or .pdf for those formats.")
 def rob(path, unweighted, prefix, **pool_opts):
     """Draw the risk-of-bias traffic-light and summary plots (robvis style) of the CSV file PATH."""
-    from metamg.io.metadata import read_metadata
     from metamg.render.robplot import analysis_rob_layout, write_rob_plots
 
-    meta = read_metadata(path)
-    analysis = _run_pool(path, pool_opts, meta)
-    layout = analysis_rob_layout(analysis, f"{meta.title}: risk of bias (RoB 2)", not unweighted)
     base, ext = os.path.splitext(prefix or _stem(path))
-    if ext.lower() not in (".png", ".svg"):
+    if ext.lower() not in FIGURE_SUFFIXES:
         base, ext = prefix or _stem(path), ".png"
-    for written in write_rob_plots(layout, f"{base}-rob-traffic{ext}", f"{base}-rob-summary{ext}"):
+    targets = [_output(f"{base}-rob-{kind}{ext}", [path]) for kind in ("traffic", "summary")]
+    analysis = _run_pool(path, pool_opts)
+    title = analysis.meta.title if analysis.meta else _stem(path)
+    layout = analysis_rob_layout(analysis, f"{title}: risk of bias (RoB 2)", not unweighted)
+    for written in write_rob_plots(layout, *targets):
         click.echo(written)
 
 
@@ -218,6 +294,8 @@ def new(name, data_type, measure, directory):
     """Start a study set: NAME.csv with the right header and NAME.toml with commented metadata."""
     from metamg.io.templates import new_study_set
 
+    if name.lower().endswith((".csv", ".toml")):  # "metamg new t1.csv" means the set t1
+        name = os.path.splitext(name)[0]
     for path in new_study_set(name, data_type, directory, measure):
         click.echo(path)
     click.echo(f"Next: add one row per study to {os.path.join(directory, name + '.csv')} (any "
@@ -278,24 +356,44 @@ def check(paths):
 @click.argument("paths", nargs=-1, type=click.Path(dir_okay=True, allow_dash=False))
 @click.option("-o", "--output", "outdir", type=click.Path(file_okay=False), default="reports",
               show_default=True, help="Directory for the reports and their figures.")
-@_exclude_status_option()
-def report(paths, outdir, exclude_status):
-    """Write a journal-club report for each study set (default: every studies/*.csv)."""
+@_pool_options
+def report(paths, outdir, **pool_opts):
+    """Write a journal-club report for each study set (default: every studies/*.csv).
+
+    A set that fails (bad data, or a bug) is reported by name and the others are still
+    written, with the index; the exit status is then 2. Options override every set's metadata."""
     from metamg.errors import InputError
+    from metamg.io.atomic import ensure_directory
     from metamg.render.report import write_index, write_report
 
     paths = _study_sets(paths)
+    ensure_directory(outdir)  # an unusable output folder is one error, not one per set
+    settings = _settings(pool_opts)
     summaries, failed = [], False
     show = sys.stderr.isatty()
+    by_name = {}
+    for path in paths:  # two sets of one name would overwrite each other's report
+        by_name.setdefault(_stem(path), []).append(path)
     for i, path in enumerate(paths, 1):
         if show:
             click.echo(f"[{i}/{len(paths)}] {path}", err=True)
         try:
-            summaries.append(write_report(path, outdir, exclude_status))
+            namesakes = [p for p in by_name[_stem(path)] if p != path]
+            if namesakes:
+                from metamg.errors import Problem
+                raise InputError([Problem(path, "another study set of the same name is in this run ("
+                                          + ", ".join(namesakes) + "); their reports would "
+                                          "overwrite each other")])
+            summaries.append(write_report(path, outdir, **settings))
         except InputError as exc:
             failed = True
             for problem in exc.problems:
                 click.echo(str(problem), err=True)
+        except Exception as exc:  # a bug of ours on one set: report it, keep the others
+            if os.environ.get("METAMG_DEBUG"):
+                raise
+            failed = True
+            click.echo(f"{path}: report not written: {_internal_error(exc)}", err=True)
     if summaries:
         click.echo(write_index(summaries, outdir))
         for s in summaries:
@@ -309,35 +407,41 @@ def report(paths, outdir, exclude_status):
 @_pool_options
 @click.option("--baujat", type=click.Path(dir_okay=False), help="Also draw the Baujat plot to FILE.")
 @click.option("--gosh-plot", type=click.Path(dir_okay=False), help="Also draw the GOSH plot to FILE.")
-@click.option("--subsets", type=int, help="GOSH: number of random subsets when k > 20 [100000].")
+@click.option("--subsets", type=click.IntRange(min=1),
+              help="GOSH: number of random subsets when k > 20 [100000].")
 @click.option("--seed", type=int, default=1, show_default=True, help="GOSH: seed for the random subsets.")
 @click.option("--format", "fmt", type=click.Choice(("text", "json")), default="text", show_default=True)
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write to FILE (atomically).")
 def sensitivity(path, baujat, gosh_plot, subsets, seed, fmt, output, **pool_opts):
     """Leave-one-out, cumulative meta-analysis and influence diagnostics of the CSV file PATH."""
+    from metamg.analyses.gosh import gosh
     from metamg.analyses.influence import influence
     from metamg.analyses.sensitivity import cumulative, leave_one_out
+    from metamg.errors import InputError, Problem
 
+    _output(output, [path])
+    _output(baujat, [path], "--baujat", FIGURE_SUFFIXES)
+    _output(gosh_plot, [path], "--gosh-plot", FIGURE_SUFFIXES)
     analysis = _run_pool(path, pool_opts)
+    if analysis.result.k < 2:
+        raise InputError([Problem(analysis.source, f"sensitivity analyses need at least 2 pooled "
+                                  f"studies; this set has {analysis.result.k}")])
     loo, cum = leave_one_out(analysis), cumulative(analysis)
-    from metamg.analyses.gosh import gosh
-
-    infl = influence(analysis, loo) if analysis.result.k > 1 else ()
+    infl = influence(analysis, loo)
     es = analysis.effects
-    subsets_fit = gosh(es.yi, es.vi, subsets, seed, es.source) if es.k > 1 else None
+    subsets_fit = gosh(es.yi, es.vi, subsets, seed, es.source)
     if fmt == "json":
         text = _json({"leave1out": [r.to_dict() for r in loo], "cumulative": cum.to_dict(),
-                      "influence": [x.to_dict() for x in infl],
-                      "gosh": subsets_fit.summary() if subsets_fit else None})
+                      "influence": [x.to_dict() for x in infl], "gosh": subsets_fit.summary()})
     else:
         from metamg.render.robustness import sensitivity_text
         text = sensitivity_text(analysis, loo, cum, infl, subsets_fit)
     if baujat or gosh_plot:
         from metamg.render import diagnostics
-        title = _stem(path)
+        title = analysis.meta.title if analysis.meta else _stem(path)
         if baujat:
             diagnostics.write(diagnostics.draw_baujat(diagnostics.baujat_points(analysis), title), baujat)
-        if gosh_plot and subsets_fit is not None:
+        if gosh_plot:
             diagnostics.write(diagnostics.draw_gosh(subsets_fit, analysis, title), gosh_plot)
     _emit(text, output)
 
@@ -348,9 +452,11 @@ def sensitivity(path, baujat, gosh_plot, subsets, seed, fmt, output, **pool_opts
 @click.option("--format", "fmt", type=click.Choice(("text", "json")), default="text", show_default=True)
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write to FILE (atomically).")
 def bias(path, fmt, output, **pool_opts):
-    """Small-study effects of the CSV file PATH: Egger, Begg and fail-safe N."""
+    """Small-study effects of the CSV file PATH: Egger, Begg, trim and fill and fail-safe N,
+    each with the analysis's model (random effects, or the common-effect model with --method FE)."""
     from metamg.analyses.bias import small_study_tests
 
+    _output(output, [path])
     analysis = _run_pool(path, pool_opts)
     tests = small_study_tests(analysis)
     if fmt == "json":
@@ -361,17 +467,18 @@ def bias(path, fmt, output, **pool_opts):
     _emit(text, output)
 
 
+def _moderators(ctx, param, value):
+    columns = [m.strip() for m in value.split(",") if m.strip()]
+    if not columns:
+        raise click.BadParameter("name at least one moderator column, e.g. --mods ablat,year")
+    return columns
+
+
 @main.command()
 @click.argument("path", type=click.Path(dir_okay=True, allow_dash=False))
-@click.option("--mods", required=True, help="Comma-separated moderator columns, e.g. --mods ablat,year.")
-@click.option("--measure", type=click.Choice(MEASURE_CHOICES, case_sensitive=False))
-@click.option("--ci", "ci", type=click.Choice(("wald", "hk")), default="wald", show_default=True,
-              help="z tests and chi-square QM, or Knapp-Hartung t tests and F test.")
-@click.option("--level", type=float, default=0.95, show_default=True)
-@click.option("--cc", type=float, default=0.5, show_default=True)
-@click.option("--cc-to", type=click.Choice(("only0", "all", "if0all", "none")), default="only0",
-              show_default=True)
-@click.option("--drop00", is_flag=True)
+@click.option("--mods", required=True, callback=_moderators,
+              help="Comma-separated moderator columns, e.g. --mods ablat,year.")
+@_pool_options
 @click.option("--plot", type=click.Path(dir_okay=False),
               help="Bubble plot to FILE (one continuous moderator).")
 @click.option("--permutations", type=click.IntRange(min=1),
@@ -379,16 +486,23 @@ def bias(path, fmt, output, **pool_opts):
 @click.option("--seed", type=int, default=1, show_default=True, help="Seed for --permutations.")
 @click.option("--format", "fmt", type=click.Choice(("text", "json")), default="text", show_default=True)
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write to FILE (atomically).")
-def regress(path, mods, measure, ci, level, cc, cc_to, drop00, plot, permutations, seed, fmt, output):
-    """Mixed-effects meta-regression (REML) of the CSV file PATH on moderator columns."""
+def regress(path, mods, plot, permutations, seed, fmt, output, **pool_opts):
+    """Meta-regression of the CSV file PATH on moderator columns, with the analysis's tau²
+    estimator and CI rule (--ci hk: Knapp-Hartung t and F tests; wald: z and chi-square)."""
     from metamg.analyses.regression import permutation_test
     from metamg.analyses.regression import regress as run_regress
 
-    analysis = _run_pool(path, dict(measure=measure, method="REML", ci="wald", level=level, pi="default",
-                                    profile="metafor", cc=cc, cc_to=cc_to, drop00=drop00))
-    columns = [m for m in mods.split(",") if m.strip()]
-    fit, design = run_regress(analysis, columns, ci=ci)
-    perm = permutation_test(analysis, columns, ci, permutations, seed) if permutations else None
+    _output(output, [path])
+    _output(plot, [path], "--plot", FIGURE_SUFFIXES)
+    analysis = _run_pool(path, pool_opts)
+    r = analysis.result
+    if r.ci_method == "hk-adhoc":
+        raise click.BadParameter("the ad hoc Knapp-Hartung correction is not available for "
+                                 "meta-regression; use --ci hk or --ci wald", param_hint="'--ci'")
+    method = "FE" if r.method in ("MH", "PETO") else r.method
+    ci = "hk" if r.ci_method == "hk" else "wald"
+    fit, design = run_regress(analysis, mods, ci=ci, method=method)
+    perm = permutation_test(analysis, mods, ci, permutations, seed) if permutations else None
     if fmt == "json":
         d = fit.to_dict()
         if perm is not None:
@@ -403,7 +517,7 @@ def regress(path, mods, measure, ci, level, cc, cc_to, drop00, plot, permutation
         if len(fit.coefficients) != 2 or design.reference_levels:
             raise click.UsageError("--plot draws a bubble plot for exactly one continuous moderator")
         from metamg.render import diagnostics
-        title = _stem(path)
+        title = analysis.meta.title if analysis.meta else _stem(path)
         diagnostics.write(diagnostics.draw_bubble(analysis, fit, design, title), plot)
     _emit(text, output)
 

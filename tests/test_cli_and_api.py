@@ -106,7 +106,7 @@ def test_hts_prediction_interval_uses_t_with_k_minus_2_df():
 
 def test_level_90():
     _, out, _ = run_cli("pool", BCG, "--measure", "RR", "--method", "DL", "--ci", "wald",
-                        "--level", "90", "--format", "json")
+                        "--level", "0.9", "--format", "json")
     d = json.loads(out)
     e = expected("bcg", "RR", "DL", "wald")
     assert d["ci_high"] == pytest.approx(e["estimate"] + 1.6448536269514722 * e["se"], rel=1e-12)

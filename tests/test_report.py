@@ -29,15 +29,24 @@ def test_report_numbers_are_the_pool_numbers(tmp_path, in_repo):
     _, js, _ = run_cli("pool", csv, "--measure", "OR", "--format", "json")
     d = json.loads(js)
     e = math.exp
-    assert f"| Pooled effect | {e(d['estimate']):.2f} (95% CI {e(d['ci_low']):.2f} to {e(d['ci_high']):.2f}) |" in text
-    assert f"| Prediction interval | {e(d['pi_low']):.2f} to {e(d['pi_high']):.2f} |" in text
+    main = "(main analysis; random-effects model, REML, CI hk)"
+    assert f"| Pooled effect {main} | {e(d['estimate']):.2f} (95% CI {e(d['ci_low']):.2f} to {e(d['ci_high']):.2f}) |" in text
+    assert f"| Prediction interval (95%) | {e(d['pi_low']):.2f} to {e(d['pi_high']):.2f} |" in text
     assert f"tau² = {d['tau2']:.4f} (95% CI {d['tau2_ci_low']:.4f} to {d['tau2_ci_high']:.4f})" in text
     assert f"I² = {d['I2']:.0f}% (95% CI {d['I2_ci_low']:.0f}% to {d['I2_ci_high']:.0f}%)" in text
     assert f"Q = {d['Q']:.2f} on {d['Q_df']} df" in text
     for s in d["studies"]:
         assert f"| {s['study']} |" in text and f"| {s['weight']:.1f}% |" in text
+    # small-study effects and two models that disagree: the index and the verdicts use the
+    # common-effect model, and the report shows it beside the main analysis
+    _, js, _ = run_cli("pool", csv, "--method", "FE", "--ci", "wald", "--format", "json")
+    fe = json.loads(js)
+    verdicts = "(used for the verdicts; common-effect model, inverse variance, CI wald)"
+    assert f"| Pooled effect {verdicts} | {e(fe['estimate']):.2f} (95% CI {e(fe['ci_low']):.2f} to " \
+           f"{e(fe['ci_high']):.2f}) |" in text
     index = (tmp_path / "index.md").read_text()
-    assert f"OR {e(d['estimate']):.2f} (95% CI {e(d['ci_low']):.2f} to {e(d['ci_high']):.2f})" in index
+    assert f"OR {e(fe['estimate']):.2f} (95% CI {e(fe['ci_low']):.2f} to {e(fe['ci_high']):.2f}) " \
+           "(common-effect model: small-study effects)" in index
 
 
 def test_absolute_effect_by_hand():
@@ -64,7 +73,7 @@ def test_identical_input_gives_identical_report(tmp_path, in_repo):
         assert run_cli("report", "studies/iv_magnesium_mi_mortality.csv", "-o", tmp_path)[0] == 0
         now = {n: (tmp_path / n).read_bytes() for n in os.listdir(tmp_path)}
         first = first or now
-    assert now == first and len(now) == 4  # report, index, forest, funnel
+    assert now == first and len(now) == 5  # report, index (.md and .json), forest, funnel
     assert not [n for n in now if n.startswith(".metamg-")]
 
 
@@ -137,7 +146,7 @@ def test_robustness_section_uses_the_same_numbers(tmp_path, in_repo):
     assert robust.count("\n| ") == 2 * (16 + 1)  # leave-one-out and cumulative tables
     bias = json.loads(run_cli("bias", csv, "--measure", "OR", "--format", "json")[1])
     tf = bias["trimfill"]
-    assert f"Trim and fill: {tf['k0']} studies imputed on the {tf['side']}; adjusted OR " \
+    assert f"): {tf['k0']} studies imputed on the {tf['side']}; adjusted OR " \
            f"{math.exp(tf['estimate']):.2f}" in robust
     assert f"z = {bias['egger']['statistic']:.2f}" in robust
 

@@ -45,7 +45,7 @@ RULES_TEXT = (
     "25% or more; also serious when studies not at low risk carry 50% or more). Inconsistency: "
     "serious when I² is 50% or more and the prediction interval includes no effect or a decision "
     "threshold (very serious at I² of 75% or more with no effect included), or when subgroups "
-    "differ (p < 0.10). Imprecision: very serious when the 95% CI includes both an important "
+    "differ (p < 0.10). Imprecision: very serious when the CI includes both an important "
     "benefit and an important harm, serious when it includes no effect or crosses a decision "
     "threshold, or, for binary outcomes, when the participants are fewer than the optimal "
     "information size (alpha 0.05, power 0.80, at the assumed control risk and the threshold's "

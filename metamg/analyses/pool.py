@@ -1,6 +1,7 @@
 """One call from a study table to a pooled result: what ``metamg pool`` runs."""
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -8,6 +9,7 @@ import numpy as np
 from metamg.effects import Continuity, EffectSizes, combine_arms, compute_effects, resolve_measure
 from metamg.effects.measures import MEASURES, Measure
 from metamg.errors import InputError, Problem
+from metamg.io.metadata import StudySetMeta, read_metadata
 from metamg.io.schema import NotEstimable, StudyTable, exclude_by_status, keep_low_risk, read_studies
 from metamg.models import DEFAULT_PROFILE, PROFILES, fit, mantel_haenszel, peto
 from metamg.models.distributions import norm_ppf
@@ -56,6 +58,7 @@ class PoolAnalysis:
     excluded: tuple[NotEstimable, ...]
     warnings: tuple[str, ...]
     options: PoolOptions = PoolOptions()
+    meta: StudySetMeta | None = None   # the study set's metadata, when pooled from its CSV path
 
     @property
     def rows(self) -> tuple[StudyRow, ...]:
@@ -69,10 +72,17 @@ class PoolAnalysis:
 
     def refit(self, indices) -> "PoolAnalysis":
         """The same analysis (method, CI, level, ...) on the studies at ``indices`` only."""
-        o = self.options
-        return pool(self.effects.subset(indices), measure=o.measure, method=o.method, ci=o.ci,
-                    level=o.level, pi=o.pi, profile=o.profile, continuity=o.continuity,
-                    multi_arm=o.multi_arm, exclude_status=o.exclude_status, low_risk_only=o.low_risk_only)
+        return self.with_options(self.effects.subset(indices))
+
+    def with_options(self, effects: EffectSizes | None = None, **changes) -> "PoolAnalysis":
+        """This analysis's options with ``changes`` (e.g. method="FE"), on ``effects`` (default:
+        the same effects): the one way every derived analysis is run, so it keeps the level,
+        continuity rule, profile and metadata of the analysis it derives from."""
+        o = replace(self.options, **changes)
+        return pool(self.effects if effects is None else effects, measure=o.measure, method=o.method,
+                    ci=o.ci, level=o.level, pi=o.pi, profile=o.profile, continuity=o.continuity,
+                    multi_arm=o.multi_arm, exclude_status=o.exclude_status,
+                    low_risk_only=o.low_risk_only, meta=self.meta)
 
     def natural(self, x):
         return None if x is None else _num(self.measure.to_natural(x))
@@ -120,15 +130,29 @@ class PoolAnalysis:
                 f"{r.method}/{r.ci_method}, I²={r.i2:.1f}% ({self.source})")
 
 
+def study_set_metadata(data) -> StudySetMeta | None:
+    """The metadata (NAME.toml) of a study set given by its CSV path; None for data in memory."""
+    return read_metadata(data) if isinstance(data, (str, os.PathLike)) else None
+
+
 def pool(data, measure: str | None = None, method: str | None = None, ci: str | None = None,
-         level: float = 0.95, pi: str = "default", profile: str = DEFAULT_PROFILE,
+         level: float = 0.95, pi: str = "default", profile: str | None = None,
          continuity: Continuity = Continuity(), multi_arm: str = "combine",
-         exclude_status=(), low_risk_only: bool = False) -> PoolAnalysis:
+         exclude_status=(), low_risk_only: bool = False, meta: StudySetMeta | None = None) -> PoolAnalysis:
     """Pool a study CSV path, pandas DataFrame, StudyTable or EffectSizes.
 
-    ``method`` and ``ci`` default to the profile's (cochrane: REML with HKSJ; metafor: REML with
-    Wald; revman5: DL with Wald, Mantel-Haenszel as the binary common-effect model).
+    Settings are resolved in one order, for every command and this function alike: what is
+    given here, then the study set's metadata (``meta``, read from NAME.toml next to a CSV
+    path when not given: its measure and profile), then the profile's defaults (cochrane: REML
+    with HKSJ; metafor: REML with Wald; revman5: DL with Wald, Mantel-Haenszel as the binary
+    common-effect model), then metamg's (cochrane; RR for binary data, MD continuous, ...).
     """
+    if meta is None:
+        meta = study_set_metadata(data)
+    if meta is not None:
+        measure = measure or meta.measure
+        profile = profile or meta.profile
+    profile = profile or DEFAULT_PROFILE
     if profile not in PROFILES:
         raise InputError([Problem("profile", f"unknown profile {profile!r}; choose one of "
                                   + ", ".join(PROFILES))])
@@ -153,7 +177,7 @@ def pool(data, measure: str | None = None, method: str | None = None, ci: str | 
     options = PoolOptions(effects.measure.name, method, ci, level, pi, profile, continuity,
                           multi_arm, exclude_status, low_risk_only)
     return PoolAnalysis(effects.source, effects.measure, profile, effects, result,
-                        effects.excluded, warnings, options)
+                        effects.excluded, warnings, options, meta)
 
 
 def _effects(data, measure, method, continuity, multi_arm, exclude_status, low_risk_only) -> EffectSizes:

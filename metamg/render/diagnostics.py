@@ -6,7 +6,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from metamg.models import fit
-from metamg.render.figures import axis_label, fixed_ticks, ratio_ticks, save_figure
+from metamg.render.figures import (TITLE_CHARS, axis_label, fixed_ticks, plain_text, ratio_ticks,
+                                   save_figure, shorten)
 
 
 @dataclass(frozen=True)
@@ -39,6 +40,7 @@ def _figure(size=(7.0, 5.0)):
     return fig
 
 
+@plain_text
 def draw_baujat(points, title: str):
     fig = _figure()
     ax = fig.add_axes((0.11, 0.12, 0.84, 0.76))
@@ -53,17 +55,19 @@ def draw_baujat(points, title: str):
     right_edge = max(x) * 0.75
     for n, p in enumerate(labelled):
         left = p.contribution > right_edge  # near the right edge: label to the left
-        ax.annotate(p.study, (p.contribution, p.influence),
+        ax.annotate(shorten(p.study), (p.contribution, p.influence),
                     xytext=(-4 if left else 4, 4 + 9 * (n % 3)), textcoords="offset points",
                     fontsize=7, ha="right" if left else "left",
                     arrowprops=dict(arrowstyle="-", color="0.6", linewidth=0.5))
     ax.set_xlabel("Contribution to overall heterogeneity (squared Pearson residual)", fontsize=9)
     ax.set_ylabel("Influence on the pooled result", fontsize=9)
     ax.grid(color="0.9", zorder=0)
-    fig.text(0.02, 0.96, f"Baujat plot: {title}", fontsize=11, fontweight="bold", va="top")
+    fig.text(0.02, 0.96, shorten(f"Baujat plot: {title}", TITLE_CHARS), fontsize=11, fontweight="bold",
+             va="top")
     return fig
 
 
+@plain_text
 def draw_gosh(subsets, analysis, title: str):
     fig = _figure()
     ax = fig.add_axes((0.11, 0.12, 0.84, 0.76))
@@ -77,11 +81,13 @@ def draw_gosh(subsets, analysis, title: str):
     ax.set_ylabel("I² of the subset (%)", fontsize=9)
     ax.set_ylim(-2, 102)
     how = "all" if subsets.exhaustive else "a random sample of"
-    fig.text(0.02, 0.96, f"GOSH plot: {title} ({how} {subsets.n_subsets:,} subsets)", fontsize=11,
+    fig.text(0.02, 0.96, shorten(f"GOSH plot: {title} ({how} {subsets.n_subsets:,} subsets)", TITLE_CHARS),
+             fontsize=11,
              fontweight="bold", va="top")
     return fig
 
 
+@plain_text
 def draw_bubble(analysis, fit_result, design, title: str):
     """Effect against one continuous moderator: bubbles with area ∝ weight in the model,
     the regression line and its confidence band."""
@@ -113,7 +119,8 @@ def draw_bubble(analysis, fit_result, design, title: str):
     ax.axhline(1.0 if analysis.measure.scale == "log" else 0.0, color="0.5", linewidth=0.8)
     ax.set_xlabel(name, fontsize=9)
     ax.set_ylabel(axis_label(analysis.measure), fontsize=9)
-    fig.text(0.02, 0.96, f"Meta-regression on {name}: {title}", fontsize=11, fontweight="bold",
+    fig.text(0.02, 0.96, shorten(f"Meta-regression on {name}: {title}", TITLE_CHARS), fontsize=11,
+             fontweight="bold",
              va="top")
     return fig
 

@@ -6,35 +6,38 @@ import math
 
 import numpy as np
 
+from metamg.analyses.appraisal import SMALL_STUDY_P, excludes_null
 from metamg.effects.conversion import convert_wald, z_for_level
 from metamg.effects.measures import MEASURES
-from metamg.render.numbers import effect_digits, fmt_ci, fmt_fixed, fmt_p
+from metamg.render.markdown import md_line, md_text, table_row
+from metamg.render.numbers import effect_digits, fmt_ci, fmt_fixed, fmt_p, level_label
 
-STRONG_SHIFT = math.log(1.25)  # estimates further apart than 25% (ratio) count as a disagreement
 
 
 def effect_text(analysis_or_result, measure, level=None) -> str:
     """'0.46 (95% CI 0.31 to 0.69)' for a PoolAnalysis or PoolResult, on the natural scale."""
     r = getattr(analysis_or_result, "result", analysis_or_result)
     nat, d = measure.to_natural, effect_digits(measure)
-    lvl = f"{(level or r.level) * 100:g}%"
-    return (f"{fmt_fixed(float(nat(r.estimate)), d)} ({lvl} CI "
+    return (f"{fmt_fixed(float(nat(r.estimate)), d)} ({level_label(level or r.level)} CI "
             f"{fmt_ci(float(nat(r.ci_low)), float(nat(r.ci_high)), d)})")
 
 
-def excludes_null(r) -> bool:
-    return not r.ci_low <= 0 <= r.ci_high
+def answer_lines(ap) -> list[str]:
+    """When the verdicts use the other model, say so first, with both estimates and why."""
+    if ap.answer is ap.analysis:
+        return []
+    m = ap.analysis.measure
+    name = m.natural_name
+    return [f"**The answer used here: the common-effect model, {name} {effect_text(ap.answer, m)}.** "
+            f"The verdicts, the summary of findings and the absolute effects use it, not the "
+            f"random-effects estimate of the main analysis ({name} {effect_text(ap.analysis, m)}), "
+            f"because {ap.answer_reason}. The forest plot shows both.", ""]
 
 
-def models_disagree(a, b) -> bool:
-    """Different conclusions (one CI excludes no effect, the other not), or estimates far apart."""
-    return excludes_null(a) != excludes_null(b) or (
-        a.k > 1 and abs(a.estimate - b.estimate) > STRONG_SHIFT)
-
-
-def story(analysis, other, robust, measure) -> list[str]:
+def story(ap) -> list[str]:
     """What the numbers say, in words: the two models, the cumulative analysis, small-study
-    effects. Every number comes from the analyses passed in."""
+    effects. Every number comes from the appraisal's analyses, each named with its model."""
+    analysis, other, measure = ap.analysis, ap.other, ap.analysis.measure
     r = analysis.result
     name = measure.natural_name
     if r.k < 2:
@@ -52,8 +55,8 @@ def story(analysis, other, robust, measure) -> list[str]:
         fe = other if r.is_random else analysis
         re = analysis if r.is_random else other
         big = int(np.argmax(fe.result.weights))
-        big_name = fe.effects.studies[big]
-        if models_disagree(r, o):
+        big_name = md_text(fe.effects.studies[big])
+        if ap.models_disagree:
             re_w = re.result.weights[big]
             out.append(f"- The two models disagree. The common-effect model weights each study by its "
                        f"precision, so the largest trial, {big_name}, carries "
@@ -61,33 +64,34 @@ def story(analysis, other, robust, measure) -> list[str]:
                        f"gives it {re_w:.0f}% and lets the smaller trials count for much more.")
             row = analysis.rows[big]
             d = effect_digits(measure)
-            own = (f"{fmt_fixed(float(measure.to_natural(row.yi)), d)} ({r.level * 100:g}% CI "
+            own = (f"{fmt_fixed(float(measure.to_natural(row.yi)), d)} ({level_label(r.level)} CI "
                    f"{fmt_ci(float(measure.to_natural(row.ci_low)), float(measure.to_natural(row.ci_high)), d)})")
             out.append(f"- On its own, {big_name} found {name} {own}.")
         else:
             out.append(f"- The two models agree; the largest study, {big_name}, carries "
                        f"{fe.result.weights[big]:.0f}% of the common-effect weight.")
-    cum = robust.get("cumulative_fe") or robust.get("cumulative")
+    cum = ap.cumulative
     if cum is not None and len(cum.rows) >= 3:
         shifts = [abs(cum.rows[i].analysis.result.estimate - cum.rows[i - 1].analysis.result.estimate)
                   for i in range(1, len(cum.rows))]
         j = int(np.argmax(shifts)) + 1
         first_sig = next((x for x in cum.rows if x.analysis.result.k > 1
                           and excludes_null(x.analysis.result)), None)
-        model = "common-effect" if robust.get("cumulative_fe") is not None else main_model
-        text = f"- **Cumulative meta-analysis** ({model} model, studies added by {cum.order.split(' (')[0]}): "
+        model = "random-effects" if cum.rows[-1].analysis.result.is_random else "common-effect"
+        text = (f"- **Cumulative meta-analysis** ({model} model, studies added by "
+                f"{cum.order.split(' (')[0]}): ")
         if first_sig is not None:
-            text += (f"the pooled result first excluded no effect once {first_sig.study} was added "
-                     f"({name} {effect_text(first_sig.analysis, measure)}). ")
+            text += (f"the pooled result first excluded no effect once {md_text(first_sig.study)} was "
+                     f"added ({name} {effect_text(first_sig.analysis, measure)}). ")
         before, after = cum.rows[j - 1], cum.rows[j]
-        text += (f"The largest single change came with {after.study}: from {name} "
+        text += (f"The largest single change came with {md_text(after.study)}: from {name} "
                  f"{effect_text(before.analysis, measure)} to {effect_text(after.analysis, measure)}.")
         out.append(text)
-    tests = robust.get("bias")
-    if tests is not None and tests.egger is not None:
+    tests = ap.bias
+    if tests is not None and tests.egger is not None and tests.egger.p is not None:
         e = tests.egger
         d = effect_digits(measure)
-        asym = e.p < 0.10
+        asym = e.p < SMALL_STUDY_P
         text = (f"- **Funnel plot asymmetry**: Egger's test {fmt_p(e.p)}"
                 + (" — smaller studies report larger effects than bigger ones. " if asym else
                    " — no clear sign that smaller studies report different effects. "))
@@ -100,7 +104,7 @@ def story(analysis, other, robust, measure) -> list[str]:
         out.append(text + ".")
         if tests.caution:
             out.append(f"- *Caution: {tests.caution}.*")
-        if other is not None and models_disagree(r, other.result) and asym:
+        if ap.models_disagree and asym:
             out += ["", "**Reading it together.** The benefit in the random-effects average rests on "
                     "the small trials, which disagree with the largest one, and the funnel plot "
                     "shows the pattern small-study effects (such as publication bias) leave. When "
@@ -120,14 +124,14 @@ def claims_section(checks) -> list[str]:
     for c in checks:
         cl = c.claim
         flag = "" if c.robust else " (not robust: see below)"
-        out += [f"### “{cl.text}”", "",
+        out += [f"### “{md_text(cl.text)}”", "",
                 f"- **Verdict: {c.verdict}**{flag}",
-                f"- Claimed in: {cl.made_in}",
-                f"- Primary source: {cl.primary_source if cl.primary_source_found else 'none found'}"]
+                f"- Claimed in: {md_text(cl.made_in)}",
+                f"- Primary source: {md_text(cl.primary_source) if cl.primary_source_found else 'none found'}"]
         if cl.implies:
-            out.append(f"- What it implies here: {cl.implies}")
+            out.append(f"- What it implies here: {md_text(cl.implies)}")
         out.append("- Why:")
-        out += [f"    - {r}" for r in c.reasons]
+        out += [f"    - {md_text(r)}" for r in c.reasons]
         out.append("")
     return out
 
@@ -146,57 +150,62 @@ CLAIM_RULES = ("Claim verdicts: 'no traceable source' when no primary source for
                "and the verified-only analysis; a verdict that changes is reported as not robust.")
 
 
-def not_pooled_section(table, measure) -> list[str]:
+def not_pooled_section(table, measure, level: float = 0.95) -> list[str]:
     """The candidate studies left out, each with its reason and evidence status, and the results
-    that were reported but not pooled (review-level results, other outcomes), at 95%."""
+    that were reported but not pooled (review-level results, other outcomes), re-expressed at
+    the report's confidence ``level``."""
     if not table.not_estimable:
         return []
     status = table.extra.get("evidence_status")
-    index = {s: i for i, s in enumerate(table.studies)}
+    index = {line: i for i, line in enumerate(table.lines)}
     out = ["", f"### Not pooled ({len(table.not_estimable)} candidate "
                f"stud{'y' if len(table.not_estimable) == 1 else 'ies'})", "",
            "Kept in the study set so that the gaps are visible: each with the reason it could not "
            "be pooled.", "", "| Study | Line | Evidence status | Reason |", "|---|---|---|---|"]
     for e in table.not_estimable:
-        st = status[index[e.study]].strip() if status is not None and e.study in index else ""
-        out.append(f"| {e.study} | {e.line} | {st} | {e.reason.replace('|', '/')} |")
-    reported = _reported_not_pooled(table, measure)
+        i = index.get(e.line)
+        st = status[i].strip() if status is not None and i is not None else ""
+        out.append(table_row([md_text(e.study), str(e.line), md_text(st), md_text(e.reason)]))
+    reported = _reported_not_pooled(table, measure, index, level)
     if reported:
-        out += ["", "Results reported with a confidence interval but not pooled here "
-                    "(converted to a 95% CI as metafor's conv.wald does, so they can be compared):",
-                "", "| Study | Measure | As reported | As 95% CI |", "|---|---|---|---|"]
+        lvl = level_label(level)
+        out += ["", f"Results reported with a confidence interval but not pooled here "
+                    f"(converted to a {lvl} CI as metafor's conv.wald does, so they can be compared):",
+                "", f"| Study | Measure | As reported | As {lvl} CI |", "|---|---|---|---|"]
         out += reported
     return out
 
 
-def _reported_not_pooled(table, measure):
+def _reported_not_pooled(table, measure, index, level):
     v = table.values
     if "effect" not in v or "ci_low" not in v:
         return []
     row_measures = table.extra.get("effect_measure")
+    z = float(z_for_level(level))
     rows = []
     for e in table.not_estimable:
-        i = table.studies.index(e.study)
+        i = index[e.line]
         eff, lo, hi = v["effect"][i], v["ci_low"][i], v["ci_high"][i]
         if np.isnan(lo) or np.isnan(hi):
             continue
         code = (row_measures[i].strip().upper() if row_measures is not None else "") or (
             measure.name if measure else "")
         m = MEASURES.get(code)
-        level = v["ci_level"][i] if "ci_level" in v and not np.isnan(v["ci_level"][i]) else 95.0
-        shown = f"{eff:g} ({level:g}% CI {lo:g} to {hi:g})" if not np.isnan(eff) else \
-            f"({level:g}% CI {lo:g} to {hi:g})"
+        stated = v["ci_level"][i] if "ci_level" in v and not np.isnan(v["ci_level"][i]) else 95.0
+        shown = f"{eff:g} ({stated:g}% CI {lo:g} to {hi:g})" if not np.isnan(eff) else \
+            f"({stated:g}% CI {lo:g} to {hi:g})"
         if m is None:
-            rows.append(f"| {e.study} | {code or '?'} | {shown} | not converted (measure unknown) |")
+            rows.append(table_row([md_text(e.study), md_text(code or "?"), shown,
+                                   "not converted (measure unknown)"]))
             continue
-        conv = convert_wald(m, np.array([eff]), np.array([lo]), np.array([hi]), np.array([level]),
+        conv = convert_wald(m, np.array([eff]), np.array([lo]), np.array([hi]), np.array([stated]),
                             np.array([np.nan]))
-        z = float(z_for_level(95.0))
         se = math.sqrt(conv.vi[0])
         nat = m.to_natural
         d = effect_digits(m)
-        as95 = (f"{fmt_fixed(float(nat(conv.yi[0])), d)} ({fmt_ci(float(nat(conv.yi[0] - z * se)), float(nat(conv.yi[0] + z * se)), d)})")
-        rows.append(f"| {e.study} | {m.name} | {shown} | {as95} |")
+        converted = (f"{fmt_fixed(float(nat(conv.yi[0])), d)} "
+                     f"({fmt_ci(float(nat(conv.yi[0] - z * se)), float(nat(conv.yi[0] + z * se)), d)})")
+        rows.append(table_row([md_text(e.study), m.name, shown, converted]))
     return rows
 
 
@@ -226,6 +235,6 @@ def _restricted_section(heading, analysis, restricted, measure, label, nothing_l
     if restricted is None:
         return out + [nothing_left]
     name = measure.natural_name
-    return out + [f"| Analysis | k | {name} (95% CI) |", "|---|---|---|",
+    return out + [f"| Analysis | k | {name} ({level_label(analysis.result.level)} CI) |", "|---|---|---|",
                   f"| All pooled studies | {analysis.result.k} | {effect_text(analysis, measure)} |",
                   f"| {label} | {restricted.result.k} | {effect_text(restricted, measure)} |"]

@@ -1,9 +1,18 @@
-"""What forest and funnel plots share: effect axes with readable ticks, and byte-stable files."""
+"""What every figure shares: effect axes with readable ticks, user text drawn as plain text, and
+byte-stable files.
+
+Text users typed (titles, study labels) is data: it is never parsed as matplotlib mathtext (two
+dollar signs would otherwise start a formula, or crash the plot), line breaks become spaces, and
+labels too long for a figure are shortened with an ellipsis (tables keep the full text).
+"""
 from __future__ import annotations
 
+import functools
 import io
 import math
 import os
+import re
+import warnings
 
 import numpy as np
 
@@ -12,6 +21,28 @@ from metamg.io.atomic import write_atomic
 # 1-2-5 steps: ratio ticks readers know (0.1, 0.2, 0.5, 1, 2, 5, 10)
 RATIO_TICKS = tuple(m * 10.0 ** e for e in range(-4, 5) for m in (1, 2, 5))
 PRINT_DPI = 300
+FIGURE_FORMATS = ("png", "svg", "pdf")   # by the output file's suffix
+LABEL_CHARS = 60    # study labels and other cells in figures
+TITLE_CHARS = 110   # figure titles
+_SPACES = re.compile(r"\s+")
+
+
+def shorten(text, limit: int = LABEL_CHARS) -> str:
+    """One line of at most ``limit`` characters, ending in an ellipsis when cut."""
+    one_line = _SPACES.sub(" ", str(text)).strip()
+    return one_line if len(one_line) <= limit else one_line[:limit - 1].rstrip() + "…"
+
+
+def plain_text(draw):
+    """Run a draw function with mathtext parsing off, so every Text it creates shows its string
+    exactly as given ('Cost $10 vs $20' keeps both dollar signs)."""
+    @functools.wraps(draw)
+    def wrapper(*args, **kwargs):
+        import matplotlib
+
+        with matplotlib.rc_context({"text.parse_math": False}):
+            return draw(*args, **kwargs)
+    return wrapper
 
 
 def ratio_ticks(low: float, high: float) -> list[float]:
@@ -86,19 +117,31 @@ def effect_axis(ax, log_scale: bool, xlim, ticks, fontsize: float) -> None:
     fixed_ticks(ax.xaxis, ticks, fontsize)
 
 
+def figure_format(path) -> str:
+    """The file format a figure path asks for by its suffix (png when it has none)."""
+    return os.path.splitext(os.fspath(path))[1].lower().lstrip(".") or "png"
+
+
 def save_figure(fig, path) -> bytes:
-    """PNG at print resolution or SVG, chosen by the suffix; identical input gives identical bytes."""
+    """PNG at print resolution, SVG or PDF, chosen by the suffix; identical input gives
+    identical bytes. Glyphs missing from the font (emoji) are drawn as boxes without a warning."""
     import matplotlib
 
-    fmt = os.path.splitext(os.fspath(path))[1].lower().lstrip(".") or "png"
-    if fmt not in ("png", "svg"):
-        raise ValueError(f"figures are written as .png or .svg, not .{fmt}")
+    fmt = figure_format(path)
+    if fmt not in FIGURE_FORMATS:
+        raise ValueError(f"figures are written as {', '.join('.' + f for f in FIGURE_FORMATS)}, not .{fmt}")
     buf = io.BytesIO()
-    with matplotlib.rc_context({"svg.hashsalt": "metamg", "svg.fonttype": "path"}):
+    with matplotlib.rc_context({"svg.hashsalt": "metamg", "svg.fonttype": "path",
+                                "pdf.compression": 6}), warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=r"Glyph \d+ .*missing from")
+        warnings.filterwarnings("ignore", message=r"Matplotlib currently does not support")
         if fmt == "png":
             fig.savefig(buf, format="png", dpi=PRINT_DPI, metadata={"Software": None})
-        else:
+        elif fmt == "svg":
             fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": None})
+        else:
+            fig.savefig(buf, format="pdf", metadata={"CreationDate": None, "Creator": None,
+                                                     "Producer": None})
     data = buf.getvalue()
     write_atomic(path, data)
     return data

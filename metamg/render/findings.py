@@ -1,14 +1,18 @@
 """Markdown for the certainty of evidence (GRADE) and the summary-of-findings table."""
 from __future__ import annotations
 
-import os
-
-from metamg.render.numbers import fmt_ci, fmt_fixed
+from metamg.render.markdown import md_text, md_url, table_row
+from metamg.render.numbers import fmt_ci, fmt_fixed, level_label
 
 SYMBOLS = {"high": "⊕⊕⊕⊕", "moderate": "⊕⊕⊕◯", "low": "⊕⊕◯◯", "very low": "⊕◯◯◯"}
-SOF_HEAD = ("| Outcome | Participants (studies) | Relative effect (95% CI) | Risk with control | "
-            "Risk with intervention (95% CI) | Difference (95% CI) | Certainty (suggested) | "
-            "What happens |")
+
+
+def sof_head(level: float | None = 0.95) -> str:
+    """The table head; ``level`` None when rows come from reports at different levels."""
+    lvl = level_label(level) if level is not None else "each report's"
+    return table_row(["Outcome", "Participants (studies)", f"Relative effect ({lvl} CI)",
+                      "Risk with control", f"Risk with intervention ({lvl} CI)",
+                      f"Difference ({lvl} CI)", "Certainty (suggested)", "What happens"])
 
 
 def certainty_label(level: str | None) -> str:
@@ -17,7 +21,7 @@ def certainty_label(level: str | None) -> str:
 
 def findings_row(f, study_set: str = "") -> str:
     """One summary-of-findings table row (``study_set`` links the outcome to its report)."""
-    outcome = f"[{f.outcome}]({study_set})" if study_set else f.outcome
+    outcome = f"[{md_text(f.outcome)}]({md_url(study_set)})" if study_set else md_text(f.outcome)
     n = ("—" if f.studies == 0 else "not given" if f.participants is None else f"{f.participants:,}"
          + (f" (+{f.participants_missing} stud{'y' if f.participants_missing == 1 else 'ies'} "
             "not giving numbers)" if f.participants_missing else ""))
@@ -37,14 +41,14 @@ def findings_row(f, study_set: str = "") -> str:
     if f.studies == 0:
         relative = difference = "no study could be pooled"
     level = f.certainty.level if f.certainty else None
-    cells = (outcome, people, relative, control, treated, difference, certainty_label(level), f.statement)
-    return "| " + " | ".join(c.replace("|", "/") for c in cells) + " |"
+    return table_row([outcome, people, relative, control, treated, difference, certainty_label(level),
+                      md_text(f.statement)])
 
 
 def findings_table(findings, title: str = "Summary of findings") -> list[str]:
     f = findings
     lines = [f"## {title}", ""]
-    lines += [SOF_HEAD, "|" + "---|" * 8, findings_row(f)]
+    lines += [sof_head(f.level), "|" + "---|" * 8, findings_row(f)]
     notes = []
     if f.absolute is not None:
         notes.append(f"Risk with control: {f.absolute.control_risk_source}; risk with the intervention "
@@ -73,7 +77,7 @@ def certainty_section(findings) -> list[str]:
             used += " (not assessable)"
         suggested = ("— (a judgement the data cannot make)" if d.domain == "indirectness" and d.overridden
                      else f"{d.suggested}: {d.suggested_reason}" if d.overridden else "same")
-        out.append(f"| {d.name} | {used} | {d.reason} | {suggested} |")
+        out.append(table_row([d.name, used, md_text(d.reason), md_text(suggested)]))
     if c.thresholds:
         out += ["", f"Decision thresholds: {fmt_fixed(c.thresholds[0])} and {fmt_fixed(c.thresholds[1])} "
                     f"({c.threshold_source})."]
@@ -86,15 +90,14 @@ def certainty_section(findings) -> list[str]:
     return out + [""]
 
 
-def index_findings(summaries) -> list[str]:
-    """The summary-of-findings table of every study set, for reports/index.md."""
-    rows = [(s, s.findings) for s in summaries if getattr(s, "findings", None) is not None]
+def index_findings(rows, level: float | None = 0.95) -> list[str]:
+    """The summary-of-findings table of every study set (rows from ``findings_row``), for
+    reports/index.md."""
     if not rows:
         return []
     return (["", "## Summary of findings", "",
              "One row per study set; certainty is GRADE's, suggested from the data (see each report "
-             "for the reasons and any override).", "", SOF_HEAD, "|" + "---|" * 8]
-            + [findings_row(f, os.path.basename(s.path)) for s, f in rows])
+             "for the reasons and any override).", "", sof_head(level), "|" + "---|" * 8] + list(rows))
 
 
 def _more_fewer(x: float) -> str:

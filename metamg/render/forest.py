@@ -14,9 +14,9 @@ import numpy as np
 
 from metamg.io import rob
 from metamg.io.rob import has_rob
-from metamg.render.figures import (axis_label, effect_axis, linear_limits, linear_ticks,
-                                   ratio_limits, ratio_ticks, tick_label)
-from metamg.render.numbers import effect_digits, fmt_fixed, fmt_num, fmt_p
+from metamg.render.figures import (TITLE_CHARS, axis_label, effect_axis, linear_limits, linear_ticks,
+                                   plain_text, ratio_limits, ratio_ticks, shorten, tick_label)
+from metamg.render.numbers import effect_digits, fmt_fixed, fmt_num, fmt_p, level_label
 from metamg.render.robplot import draw_dot, draw_level_key, header, legend_lines, shown_columns
 
 ROW_IN = 0.22          # height of one row, inches
@@ -26,6 +26,9 @@ MAX_BOX_PT2 = 180.0    # marker area of the heaviest study
 MIN_BOX_PT2 = 2.0
 ROB_COL_IN = 0.24      # width of one risk-of-bias column
 LEGEND_LINE_IN = 0.16
+# One row per study: beyond this a forest plot is too tall to read (and to hold in memory at
+# print resolution); reports and `metamg forest` say so instead of drawing it.
+MAX_FOREST_STUDIES = 150
 
 
 @dataclass(frozen=True)
@@ -58,6 +61,7 @@ class ForestLayout:
     xtick_labels: tuple[str, ...]
     favours: tuple[str, str]
     effect_header: str = ""
+    level: float = 0.95
     column_widths: tuple[float, ...] = field(default=())  # label, data..., plot, effect, weight, rob...
     width: float = 0.0
     height: float = 0.0
@@ -69,8 +73,10 @@ class ForestLayout:
 
 
 def forest_layout(analysis, favours=("favours treatment", "favours control"), title: str = "",
-                  subgroups=None) -> ForestLayout:
-    """Everything a forest plot of ``analysis`` (and optional SubgroupAnalysis) shows."""
+                  subgroups=None, answer=None) -> ForestLayout:
+    """Everything a forest plot of ``analysis`` (and optional SubgroupAnalysis) shows. ``answer``
+    is a second pooled analysis of the same studies drawn as its own diamond: the model the
+    verdicts use when it is not the main one."""
     m, r = analysis.measure, analysis.result
     nat = analysis.natural
     digits = effect_digits(m)
@@ -84,6 +90,8 @@ def forest_layout(analysis, favours=("favours treatment", "favours control"), ti
     rob_columns, rob_of = _rob_columns(analysis.effects)
     bounds = [nat(v) for row in analysis.rows for v in (row.ci_low, row.ci_high)]
     bounds += [nat(v) for v in (r.ci_low, r.ci_high, r.pi_low, r.pi_high)]
+    if answer is not None:
+        bounds += [nat(answer.result.ci_low), nat(answer.result.ci_high)]
     for g in (subgroups.subgroups if subgroups is not None else ()):
         bounds += [nat(g.analysis.result.ci_low), nat(g.analysis.result.ci_high)]
     if log_scale:
@@ -102,7 +110,7 @@ def forest_layout(analysis, favours=("favours treatment", "favours control"), ti
         est, lo, hi = nat(s.yi), nat(s.ci_low), nat(s.ci_high)
         w = weights[name]
         area = None if w is None else max(MIN_BOX_PT2, MAX_BOX_PT2 * w / wmax)
-        return ForestRow("study", y, name, cells_of(name), effect_text(est, lo, hi),
+        return ForestRow("study", y, shorten(name), cells_of(name), effect_text(est, lo, hi),
                          "" if w is None else f"{w:.1f}%", est, lo, hi, area,
                          lo < xlim[0], hi > xlim[1], rob_of(name))
 
@@ -121,7 +129,7 @@ def forest_layout(analysis, favours=("favours treatment", "favours control"), ti
             y += 1
     else:
         for g in subgroups.subgroups:
-            rows.append(ForestRow("header", y, f"{subgroups.column}: {g.level}"))
+            rows.append(ForestRow("header", y, shorten(f"{subgroups.column}: {g.level}")))
             y += 1
             for name in g.analysis.effects.studies:
                 rows.append(study_row(name, y))
@@ -133,10 +141,11 @@ def forest_layout(analysis, favours=("favours treatment", "favours control"), ti
             rows.append(ForestRow("note", y, _heterogeneity_text(g.analysis.result)))
             y += 1.5
     for e in analysis.excluded:
-        rows.append(ForestRow("not-estimable", y, e.study, ("",) * len(columns), "not estimable"))
+        rows.append(ForestRow("not-estimable", y, shorten(e.study), ("",) * len(columns), "not estimable"))
         y += 1
     y += 0.5
-    rows += pooled_rows(analysis, y, _model_label(r), "overall", "100.0%")
+    rows += pooled_rows(analysis, y, _model_label(r) + (" (main analysis)" if answer is not None else ""),
+                        "overall", "100.0%")
     y += 1
     if r.is_random and r.k > 1 and r.pi_low is not None and np.isfinite(r.pi_low):
         lo, hi = nat(r.pi_low), nat(r.pi_high)
@@ -144,13 +153,23 @@ def forest_layout(analysis, favours=("favours treatment", "favours control"), ti
                               f"[{fmt_fixed(lo, digits)}, {fmt_fixed(hi, digits)}]", "", None, lo, hi,
                               None, lo < xlim[0], hi > xlim[1]))
         y += 1
+    if answer is not None:
+        rows += pooled_rows(answer, y, _model_label(answer.result) + " (used for the verdicts)",
+                            "overall", "")
+        y += 1
     y += 0.3
     rows.append(ForestRow("note", y, _heterogeneity_text(r)))
     y += 1
     test = "z" if r.df is None else f"t({r.df:g})"
-    rows.append(ForestRow("note", y, f"Test for overall effect: {test} = {r.statistic:.2f} "
-                                     f"({fmt_p(r.p)})"))
+    rows.append(ForestRow("note", y, f"Test for overall effect{' (main analysis)' if answer else ''}: "
+                                     f"{test} = {r.statistic:.2f} ({fmt_p(r.p)})"))
     y += 1
+    if answer is not None:
+        a = answer.result
+        test = "z" if a.df is None else f"t({a.df:g})"
+        rows.append(ForestRow("note", y, f"Test for overall effect (used for the verdicts): {test} = "
+                                         f"{a.statistic:.2f} ({fmt_p(a.p)})"))
+        y += 1
     if subgroups is not None and subgroups.between is not None:
         b = subgroups.between
         rows.append(ForestRow("note", y, f"Test for subgroup differences: Q = {b.q:.2f}, "
@@ -166,10 +185,10 @@ def forest_layout(analysis, favours=("favours treatment", "favours control"), ti
     legend = legend_lines(rob_columns, compact=True) if rob_columns else ()
     height = 0.85 + ROW_IN * (y + 1) + 0.75 + _legend_height(legend)
     return ForestLayout(
-        title=title or analysis.source, measure=axis_label(m), columns=columns,
+        title=shorten(title or analysis.source, TITLE_CHARS), measure=axis_label(m), columns=columns,
         rows=tuple(rows), log_scale=log_scale, null=null, xlim=tuple(xlim), xticks=tuple(ticks),
         xtick_labels=tuple(tick_label(t) for t in ticks), favours=tuple(favours),
-        effect_header=m.natural_name,
+        effect_header=m.natural_name, level=r.level,
         column_widths=widths, width=sum(widths) + 0.4 + (0.1 if rob_columns else 0), height=height,
         rob_columns=rob_columns, rob_legend=legend)
 
@@ -261,6 +280,7 @@ def _column_texts(rows, i):
     return [row.cells[i] for row in rows if len(row.cells) > i]
 
 
+@plain_text
 def draw_forest(layout: ForestLayout):
     """A matplotlib Figure of the layout (no pyplot, so no global state)."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -300,7 +320,8 @@ def draw_forest(layout: ForestLayout):
     ax.text(label_x, header_y, "Study", fontweight="bold", **font)
     for x, w, head in zip(data_x, widths[1:], layout.columns):
         ax.text(x + w / 2, header_y, head, ha="center", fontweight="bold", **font)
-    ax.text(effect_x + effect_w / 2, header_y, f"{layout.effect_header} [95% CI]", ha="center",
+    ax.text(effect_x + effect_w / 2, header_y, f"{layout.effect_header} [{level_label(layout.level)} CI]",
+            ha="center",
             fontweight="bold", **font)
     ax.text(weight_x + weight_w / 2, header_y, "Weight", ha="center", fontweight="bold", **font)
     for x, column in zip(rob_x, layout.rob_columns):
@@ -371,14 +392,13 @@ def draw_forest(layout: ForestLayout):
     return fig
 
 
-def write_forest(analysis, path, meta=None, by: str | None = None) -> ForestLayout:
-    """Forest plot of ``analysis`` (grouped by column ``by``) written to PATH (.png or .svg)."""
-    from metamg.analyses.subgroups import pool_subgroups
+def write_forest(analysis, path, meta=None, subgroups=None, answer=None) -> ForestLayout:
+    """Forest plot of ``analysis`` (grouped as the computed ``subgroups``, with the ``answer``
+    analysis's diamond beside the main one) written to PATH (.png, .svg or .pdf)."""
     from metamg.render.figures import save_figure
 
-    subgroups = pool_subgroups(analysis, by) if by else None
     favours = meta.favours if meta is not None else ("favours treatment", "favours control")
     title = meta.title if meta is not None else ""
-    layout = forest_layout(analysis, favours, title, subgroups)
+    layout = forest_layout(analysis, tuple(shorten(f) for f in favours), title, subgroups, answer)
     save_figure(draw_forest(layout), path)
     return layout

@@ -1,6 +1,7 @@
 """Contour-enhanced funnel plots (Peters et al. 2008, J Clin Epidemiol 61:991-996).
 
-Effect against standard error (inverted axis), pseudo 95% limits around the pooled effect, and
+Effect against standard error (inverted axis), pseudo confidence limits around the pooled effect at
+the analysis's level (as metafor's funnel), and
 shading where a study would be significant at p < 0.10, 0.05 and 0.01 against the null.
 """
 from __future__ import annotations
@@ -10,8 +11,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from metamg.models.distributions import norm_ppf
-from metamg.render.figures import (axis_label, effect_axis, linear_limits, linear_ticks,
-                                   ratio_limits, ratio_ticks, tick_label)
+from metamg.render.numbers import level_label
+from metamg.render.figures import (TITLE_CHARS, axis_label, effect_axis, linear_limits, linear_ticks,
+                                   plain_text, ratio_limits, ratio_ticks, shorten, tick_label)
 
 CONTOURS = (0.10, 0.05, 0.01)
 SHADES = ("0.88", "0.74", "0.58")  # lighter to darker: p < 0.10, < 0.05, < 0.01
@@ -27,7 +29,7 @@ class FunnelLayout:
     pooled: float                 # natural scale
     null: float
     se_max: float
-    funnel_low: float             # pseudo 95% limits at se_max, natural scale
+    funnel_low: float             # pseudo confidence limits at se_max, natural scale
     funnel_high: float
     contour_z: tuple[float, ...]  # two-sided critical values for CONTOURS
     log_scale: bool
@@ -37,6 +39,7 @@ class FunnelLayout:
     filled_x: tuple[float, ...] = ()   # trim-and-fill studies, natural scale
     filled_se: tuple[float, ...] = ()
     adjusted: float | None = None      # trim-and-fill estimate, natural scale
+    level: float = 0.95                # of the pseudo confidence limits
 
 
 def funnel_layout(analysis, title: str = "", trimfill=None) -> FunnelLayout:
@@ -44,7 +47,7 @@ def funnel_layout(analysis, title: str = "", trimfill=None) -> FunnelLayout:
     nat = analysis.natural
     se = np.sqrt(es.vi)
     se_max = float(se.max()) * 1.08
-    z95 = norm_ppf(0.975)
+    z_level = norm_ppf(1 - (1 - r.level) / 2)  # the pseudo limits at the analysis's level
     log_scale = m.scale == "log"
     zs = tuple(norm_ppf(1 - a / 2) for a in CONTOURS)
     filled_x = tuple(float(v) for v in m.to_natural(np.array(trimfill.filled_yi))) if trimfill else ()
@@ -52,8 +55,8 @@ def funnel_layout(analysis, title: str = "", trimfill=None) -> FunnelLayout:
     if filled_se:
         se_max = max(se_max, 1.08 * max(filled_se))
     lows = [float(v) for v in m.to_natural(es.yi)] + list(filled_x) + [
-        nat(r.estimate - z95 * se_max), nat(-zs[-1] * se_max)]
-    highs = [nat(r.estimate + z95 * se_max), nat(zs[-1] * se_max)]
+        nat(r.estimate - z_level * se_max), nat(-zs[-1] * se_max)]
+    highs = [nat(r.estimate + z_level * se_max), nat(zs[-1] * se_max)]
     if log_scale:
         xlim = ratio_limits(lows + highs)
         ticks = ratio_ticks(*xlim)
@@ -62,15 +65,16 @@ def funnel_layout(analysis, title: str = "", trimfill=None) -> FunnelLayout:
         ticks = linear_ticks(*xlim)
         xlim = (min(xlim[0], ticks[0]), max(xlim[1], ticks[-1]))
     return FunnelLayout(
-        title=title or analysis.source, measure=axis_label(m), studies=es.studies,
+        title=shorten(title or analysis.source, TITLE_CHARS), measure=axis_label(m), studies=es.studies,
         x=tuple(float(v) for v in m.to_natural(es.yi)), se=tuple(float(s) for s in se),
         pooled=nat(r.estimate), null=1.0 if log_scale else 0.0, se_max=se_max,
-        funnel_low=nat(r.estimate - z95 * se_max), funnel_high=nat(r.estimate + z95 * se_max),
+        funnel_low=nat(r.estimate - z_level * se_max), funnel_high=nat(r.estimate + z_level * se_max),
         contour_z=zs, log_scale=log_scale, xlim=tuple(xlim), xticks=tuple(ticks),
         xtick_labels=tuple(tick_label(t) for t in ticks), filled_x=filled_x, filled_se=filled_se,
-        adjusted=nat(trimfill.result.estimate) if trimfill else None)
+        adjusted=nat(trimfill.result.estimate) if trimfill else None, level=r.level)
 
 
+@plain_text
 def draw_funnel(layout: FunnelLayout):
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
@@ -115,7 +119,7 @@ def draw_funnel(layout: FunnelLayout):
         handles += [Line2D([], [], marker="o", color="white", markerfacecolor="#b03a2e",
                            markeredgecolor="black", label=f"filled by trim and fill ({len(layout.filled_x)})"),
                     Line2D([], [], color="#b03a2e", linestyle=":", label="adjusted estimate")]
-    handles += [Line2D([], [], color="black", linestyle="--", label="pseudo 95% limits"),
+    handles += [Line2D([], [], color="black", linestyle="--", label=f"pseudo {level_label(layout.level)} limits"),
                 Line2D([], [], color="#1f4e79", label="pooled estimate"),
                 Line2D([], [], color="0.3", label="no effect")]
     ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.02, 1.0), fontsize=8,

@@ -47,3 +47,8 @@ def effect_digits(measure) -> int:
     """Decimals for effects in figures, reports and tables: 3 where effects are small fractions
     (risk differences, proportions, correlations), otherwise 2."""
     return 3 if measure.name in ("RD", "PR", "COR") else 2
+
+
+def level_label(level: float) -> str:
+    """A confidence level as readers see it: 0.95 -> '95%', 0.9 -> '90%', 0.995 -> '99.5%'."""
+    return f"{level * 100:.6g}%"

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from metamg.io import rob
+from metamg.render.figures import TITLE_CHARS, plain_text, shorten
 
 COLOURS = {"low": "#02C100", "some concerns": "#E2DF07", "high": "#BF0000", "": "#D9D9D9"}
 SYMBOLS = {"low": "+", "some concerns": "−", "high": "×", "": ""}
@@ -68,7 +69,8 @@ def rob_layout(studies, extra, weights=None, title: str = "") -> RobLayout:
     total = w.sum()
     shares = tuple(tuple(float(100 * w[[j[ci] == lev for j in judged]].sum() / total) if total else 0.0
                          for lev in LEVELS) for ci in range(len(columns)))
-    return RobLayout(title, tuple(studies), columns, judged, weights is not None, shares)
+    return RobLayout(shorten(title, TITLE_CHARS), tuple(shorten(s) for s in studies), columns, judged,
+                     weights is not None, shares)
 
 
 def draw_dot(ax, x, y, judgement, size=90.0, transform=None) -> None:
@@ -94,6 +96,7 @@ def draw_level_key(fig, x_in, y_in, W, H, size=60.0) -> None:
         x += 0.12 + 0.075 * len(LEVEL_NAMES[level]) + 0.3
 
 
+@plain_text
 def draw_traffic_light(layout: RobLayout):
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
@@ -133,6 +136,7 @@ def draw_traffic_light(layout: RobLayout):
     return fig
 
 
+@plain_text
 def draw_summary(layout: RobLayout):
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure

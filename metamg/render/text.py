@@ -5,7 +5,8 @@ import csv
 import io
 import math
 
-from metamg.render.numbers import fmt_ci, fmt_num, fmt_p, fmt_pvalue
+from metamg.render.numbers import fmt_ci, fmt_num, fmt_p, fmt_pvalue, level_label
+from metamg.render.safe import csv_text_cell, one_line
 
 
 def _terminal_digits(measure) -> int:
@@ -16,7 +17,7 @@ def _terminal_digits(measure) -> int:
 def pool_text(a) -> str:
     """What a careful reader wants to see after ``metamg pool``."""
     r, m = a.result, a.measure
-    lvl = f"{r.level * 100:g}%"
+    lvl = level_label(r.level)
     nat = m.scale != "identity"
     digits = _terminal_digits(m)
     out = [f"metamg pool: {a.source}",
@@ -55,9 +56,9 @@ def pool_text(a) -> str:
     out += ["", _study_table(a, digits, lvl)]
     if a.excluded:
         out += ["", "Not estimable (not pooled):"]
-        out += [f"  {e.study} (line {e.line}): {e.reason}" for e in a.excluded]
+        out += [f"  {one_line(e.study)} (line {e.line}): {one_line(e.reason)}" for e in a.excluded]
     if a.warnings:
-        out += ["", "Warnings:"] + [f"  {w}" for w in a.warnings]
+        out += ["", "Warnings:"] + [f"  {one_line(w)}" for w in a.warnings]
     out += ["", "Methods:"] + [f"  {rule}" for rule in a.rules]
     return "\n".join(out) + "\n"
 
@@ -74,19 +75,21 @@ def _model_line(r) -> str:
 
 def _study_table(a, digits, lvl) -> str:
     rows = a.rows
-    width = max([len("Study")] + [len(s.study) for s in rows])
+    labels = [one_line(s.study) for s in rows]
+    width = max([len("Study")] + [len(x) for x in labels])
     head = f"{'Study':<{width}}  {a.measure.name:>9}  {lvl + ' CI':^20}  {'Weight':>7}"
     lines = [head, "-" * len(head)]
-    for s in rows:
+    for s, label in zip(rows, labels):
         w = "" if s.weight is None else f"{s.weight:6.1f}%"
-        lines.append(f"{s.study:<{width}}  {fmt_num(a.natural(s.yi), digits):>9}  "
+        lines.append(f"{label:<{width}}  {fmt_num(a.natural(s.yi), digits):>9}  "
                      f"{fmt_num(a.natural(s.ci_low), digits):>8} to {fmt_num(a.natural(s.ci_high), digits):<8}  "
                      f"{w:>7}")
     return "\n".join(lines)
 
 
 def studies_csv(a) -> str:
-    """The per-study table as CSV: analysis scale, natural scale and weight."""
+    """The per-study table as CSV: analysis scale, natural scale and weight (labels are kept
+    from being read as spreadsheet formulas; numbers are written in full, as repr gives them)."""
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
     nat = a.measure.scale != "identity"
@@ -95,7 +98,7 @@ def studies_csv(a) -> str:
         header += ["effect", "effect_ci_low", "effect_ci_high"]
     w.writerow(header + ["weight_percent"])
     for s in a.rows:
-        row = [s.study, repr(s.yi), repr(s.vi), repr(s.ci_low), repr(s.ci_high)]
+        row = [csv_text_cell(s.study), repr(s.yi), repr(s.vi), repr(s.ci_low), repr(s.ci_high)]
         if nat:
             row += [repr(a.natural(v)) for v in (s.yi, s.ci_low, s.ci_high)]
         w.writerow(row + ["" if s.weight is None else repr(s.weight)])
@@ -107,11 +110,11 @@ def subgroups_text(groups) -> str:
     a = groups.overall
     nat, m = a.natural, a.measure
     digits = _terminal_digits(m)
-    out = [f"Subgroups by {groups.column}:"]
-    width = max(len(g.level) for g in groups.subgroups)
+    out = [f"Subgroups by {one_line(groups.column)}:"]
+    width = max(len(one_line(g.level)) for g in groups.subgroups)
     for g in groups.subgroups:
         r = g.analysis.result
-        out.append(f"  {g.level:<{width}}  k = {r.k:<3} {m.natural_name} {fmt_num(nat(r.estimate), digits)} "
+        out.append(f"  {one_line(g.level):<{width}}  k = {r.k:<3} {m.natural_name} {fmt_num(nat(r.estimate), digits)} "
                    f"({fmt_ci(nat(r.ci_low), nat(r.ci_high), digits)}), I² = {r.i2:.0f}%")
     if groups.between is not None:
         b = groups.between
@@ -129,18 +132,22 @@ def regression_text(analysis, fit, design, perm=None) -> str:
     """The coefficient table and the model tests of a meta-regression."""
     test = "t" if fit.ci_method == "hk" else "z"
     out = [f"metamg regress: {analysis.source}",
-           f"Mixed-effects meta-regression, tau² by REML, {'Knapp-Hartung t/F tests' if fit.ci_method == 'hk' else 'Wald z tests'}; "
+           ("Common-effect meta-regression" if fit.method == "FE" else
+            f"Mixed-effects meta-regression, tau² by {fit.method}")
+           + f", {'Knapp-Hartung t/F tests' if fit.ci_method == 'hk' else 'Wald z tests'}; "
            f"k = {fit.k}; coefficients on the {analysis.measure.scale} scale of {analysis.measure.name}", ""]
     for col, ref in design.reference_levels.items():
-        out.append(f"{col}: reference level {ref!r}")
+        out.append(f"{one_line(col)}: reference level {one_line(repr(ref))}")
     if design.dropped:
-        out.append(f"Left out for a missing moderator value: {', '.join(design.dropped)}")
-    width = max(len(c.name) for c in fit.coefficients)
+        out.append(f"Left out for a missing moderator value: {', '.join(one_line(d) for d in design.dropped)}")
+    names = [one_line(c.name) for c in fit.coefficients]
+    width = max(len(n) for n in names)
     extra = f"  {'p (perm.)':>9}" if perm else ""
-    out.append(f"{'':<{width}}  {'estimate':>10}  {'se':>9}  {test:>7}  {'p':>9}{extra}  95% CI")
-    for i, c in enumerate(fit.coefficients):
+    out.append(f"{'':<{width}}  {'estimate':>10}  {'se':>9}  {test:>7}  {'p':>9}{extra}  "
+               f"{level_label(analysis.result.level)} CI")
+    for i, (c, name) in enumerate(zip(fit.coefficients, names)):
         pp = f"  {fmt_pvalue(perm.p[i]):>9}" if perm else ""
-        out.append(f"{c.name:<{width}}  {c.estimate:10.4f}  {c.se:9.4f}  {c.statistic:7.2f}  "
+        out.append(f"{name:<{width}}  {c.estimate:10.4f}  {c.se:9.4f}  {c.statistic:7.2f}  "
                    f"{fmt_pvalue(c.p):>9}{pp}  {c.ci_low:.4f} to {c.ci_high:.4f}")
     df2 = f", {fit.qm_df2}" if fit.qm_df2 is not None else ""
     name = "F" if fit.ci_method == "hk" else "QM"

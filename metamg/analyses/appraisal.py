@@ -1,0 +1,257 @@
+"""One appraisal of a study set, computed once: every number a report, the index and the figures
+show, each from the analysis it says it comes from.
+
+``appraise`` reads the set (CSV and metadata), resolves the settings (what the caller gives,
+then the metadata, then the profile's defaults: see ``pool``), pools the studies and runs every
+analysis derived from the main one with the same settings: the other model, subgroups,
+leave-one-out, cumulative meta-analysis, influence, small-study tests with trim and fill, the
+analyses restricted to verified numbers and to low risk of bias, GRADE, the summary of findings
+and the claim verdicts. ``render`` only turns the result into words and pictures.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+
+from metamg.analyses.bias import SmallStudyTests, small_study_tests
+from metamg.analyses.claims import ClaimCheck, Evidence, check_claim
+from metamg.analyses.findings import Findings, summarise_findings
+from metamg.analyses.influence import Influence, influence
+from metamg.analyses.pool import PoolAnalysis, PoolOptions, pool, prepare_table, read_table
+from metamg.analyses.sensitivity import Cumulative, Refit, cumulative, leave_one_out
+from metamg.analyses.subgroups import SubgroupAnalysis, pool_subgroups
+from metamg.effects import Continuity, EffectSizes, compute_effects
+from metamg.io.metadata import StudySetMeta, read_metadata
+from metamg.io.rob import has_rob
+from metamg.io.schema import STATUS_COLUMN, StudyTable
+from metamg.io.statuses import EVIDENCE_STATUSES, VERIFIED_STATUSES
+
+SMALL_STUDY_P = 0.10   # Egger's test threshold for small-study effects (Egger et al. 1997)
+STRONG_SHIFT_LOG = 0.22314355131420976  # log(1.25): estimates further apart count as a disagreement
+MIN_K_REFITS = 3       # leave-one-out, influence and small-study tests need at least 3 studies
+# Leave-one-out, influence and cumulative analyses refit the model once per study; beyond this
+# many studies that is minutes of work for tables nobody can read, so the appraisal leaves them
+# out and says so (``metamg sensitivity`` still runs them on request).
+MAX_K_REFITS = 1000
+UNVERIFIED_STATUSES = tuple(s for s in EVIDENCE_STATUSES if s not in VERIFIED_STATUSES)
+
+
+def excludes_null(r) -> bool:
+    return not r.ci_low <= 0 <= r.ci_high
+
+
+def models_disagree(a, b) -> bool:
+    """Different conclusions (one CI excludes no effect, the other not), or estimates more than
+    25% apart on the ratio scale (0.223 on the analysis scale)."""
+    return excludes_null(a) != excludes_null(b) or (
+        a.k > 1 and abs(a.estimate - b.estimate) > STRONG_SHIFT_LOG)
+
+
+@dataclass(frozen=True)
+class Restricted:
+    """The main analysis restricted to some of its studies (verified numbers, low risk of bias)."""
+
+    analysis: PoolAnalysis | None   # None when nothing is left to pool
+    differs: bool                   # False when the restriction leaves every pooled study in
+
+
+@dataclass(frozen=True)
+class Appraisal:
+    """Everything known about one study set, computed once.
+
+    ``answer`` is the analysis the headline, the summary of findings and the claim verdicts
+    use: the main analysis, except when small-study effects are detected and the common-effect
+    and random-effects models disagree, where it is the common-effect model
+    (``answer_reason`` says why; Cochrane Handbook 13.3.5.6)."""
+
+    source: str
+    meta: StudySetMeta
+    options: PoolOptions            # as resolved for the main analysis
+    table: StudyTable               # the candidate studies as analysed (statuses set aside, arms combined)
+    effects: EffectSizes
+    analysis: PoolAnalysis | None   # the main analysis; None when nothing could be pooled
+    other: PoolAnalysis | None      # the other model (common effect beside random effects, or the reverse)
+    answer: PoolAnalysis | None
+    answer_reason: str | None       # why ``answer`` is not the main analysis
+    subgroups: SubgroupAnalysis | None = None
+    leave1out: tuple[Refit, ...] = ()
+    cumulative: Cumulative | None = None   # with the answer's model
+    influence: tuple[Influence, ...] = ()
+    bias: SmallStudyTests | None = None
+    verified: Restricted | None = None     # None: no evidence_status column
+    low_risk: Restricted | None = None     # None: no risk of bias recorded
+    findings: Findings | None = None
+    claims: tuple[ClaimCheck, ...] = ()
+    not_run: tuple[tuple[str, str], ...] = field(default=())  # (analysis, why it was not run)
+
+    @property
+    def name(self) -> str:
+        return self.meta.name
+
+    @property
+    def k(self) -> int:
+        return self.effects.k
+
+    @property
+    def small_study_effects(self) -> bool:
+        return _small_study_effects(self.bias)
+
+    @property
+    def models_disagree(self) -> bool:
+        return self.other is not None and models_disagree(self.analysis.result, self.other.result)
+
+    def to_dict(self) -> dict:
+        d = {"study_set": self.name, "source": self.source,
+             "options": {"measure": self.effects.measure.name, "method": self.options.method,
+                         "ci": self.options.ci, "level": self.options.level, "pi": self.options.pi,
+                         "profile": self.options.profile},
+             "k": self.k}
+        for key in ("analysis", "other", "answer"):
+            a = getattr(self, key)
+            d[key] = a.to_dict() if a is not None else None
+        d["answer_reason"] = self.answer_reason
+        d["findings"] = self.findings.to_dict() if self.findings else None
+        d["claims"] = [c.to_dict() for c in self.claims]
+        d["not_run"] = [{"analysis": a, "why": w} for a, w in self.not_run]
+        return d
+
+    def __repr__(self) -> str:
+        a = self.answer
+        return (f"Appraisal({self.name!r}, k={self.k}, "
+                + (f"answer={a}" if a is not None else "nothing pooled") + ")")
+
+
+def appraise(data, meta: StudySetMeta | None = None, measure: str | None = None,
+             method: str | None = None, ci: str | None = None, level: float = 0.95,
+             pi: str = "default", profile: str | None = None, continuity: Continuity = Continuity(),
+             multi_arm: str = "combine", exclude_status=(), low_risk_only: bool = False) -> Appraisal:
+    """Appraise the study set at the CSV path ``data`` (or a DataFrame, described by ``meta``).
+
+    The keyword arguments are ``pool``'s and override the metadata; every derived analysis
+    reuses the main analysis's settings."""
+    if meta is None:
+        meta = read_metadata(data) if isinstance(data, (str, os.PathLike)) else StudySetMeta(name="studies")
+    measure = measure or meta.measure
+    exclude_status = tuple(exclude_status)
+    raw = read_table(data, measure)  # read once; the restricted analyses reuse it
+    table = prepare_table(raw, measure, multi_arm, exclude_status, low_risk_only)
+    effects = compute_effects(table, measure, continuity)
+    settings = dict(measure=measure, method=method, ci=ci, level=level, pi=pi, profile=profile,
+                    continuity=continuity, multi_arm=multi_arm, exclude_status=exclude_status,
+                    low_risk_only=low_risk_only, meta=meta)
+    base = dict(source=raw.source, meta=meta, table=table, effects=effects)
+    if not effects.k:
+        claims = tuple(check_claim(c, effects.measure, meta.benefit, None) for c in meta.claims)
+        options = PoolOptions(**{key: v for key, v in settings.items() if key != "meta"})
+        return Appraisal(**base, options=options, analysis=None, other=None, answer=None,
+                         answer_reason=None, findings=summarise_findings(None, meta), claims=claims)
+
+    analysis = pool(effects, **settings)
+    k = analysis.result.k
+    other = _other_model(analysis)
+    subgroups = pool_subgroups(analysis, meta.subgroup) if meta.subgroup else None
+    bias = small_study_tests(analysis) if k >= MIN_K_REFITS else None
+    answer, answer_reason = verdict_model(analysis, other, bias)
+    not_run, loo, infl, cum = [], (), (), None
+    if k > MAX_K_REFITS:
+        why = (f"{k:,} studies, more than the {MAX_K_REFITS:,} for which a report refits the model "
+               "once per study; `metamg sensitivity` runs it on request")
+        not_run = [(name, why) for name in ("leave-one-out", "influence diagnostics",
+                                            "cumulative meta-analysis")]
+    else:
+        loo = leave_one_out(analysis) if k >= MIN_K_REFITS else ()
+        infl = influence(analysis, loo) if k >= MIN_K_REFITS else ()
+        cum = cumulative(answer) if k >= 2 else None
+    verified = _verified_only(raw, analysis)
+    low_risk = _low_risk_only(raw, analysis)
+    random_fit = analysis.result if analysis.result.is_random else (other.result if other else None)
+    findings = summarise_findings(answer, meta, bias, subgroups, random_fit)
+    claims = _check_claims(meta, analysis, other, answer, bias, verified)
+    return Appraisal(**base, options=analysis.options, analysis=analysis, other=other, answer=answer,
+                     answer_reason=answer_reason, subgroups=subgroups, leave1out=loo, cumulative=cum,
+                     influence=infl, bias=bias, verified=verified, low_risk=low_risk,
+                     findings=findings, claims=claims, not_run=tuple(not_run))
+
+
+def verdict_model(analysis: PoolAnalysis, other: PoolAnalysis | None = None,
+                  tests: SmallStudyTests | None = None) -> tuple[PoolAnalysis, str | None]:
+    """The analysis a reader should judge by, and why when it is not the main one: the
+    common-effect model when the main analysis is random effects, small-study effects are
+    detected and the two models disagree (Cochrane Handbook 13.3.5.6). ``other`` and ``tests``
+    are computed when not given."""
+    if not analysis.result.is_random or analysis.result.k < MIN_K_REFITS:
+        return analysis, None
+    other = other if other is not None else _other_model(analysis)
+    if other is None or not models_disagree(analysis.result, other.result):
+        return analysis, None
+    tests = tests if tests is not None else small_study_tests(analysis)
+    if not _small_study_effects(tests):
+        return analysis, None
+    return other, ("small-study effects were detected (Egger's test) and the common-effect and "
+                   "random-effects models disagree: the random-effects estimate leans on the small "
+                   "studies, so the common-effect estimate is the one to judge by (Cochrane Handbook "
+                   "13.3.5.6)")
+
+
+def _small_study_effects(tests: SmallStudyTests | None) -> bool:
+    """Egger's test with at least 10 studies gives p < 0.10."""
+    return (tests is not None and tests.egger is not None and tests.caution is None
+            and tests.egger.p is not None and tests.egger.p < SMALL_STUDY_P)
+
+
+def _other_model(analysis: PoolAnalysis) -> PoolAnalysis | None:
+    """The common-effect fit beside a random-effects main analysis (or REML beside a
+    common-effect one), with every other setting of the main analysis."""
+    if analysis.result.k < 2:
+        return None
+    if analysis.result.is_random:
+        return analysis.with_options(method="FE", ci="wald")
+    return analysis.with_options(method="REML", ci=None)
+
+
+def _restricted(raw, analysis: PoolAnalysis, exclude_status, low_risk_only=False) -> Restricted:
+    o = analysis.options
+    table = prepare_table(raw, o.measure, o.multi_arm, exclude_status, low_risk_only)
+    es = compute_effects(table, o.measure, o.continuity)
+    if es.studies == analysis.effects.studies:
+        return Restricted(None, False)
+    return Restricted(analysis.with_options(es, exclude_status=exclude_status,
+                                            low_risk_only=low_risk_only) if es.k else None, True)
+
+
+def _verified_only(raw, analysis: PoolAnalysis) -> Restricted | None:
+    """Only numbers verified against a full text or abstract; None without an evidence_status column."""
+    if STATUS_COLUMN not in raw.extra:
+        return None
+    statuses = tuple(dict.fromkeys(analysis.options.exclude_status + UNVERIFIED_STATUSES))
+    return _restricted(raw, analysis, statuses, analysis.options.low_risk_only)
+
+
+def _low_risk_only(raw, analysis: PoolAnalysis) -> Restricted | None:
+    """Only studies at low overall risk of bias; None when no risk of bias is recorded."""
+    if not has_rob(raw.extra):
+        return None
+    return _restricted(raw, analysis, analysis.options.exclude_status, low_risk_only=True)
+
+
+def _evidence(label, res) -> Evidence | None:
+    return None if res is None else Evidence(label, res.estimate, res.ci_low, res.ci_high, res.k)
+
+
+def _check_claims(meta, analysis, other, answer, tests, verified):
+    """Each claim judged on the answer's analysis; every other analysis is a sensitivity check."""
+    sens = []
+    if answer is analysis:
+        main = _evidence("main analysis", analysis.result)
+        if other is not None:
+            sens.append(_evidence(("common-effect" if analysis.result.is_random else "random-effects")
+                                  + " model", other.result))
+    else:
+        main = _evidence("common-effect model, used because small-study effects were detected and "
+                         "the two models disagree", answer.result)
+        sens.append(_evidence("random-effects model (main analysis)", analysis.result))
+    if tests is not None and tests.trimfill is not None and tests.trimfill.k0:
+        sens.append(_evidence("trim-and-fill adjusted analysis", tests.trimfill.result))
+    if verified is not None and verified.differs and verified.analysis is not None:
+        sens.append(_evidence("full-text/abstract-only analysis", verified.analysis.result))
+    return tuple(check_claim(c, analysis.measure, meta.benefit, main, tuple(sens)) for c in meta.claims)

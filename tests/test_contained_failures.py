@@ -1,0 +1,123 @@
+"""A failure stays where it happened: one bad set, a full disk or a killed run loses nothing else."""
+import os
+import shutil
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from metamg.io.atomic import write_atomic
+from tests.conftest import CASES_DIR, run_cli
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _sets(tmp_path, *names):
+    for n in names:
+        shutil.copy(CASES_DIR / f"{n}.csv", tmp_path / f"{n}.csv")
+    return [tmp_path / f"{n}.csv" for n in names]
+
+
+def test_a_bug_in_one_set_does_not_stop_the_others(tmp_path, monkeypatch):
+    import metamg.render.report as report
+
+    real = report.write_funnel
+
+    def broken(analysis, path, *args, **kwargs):
+        if "egger2001" in str(path):
+            raise RuntimeError("simulated plotting failure")
+        return real(analysis, path, *args, **kwargs)
+
+    monkeypatch.setattr(report, "write_funnel", broken)
+    bcg, egger = _sets(tmp_path, "bcg", "egger2001")
+    out = tmp_path / "out"
+    code, stdout, err = run_cli("report", egger, bcg, "-o", out)
+    assert code == 2
+    assert f"{egger}: report not written: internal error: RuntimeError: simulated plotting failure" in err
+    assert (out / "bcg.md").exists() and not (out / "egger2001.md").exists()
+    assert "bcg.md" in (out / "index.md").read_text()
+
+
+def test_output_under_a_regular_file_is_a_user_error(tmp_path):
+    (bcg,) = _sets(tmp_path, "bcg")
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    code, out, err = run_cli("report", bcg, "-o", blocker / "reports")
+    assert code == 2
+    assert f"{blocker} is a file, not a directory" in err and ".metamg-" not in err
+    code, out, err = run_cli("pool", bcg, "-o", blocker / "result.json", "--format", "json")
+    assert code == 2 and f"{blocker / 'result.json'}: cannot be written: {blocker} is a file" in err
+
+
+def test_output_that_is_a_directory_is_a_user_error(tmp_path):
+    (bcg,) = _sets(tmp_path, "bcg")
+    (tmp_path / "d").mkdir()
+    code, out, err = run_cli("forest", bcg, "-o", tmp_path / "d")
+    assert code == 2 and "Traceback" not in err
+
+
+@pytest.mark.parametrize("command,option", [("pool", "-o"), ("forest", "-o"), ("sensitivity", "-o"),
+                                            ("bias", "-o"), ("funnel", "-o")])
+def test_an_output_path_equal_to_the_input_is_refused(tmp_path, command, option):
+    (bcg,) = _sets(tmp_path, "bcg")
+    before = bcg.read_bytes()
+    code, out, err = run_cli(command, bcg, option, bcg)
+    assert code == 2 and ("input file" in err or "write figures as" in err)
+    assert bcg.read_bytes() == before
+    (tmp_path / "bcg.toml").write_text('title = "t"\n')
+    code, out, err = run_cli("pool", bcg, "-o", tmp_path / "bcg.toml")
+    assert code == 2 and "input file" in err and (tmp_path / "bcg.toml").read_text() == 'title = "t"\n'
+
+
+def test_figures_are_written_as_png_svg_or_pdf(tmp_path):
+    (bcg,) = _sets(tmp_path, "bcg")
+    assert run_cli("forest", bcg, "-o", tmp_path / "f.pdf")[0] == 0
+    assert (tmp_path / "f.pdf").read_bytes().startswith(b"%PDF")
+    code, out, err = run_cli("forest", bcg, "-o", tmp_path / "f.jpg")
+    assert code == 2 and "write figures as .png, .svg, .pdf, not .jpg" in err
+    assert not (tmp_path / "f.jpg").exists()
+
+
+def test_cli_option_ranges(tmp_path):
+    (bcg,) = _sets(tmp_path, "bcg")
+    code, out, err = run_cli("pool", bcg, "--cc", "-1")
+    assert code == 2 and "--cc" in err and "bcg.csv:" not in err
+    code, out, err = run_cli("sensitivity", bcg, "--subsets", "0")
+    assert code == 2 and "--subsets" in err
+    code, out, err = run_cli("regress", bcg, "--mods", " , ")
+    assert code == 2 and "--mods" in err and "at least one moderator" in err
+    one = tmp_path / "one.csv"
+    one.write_text("study,yi,vi\nA,0.1,0.01\n")
+    code, out, err = run_cli("sensitivity", one)
+    assert code == 2 and "need at least 2 pooled studies" in err
+
+
+def test_stale_temporary_files_of_dead_runs_are_removed(tmp_path):
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True).stdout.strip()
+    stale = tmp_path / f".metamg-{dead}-abc123.tmp"
+    stale.write_text("half a report")
+    mine = tmp_path / f".metamg-{os.getpid()}-keep.tmp"
+    mine.write_text("this process is alive")
+    write_atomic(tmp_path / "report.md", "whole")
+    assert not stale.exists() and mine.exists()
+    assert (tmp_path / "report.md").read_text() == "whole"
+
+
+def test_sigterm_during_a_write_leaves_no_temporary_file(tmp_path):
+    """The CLI turns SIGTERM into an ordinary exit, so an interrupted write removes its file."""
+    code = (
+        "import os, sys, time\n"
+        "from metamg.cli import _exit_cleanly_on_sigterm\n"
+        "_exit_cleanly_on_sigterm()\n"
+        "os.fsync = lambda fd: (print('writing', flush=True), time.sleep(60))\n"
+        "from metamg.io.atomic import write_atomic\n"
+        f"write_atomic({str(tmp_path / 'out.md')!r}, 'x' * 1000)\n")
+    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True,
+                            cwd=ROOT)
+    assert proc.stdout.readline().strip() == "writing"
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=30) == 128 + signal.SIGTERM
+    assert os.listdir(tmp_path) == []
