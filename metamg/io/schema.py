@@ -222,8 +222,8 @@ def validate(raw: RawTable, data_type: str | None = None) -> StudyTable:
         columns.setdefault(k, np.full(len(raw.rows), np.nan))
     value_problems, bad_values = _value_problems(src, raw.rows, dtype, columns, names)
     problems += value_problems
-    plain = _plain_rows(raw, dtype, needed, avail, reported, columns, errors, bad_values,
-                        [keys[k] for cols in others.values() for k in cols], by_column)
+    plain = _plain_rows(len(raw.rows), needed, avail, reported, columns, errors, bad_values,
+                        [by_column[keys[k]] for cols in others.values() for k in cols])
 
     ignored: dict[str, None] = {}
     reason_col = extra_cols.get(REASON_COLUMN)
@@ -312,11 +312,9 @@ def _parse_column(cells, key, number, spreadsheet) -> tuple[np.ndarray, dict[int
     return values, errors
 
 
-def _plain_rows(raw, dtype, needed, avail, reported, columns, errors, bad_values, other_cols,
-                by_column) -> np.ndarray:
+def _plain_rows(n, needed, avail, reported, columns, errors, bad_values, other_cells) -> np.ndarray:
     """Rows with every number of their data type valid and nothing else (no reported effect,
     no other data type's numbers): their form is "raw", with nothing more to check."""
-    n = len(raw.rows)
     if len(avail) < len(needed):
         return np.zeros(n, dtype=bool)
     plain = ~bad_values
@@ -327,8 +325,8 @@ def _plain_rows(raw, dtype, needed, avail, reported, columns, errors, bad_values
     for k in avail + reported:
         if errors[k]:
             plain[list(errors[k])] = False
-    for i in other_cols:
-        plain &= np.array([not c.strip() for c in by_column[i]], dtype=bool)
+    for cells in other_cells:
+        plain &= np.array([not c.strip() for c in cells], dtype=bool)
     return plain
 
 
