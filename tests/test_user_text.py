@@ -32,12 +32,12 @@ def _toml_string(text: str) -> str:
 def _write_set(tmp_path, labels, title, notes, claim):
     rows = [(lab, 12 + 3 * i, 100, 20 + i, 100) for i, lab in enumerate(labels)]
     buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
+    w = csv.writer(buf)  # "\r\n" rows, as spreadsheets write: a cell holding either is quoted
     w.writerow(["study", "events_treatment", "n_treatment", "events_control", "n_control", "dose"])
     for r, dose in zip(rows, ("low", "high", "low", "high")):
         w.writerow(list(r) + [dose])
     path = tmp_path / "hostile.csv"
-    path.write_text(buf.getvalue(), encoding="utf-8")
+    path.write_text(buf.getvalue(), encoding="utf-8", newline="")
     (tmp_path / "hostile.toml").write_text(
         f"title = {_toml_string(title)}\nnotes = {_toml_string(notes)}\n"
         f"intervention = {_toml_string(title)}\nmeasure = \"RR\"\nsubgroup = \"dose\"\n"

@@ -186,9 +186,8 @@ def optimal_information_size(p0: float, p1: float, alpha: float = OIS_ALPHA,
 def rate_risk_of_bias(analysis) -> DomainRating:
     es = analysis.effects
     w = _weights(analysis)
-    overall = overall_judgements(es.extra, es.k)
-    share = {lev: float(sum(wi for wi, j in zip(w, overall) if j == lev)) for lev in
-             ("low", "some concerns", "high", "")}
+    overall = np.asarray(overall_judgements(es.extra, es.k), dtype=object)
+    share = {lev: float(w[overall == lev].sum()) for lev in ("low", "some concerns", "high", "")}
     text = (f"weight from studies at high risk {share['high']:.0f}%, some concerns "
             f"{share['some concerns']:.0f}%, low risk {share['low']:.0f}%, not assessed {share['']:.0f}%")
     if share[""] >= 99.95:
@@ -337,11 +336,12 @@ def _random(analysis):
                 profile=o.profile, continuity=o.continuity).result
 
 
-def _weights(analysis) -> list[float]:
-    w = [row.weight for row in analysis.rows]
-    if any(x is None for x in w):
+def _weights(analysis) -> np.ndarray:
+    """The analysis's weights in percent; inverse-variance weights where the model has none."""
+    w = np.asarray(analysis.result.weights, dtype=float)
+    if len(w) != analysis.effects.k or not np.isfinite(w).all():
         inv = 1 / np.asarray(analysis.effects.vi)
-        return list(100 * inv / inv.sum())
+        return 100 * inv / inv.sum()
     return w
 
 

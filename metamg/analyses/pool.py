@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, replace
+from functools import cached_property
 
 import numpy as np
 
@@ -60,15 +61,16 @@ class PoolAnalysis:
     options: PoolOptions = PoolOptions()
     meta: StudySetMeta | None = None   # the study set's metadata, when pooled from its CSV path
 
-    @property
+    @cached_property
     def rows(self) -> tuple[StudyRow, ...]:
         z = norm_ppf(1 - (1 - self.result.level) / 2)
-        se = np.sqrt(self.effects.vi)
-        weights = self.result.weights if len(self.result.weights) else [None] * self.effects.k
-        return tuple(StudyRow(s, float(y), float(v), float(y - z * e), float(y + z * e),
-                              None if w is None or not np.isfinite(w) else float(w))
-                     for s, y, v, e, w in zip(self.effects.studies, self.effects.yi,
-                                              self.effects.vi, se, weights))
+        yi, vi = self.effects.yi, self.effects.vi
+        half = z * np.sqrt(vi)
+        w = np.asarray(self.result.weights, dtype=float) if len(self.result.weights) else \
+            np.full(self.effects.k, np.nan)
+        weights = [x if np.isfinite(x) else None for x in w.tolist()]
+        return tuple(map(StudyRow, self.effects.studies, yi.tolist(), vi.tolist(), (yi - half).tolist(),
+                         (yi + half).tolist(), weights))
 
     def refit(self, indices) -> "PoolAnalysis":
         """The same analysis (method, CI, level, ...) on the studies at ``indices`` only."""

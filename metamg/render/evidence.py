@@ -10,7 +10,8 @@ from metamg.analyses.appraisal import SMALL_STUDY_P, excludes_null
 from metamg.effects.conversion import convert_wald, z_for_level
 from metamg.effects.measures import MEASURES
 from metamg.render.markdown import md_line, md_text, table_row
-from metamg.render.numbers import effect_digits, fmt_ci, fmt_fixed, fmt_p, level_label
+from metamg.render.numbers import (effect_digits, fmt_ci, fmt_fixed, fmt_p, fmt_percent, level_label,
+                                   studies)
 
 
 
@@ -60,8 +61,8 @@ def story(ap) -> list[str]:
             re_w = re.result.weights[big]
             out.append(f"- The two models disagree. The common-effect model weights each study by its "
                        f"precision, so the largest trial, {big_name}, carries "
-                       f"{fe.result.weights[big]:.0f}% of the weight; the random-effects model "
-                       f"gives it {re_w:.0f}% and lets the smaller trials count for much more.")
+                       f"{fmt_percent(fe.result.weights[big])} of the weight; the random-effects model "
+                       f"gives it {fmt_percent(re_w)} and lets the smaller trials count for much more.")
             row = analysis.rows[big]
             d = effect_digits(measure)
             own = (f"{fmt_fixed(float(measure.to_natural(row.yi)), d)} ({level_label(r.level)} CI "
@@ -69,7 +70,7 @@ def story(ap) -> list[str]:
             out.append(f"- On its own, {big_name} found {name} {own}.")
         else:
             out.append(f"- The two models agree; the largest study, {big_name}, carries "
-                       f"{fe.result.weights[big]:.0f}% of the common-effect weight.")
+                       f"{fmt_percent(fe.result.weights[big])} of the common-effect weight.")
     cum = ap.cumulative
     if cum is not None and len(cum.rows) >= 3:
         shifts = [abs(cum.rows[i].analysis.result.estimate - cum.rows[i - 1].analysis.result.estimate)
@@ -99,7 +100,7 @@ def story(ap) -> list[str]:
                  f"{fmt_fixed(float(measure.to_natural(e.limit_estimate)), d)}")
         tf = tests.trimfill
         if tf is not None and tf.k0:
-            text += (f"; trim and fill adds {tf.k0} missing stud{'y' if tf.k0 == 1 else 'ies'} and "
+            text += (f"; trim and fill adds {studies(tf.k0).replace(' ', ' missing ', 1)} and "
                      f"gives {effect_text(tf.result, measure)}")
         out.append(text + ".")
         if tests.caution:
@@ -158,8 +159,7 @@ def not_pooled_section(table, measure, level: float = 0.95) -> list[str]:
         return []
     status = table.extra.get("evidence_status")
     index = {line: i for i, line in enumerate(table.lines)}
-    out = ["", f"### Not pooled ({len(table.not_estimable)} candidate "
-               f"stud{'y' if len(table.not_estimable) == 1 else 'ies'})", "",
+    out = ["", f"### Not pooled ({studies(len(table.not_estimable)).replace(' ', ' candidate ', 1)})", "",
            "Kept in the study set so that the gaps are visible: each with the reason it could not "
            "be pooled.", "", "| Study | Line | Evidence status | Reason |", "|---|---|---|---|"]
     for e in table.not_estimable:

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from metamg.render.markdown import md_text, md_url, table_row
-from metamg.render.numbers import fmt_ci, fmt_fixed, level_label
+from metamg.render.numbers import fmt_ci, fmt_fixed, level_label, studies
 
 SYMBOLS = {"high": "⊕⊕⊕⊕", "moderate": "⊕⊕⊕◯", "low": "⊕⊕◯◯", "very low": "⊕◯◯◯"}
 
@@ -23,9 +23,9 @@ def findings_row(f, study_set: str = "") -> str:
     """One summary-of-findings table row (``study_set`` links the outcome to its report)."""
     outcome = f"[{md_text(f.outcome)}]({md_url(study_set)})" if study_set else md_text(f.outcome)
     n = ("—" if f.studies == 0 else "not given" if f.participants is None else f"{f.participants:,}"
-         + (f" (+{f.participants_missing} stud{'y' if f.participants_missing == 1 else 'ies'} "
+         + (f" (+{studies(f.participants_missing)} "
             "not giving numbers)" if f.participants_missing else ""))
-    people = f"{n} ({f.studies} stud{'y' if f.studies == 1 else 'ies'})"
+    people = f"{n} ({studies(f.studies)})"
     relative = (f"{f.measure} {fmt_fixed(f.relative[0])} ({fmt_ci(f.relative[1], f.relative[2])})"
                 if f.relative else "—")
     ab = f.absolute

@@ -100,7 +100,9 @@ def draw_funnel(layout: FunnelLayout):
     ax.plot([layout.funnel_low, layout.pooled, layout.funnel_high],
             [layout.se_max, 0, layout.se_max], color="black", linestyle="--", linewidth=0.9, zorder=2)
     ax.axvline(layout.pooled, color="#1f4e79", linewidth=1.0, zorder=2)
-    ax.scatter(layout.x, layout.se, s=28, color="white", edgecolors="black", linewidths=0.9, zorder=3)
+    # one Line2D of markers: as a scatter, but quick for hundreds of thousands of studies
+    ax.plot(layout.x, layout.se, linestyle="none", marker="o", markersize=28 ** 0.5,
+            markerfacecolor="white", markeredgecolor="black", markeredgewidth=0.9, zorder=3)
     if layout.filled_x:
         ax.scatter(layout.filled_x, layout.filled_se, s=28, color="#b03a2e", edgecolors="black",
                    linewidths=0.6, zorder=3)

@@ -52,3 +52,14 @@ def effect_digits(measure) -> int:
 def level_label(level: float) -> str:
     """A confidence level as readers see it: 0.95 -> '95%', 0.9 -> '90%', 0.995 -> '99.5%'."""
     return f"{level * 100:.6g}%"
+
+
+def studies(n: int) -> str:
+    """'1 study', '16 studies', '200,000 studies'."""
+    return f"{n:,} stud{'y' if n == 1 else 'ies'}"
+
+
+def fmt_percent(x: float) -> str:
+    """A share in percent: whole numbers, but two significant digits below 1% (never '0%' for
+    a share that is not zero)."""
+    return f"{x:.2g}%" if 0 < x < 1 else f"{x:.0f}%"

@@ -29,7 +29,7 @@ from metamg.render.forest import MAX_FOREST_STUDIES, data_columns, write_forest
 from metamg.render.funnel import write_funnel
 from metamg.render.markdown import md_line, md_paragraphs, md_text, md_url, table_row
 from metamg.render.numbers import (effect_digits, fmt_ci, fmt_fixed, fmt_num, fmt_p, fmt_pvalue,
-                                   level_label)
+                                   level_label, studies)
 
 FUNNEL_MIN_K = 10
 MAX_TABLE_STUDIES = 500   # beyond this, the per-study table goes to NAME-studies.csv
@@ -269,7 +269,7 @@ def _robust_section(ap: Appraisal, funnel_file, digits) -> list[str]:
         tf = tests.trimfill
         if tf is not None:
             adj = tf.result
-            out.append(f"- Trim and fill ({_model_words(adj)}): {tf.k0} stud{'y' if tf.k0 == 1 else 'ies'} "
+            out.append(f"- Trim and fill ({_model_words(adj)}): {studies(tf.k0)} "
                        f"imputed on the {tf.side}; adjusted {name} {effect(adj)}"
                        + (" (filled studies shown in the funnel plot)." if funnel_file and tf.k0 else "."))
         out.append(f"- Rosenthal's fail-safe N: {tests.fsn.fsnum} null studies.")
@@ -315,7 +315,7 @@ def _markdown(ap: Appraisal, csv_path, outdir, figures, figure_notes, studies_cs
     by_status = [e for e in effects.excluded if e.reason.startswith("evidence status")]
     if by_status:
         left_out = sorted({e.reason.split("'")[1] for e in by_status})
-        out += [f"*This report leaves out {len(by_status)} stud{'y' if len(by_status) == 1 else 'ies'} "
+        out += [f"*This report leaves out {studies(len(by_status))} "
                 f"by evidence status ({md_text(', '.join(left_out))}), as asked (--exclude-status).*", ""]
     out += ["## What the evidence says", ""]
     if analysis is None:
@@ -337,8 +337,8 @@ def _markdown(ap: Appraisal, csv_path, outdir, figures, figure_notes, studies_cs
         paragraphs = md_paragraphs(meta.inclusion)
         out += [f"**Which studies are pooled, and why.** {paragraphs[0]}", ""] + [
             x for p in paragraphs[1:] for x in (p, "")]
-    out.append(f"{k} stud{'y' if k == 1 else 'ies'} pooled"
-               + (f"; {len(effects.excluded)} candidate stud{'y' if len(effects.excluded) == 1 else 'ies'} "
+    out.append(f"{studies(k)} pooled"
+               + (f"; {studies(len(effects.excluded)).replace(' ', ' candidate ', 1)} "
                   "not pooled (listed below)." if effects.excluded else "."))
     if statuses is not None and k:
         unverified = [s for s, st in zip(effects.studies, statuses)
@@ -500,7 +500,7 @@ def _result_sections(ap: Appraisal, figures, figure_notes, digits) -> list[str]:
                 "effect (p < 0.10, 0.05, 0.01). Gaps in the white region on one side suggest "
                 "missing small studies."]
     else:
-        out += [f"Not drawn: {r.k} stud{'y' if r.k == 1 else 'ies'}, and a funnel plot needs at least "
+        out += [f"Not drawn: {studies(r.k)}, and a funnel plot needs at least "
                 f"{FUNNEL_MIN_K} to say anything about small-study effects (Cochrane Handbook 13.3.5.4)."]
     return out
 
@@ -529,7 +529,7 @@ def _default_value(meta, measure, key) -> str:
 def _plain_words(analysis, meta, value) -> str:
     r, m = analysis.result, analysis.measure
     null_in = r.ci_low < 0 < r.ci_high
-    words = (f"Across {r.k} studies, the pooled {m.label} was {value}." if r.k > 1 else
+    words = (f"Across {studies(r.k)}, the pooled {m.label} was {value}." if r.k > 1 else
              f"In the one pooled study, the {m.label} was {value}.")
     if null_in:
         words += " The confidence interval includes no effect: these studies do not show a difference."
@@ -607,7 +607,7 @@ def _hints(ap: Appraisal, statuses) -> tuple[str, ...]:
     r = analysis.result
     hints = []
     if r.k < FUNNEL_MIN_K:
-        hints.append(f"only {r.k} stud{'y' if r.k == 1 else 'ies'}: small-study effects cannot be assessed")
+        hints.append(f"only {studies(r.k)}: small-study effects cannot be assessed")
     if ap.models_disagree:
         hints.append("common-effect and random-effects models disagree")
     if ap.small_study_effects:

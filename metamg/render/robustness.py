@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from metamg.render.safe import one_line
-from metamg.render.numbers import effect_digits, fmt_fixed, fmt_num, fmt_p, fmt_pvalue, level_label
+from metamg.render.numbers import effect_digits, fmt_fixed, fmt_num, fmt_p, fmt_pvalue, level_label, studies
 
 
 def refit_table(analysis, refits, first_column: str) -> list[str]:
@@ -100,7 +100,7 @@ def bias_text(analysis, tests) -> str:
         out.append(f"Trim and fill: {tests.trimfill_error}")
     else:
         t = tf.result
-        filled = (f"{tf.k0} stud{'y' if tf.k0 == 1 else 'ies'} filled on the {tf.side}"
+        filled = (f"{studies(tf.k0)} filled on the {tf.side}"
                   if tf.k0 else f"no studies filled (side examined: {tf.side})")
         out.append(f"Trim and fill (L0, {model}): {filled}; adjusted {analysis.measure.natural_name} "
                    f"{fmt_fixed(nat(t.estimate))} ({lvl} CI {fmt_fixed(nat(t.ci_low))} to "

@@ -5,6 +5,8 @@ import csv
 import io
 import math
 
+import numpy as np
+
 from metamg.render.numbers import fmt_ci, fmt_num, fmt_p, fmt_pvalue, level_label
 from metamg.render.safe import csv_text_cell, one_line
 
@@ -91,17 +93,20 @@ def studies_csv(a) -> str:
     """The per-study table as CSV: analysis scale, natural scale and weight (labels are kept
     from being read as spreadsheet formulas; numbers are written in full, as repr gives them)."""
     buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
+    w = csv.writer(buf, lineterminator="\r\n")  # RFC 4180; a label holding \r or \n is quoted
     nat = a.measure.scale != "identity"
     header = ["study", "yi", "vi", "ci_low", "ci_high"]
     if nat:
         header += ["effect", "effect_ci_low", "effect_ci_high"]
     w.writerow(header + ["weight_percent"])
-    for s in a.rows:
-        row = [csv_text_cell(s.study), repr(s.yi), repr(s.vi), repr(s.ci_low), repr(s.ci_high)]
-        if nat:
-            row += [repr(a.natural(v)) for v in (s.yi, s.ci_low, s.ci_high)]
-        w.writerow(row + ["" if s.weight is None else repr(s.weight)])
+    rows = a.rows
+    columns = [[csv_text_cell(s.study) for s in rows]]
+    values = [[s.yi for s in rows], [s.vi for s in rows], [s.ci_low for s in rows], [s.ci_high for s in rows]]
+    if nat:
+        values += [a.measure.to_natural(np.array(v, dtype=float)).tolist() for v in (values[0], values[2], values[3])]
+    columns += [[repr(x) for x in v] for v in values]
+    columns.append(["" if s.weight is None else repr(s.weight) for s in rows])
+    w.writerows(zip(*columns))
     return buf.getvalue()
 
 
