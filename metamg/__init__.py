@@ -24,6 +24,8 @@ _EXPORTS = {
     "peto": "metamg.models.mantel_haenszel",
     "PoolResult": "metamg.models.results",
     "pool": "metamg.analyses.pool",
+    "appraise": "metamg.analyses.appraisal",
+    "Appraisal": "metamg.analyses.appraisal",
     "PoolAnalysis": "metamg.analyses.pool",
     "pool_text": "metamg.render.text",
     "check_study_set": "metamg.analyses.check",

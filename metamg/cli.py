@@ -496,13 +496,10 @@ def regress(path, mods, plot, permutations, seed, fmt, output, **pool_opts):
     _output(plot, [path], "--plot", FIGURE_SUFFIXES)
     analysis = _run_pool(path, pool_opts)
     r = analysis.result
-    if r.ci_method == "hk-adhoc":
-        raise click.BadParameter("the ad hoc Knapp-Hartung correction is not available for "
-                                 "meta-regression; use --ci hk or --ci wald", param_hint="'--ci'")
-    method = "FE" if r.method in ("MH", "PETO") else r.method
-    ci = "hk" if r.ci_method == "hk" else "wald"
-    fit, design = run_regress(analysis, mods, ci=ci, method=method)
-    perm = permutation_test(analysis, mods, ci, permutations, seed) if permutations else None
+    method = "FE" if r.method in ("MH", "PETO") else r.method  # both are common-effect models
+    fit, design = run_regress(analysis, mods, ci=r.ci_method, method=method)
+    perm = (permutation_test(analysis, mods, r.ci_method, permutations, seed, method=method)
+            if permutations else None)
     if fmt == "json":
         d = fit.to_dict()
         if perm is not None:

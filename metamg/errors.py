@@ -4,7 +4,17 @@ Every layer raises :class:`InputError`; the CLI prints one line per problem and 
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+
+# Characters that would break "one line per problem" or drive the terminal: C0 and C1 controls
+# and the Unicode line and paragraph separators (str.splitlines splits on all of them).
+_UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def visible(text: str) -> str:
+    """``text`` on one line, with unprintable characters shown as escapes (\\n, \\x0c)."""
+    return _UNPRINTABLE.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
 
 
 @dataclass(frozen=True)
@@ -18,6 +28,8 @@ class Problem:
     value: str | None = None
 
     def __str__(self) -> str:
+        """``FILE:LINE: column: message (value)``, always one line (a label or cell holding a
+        line break or control character is shown with escapes)."""
         where = self.file if self.line is None else f"{self.file}:{self.line}"
         parts = [where]
         if self.column:
@@ -25,7 +37,7 @@ class Problem:
         text = f"{': '.join(parts)}: {self.message}"
         if self.value is not None:
             text += f" ({self.value})"
-        return text
+        return visible(text)
 
 
 class InputError(Exception):

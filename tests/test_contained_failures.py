@@ -121,3 +121,20 @@ def test_sigterm_during_a_write_leaves_no_temporary_file(tmp_path):
     proc.send_signal(signal.SIGTERM)
     assert proc.wait(timeout=30) == 128 + signal.SIGTERM
     assert os.listdir(tmp_path) == []
+
+
+def test_a_report_from_a_pipe_hashes_the_bytes_it_read(tmp_path):
+    """Process substitution (/dev/fd/N) can be read once: the report's SHA-256 is of those bytes."""
+    import hashlib
+    import threading
+
+    data = (CASES_DIR / "bcg.csv").read_bytes()
+    fifo = tmp_path / "studies.csv"
+    os.mkfifo(fifo)
+    writer = threading.Thread(target=lambda: fifo.write_bytes(data))
+    writer.start()
+    code, out, err = run_cli("report", fifo, "-o", tmp_path / "out")
+    writer.join(timeout=30)
+    assert code == 0, err
+    text = (tmp_path / "out" / "studies.md").read_text()
+    assert f"SHA-256 `{hashlib.sha256(data).hexdigest()}`" in text

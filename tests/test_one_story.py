@@ -195,3 +195,18 @@ def test_new_with_a_csv_name_creates_that_file(tmp_path):
     assert code == 0, err
     assert (tmp_path / "t1.csv").exists() and (tmp_path / "t1.toml").exists()
     assert not (tmp_path / "t1.csv.csv").exists()
+
+
+def test_an_unfilled_template_is_not_printed_as_the_question(tmp_path):
+    assert run_cli("new", "t1", "--type", "generic", "--dir", tmp_path)[0] == 0
+    csv = tmp_path / "t1.csv"
+    header = csv.read_text().strip().split(",")
+    rows = [dict(study="A 2001", yi="0.1", sei="0.2"), dict(study="B 2002", yi="0.3", sei="0.25")]
+    csv.write_text(",".join(header) + "\n" + "".join(
+        ",".join(r.get(h, "") for h in header) + "\n" for r in rows))
+    code, out, err = run_cli("report", csv, "-o", tmp_path / "out")
+    assert code == 0, err
+    text = (tmp_path / "out" / "t1.md").read_text()
+    assert "**Question.** not stated in the metadata." in text
+    assert "Which studies are pooled, and why the others are not (give those" not in text
+    assert run_cli("check", csv)[0] == 1  # and check says what is missing

@@ -21,6 +21,7 @@ from metamg.analyses.pool import PoolAnalysis, PoolOptions, pool, prepare_table,
 from metamg.analyses.sensitivity import Cumulative, Refit, cumulative, leave_one_out
 from metamg.analyses.subgroups import SubgroupAnalysis, pool_subgroups
 from metamg.effects import Continuity, EffectSizes, compute_effects
+from metamg.errors import InputError
 from metamg.io.metadata import StudySetMeta, read_metadata
 from metamg.io.rob import has_rob
 from metamg.io.schema import STATUS_COLUMN, StudyTable
@@ -150,14 +151,14 @@ def appraise(data, meta: StudySetMeta | None = None, measure: str | None = None,
     k = analysis.result.k
     other = _other_model(analysis)
     subgroups = pool_subgroups(analysis, meta.subgroup) if meta.subgroup else None
-    bias = small_study_tests(analysis) if k >= MIN_K_REFITS else None
+    bias, bias_not_run = _small_study_tests(analysis) if k >= MIN_K_REFITS else (None, None)
     answer, answer_reason = verdict_model(analysis, other, bias)
-    not_run, loo, infl, cum = [], (), (), None
+    not_run, loo, infl, cum = [("small-study tests", bias_not_run)] if bias_not_run else [], (), (), None
     if k > MAX_K_REFITS:
         why = (f"{k:,} studies, more than the {MAX_K_REFITS:,} for which a report refits the model "
                "once per study; `metamg sensitivity` runs it on request")
-        not_run = [(name, why) for name in ("leave-one-out", "influence diagnostics",
-                                            "cumulative meta-analysis")]
+        not_run += [(name, why) for name in ("leave-one-out", "influence diagnostics",
+                                             "cumulative meta-analysis")]
     else:
         loo = leave_one_out(analysis) if k >= MIN_K_REFITS else ()
         infl = influence(analysis, loo) if k >= MIN_K_REFITS else ()
@@ -184,13 +185,22 @@ def verdict_model(analysis: PoolAnalysis, other: PoolAnalysis | None = None,
     other = other if other is not None else _other_model(analysis)
     if other is None or not models_disagree(analysis.result, other.result):
         return analysis, None
-    tests = tests if tests is not None else small_study_tests(analysis)
+    tests = tests if tests is not None else _small_study_tests(analysis)[0]
     if not _small_study_effects(tests):
         return analysis, None
     return other, ("small-study effects were detected (Egger's test) and the common-effect and "
                    "random-effects models disagree: the random-effects estimate leans on the small "
                    "studies, so the common-effect estimate is the one to judge by (Cochrane Handbook "
                    "13.3.5.6)")
+
+
+def _small_study_tests(analysis) -> tuple[SmallStudyTests | None, str | None]:
+    """The small-study tests, or why the data cannot have them (all variances equal; too few
+    effects left in a Mantel-Haenszel or Peto model)."""
+    try:
+        return small_study_tests(analysis), None
+    except InputError as exc:
+        return None, "; ".join(p.message for p in exc.problems)
 
 
 def _small_study_effects(tests: SmallStudyTests | None) -> bool:

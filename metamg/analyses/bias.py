@@ -251,8 +251,17 @@ def model_effects(analysis) -> tuple[np.ndarray, np.ndarray]:
     r, es = analysis.result, analysis.effects
     if r.model == "inverse-variance":
         return es.yi, es.vi
-    keep = np.isfinite(r.yi)
+    keep = model_effect_rows(analysis)
     return r.yi[keep], r.vi[keep]
+
+
+def model_effect_rows(analysis) -> np.ndarray:
+    """Which of the analysis's studies have an effect in its model (all but the double zeros
+    of a Mantel-Haenszel or Peto model), as a boolean mask."""
+    r = analysis.result
+    if r.model == "inverse-variance":
+        return np.ones(analysis.effects.k, dtype=bool)
+    return np.isfinite(r.yi)
 
 
 def small_study_tests(analysis) -> SmallStudyTests:

@@ -228,8 +228,9 @@ def _fit(es: EffectSizes, method, ci, default_ci, level, pi) -> PoolResult:
             ci_note = f"{method} uses a Wald (z) interval; --ci {ci} does not apply"
         d = es.data
         args = (d["ai"], d["n1i"], d["ci"], d["n2i"])
-        res = (mantel_haenszel(*args, measure=es.measure.name, level=level, studies=es.studies)
-               if method == "MH" else peto(*args, level=level, studies=es.studies))
+        res = (mantel_haenszel(*args, measure=es.measure.name, level=level, studies=es.studies,
+                               source=es.source)
+               if method == "MH" else peto(*args, level=level, studies=es.studies, source=es.source))
         if ci_note:
             res = _with_warning(res, ci_note)
         return res

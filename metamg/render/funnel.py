@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from metamg.analyses.bias import model_effect_rows, model_effects
 from metamg.models.distributions import norm_ppf
 from metamg.render.numbers import level_label
 from metamg.render.figures import (TITLE_CHARS, axis_label, effect_axis, linear_limits, linear_ticks,
@@ -43,9 +44,12 @@ class FunnelLayout:
 
 
 def funnel_layout(analysis, title: str = "", trimfill=None) -> FunnelLayout:
-    m, r, es = analysis.measure, analysis.result, analysis.effects
+    m, r = analysis.measure, analysis.result
     nat = analysis.natural
-    se = np.sqrt(es.vi)
+    # the effects the model works with (Peto's (O-E)/V, ...), as trim and fill and the tests use
+    yi, vi = model_effects(analysis)
+    names = tuple(s for s, keep in zip(analysis.effects.studies, model_effect_rows(analysis)) if keep)
+    se = np.sqrt(vi)
     se_max = float(se.max()) * 1.08
     z_level = norm_ppf(1 - (1 - r.level) / 2)  # the pseudo limits at the analysis's level
     log_scale = m.scale == "log"
@@ -54,7 +58,7 @@ def funnel_layout(analysis, title: str = "", trimfill=None) -> FunnelLayout:
     filled_se = tuple(float(np.sqrt(v)) for v in trimfill.filled_vi) if trimfill else ()
     if filled_se:
         se_max = max(se_max, 1.08 * max(filled_se))
-    lows = [float(v) for v in m.to_natural(es.yi)] + list(filled_x) + [
+    lows = [float(v) for v in m.to_natural(yi)] + list(filled_x) + [
         nat(r.estimate - z_level * se_max), nat(-zs[-1] * se_max)]
     highs = [nat(r.estimate + z_level * se_max), nat(zs[-1] * se_max)]
     if log_scale:
@@ -65,8 +69,8 @@ def funnel_layout(analysis, title: str = "", trimfill=None) -> FunnelLayout:
         ticks = linear_ticks(*xlim)
         xlim = (min(xlim[0], ticks[0]), max(xlim[1], ticks[-1]))
     return FunnelLayout(
-        title=shorten(title or analysis.source, TITLE_CHARS), measure=axis_label(m), studies=es.studies,
-        x=tuple(float(v) for v in m.to_natural(es.yi)), se=tuple(float(s) for s in se),
+        title=shorten(title or analysis.source, TITLE_CHARS), measure=axis_label(m), studies=names,
+        x=tuple(float(v) for v in m.to_natural(yi)), se=tuple(float(s) for s in se),
         pooled=nat(r.estimate), null=1.0 if log_scale else 0.0, se_max=se_max,
         funnel_low=nat(r.estimate - z_level * se_max), funnel_high=nat(r.estimate + z_level * se_max),
         contour_z=zs, log_scale=log_scale, xlim=tuple(xlim), xticks=tuple(ticks),

@@ -6,7 +6,6 @@ Reports hold no wall-clock time, so an unchanged input gives a byte-identical re
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import platform
@@ -19,7 +18,7 @@ from metamg.analyses.findings import absolute_effect
 from metamg.analyses.grade import RULES_TEXT
 from metamg.errors import InputError, Problem
 from metamg.io.atomic import ensure_directory, write_atomic
-from metamg.io.metadata import metadata_path
+from metamg.io.metadata import metadata_path, unfilled
 from metamg.io.rob import has_rob
 from metamg.io.statuses import VERIFIED_STATUSES as VERIFIED
 from metamg.render.evidence import (CLAIM_RULES, answer_lines, claims_section, low_risk_section,
@@ -59,11 +58,6 @@ class ReportSummary:
 def i2_meaning(i2: float) -> str:
     bands = [f"{text} ({lo}% to {hi}%)" for lo, hi, text in I2_BANDS if lo <= i2 <= hi]
     return "; ".join(bands)
-
-
-def sha256(path) -> str:
-    with open(path, "rb") as fh:
-        return hashlib.sha256(fh.read()).hexdigest()
 
 
 def software_line() -> str:
@@ -265,7 +259,12 @@ def _robust_section(ap: Appraisal, funnel_file, digits) -> list[str]:
         if lm.statistic is not None:
             out.append(f"- Egger's test, classical weighted regression (common-effect weights, t test): "
                        f"t({lm.df}) = {lm.statistic:.2f}, {fmt_p(lm.p)}.")
-        out.append(f"- Begg and Mazumdar's rank correlation: tau = {tests.begg.tau:.3f}, {fmt_p(tests.begg.p)}.")
+        if tests.egger is not None and tests.egger.statistic is None and tests.egger.note:
+            out.append(f"- Egger's regression test: not computable ({tests.egger.note}).")
+        if tests.begg.note:
+            out.append(f"- Begg and Mazumdar's rank correlation: not computable ({tests.begg.note}).")
+        else:
+            out.append(f"- Begg and Mazumdar's rank correlation: tau = {tests.begg.tau:.3f}, {fmt_p(tests.begg.p)}.")
         tf = tests.trimfill
         if tf is not None:
             adj = tf.result
@@ -333,7 +332,7 @@ def _markdown(ap: Appraisal, csv_path, outdir, figures, figure_notes, studies_cs
     # -- the data --
     statuses = effects.extra.get("evidence_status")
     out += ["## The studies", ""]
-    if meta.inclusion:
+    if "inclusion" not in unfilled(meta):
         paragraphs = md_paragraphs(meta.inclusion)
         out += [f"**Which studies are pooled, and why.** {paragraphs[0]}", ""] + [
             x for p in paragraphs[1:] for x in (p, "")]
@@ -387,11 +386,9 @@ def _markdown(ap: Appraisal, csv_path, outdir, figures, figure_notes, studies_cs
 
 def _inputs(ap: Appraisal, csv_path):
     """The files analysed with the SHA-256 of the bytes actually read."""
-    digest = getattr(ap.table, "sha256", None) or sha256(csv_path)
-    out = [(csv_path, digest)]
-    toml = metadata_path(csv_path)
-    if os.path.exists(toml):
-        out.append((toml, getattr(ap.meta, "sha256", None) or sha256(toml)))
+    out = [(csv_path, ap.table.sha256)] if ap.table.sha256 else []
+    if ap.meta.sha256:
+        out.append((metadata_path(csv_path), ap.meta.sha256))
     return out
 
 
@@ -511,9 +508,12 @@ def _display(path) -> str:
 
 
 def _question(meta) -> str:
-    parts = [("Population", meta.population), ("intervention", meta.intervention),
-             ("comparator", meta.comparator), ("outcome", meta.outcome)]
-    given = [f"{k}: {v}" for k, v in parts if v]
+    """The PICO question as the metadata states it; blank keys and template placeholders are
+    left out rather than shown as if they were the question."""
+    missing = unfilled(meta)
+    parts = [("Population", "population"), ("intervention", "intervention"),
+             ("comparator", "comparator"), ("outcome", "outcome")]
+    given = [f"{label}: {getattr(meta, key)}" for label, key in parts if key not in missing]
     return "; ".join(given) + "." if given else "not stated in the metadata."
 
 

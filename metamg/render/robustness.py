@@ -88,13 +88,16 @@ def bias_text(analysis, tests) -> str:
         out.append(f"Egger's regression test ({model}, {test}, metafor's default): {stat} = "
                    f"{egger.statistic:.2f}, {fmt_p(egger.p)}; {limit(egger)}")
     if egger_lm.statistic is None:
-        out.append("Egger's regression test (classical, weighted least squares): not computable "
-                   f"with {r.k} studies (no residual degrees of freedom)")
+        out.append("Egger's regression test (classical, weighted least squares): not computable ("
+                   + (egger_lm.note or f"{studies(r.k)}: no residual degrees of freedom") + ")")
     else:
         out.append(f"Egger's regression test (classical, weighted least squares): t({egger_lm.df}) = "
                    f"{egger_lm.statistic:.2f}, {fmt_p(egger_lm.p)}; {limit(egger_lm)}")
-    kind = "exact" if begg.exact else "normal approximation"
-    out.append(f"Begg and Mazumdar's rank correlation: Kendall's tau = {begg.tau:.3f}, {fmt_p(begg.p)} ({kind})")
+    if begg.note:
+        out.append(f"Begg and Mazumdar's rank correlation: not computable ({begg.note})")
+    else:
+        kind = "exact" if begg.exact else "normal approximation"
+        out.append(f"Begg and Mazumdar's rank correlation: Kendall's tau = {begg.tau:.3f}, {fmt_p(begg.p)} ({kind})")
     tf = tests.trimfill
     if tf is None:
         out.append(f"Trim and fill: {tests.trimfill_error}")

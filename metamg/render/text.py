@@ -135,11 +135,13 @@ def subgroups_text(groups) -> str:
 
 def regression_text(analysis, fit, design, perm=None) -> str:
     """The coefficient table and the model tests of a meta-regression."""
-    test = "t" if fit.ci_method == "hk" else "z"
+    knha = fit.ci_method in ("hk", "hk-adhoc")
+    test = "t" if knha else "z"
     out = [f"metamg regress: {analysis.source}",
            ("Common-effect meta-regression" if fit.method == "FE" else
             f"Mixed-effects meta-regression, tau² by {fit.method}")
-           + f", {'Knapp-Hartung t/F tests' if fit.ci_method == 'hk' else 'Wald z tests'}; "
+           + (", Knapp-Hartung t/F tests" + (" (ad hoc: never narrower than Wald)" if fit.ci_method == "hk-adhoc"
+                                              else "") if knha else ", Wald z tests") + "; "
            f"k = {fit.k}; coefficients on the {analysis.measure.scale} scale of {analysis.measure.name}", ""]
     for col, ref in design.reference_levels.items():
         out.append(f"{one_line(col)}: reference level {one_line(repr(ref))}")
@@ -155,12 +157,12 @@ def regression_text(analysis, fit, design, perm=None) -> str:
         out.append(f"{name:<{width}}  {c.estimate:10.4f}  {c.se:9.4f}  {c.statistic:7.2f}  "
                    f"{fmt_pvalue(c.p):>9}{pp}  {c.ci_low:.4f} to {c.ci_high:.4f}")
     df2 = f", {fit.qm_df2}" if fit.qm_df2 is not None else ""
-    name = "F" if fit.ci_method == "hk" else "QM"
+    name = "F" if knha else "QM"
     perm_text = (f" (permutation p = {fmt_pvalue(perm.qm_p)} from {perm.permutations} shuffles, "
                  f"seed {perm.seed})" if perm else "")
     out += ["", f"Test of moderators: {name}({fit.qm_df}{df2}) = {fit.qm:.2f}, {fmt_p(fit.qm_p)}{perm_text}",
             f"Residual heterogeneity: tau² = {fmt_num(fit.tau2, 4)}, I² = {fit.i2:.1f}%, "
             f"H² = {fit.h2:.2f}; QE({fit.qe_df}) = {fit.qe:.2f}, {fmt_p(fit.qe_p)}",
-            "R² (tau² explained): " + ("n/a (no heterogeneity to explain)" if fit.r2 is None
-                                       else f"{fit.r2:.1f}%")]
+            ("R² (weighted least squares, adjusted): " if fit.method == "FE" else "R² (tau² explained): ")
+            + ("n/a (the moderators fit the studies exactly)" if fit.r2 is None else f"{fit.r2:.1f}%")]
     return "\n".join(out) + "\n"
