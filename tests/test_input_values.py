@@ -190,7 +190,7 @@ def test_with_a_measure_the_other_columns_are_ignored_and_that_is_said(tmp_path)
 
 # -- labels -------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("second", ["A", "a", " A ", "isis-4  1995", "ISIS-4\t1995"])
+@pytest.mark.parametrize("second", ["A", "a", " A ", "isis-4  1995", "ISIS-4\u00a01995"])  # no-break space
 def test_labels_differing_in_case_or_spacing_are_the_same_study(tmp_path, second):
     first = "A" if second.strip().lower() == "a" else "ISIS-4 1995"
     out = problems(tmp_path, f"study,yi,vi\n{first},0.1,0.1\nB,0.2,0.1\n\"{second}\",0.3,0.1\n")
