@@ -162,4 +162,4 @@ def test_metadata_subgroup_adds_the_subgroup_table(tmp_path):
     assert "### Subgroups by alloc" in text
     assert "| random | 7 |" in text and "| alternate | 2 |" in text
     assert "Test for subgroup differences (Q on the subgroup estimates, as RevMan)" in text
-    assert "Mixed-effects moderator test" in text
+    assert "Moderator test (one model with a dummy per subgroup, as metafor's rma(mods = ~ factor(alloc))): F(2, 10) = " in text

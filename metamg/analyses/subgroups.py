@@ -24,13 +24,15 @@ class SubgroupAnalysis:
     """Each level pooled with the overall analysis's options, and subgroup differences tested two
     ways: RevMan's Q of a common-effect model on the subgroup estimates (Cochrane Handbook
     10.11.3.1; metafor rma(est, se², method="FE") on the subgroup fits), and the mixed-effects
-    moderator test with one tau² shared by all subgroups (metafor rma(mods = ~ factor(col)))."""
+    moderator test with one tau² shared by all subgroups (metafor rma(mods = ~ factor(col))),
+    fitted with the overall analysis's tau² estimator and test (FE for Mantel-Haenszel and
+    Peto analyses, which are common-effect models)."""
 
     column: str
     overall: PoolAnalysis
     subgroups: tuple[Subgroup, ...]
     between: PoolResult | None  # None with fewer than 2 subgroups
-    moderator_test: MetaRegression | None = None  # rma(mods = ~ factor(column)), REML, z
+    moderator_test: MetaRegression | None = None  # rma(mods = ~ factor(column)) with the analysis's model
 
     def to_dict(self) -> dict:
         levels = []
@@ -69,8 +71,10 @@ def pool_subgroups(analysis: PoolAnalysis, column: str) -> SubgroupAnalysis:
         between = fit(est, se ** 2, method="FE", ci="wald", level=confidence, tau2_ci=False)
         dummies = [np.array([v == level for v in values], dtype=float) for level in order[1:]]
         try:
-            moderator = meta_regression(es.yi, es.vi, intercept_and(*dummies),
-                                        ["intrcpt"] + order[1:], level=confidence)
+            r = analysis.result
+            moderator = meta_regression(es.yi, es.vi, intercept_and(*dummies), ["intrcpt"] + order[1:],
+                                        method="FE" if r.method in ("MH", "PETO") else r.method,
+                                        ci=r.ci_method, level=confidence)
         except ValueError:
             moderator = None  # as many subgroups as studies: nothing left to estimate tau² from
     return SubgroupAnalysis(col, analysis, tuple(groups), between, moderator)

@@ -50,6 +50,9 @@ class MetaRegression:
     qe_p: float
     hk_scale: float = 1.0   # the Knapp-Hartung variance factor (1 for Wald tests); 0 for an
                             # exact fit, where the t tests and QM are undefined (±inf/NaN)
+    vcov: tuple[tuple[float, ...], ...] = ()   # covariance of the coefficients, as the tests use it
+    level: float = 0.95
+    df: int | None = None   # of the coefficients' t tests; None for z tests
 
     def coefficient(self, name: str) -> Coefficient:
         return next(c for c in self.coefficients if c.name == name)
@@ -145,7 +148,8 @@ def meta_regression(yi, vi, X, names, method: str = "REML", ci: str = "wald",
     return MetaRegression(
         method=method, ci_method=ci, k=k, coefficients=tuple(coefs), qm=qm, qm_df=m,
         qm_df2=qm_df2, qm_p=qm_p, tau2=tau2, i2=i2, h2=h2, r2=r2, qe=qe, qe_df=df,
-        qe_p=qe_p, hk_scale=scale)
+        qe_p=qe_p, hk_scale=scale, vcov=tuple(tuple(float(x) for x in row) for row in vcov),
+        level=level, df=df if t_tests else None)
 
 
 def _test(b: float, se: float, df: int | None) -> tuple[float, float]:

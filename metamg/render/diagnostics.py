@@ -105,11 +105,11 @@ def draw_bubble(analysis, fit_result, design, title: str):
                linewidths=0.8, zorder=3)
     grid = np.linspace(xs.min(), xs.max(), 100)
     b0, b1 = fit_result.coefficients[0].estimate, fit_result.coefficients[1].estimate
-    s0, s1 = fit_result.coefficients[0].se, fit_result.coefficients[1].se
-    cov = _coef_cov(analysis, fit_result, design)
+    (v00, v01), (_, v11) = fit_result.vcov
     pred = b0 + b1 * grid
-    se = np.sqrt(s0 ** 2 + grid ** 2 * s1 ** 2 + 2 * grid * cov)
-    crit = (t_ppf(0.975, fit_result.qe_df) if fit_result.ci_method == "hk" else norm_ppf(0.975))
+    se = np.sqrt(v00 + grid ** 2 * v11 + 2 * grid * v01)
+    tail = 1 - (1 - fit_result.level) / 2  # the band at the analysis's confidence level
+    crit = norm_ppf(tail) if fit_result.df is None else t_ppf(tail, fit_result.df)
     ax.plot(grid, nat(pred), color="#1f4e79", linewidth=1.4, zorder=4)
     ax.fill_between(grid, nat(pred - crit * se), nat(pred + crit * se), color="#1f4e79", alpha=0.12,
                     linewidth=0, zorder=2)
@@ -128,19 +128,6 @@ def draw_bubble(analysis, fit_result, design, title: str):
 def _ratio_axis(axis, limits) -> None:
     """1-2-5 ratio ticks in plain decimals on a log axis, as in the forest plot."""
     fixed_ticks(axis, ratio_ticks(*limits))
-
-
-def _coef_cov(analysis, fit_result, design) -> float:
-    """Covariance of intercept and slope, recomputed from the fitted tau²."""
-    es = analysis.effects
-    X = design.X
-    w = 1 / (es.vi[design.rows] + fit_result.tau2)
-    cov = np.linalg.inv((X.T * w) @ X)
-    if fit_result.ci_method == "hk":
-        b = np.array([c.estimate for c in fit_result.coefficients])
-        r = es.yi[design.rows] - X @ b
-        cov = cov * float(w @ r ** 2) / fit_result.qe_df
-    return float(cov[0, 1])
 
 
 def write(fig, path) -> None:

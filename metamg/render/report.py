@@ -29,6 +29,7 @@ from metamg.render.funnel import write_funnel
 from metamg.render.markdown import md_line, md_paragraphs, md_text, md_url, table_row
 from metamg.render.numbers import (effect_digits, fmt_ci, fmt_fixed, fmt_num, fmt_p, fmt_pvalue,
                                    level_label, studies)
+from metamg.render.text import qm_text
 
 FUNNEL_MIN_K = 10
 MAX_TABLE_STUDIES = 500   # beyond this, the per-study table goes to NAME-studies.csv
@@ -210,8 +211,8 @@ def _robust_section(ap: Appraisal, funnel_file, digits) -> list[str]:
                         f"Q = {b.q:.2f}, df = {b.q_df}, {fmt_p(b.q_p)}."]
         if groups.moderator_test is not None:
             t = groups.moderator_test
-            out.append(f"Mixed-effects moderator test (one tau² shared by the subgroups, as metafor): "
-                       f"QM = {t.qm:.2f}, df = {t.qm_df}, {fmt_p(t.qm_p)}.")
+            out.append(f"Moderator test (one model with a dummy per subgroup, as metafor's "
+                       f"rma(mods = ~ factor({md_text(groups.column)}))): {qm_text(t)}.")
     loo = ap.leave1out
     if loo:
         ests = [nat(x.analysis.result.estimate) for x in loo]

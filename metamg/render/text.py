@@ -127,10 +127,18 @@ def subgroups_text(groups) -> str:
                    f"Q = {b.q:.2f}, df = {b.q_df}, {fmt_p(b.q_p)}")
     if groups.moderator_test is not None:
         t = groups.moderator_test
-        out.append(f"Moderator test (mixed-effects, one shared tau², as metafor): QM = {t.qm:.2f}, "
-                   f"df = {t.qm_df}, {fmt_p(t.qm_p)}; residual tau² = {fmt_num(t.tau2, 4)}; "
+        out.append(f"Moderator test (one model with a dummy per subgroup, as metafor): {qm_text(t)}; "
+                   f"residual tau² = {fmt_num(t.tau2, 4)}; "
                    f"QE = {t.qe:.2f}, {fmt_p(t.qe_p)}")
     return "\n".join(out) + "\n"
+
+
+def qm_text(fit) -> str:
+    """The omnibus test of a meta-regression's moderators: 'QM(2) = 4.10, p = 0.129' (z tests)
+    or 'F(2, 10) = 2.05, p = 0.180' (Knapp-Hartung)."""
+    if fit.qm_df2 is not None:
+        return f"F({fit.qm_df}, {fit.qm_df2}) = {fit.qm:.2f}, {fmt_p(fit.qm_p)}"
+    return f"QM({fit.qm_df}) = {fit.qm:.2f}, {fmt_p(fit.qm_p)}"
 
 
 def regression_text(analysis, fit, design, perm=None) -> str:
@@ -156,11 +164,9 @@ def regression_text(analysis, fit, design, perm=None) -> str:
         pp = f"  {fmt_pvalue(perm.p[i]):>9}" if perm else ""
         out.append(f"{name:<{width}}  {c.estimate:10.4f}  {c.se:9.4f}  {c.statistic:7.2f}  "
                    f"{fmt_pvalue(c.p):>9}{pp}  {c.ci_low:.4f} to {c.ci_high:.4f}")
-    df2 = f", {fit.qm_df2}" if fit.qm_df2 is not None else ""
-    name = "F" if knha else "QM"
     perm_text = (f" (permutation p = {fmt_pvalue(perm.qm_p)} from {perm.permutations} shuffles, "
                  f"seed {perm.seed})" if perm else "")
-    out += ["", f"Test of moderators: {name}({fit.qm_df}{df2}) = {fit.qm:.2f}, {fmt_p(fit.qm_p)}{perm_text}",
+    out += ["", f"Test of moderators: {qm_text(fit)}{perm_text}",
             f"Residual heterogeneity: tau² = {fmt_num(fit.tau2, 4)}, I² = {fit.i2:.1f}%, "
             f"H² = {fit.h2:.2f}; QE({fit.qe_df}) = {fit.qe:.2f}, {fmt_p(fit.qe_p)}",
             ("R² (weighted least squares, adjusted): " if fit.method == "FE" else "R² (tau² explained): ")
