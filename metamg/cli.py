@@ -27,11 +27,23 @@ class _Group(click.Group):
             ctx.exit(2)
         except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
             raise
+        except BrokenPipeError:  # the reader went away (metamg list | head): nothing more to say
+            _silence_stdout()
+            ctx.exit(0)
         except Exception as exc:  # a bug of ours: one line for the user, the traceback on request
             if os.environ.get("METAMG_DEBUG"):
                 raise
             click.echo(f"metamg: {_internal_error(exc)}", err=True)
             ctx.exit(1)
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null so that Python's final flush does not fail a second time."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass  # stdout is not a real file (tests): nothing will be flushed to a closed pipe
 
 
 def _internal_error(exc: BaseException) -> str:

@@ -118,6 +118,10 @@ def test_everything_new_is_reachable_from_import_metamg(tmp_path):
     import metamg
 
     csv_path, toml_path = metamg.new_study_set("nb", "binary", tmp_path)
+    toml = Path(toml_path).read_text()
+    for key in ("population", "intervention", "comparator", "outcome", "inclusion"):  # the question
+        toml = re.sub(rf'^{key} = ""', f'{key} = "the {key}"', toml, count=1, flags=re.MULTILINE)
+    Path(toml_path).write_text(toml)
     with open(csv_path, "a") as fh:
         fh.write("A,2001,5,50,10,50,low,low,low,low,low,,,Src,,,p. 3,abstract,,\n"
                  "B,2002,6,60,12,60,,,,,,high,,Src,,,p. 4,abstract,,\n")

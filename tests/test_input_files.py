@@ -205,14 +205,6 @@ def test_permission_denied_names_the_path(tmp_path, monkeypatch):
     assert problems(p) == [f"{p}: permission denied: cannot read it"]
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root reads files whatever their mode")
-def test_unreadable_file_for_real(tmp_path):
-    p = tmp_path / "s.csv"
-    p.write_text(BIN)
-    p.chmod(0)
-    assert problems(p) == [f"{p}: permission denied: cannot read it"]
-
-
 def test_a_pipe_is_read_once_and_its_hash_kept(tmp_path):
     fifo = tmp_path / "pipe.csv"
     os.mkfifo(fifo)

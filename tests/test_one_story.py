@@ -101,7 +101,6 @@ def test_level_runs_through_text_json_figures_and_report(tmp_path):
 
 
 def test_forest_header_shows_the_level(tmp_path):
-    import matplotlib.pyplot  # noqa: F401  (draw once to read the header text)
     from metamg.render.forest import draw_forest
     fig = draw_forest(forest_layout(metamg.pool(CASES_DIR / "bcg.csv", level=0.8)))
     assert "RR [80% CI]" in [t.get_text() for t in fig.axes[0].texts]

@@ -8,6 +8,7 @@ from functools import cached_property
 import numpy as np
 
 from metamg.effects import Continuity, EffectSizes, combine_arms, compute_effects, resolve_measure
+from metamg.effects.escalc import name_list
 from metamg.effects.measures import MEASURES, Measure
 from metamg.errors import InputError, Problem
 from metamg.io.metadata import StudySetMeta, read_metadata
@@ -221,7 +222,7 @@ def _fit(es: EffectSizes, method, ci, default_ci, level, pi) -> PoolResult:
                                       f"{' or '.join(allowed)}, not {es.measure.name}")])
         if es.converted:
             raise InputError([Problem(es.source, f"method {method} needs every study's 2x2 table; "
-                                      f"{', '.join(es.converted)} give only an effect and its CI "
+                                      f"{name_list(es.converted)} give only an effect and its CI "
                                       "(use an inverse-variance method, e.g. FE)")])
         ci_note = None
         if ci not in (None, "wald"):  # only when the user asked for another interval

@@ -93,6 +93,17 @@ def _take(values: tuple, idx) -> tuple:
     return itemgetter(*idx)(values)
 
 
+NAMES_SHOWN = 20  # a warning names at most this many studies, then counts the rest
+
+
+def name_list(names, limit: int = NAMES_SHOWN) -> str:
+    """'A, B, C' or, for long lists, 'A, B, ... and 869 more'."""
+    names = list(names)
+    if len(names) <= limit:
+        return ", ".join(names)
+    return ", ".join(names[:limit]) + f" and {len(names) - limit:,} more"
+
+
 def resolve_measure(table_type: str, measure: str | None, source: str = "") -> Measure:
     name = (measure or DEFAULT_MEASURE[table_type]).upper()
     if name not in MEASURES:
@@ -267,10 +278,10 @@ def _warnings(table, m, cc, corrected, double_zero, yi, idx):
                    f"used by {m.name} ({m.data_type} data)")
     if corrected:
         out.append(f"continuity correction: {cc.add:g} added to every cell of {len(corrected)} "
-                   f"stud{'y' if len(corrected) == 1 else 'ies'} ({', '.join(corrected)})")
+                   f"stud{'y' if len(corrected) == 1 else 'ies'} ({name_list(corrected)})")
     if double_zero and not cc.drop00:
         out.append(f"double-zero stud{'y' if len(double_zero) == 1 else 'ies'} kept in the analysis "
-                   f"({', '.join(double_zero)}); --drop00 leaves them out")
+                   f"({name_list(double_zero)}); --drop00 leaves them out")
     if m.name == "SMD":
         big = np.flatnonzero(np.abs(yi) > SMD_WARN)
         for j in big:

@@ -20,7 +20,7 @@ from types import MappingProxyType
 import numpy as np
 
 from metamg.errors import InputError, Problem
-from metamg.io.schema import TRIAL_COLUMN, StudyTable
+from metamg.io.schema import TRIAL_COLUMN, StudyTable, label_key
 
 HOW = ("combine", "split")
 _CONTROL = {"binary": ("ci", "n2i"), "continuous": ("m2i", "sd2i", "n2i")}
@@ -109,9 +109,12 @@ def _check(table: StudyTable, groups) -> None:
         raise InputError([Problem(src, f"multi-arm trials (column {TRIAL_COLUMN!r}) can be combined "
                                   f"for binary or continuous data, not {table.data_type} data",
                                   line=1, column=TRIAL_COLUMN)])
+    labelled = {}  # label (up to case and spacing) -> rows carrying it, built once
+    for j, s in enumerate(table.studies):
+        labelled.setdefault(label_key(s), set()).add(j)
     for trial, rows in groups.items():
         first = rows[0]
-        if any(s == trial for j, s in enumerate(table.studies) if j not in rows):
+        if labelled.get(label_key(trial), set()) - set(rows):
             problems.append(Problem(src, "trial name is also the label of another study",
                                     line=table.lines[first], column=TRIAL_COLUMN, value=trial))
         for i in rows:

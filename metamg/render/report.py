@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from metamg.analyses.appraisal import MAX_K_REFITS, UNVERIFIED_STATUSES, Appraisal, appraise
+from metamg.analyses.appraisal import UNVERIFIED_STATUSES, Appraisal, appraise
 from metamg.analyses.findings import absolute_effect
 from metamg.analyses.grade import RULES_TEXT
 from metamg.errors import InputError, Problem
@@ -26,7 +26,7 @@ from metamg.render.evidence import (CLAIM_RULES, answer_lines, claims_section, l
 from metamg.render.findings import certainty_section, findings_row, findings_table, index_findings
 from metamg.render.forest import MAX_FOREST_STUDIES, data_columns, write_forest
 from metamg.render.funnel import write_funnel
-from metamg.render.markdown import md_line, md_paragraphs, md_text, md_url, table_row
+from metamg.render.markdown import md_paragraphs, md_text, md_url, table_row
 from metamg.render.numbers import (effect_digits, fmt_ci, fmt_fixed, fmt_num, fmt_p, fmt_pvalue,
                                    level_label, studies)
 from metamg.render.text import qm_text
