@@ -1,4 +1,5 @@
-"""Speed and memory of `metamg check` on a large study set, beside pandas reading the same file.
+"""Speed and memory of `metamg check` and `metamg report` on a large study set, beside pandas
+reading the same file.
 
     .venv/bin/python benchmarks/bench_large.py [--rows 200000] [--runs 3]
 
@@ -7,10 +8,14 @@ into a temporary directory, then times, as fresh processes, median of --runs:
 
 1. `metamg check FILE` (reads, validates, checks provenance and duplicates, computes the
    effects): wall time and peak memory (ru_maxrss of the child);
-2. the baseline: `pandas.read_csv(FILE)` alone, in a fresh Python process.
+2. `metamg report FILE -o DIR`: the whole appraisal (both models, small-study tests, trim and
+   fill, restricted analyses, GRADE, summary of findings), the funnel plot at 300 dpi, the
+   markdown and the per-study CSV. With more than 1,000 studies the report leaves out the
+   per-study refits (leave-one-out, influence, cumulative) and the forest plot, and says so;
+3. the baseline: `pandas.read_csv(FILE)` alone, in a fresh Python process.
 
-The ratio says what metamg's checks cost on top of just parsing the file. Every step of
-`check` is linear in the number of rows, so the ratio stays flat as --rows grows.
+The ratios say what metamg's work costs on top of just parsing the file. Every step is linear
+in the number of rows, so the ratios stay flat as --rows grows.
 """
 from __future__ import annotations
 
@@ -88,10 +93,13 @@ def main():
         base, base_mem = median_run([sys.executable, "-c", f"import pandas; pandas.read_csv({str(csv)!r})"],
                                     args.runs)
         check, check_mem = median_run([str(METAMG), "check", str(csv)], args.runs)
+        report, report_mem = median_run([str(METAMG), "report", str(csv), "-o", str(Path(tmp) / "out")],
+                                        args.runs)
     print(f"{args.rows:,} rows ({size:.0f} MiB), median of {args.runs} runs, {os.cpu_count()} cores, "
           f"Python {sys.version.split()[0]}\n")
     print("| what | time | peak memory |\n|---|---|---|")
     print(f"| `metamg check` | {check:.1f} s ({check / base:.1f}x pandas) | {check_mem:.0f} MiB |")
+    print(f"| `metamg report` | {report:.1f} s ({report / base:.1f}x pandas) | {report_mem:.0f} MiB |")
     print(f"| `pandas.read_csv` of the same file (baseline) | {base:.1f} s | {base_mem:.0f} MiB |")
 
 
