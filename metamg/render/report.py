@@ -63,10 +63,9 @@ def i2_meaning(i2: float) -> str:
 
 def software_line() -> str:
     import matplotlib
-    import scipy
 
     import metamg
-    return (f"metamg {metamg.__version__}; numpy {np.__version__}; scipy {scipy.__version__}; "
+    return (f"metamg {metamg.__version__}; numpy {np.__version__}; "
             f"matplotlib {matplotlib.__version__}; Python {platform.python_version()}")
 
 
