@@ -29,7 +29,7 @@ from metamg.render.funnel import write_funnel
 from metamg.render.markdown import md_paragraphs, md_text, md_url, table_row
 from metamg.render.numbers import (effect_digits, fmt_ci, fmt_fixed, fmt_num, fmt_p, fmt_pvalue,
                                    level_label, studies)
-from metamg.render.text import qm_text
+from metamg.render.text import model_words, qm_text
 
 FUNNEL_MIN_K = 10
 MAX_TABLE_STUDIES = 500   # beyond this, the per-study table goes to NAME-studies.csv
@@ -196,11 +196,11 @@ def _robust_section(ap: Appraisal, funnel_file, digits) -> list[str]:
         return f"{fmt_fixed(nat(res.estimate), digits)} ({fmt_ci(nat(res.ci_low), nat(res.ci_high), digits)})"
 
     out = ["", "## Is it robust?", "",
-           f"Each analysis below names its model. The main analysis uses the {_model_words(r)}; "
+           f"Each analysis below names its model. The main analysis uses the {model_words(r)}; "
            f"intervals are {lvl} throughout."]
     groups = ap.subgroups
     if groups is not None:
-        out += ["", f"### Subgroups by {md_text(groups.column)} ({_model_words(r)})", "",
+        out += ["", f"### Subgroups by {md_text(groups.column)} ({model_words(r)})", "",
                 table_row([md_text(groups.column), "k", f"{name} ({lvl} CI)", "I²"]), "|---|---|---|---|"]
         out += [table_row([md_text(g.level), str(g.analysis.result.k), effect(g.analysis.result),
                            f"{g.analysis.result.i2:.0f}%"]) for g in groups.subgroups]
@@ -216,14 +216,14 @@ def _robust_section(ap: Appraisal, funnel_file, digits) -> list[str]:
     if loo:
         ests = [nat(x.analysis.result.estimate) for x in loo]
         lo, hi = min(ests), max(ests)
-        out += ["", f"### Leaving out one study at a time ({_model_words(r)})", "",
+        out += ["", f"### Leaving out one study at a time ({model_words(r)})", "",
                 f"The pooled {name} stays between {fmt_fixed(lo, digits)} and {fmt_fixed(hi, digits)} "
                 f"whichever single study is left out.", ""]
         out += _refit_table(loo, "Study left out", name, lvl, effect)
     cum = ap.cumulative
     if cum is not None:
         order = cum.order.replace(" (ties keep data order)", ", ties in data order")
-        which = _model_words(cum.rows[-1].analysis.result)
+        which = model_words(cum.rows[-1].analysis.result)
         if ap.answer is not analysis:
             which += ": the model the verdicts use"
         out += ["", f"### Cumulative meta-analysis, studies added by {order} ({which})", "",
@@ -232,7 +232,7 @@ def _robust_section(ap: Appraisal, funnel_file, digits) -> list[str]:
     infl = ap.influence
     if infl:
         flagged = [x for x in infl if x.influential]
-        out += ["", f"### Influential studies ({_model_words(r)})", ""]
+        out += ["", f"### Influential studies ({model_words(r)})", ""]
         if flagged:
             out.append("Flagged by metafor's criteria (DFFITS, Cook's distance, hat value or DFBETAS): "
                        + "; ".join(f"{md_text(x.study)} (Cook's distance {x.cook_d:.2f}, weight "
@@ -268,7 +268,7 @@ def _robust_section(ap: Appraisal, funnel_file, digits) -> list[str]:
         tf = tests.trimfill
         if tf is not None:
             adj = tf.result
-            out.append(f"- Trim and fill ({_model_words(adj)}): {studies(tf.k0)} "
+            out.append(f"- Trim and fill ({model_words(adj)}): {studies(tf.k0)} "
                        f"imputed on the {tf.side}; adjusted {name} {effect(adj)}"
                        + (" (filled studies shown in the funnel plot)." if funnel_file and tf.k0 else "."))
         out.append(f"- Rosenthal's fail-safe N: {tests.fsn.fsnum} null studies.")
@@ -279,17 +279,6 @@ def _refit_table(refits, first, name, lvl, effect) -> list[str]:
     rows = [table_row([first, f"{name} ({lvl} CI)", "I²", "p"]), "|---|---|---|---|"]
     return rows + [table_row([md_text(x.study), effect(x.analysis.result), f"{x.analysis.result.i2:.0f}%",
                               fmt_pvalue(x.analysis.result.p)]) for x in refits]
-
-
-def _model_words(r) -> str:
-    """The model of a result in a few words: 'random-effects model, REML, CI hk'."""
-    if r.model == "mantel-haenszel":
-        return "common-effect model, Mantel-Haenszel"
-    if r.model == "peto":
-        return "common-effect model, Peto"
-    if r.method == "FE":
-        return f"common-effect model, inverse variance, CI {r.ci_method}"
-    return f"random-effects model, {r.method}, CI {r.ci_method}"
 
 
 def _egger_model(r) -> str:
@@ -432,9 +421,12 @@ def _result_sections(ap: Appraisal, figures, figure_notes, digits) -> list[str]:
         res = a.result
         value = f"{fmt_num(nat(res.estimate), digits)} ({lvl} CI {fmt_ci(nat(res.ci_low), nat(res.ci_high), digits)})"
         if a is analysis:
-            out += [_plain_words(a, meta, value), ""]
+            out += [_plain_words(a, meta, value)
+                    + ("" if ap.answer is analysis else
+                       " The verdicts use the common-effect estimate below instead (see \"What the "
+                       "evidence says\")."), ""]
         which = "" if ap.answer is analysis else (
-            f" ({'main analysis' if a is analysis else 'used for the verdicts'}; {_model_words(res)})")
+            f" ({'main analysis' if a is analysis else 'used for the verdicts'}; {model_words(res)})")
         test = f"{'z' if res.df is None else f't({res.df:g})'} = {res.statistic:.2f}, {fmt_p(res.p)}"
         rows += [("Pooled effect" + which, value), ("Test of no effect" + which, test)]
     if r.is_random and r.pi_low is not None and np.isfinite(r.pi_low):
@@ -594,7 +586,7 @@ def _methods(ap: Appraisal, with_claims=False) -> str:
             f"is a {level_label(r.level)} interval.")
     if ap.answer is not analysis:
         text += (f" The headline, summary of findings, absolute effects and claim verdicts use the "
-                 f"{_model_words(ap.answer.result)} model: {ap.answer_reason}.")
+                 f"{model_words(ap.answer.result)}: {ap.answer_reason}.")
     if with_claims:
         text += "\n\n" + CLAIM_RULES
     return text + "\n\nReferences:\n\n" + "\n".join(f"- {x}" for x in refs)

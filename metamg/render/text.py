@@ -24,7 +24,7 @@ def pool_text(a) -> str:
     digits = _terminal_digits(m)
     out = [f"metamg pool: {a.source}",
            f"Measure: {m.label} ({m.name})" + (f", analysed on the {m.scale} scale" if nat else ""),
-           f"Profile: {a.profile}; model: {_model_line(r)}",
+           f"Profile: {a.profile}; model: {model_words(r)}",
            "",
            f"Studies pooled: k = {r.k}" + (f" ({len(a.excluded)} not estimable, listed below)"
                                           if a.excluded else "")]
@@ -65,14 +65,15 @@ def pool_text(a) -> str:
     return "\n".join(out) + "\n"
 
 
-def _model_line(r) -> str:
+def model_words(r) -> str:
+    """The model of a result in a few words: 'random-effects model, REML, CI hk'."""
     if r.model == "mantel-haenszel":
-        return "common effect, Mantel-Haenszel"
+        return "common-effect model, Mantel-Haenszel"
     if r.model == "peto":
-        return "common effect, Peto"
+        return "common-effect model, Peto"
     if r.method == "FE":
-        return f"common effect, inverse variance; CI {r.ci_method}"
-    return f"random effects, tau² by {r.method}; CI {r.ci_method}"
+        return f"common-effect model, inverse variance, CI {r.ci_method}"
+    return f"random-effects model, {r.method}, CI {r.ci_method}"
 
 
 def _study_table(a, digits, lvl) -> str:
