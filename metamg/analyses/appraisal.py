@@ -153,7 +153,8 @@ def appraise(data, meta: StudySetMeta | None = None, measure: str | None = None,
     subgroups = pool_subgroups(analysis, meta.subgroup) if meta.subgroup else None
     bias, bias_not_run = _small_study_tests(analysis) if k >= MIN_K_REFITS else (None, None)
     answer, answer_reason = verdict_model(analysis, other, bias)
-    not_run, loo, infl, cum = [("small-study tests", bias_not_run)] if bias_not_run else [], (), (), None
+    not_run = [("small-study tests", bias_not_run)] if bias_not_run else []
+    loo, infl, cum = (), (), None
     if k > MAX_K_REFITS:
         why = (f"{k:,} studies, more than the {MAX_K_REFITS:,} for which a report refits the model "
                "once per study; `metamg sensitivity` runs it on request")
