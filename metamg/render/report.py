@@ -271,7 +271,7 @@ def _robust_section(ap: Appraisal, funnel_file, digits) -> list[str]:
             out.append(f"- Trim and fill ({model_words(adj)}): {studies(tf.k0)} "
                        f"imputed on the {tf.side}; adjusted {name} {effect(adj)}"
                        + (" (filled studies shown in the funnel plot)." if funnel_file and tf.k0 else "."))
-        out.append(f"- Rosenthal's fail-safe N: {tests.fsn.fsnum} null studies.")
+        out.append(f"- Rosenthal's fail-safe N: {studies(tests.fsn.fsnum).replace(' ', ' null ', 1)}.")
     return out
 
 

@@ -108,6 +108,6 @@ def bias_text(analysis, tests) -> str:
         out.append(f"Trim and fill (L0, {model}): {filled}; adjusted {analysis.measure.natural_name} "
                    f"{fmt_fixed(nat(t.estimate))} ({lvl} CI {fmt_fixed(nat(t.ci_low))} to "
                    f"{fmt_fixed(nat(t.ci_high))}), k = {t.k}")
-    out.append(f"Rosenthal's fail-safe N: {fsn.fsnum} null studies would be needed to make the "
+    out.append(f"Rosenthal's fail-safe N: {studies(fsn.fsnum).replace(' ', ' null ', 1)} would be needed to make the "
                f"combined result non-significant at one-sided alpha {fsn.alpha:g} ({fmt_p(fsn.p)})")
     return "\n".join(out) + "\n"
