@@ -89,7 +89,7 @@ def _pool_options(f):
                           "data, MD continuous, ZCOR correlations, PLO proportions, GEN for yi/vi."),
         click.option("--method", type=click.Choice(METHOD_CHOICES, case_sensitive=False),
                      help="FE (common effect), a tau² estimator, MH or PETO. Default: the profile's."),
-        click.option("--ci", "ci", type=click.Choice(("wald", "hk", "hk-adhoc")),
+        click.option("--ci", "ci_method", type=click.Choice(("wald", "hk", "hk-adhoc")),
                      help="CI for the pooled effect. Default: the profile's."),
         click.option("--level", type=LEVEL, default=0.95, show_default=True,
                      help="Confidence level of every interval shown (pooled effect, prediction "
@@ -139,7 +139,7 @@ def _settings(opts) -> dict:
     from metamg.effects import Continuity
 
     o = dict(opts)
-    return dict(measure=o["measure"], method=o["method"], ci=o["ci"], level=o["level"], pi=o["pi"],
+    return dict(measure=o["measure"], method=o["method"], ci_method=o["ci_method"], level=o["level"], pi=o["pi"],
                 profile=o["profile"], continuity=Continuity(o["cc"], o["cc_to"], o["drop00"]),
                 multi_arm=o["multi_arm"], exclude_status=o["exclude_status"],
                 low_risk_only=o["low_risk_only"])
@@ -509,7 +509,7 @@ def regress(path, mods, plot, permutations, seed, fmt, output, **pool_opts):
     analysis = _run_pool(path, pool_opts)
     r = analysis.result
     method = "FE" if r.method in ("MH", "PETO") else r.method  # both are common-effect models
-    fit, design = run_regress(analysis, mods, ci=r.ci_method, method=method)
+    fit, design = run_regress(analysis, mods, ci_method=r.ci_method, method=method)
     perm = (permutation_test(analysis, mods, r.ci_method, permutations, seed, method=method)
             if permutations else None)
     if fmt == "json":

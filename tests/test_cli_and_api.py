@@ -133,7 +133,7 @@ def test_continuity_correction_options_change_the_effects():
 def test_python_api_reads_a_dataframe_and_matches_the_cli():
     import pandas as pd
     frame = pd.read_csv(BCG)
-    a = metamg.pool(frame, measure="OR", method="PM", ci="hk")
+    a = metamg.pool(frame, measure="OR", method="PM", ci_method="hk")
     e = expected("bcg", "OR", "PM", "hk")
     for key in ("estimate", "se", "ci_low", "tau2", "I2", "Q_p", "pi_low", "tau2_ci_high"):
         assert a.to_dict()[key] == pytest.approx(e[key], rel=1e-6)

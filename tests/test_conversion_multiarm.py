@@ -56,13 +56,13 @@ def _mixed_csv(tmp_path):
 
 def test_reported_rows_mix_with_raw_rows_and_pool_as_metafor(tmp_path):
     ref = CONV["mixed_rr"]
-    fe = pool(_mixed_csv(tmp_path), measure="RR", method="FE", ci="wald")
+    fe = pool(_mixed_csv(tmp_path), measure="RR", method="FE", ci_method="wald")
     np.testing.assert_allclose(fe.effects.yi, ref["yi"], rtol=1e-12)
     np.testing.assert_allclose(fe.effects.vi, ref["vi"], rtol=1e-12)
     assert fe.result.method == "FE"  # not Mantel-Haenszel: three studies have no 2x2 table
     assert fe.result.estimate == pytest.approx(ref["fe_estimate"], rel=1e-10)
     assert fe.result.se == pytest.approx(ref["fe_se"], rel=1e-10)
-    re = pool(_mixed_csv(tmp_path), measure="RR", method="REML", ci="hk")
+    re = pool(_mixed_csv(tmp_path), measure="RR", method="REML", ci_method="hk")
     assert re.result.estimate == pytest.approx(ref["reml_estimate"], rel=1e-6)
     assert re.result.se == pytest.approx(ref["reml_se"], rel=1e-6)
     assert re.result.tau2 == pytest.approx(ref["reml_tau2"], rel=1e-5)

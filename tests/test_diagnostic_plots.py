@@ -26,7 +26,7 @@ def test_trim_and_fill_funnel_shows_the_filled_studies():
     from metamg.analyses.bias import small_study_tests
     from metamg.render.funnel import funnel_layout
 
-    a = metamg.pool(CASES_DIR / "egger2001.csv", measure="OR", method="REML", ci="wald")
+    a = metamg.pool(CASES_DIR / "egger2001.csv", measure="OR", method="REML", ci_method="wald")
     tf = small_study_tests(a).trimfill
     layout = funnel_layout(a, trimfill=tf)
     expected = load_case("egger2001")["extras"]["OR"]["trimfill"]

@@ -16,7 +16,7 @@ def expected(case, measure, method, ci):
 
 @pytest.fixture(scope="module")
 def bcg_layout():
-    a = metamg.pool(CASES_DIR / "bcg.csv", measure="RR", method="REML", ci="hk")
+    a = metamg.pool(CASES_DIR / "bcg.csv", measure="RR", method="REML", ci_method="hk")
     return forest_layout(a, ("favours vaccine", "favours control"), "BCG")
 
 
@@ -84,7 +84,7 @@ def test_linear_axis_for_mean_differences():
 
 
 def test_subgroup_headers_subtotals_and_test():
-    a = metamg.pool(CASES_DIR / "bcg.csv", measure="RR", method="REML", ci="wald")
+    a = metamg.pool(CASES_DIR / "bcg.csv", measure="RR", method="REML", ci_method="wald")
     layout = forest_layout(a, subgroups=pool_subgroups(a, "alloc"))
     ref = load_case("bcg")["extras"]["RR"]["subgroups"]
     headers = [r.label for r in layout.rows if r.kind == "header"]

@@ -10,7 +10,7 @@ from tests.conftest import CASES_DIR, load_case, run_cli
 
 
 def test_points_limits_and_contours():
-    a = metamg.pool(CASES_DIR / "egger2001.csv", measure="OR", method="REML", ci="wald")
+    a = metamg.pool(CASES_DIR / "egger2001.csv", measure="OR", method="REML", ci_method="wald")
     layout = funnel_layout(a)
     e = next(x["expected"] for x in load_case("egger2001")["analyses"]
              if (x["measure"], x["method"], x["ci_method"]) == ("OR", "REML", "wald"))

@@ -204,7 +204,7 @@ def test_plain_language_statements(level, est, lo, hi, thresholds, expected):
 def test_a_given_random_effects_fit_is_the_one_grade_would_make(tmp_path):
     rows = [("A", 60, 500, 120, 500), ("B", 130, 500, 90, 500), ("C", 50, 500, 110, 500)]
     p = write(tmp_path, rows)
-    fe = metamg.pool(p, measure="RR", method="FE", ci="wald")
+    fe = metamg.pool(p, measure="RR", method="FE", ci_method="wald")
     reml = metamg.pool(p, measure="RR", method="REML", profile="cochrane")
     assert grade_certainty(fe, meta().grade, random_fit=reml.result) == grade_certainty(fe, meta().grade)
     assert "prediction interval" in grade_certainty(fe, meta().grade).domain("inconsistency").reason

@@ -18,13 +18,13 @@ def test_partly_blank_row_is_refused_where_metafor_drops_it(tmp_path):
     path = tmp_path / "blank.csv"
     path.write_text(REF["csv"])
     with pytest.raises(InputError) as exc:
-        metamg.pool(path, measure="RR", method="REML", ci="wald")
+        metamg.pool(path, measure="RR", method="REML", ci_method="wald")
     problem = exc.value.problems[0]
     assert (problem.line, problem.column) == (3, "events_treatment") and "missing value" in problem.message
     # what metafor did instead: the other three studies, with a warning
     assert any("omitted" in w for w in REF["warnings"])
     rest = pd.read_csv(io.StringIO(REF["csv"])).dropna()
-    reml = metamg.pool(rest, measure="RR", method="REML", ci="wald").result
+    reml = metamg.pool(rest, measure="RR", method="REML", ci_method="wald").result
     assert (reml.k, reml.estimate, reml.se) == (REF["reml"]["k"], pytest.approx(REF["reml"]["estimate"], rel=1e-6),
                                                 pytest.approx(REF["reml"]["se"], rel=1e-6))
     mh = metamg.pool(rest, measure="RR", method="MH").result

@@ -25,7 +25,7 @@ def by_study(rows):
                          ids=lambda r: f"{r['case']}-{r['measure']}-{r['method']}-{r['ci_method']}")
 def test_influence_matches_metafor(ref):
     a = metamg.pool(CASES_DIR / f"{ref['case']}.csv", measure=ref["measure"], method=ref["method"],
-                    ci=ref["ci_method"])
+                    ci_method=ref["ci_method"])
     actual = [x.to_dict() for x in influence(a)]
     assert [r["study"] for r in actual] == [r["study"] for r in ref["rows"]]
     compare(ref["rows"], actual)
@@ -39,7 +39,7 @@ def test_every_method_and_ci_rule_is_covered():
 
 def test_knapp_hartung_scales_the_residuals():
     """The issue's example: dat.bcg log RR, REML with Knapp-Hartung, study 4 (Hart & Sutherland)."""
-    a = metamg.pool(CASES_DIR / "bcg.csv", measure="RR", method="REML", ci="hk")
+    a = metamg.pool(CASES_DIR / "bcg.csv", measure="RR", method="REML", ci_method="hk")
     assert influence(a)[3].rstudent == pytest.approx(-1.4088, abs=5e-5)
 
 
@@ -87,7 +87,7 @@ def bcg6(**kw):
 
 
 def test_testthat_residuals_rma():
-    a = bcg6(measure="RR", method="REML", ci="wald")
+    a = bcg6(measure="RR", method="REML", ci_method="wald")
     assert [x.rstudent for x in influence(a)] == pytest.approx(
         [0.1426, -0.9957, -0.4591, -1.1949, 2.0949, 0.4330], abs=5e-5)
 
@@ -112,12 +112,12 @@ def test_testthat_rstudent_is_the_mean_shift_outlier_model(ci):
 
     from metamg.models.metaregression import intercept_and, meta_regression
 
-    a = bcg6(measure="RR", method="REML", ci=ci)
+    a = bcg6(measure="RR", method="REML", ci_method=ci)
     es = a.effects
     d = leave_one_out(a)[0].analysis.result
     x = influence(a)[0]
     dummy = meta_regression(es.yi, es.vi, intercept_and(np.eye(6)[0]), ["intrcpt", "trial1"],
-                            method="REML", ci=ci).coefficient("trial1")
+                            method="REML", ci_method=ci).coefficient("trial1")
     resid = es.yi[0] - d.estimate
     assert dummy.estimate == pytest.approx(resid, rel=1e-6)
     assert dummy.se == pytest.approx(resid / x.rstudent, rel=1e-6)
@@ -125,7 +125,7 @@ def test_testthat_rstudent_is_the_mean_shift_outlier_model(ci):
 
 def test_testthat_influence_rma_bcg_first_study():
     """test_misc_influence.r: influence(rma(yi, vi)) on dat.bcg log RR, first study."""
-    a = metamg.pool(CASES_DIR / "bcg.csv", measure="RR", method="REML", ci="wald")
+    a = metamg.pool(CASES_DIR / "bcg.csv", measure="RR", method="REML", ci_method="wald")
     x = influence(a)[0]
     expected = dict(rstudent=-0.218142474344442, dffits=-0.0407075604868486,
                     cook_d=0.00171654236729195, cov_r=1.11644891104804, tau2_del=0.336156745300306,

@@ -25,7 +25,7 @@ METHODS = ("FE", "DL", "HE", "HS", "SJ", "ML", "REML", "EB", "PM")
 
 def analysis(ref):
     return metamg.pool(CASES_DIR / f"{ref['case']}.csv", measure=ref["measure"], method=ref["method"],
-                       ci=ref["ci_method"])
+                       ci_method=ref["ci_method"])
 
 
 def mods(ref):
@@ -39,13 +39,13 @@ def ident(r):
 
 @pytest.mark.parametrize("ref", REF["metareg"], ids=ident)
 def test_meta_regression_matches_metafor(ref):
-    fit, _ = regress(analysis(ref), mods(ref), ci=ref["ci_method"], method=ref["method"])
+    fit, _ = regress(analysis(ref), mods(ref), ci_method=ref["ci_method"], method=ref["method"])
     assert fit.method == ref["method"]
     compare(ref["expected"], fit.to_dict())
 
 
 def test_meta_regression_defaults_to_the_analysis_method():
-    a = metamg.pool(CASES_DIR / "bcg.csv", measure="RR", method="DL", ci="wald")
+    a = metamg.pool(CASES_DIR / "bcg.csv", measure="RR", method="DL", ci_method="wald")
     ref = next(r for r in REF["metareg"] if (r["case"], r["measure"], mods(r), r["method"], r["ci_method"])
                == ("bcg", "RR", ["ablat"], "DL", "wald"))
     fit, _ = regress(a, ["ablat"])
@@ -54,7 +54,7 @@ def test_meta_regression_defaults_to_the_analysis_method():
 
 @pytest.mark.parametrize("method", ["MH", "PETO", "GENQ", "DLIT"])
 def test_meta_regression_refuses_other_methods(method):
-    a = metamg.pool(CASES_DIR / "bcg.csv", measure="OR", method="REML", ci="wald")
+    a = metamg.pool(CASES_DIR / "bcg.csv", measure="OR", method="REML", ci_method="wald")
     with pytest.raises(InputError, match="has no meta-regression form") as exc:
         regress(a, ["ablat"], method=method)
     assert exc.value.problems[0].file.endswith("bcg.csv")
@@ -157,7 +157,7 @@ def test_degenerate_small_study_inputs(tmp_path):
         small_study_tests(metamg.pool(same_vi))
     same_yi = tmp_path / "same_yi.csv"
     same_yi.write_text("study,yi,vi\nA,0.2,0.04\nB,0.2,0.05\nC,0.2,0.06\nD,0.2,0.09\n")
-    t = small_study_tests(metamg.pool(same_yi, method="REML", ci="hk"))
+    t = small_study_tests(metamg.pool(same_yi, method="REML", ci_method="hk"))
     assert t.begg.tau != t.begg.tau and "same effect" in t.begg.note
     assert t.egger.statistic is None and "fits every study exactly" in t.egger.note
     assert t.egger_lm.statistic is None and t.egger_lm.note
@@ -168,8 +168,8 @@ def test_degenerate_small_study_inputs(tmp_path):
 def test_exact_fit_under_knapp_hartung_is_refused_by_regress(tmp_path):
     path = tmp_path / "line.csv"
     path.write_text("study,yi,vi,x\nA,0.1,0.04,1\nB,0.2,0.05,2\nC,0.3,0.06,3\nD,0.4,0.09,4\n")
-    a = metamg.pool(path, method="FE", ci="hk")
+    a = metamg.pool(path, method="FE", ci_method="hk")
     with pytest.raises(InputError, match="fit every study exactly"):
-        regress(a, ["x"], ci="hk", method="FE")
-    fit, _ = regress(a, ["x"], ci="wald", method="FE")
+        regress(a, ["x"], ci_method="hk", method="FE")
+    fit, _ = regress(a, ["x"], ci_method="wald", method="FE")
     assert fit.coefficient("x").estimate == pytest.approx(0.1, rel=1e-9)

@@ -53,7 +53,7 @@ def test_viechtbauer2005_tau2_estimators(example):
     ref = REF["viechtbauer2005"][example]
     results = {}
     for method, expected in ref["fits"].items():
-        results[method] = metamg.pool(generic(ref["data"]), measure="GEN", method=method, ci="wald").result
+        results[method] = metamg.pool(generic(ref["data"]), measure="GEN", method=method, ci_method="wald").result
         check(expected, results[method])
     order = ("HS", "HE", "DL", "ML", "REML", "EB", "SJ")  # the testthat file's order (page 271-272)
     assert rounded([results[m].tau2 for m in order], 3) == V2005[example]["tau2"]
@@ -74,7 +74,7 @@ def test_dersimonian2007_clasp():
                 "ML": (0.0, -0.1973, 0.0694), "REML": (0.1843, -0.2980, 0.1343),
                 "HS": (0.1330, -0.2666, 0.1125), "SJ": (0.4572, -0.4079, 0.2386)}
     for method, fit in ref["fits"].items():
-        r = metamg.pool(frame(ref["data"]), measure="OR", method=method, ci="wald").result
+        r = metamg.pool(frame(ref["data"]), measure="OR", method=method, ci_method="wald").result
         check(fit, r)
         assert rounded([r.tau, r.estimate, r.se], 4) == list(expected[method]), method
     assert ref["ml_score_at_0"] < 0 and ref["fits"]["ML"]["tau2"] < 1e-11
@@ -98,11 +98,11 @@ def test_raudenbush2009_conventional_and_knapp_hartung_tables():
                       "HE": (0.080, 0.114, 0.071, 1.608, -0.035, 0.264)}}  # Table 16.3, page 309
     for key, ci in (("conventional", "wald"), ("knha", "hk")):
         for method, fit in ref[key].items():
-            r = metamg.pool(data, measure="GEN", method=method, ci=ci).result
+            r = metamg.pool(data, measure="GEN", method=method, ci_method=ci).result
             check(fit, r)
             assert rounded([r.tau2, r.estimate, r.se, r.statistic, r.ci_low, r.ci_high], 3) \
                 == list(table[key][method]), (key, method)
-    reml = metamg.pool(data, measure="GEN", method="REML", ci="wald").result
+    reml = metamg.pool(data, measure="GEN", method="REML", ci_method="wald").result
     assert rounded([reml.pi_low, reml.pi_high], 3) == [-0.204, 0.371]  # page 301-302
 
 
@@ -163,7 +163,7 @@ def test_normand1999_hine1989_risk_differences():
     assert rounded(es.yi * 100, 4) == [2.8026, 0.0000, 1.9711, 1.7961, 3.5334, 4.4031]  # Table III
     assert rounded(es.vi * 100 ** 2, 4) == [17.7575, 37.5657, 8.1323, 10.8998, 8.0114, 6.1320]
     for method, fit in ref["fits"].items():
-        r = metamg.pool(generic(data), measure="GEN", method=method, ci="wald").result
+        r = metamg.pool(generic(data), measure="GEN", method=method, ci_method="wald").result
         check(fit, r)
         assert (round(r.estimate, 2), round(r.ci_low, 1), round(r.ci_high, 1)) == (2.94, 0.4, 5.5)
 
@@ -175,7 +175,7 @@ def test_normand1999_mean_differences():
     expected = {"FE": (-3.49, -5.03, -1.96, None), "DL": (-14.10, -24.45, -3.75, 218.72),
                 "REML": (-15.12, -32.67, 2.43, 685.20)}  # Table IX, page 352
     for method, fit in ref["fits"].items():
-        a = metamg.pool(data, measure="MD", method=method, ci="wald")
+        a = metamg.pool(data, measure="MD", method=method, ci_method="wald")
         assert list(a.effects.yi) == pytest.approx(ref["data"]["yi"], rel=1e-12)
         check(fit, a.result)
         est, lo, hi, tau2 = expected[method]
@@ -188,7 +188,7 @@ def test_normand1999_mean_differences():
 
 def test_pub_bias_regtest_and_ranktest_egger2001():
     ref = REF["pub_bias"]
-    a = metamg.pool(frame(ref["data"]), measure="OR", method="REML", ci="wald")
+    a = metamg.pool(frame(ref["data"]), measure="OR", method="REML", ci_method="wald")
     tests = small_study_tests(a)
     assert (tests.egger.statistic, tests.egger.p) == pytest.approx(
         (ref["regtest"]["statistic"], ref["regtest"]["p"]), rel=1e-6)
@@ -211,6 +211,6 @@ METAN = {"FE_RR": (-0.4303, -0.5097, -0.3509, -10.6247), "DL_RR": (-0.7141, -1.0
 def test_metan_vs_rma_bcg(key):
     ref = REF["metan"]
     method, _, measure = key.partition("_")
-    r = metamg.pool(frame(ref["data"]), measure=measure or "OR", method=method, ci="wald").result
+    r = metamg.pool(frame(ref["data"]), measure=measure or "OR", method=method, ci_method="wald").result
     compare({k: v for k, v in ref[key].items() if v is not None and k in FIT_KEYS}, r.to_dict())
     assert rounded([r.estimate, r.ci_low, r.ci_high, r.statistic], 4) == list(METAN[key])

@@ -20,7 +20,7 @@ N = 2000
     ("molloy2014_ZCOR_meanage_z", "molloy2014", "ZCOR", "meanage", "wald"),
 ])
 def test_permutation_p_values_agree_with_metafor(key, case, measure, mod, ci):
-    a = metamg.pool(CASES_DIR / f"{case}.csv", measure=measure, method="REML", ci="wald")
+    a = metamg.pool(CASES_DIR / f"{case}.csv", measure=measure, method="REML", ci_method="wald")
     ours = permutation_test(a, [mod], ci, N, seed=7)
     ref = REF[key]
     for p, q in zip(list(ours.p) + [ours.qm_p], list(ref["pval"]) + [ref["QMp"]]):

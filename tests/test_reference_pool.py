@@ -99,7 +99,7 @@ def test_identical_studies_under_hksj_match_metafor(tmp_path):
 
     p = tmp_path / "same.csv"
     p.write_text("study,events_treatment,n_treatment,events_control,n_control\nA,12,60,30,60\nB,12,60,30,60\n")
-    r = metamg.pool(p, measure="RR", method="REML", ci="hk").result
+    r = metamg.pool(p, measure="RR", method="REML", ci_method="hk").result
     assert r.estimate == pytest.approx(math.log(0.4), rel=1e-12)
     assert (r.se, r.ci_low, r.ci_high) == (0.0, r.estimate, r.estimate)
     assert r.statistic == -math.inf and r.p == 0.0

@@ -104,7 +104,7 @@ class Appraisal:
     def to_dict(self) -> dict:
         d = {"study_set": self.name, "source": self.source,
              "options": {"measure": self.effects.measure.name, "method": self.options.method,
-                         "ci": self.options.ci, "level": self.options.level, "pi": self.options.pi,
+                         "ci_method": self.options.ci_method, "level": self.options.level, "pi": self.options.pi,
                          "profile": self.options.profile},
              "k": self.k}
         for key in ("analysis", "other", "answer"):
@@ -123,7 +123,7 @@ class Appraisal:
 
 
 def appraise(data, meta: StudySetMeta | None = None, measure: str | None = None,
-             method: str | None = None, ci: str | None = None, level: float = 0.95,
+             method: str | None = None, ci_method: str | None = None, level: float = 0.95,
              pi: str = "default", profile: str | None = None, continuity: Continuity = Continuity(),
              multi_arm: str = "combine", exclude_status=(), low_risk_only: bool = False) -> Appraisal:
     """Appraise the study set at the CSV path ``data`` (or a DataFrame, described by ``meta``).
@@ -137,7 +137,7 @@ def appraise(data, meta: StudySetMeta | None = None, measure: str | None = None,
     raw = read_table(data, measure)  # read once; the restricted analyses reuse it
     table = prepare_table(raw, measure, multi_arm, exclude_status, low_risk_only)
     effects = compute_effects(table, measure, continuity)
-    settings = dict(measure=measure, method=method, ci=ci, level=level, pi=pi, profile=profile,
+    settings = dict(measure=measure, method=method, ci_method=ci_method, level=level, pi=pi, profile=profile,
                     continuity=continuity, multi_arm=multi_arm, exclude_status=exclude_status,
                     low_risk_only=low_risk_only, meta=meta)
     base = dict(source=raw.source, meta=meta, table=table, effects=effects)
@@ -216,8 +216,8 @@ def _other_model(analysis: PoolAnalysis) -> PoolAnalysis | None:
     if analysis.result.k < 2:
         return None
     if analysis.result.is_random:
-        return analysis.with_options(method="FE", ci="wald")
-    return analysis.with_options(method="REML", ci=None)
+        return analysis.with_options(method="FE", ci_method="wald")
+    return analysis.with_options(method="REML", ci_method=None)
 
 
 def _restricted(raw, analysis: PoolAnalysis, exclude_status, low_risk_only=False) -> Restricted:

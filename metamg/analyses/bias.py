@@ -69,7 +69,7 @@ def egger_lm(yi, vi, level: float = 0.95) -> EggerTest:
     yi, vi = np.asarray(yi, float), np.asarray(vi, float)
     df = len(yi) - 2
     reg = meta_regression(yi, vi, intercept_and(np.sqrt(vi)), ["intrcpt", "sei"], method="FE",
-                          ci="hk" if df > 0 else "wald", level=level)
+                          ci_method="hk" if df > 0 else "wald", level=level)
     limit = reg.coefficient("intrcpt")
     if df <= 0:  # an exact fit: the line exists, its tests do not
         return EggerTest(None, None, df, limit.estimate, None, None,
@@ -80,15 +80,15 @@ def egger_lm(yi, vi, level: float = 0.95) -> EggerTest:
     return EggerTest(slope.statistic, slope.p, df, limit.estimate, limit.ci_low, limit.ci_high)
 
 
-def egger_rma(yi, vi, level: float = 0.95, method: str = "REML", ci: str = "wald") -> EggerTest:
+def egger_rma(yi, vi, level: float = 0.95, method: str = "REML", ci_method: str = "wald") -> EggerTest:
     """metafor's default Egger test, regtest(res): a meta-regression of yi on their standard
     errors fitted with the analysis's own model, tau² by ``method`` (FE or any estimator) and
-    tests by ``ci`` (wald: z; hk, hk-adhoc: Knapp-Hartung t with k-2 df), as regtest() refits
+    tests by ``ci_method`` (wald: z; hk, hk-adhoc: Knapp-Hartung t with k-2 df), as regtest() refits
     with the model's method and test; the slope's test tests asymmetry, and the intercept is the
     limit estimate as se -> 0 (Egger et al. 1997; Sterne & Egger 2005)."""
     yi, vi = np.asarray(yi, float), np.asarray(vi, float)
     reg = meta_regression(yi, vi, intercept_and(np.sqrt(vi)), ["intrcpt", "sei"], method=method,
-                          ci=ci, level=level)
+                          ci_method=ci_method, level=level)
     slope, limit = reg.coefficient("sei"), reg.coefficient("intrcpt")
     if reg.hk_scale == 0:  # metafor: z and p NaN
         return EggerTest(None, None, reg.qm_df2, limit.estimate, limit.ci_low, limit.ci_high,

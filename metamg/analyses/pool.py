@@ -38,7 +38,7 @@ class PoolOptions:
 
     measure: str | None = None
     method: str | None = None
-    ci: str | None = None
+    ci_method: str | None = None
     level: float = 0.95
     pi: str = "default"
     profile: str = DEFAULT_PROFILE
@@ -83,7 +83,7 @@ class PoolAnalysis:
         continuity rule, profile and metadata of the analysis it derives from."""
         o = replace(self.options, **changes)
         return pool(self.effects if effects is None else effects, measure=o.measure, method=o.method,
-                    ci=o.ci, level=o.level, pi=o.pi, profile=o.profile, continuity=o.continuity,
+                    ci_method=o.ci_method, level=o.level, pi=o.pi, profile=o.profile, continuity=o.continuity,
                     multi_arm=o.multi_arm, exclude_status=o.exclude_status,
                     low_risk_only=o.low_risk_only, meta=self.meta)
 
@@ -138,7 +138,7 @@ def study_set_metadata(data) -> StudySetMeta | None:
     return read_metadata(data) if isinstance(data, (str, os.PathLike)) else None
 
 
-def pool(data, measure: str | None = None, method: str | None = None, ci: str | None = None,
+def pool(data, measure: str | None = None, method: str | None = None, ci_method: str | None = None,
          level: float = 0.95, pi: str = "default", profile: str | None = None,
          continuity: Continuity = Continuity(), multi_arm: str = "combine",
          exclude_status=(), low_risk_only: bool = False, meta: StudySetMeta | None = None) -> PoolAnalysis:
@@ -175,9 +175,9 @@ def pool(data, measure: str | None = None, method: str | None = None, ci: str | 
             and prof.binary_common_effect == "MH" and effects.measure.name in ("OR", "RR", "RD") \
             and not effects.converted:  # MH needs every study's 2x2 table
         method = "MH"
-    result = _fit(effects, method, ci, prof.ci, level, pi)
+    result = _fit(effects, method, ci_method, prof.ci_method, level, pi)
     warnings = effects.warnings + result.warnings
-    options = PoolOptions(effects.measure.name, method, ci, level, pi, profile, continuity,
+    options = PoolOptions(effects.measure.name, method, ci_method, level, pi, profile, continuity,
                           multi_arm, exclude_status, low_risk_only)
     return PoolAnalysis(effects.source, effects.measure, profile, effects, result,
                         effects.excluded, warnings, options, meta)
@@ -212,7 +212,7 @@ def prepare_table(data, measure=None, multi_arm="combine", exclude_status=(),
     return combine_arms(keep_low_risk(table) if low_risk_only else table, multi_arm)
 
 
-def _fit(es: EffectSizes, method, ci, default_ci, level, pi) -> PoolResult:
+def _fit(es: EffectSizes, method, ci_method, default_ci, level, pi) -> PoolResult:
     if es.k == 0:
         raise InputError([Problem(es.source, "no estimable studies to pool")])
     if method in ("MH", "PETO"):
@@ -225,8 +225,8 @@ def _fit(es: EffectSizes, method, ci, default_ci, level, pi) -> PoolResult:
                                       f"{name_list(es.converted)} give only an effect and its CI "
                                       "(use an inverse-variance method, e.g. FE)")])
         ci_note = None
-        if ci not in (None, "wald"):  # only when the user asked for another interval
-            ci_note = f"{method} uses a Wald (z) interval; --ci {ci} does not apply"
+        if ci_method not in (None, "wald"):  # only when the user asked for another interval
+            ci_note = f"{method} uses a Wald (z) interval; --ci {ci_method} does not apply"
         d = es.data
         args = (d["ai"], d["n1i"], d["ci"], d["n2i"])
         res = (mantel_haenszel(*args, measure=es.measure.name, level=level, studies=es.studies,
@@ -235,7 +235,7 @@ def _fit(es: EffectSizes, method, ci, default_ci, level, pi) -> PoolResult:
         if ci_note:
             res = _with_warning(res, ci_note)
         return res
-    return fit(es.yi, es.vi, method=method, ci=ci or default_ci, level=level, pi=pi,
+    return fit(es.yi, es.vi, method=method, ci_method=ci_method or default_ci, level=level, pi=pi,
                studies=es.studies)
 
 

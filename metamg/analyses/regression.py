@@ -52,11 +52,11 @@ def design(analysis: PoolAnalysis, mods) -> Design:
     return Design(np.column_stack(columns), tuple(names), rows, refs, dropped)
 
 
-def regress(analysis: PoolAnalysis, mods, ci: str = "wald",
+def regress(analysis: PoolAnalysis, mods, ci_method: str = "wald",
             method: str | None = None) -> tuple[MetaRegression, Design]:
     """Meta-regression of the analysis's effects on ``mods`` with tau² by ``method`` (default:
     the analysis's own; FE, DL, HE, HS, SJ, ML, REML, EB or PM, as metafor's rma(..., mods=)
-    fits them; EE and CE mean FE) and tests by ``ci`` (wald, hk or hk-adhoc). Any other method
+    fits them; EE and CE mean FE) and tests by ``ci_method`` (wald, hk or hk-adhoc). Any other method
     is refused: Mantel-Haenszel and Peto have no meta-regression form."""
     d = design(analysis, mods)
     es = analysis.effects
@@ -65,7 +65,7 @@ def regress(analysis: PoolAnalysis, mods, ci: str = "wald",
     except ValueError as exc:
         raise InputError([Problem(es.source, f"meta-regression: {exc}")]) from None
     try:
-        fit = meta_regression(es.yi[d.rows], es.vi[d.rows], d.X, d.names, method=method, ci=ci,
+        fit = meta_regression(es.yi[d.rows], es.vi[d.rows], d.X, d.names, method=method, ci_method=ci_method,
                               level=analysis.result.level)
     except ValueError as exc:
         raise InputError([Problem(es.source, f"meta-regression on {', '.join(mods)}: {exc}")]) from None
@@ -90,10 +90,10 @@ class PermutationTest:
     qm_p: float
 
 
-def permutation_test(analysis: PoolAnalysis, mods, ci: str = "wald", permutations: int = 1000,
+def permutation_test(analysis: PoolAnalysis, mods, ci_method: str = "wald", permutations: int = 1000,
                      seed: int = 1, method: str | None = None) -> PermutationTest:
     """``method`` as regress(): default the analysis's own tau² estimator."""
-    fit, d = regress(analysis, mods, ci=ci, method=method)
+    fit, d = regress(analysis, mods, ci_method=ci_method, method=method)
     method = fit.method
     es = analysis.effects
     yi, vi = es.yi[d.rows], es.vi[d.rows]
@@ -105,7 +105,7 @@ def permutation_test(analysis: PoolAnalysis, mods, ci: str = "wald", permutation
     for _ in range(permutations):
         X = d.X[rng.permutation(len(yi))]
         try:
-            perm = meta_regression(yi, vi, X, d.names, method=method, ci=ci,
+            perm = meta_regression(yi, vi, X, d.names, method=method, ci_method=ci_method,
                                    level=analysis.result.level)
         except ValueError:
             continue

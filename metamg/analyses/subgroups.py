@@ -68,13 +68,13 @@ def pool_subgroups(analysis: PoolAnalysis, column: str) -> SubgroupAnalysis:
     if len(groups) >= 2:
         est = np.array([g.analysis.result.estimate for g in groups])
         se = np.array([g.analysis.result.se for g in groups])
-        between = fit(est, se ** 2, method="FE", ci="wald", level=confidence, tau2_ci=False)
+        between = fit(est, se ** 2, method="FE", ci_method="wald", level=confidence, tau2_ci=False)
         dummies = [np.array([v == level for v in values], dtype=float) for level in order[1:]]
         try:
             r = analysis.result
             moderator = meta_regression(es.yi, es.vi, intercept_and(*dummies), ["intrcpt"] + order[1:],
                                         method="FE" if r.method in ("MH", "PETO") else r.method,
-                                        ci=r.ci_method, level=confidence)
+                                        ci_method=r.ci_method, level=confidence)
         except ValueError:
             moderator = None  # as many subgroups as studies: nothing left to estimate tau² from
     return SubgroupAnalysis(col, analysis, tuple(groups), between, moderator)

@@ -35,10 +35,10 @@ class TrimFill:
 
 
 def trim_and_fill(yi, vi, method: str = "REML", level: float = 0.95, source: str = "",
-                  ci: str = "wald", pi: str = "default", base: PoolResult | None = None) -> TrimFill:
+                  ci_method: str = "wald", pi: str = "default", base: PoolResult | None = None) -> TrimFill:
     """Trim and fill with the model ``method`` (FE or a tau² estimator): the side from the slope
     of the Egger-type regression fitted with that same method, as metafor; the filled data are
-    refitted with the analysis's CI rule ``ci`` (and prediction-interval rule ``pi``), and with
+    refitted with the analysis's CI rule ``ci_method`` (and prediction-interval rule ``pi``), and with
     no study filled the analysis's own result ``base`` is returned unchanged, when given.
 
     metafor 3.8's trimfill() refits the filled data with its default z test unless ``test`` is
@@ -64,7 +64,7 @@ def trim_and_fill(yi, vi, method: str = "REML", level: float = 0.95, source: str
         if k - k0 < 1:
             raise InputError([Problem(source or "trim and fill",
                                       "trim and fill stopped: the L0 estimator trimmed every study")])
-        beta = fit(y[:k - k0], v[:k - k0], method=method, ci="wald", tau2_ci=False).estimate
+        beta = fit(y[:k - k0], v[:k - k0], method=method, ci_method="wald", tau2_ci=False).estimate
         centred = y - beta
         ranks = np.empty(k)
         ranks[np.lexsort((np.arange(k), np.abs(centred)))] = np.arange(1, k + 1)  # ties: first
@@ -77,7 +77,7 @@ def trim_and_fill(yi, vi, method: str = "REML", level: float = 0.95, source: str
     if side == "right":
         filled_y = -filled_y
     result = fit(np.concatenate([yi, filled_y]), np.concatenate([vi, filled_v]), method=method,
-                 ci=ci, level=level, pi=pi, tau2_ci=False)
+                 ci_method=ci_method, level=level, pi=pi, tau2_ci=False)
     return TrimFill(k0, side, tuple(float(x) for x in filled_y), tuple(float(x) for x in filled_v),
                     result)
 
@@ -89,7 +89,7 @@ def trim_and_fill_for(analysis) -> TrimFill:
     intervals (metafor's trimfill() takes rma.uni models only)."""
     r, es = analysis.result, analysis.effects
     if r.model == "inverse-variance":
-        return trim_and_fill(es.yi, es.vi, r.method, r.level, es.source, ci=r.ci_method,
+        return trim_and_fill(es.yi, es.vi, r.method, r.level, es.source, ci_method=r.ci_method,
                              pi=analysis.options.pi, base=r)
     yi, vi = model_effects(analysis)
     return trim_and_fill(yi, vi, "FE", r.level, es.source)

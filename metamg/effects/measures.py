@@ -101,12 +101,15 @@ class Measure:
         return self.scale == "log"
 
     def to_natural(self, x):
-        """Back-transform from the analysis scale to the scale readers think in."""
+        """Back-transform from the analysis scale to the scale readers think in. A log ratio
+        beyond about ±709 is a ratio of 0 or infinity, said so without a numpy warning."""
         x = np.asarray(x, dtype=float)
         if self.scale == "log":
-            return np.exp(x)
+            with np.errstate(over="ignore"):
+                return np.exp(x)
         if self.scale == "logit":
-            return 1 / (1 + np.exp(-x))
+            with np.errstate(over="ignore"):
+                return 1 / (1 + np.exp(-x))
         if self.scale == "z":
             return np.tanh(x)
         return x

@@ -18,12 +18,12 @@ CI_METHODS = ("wald", "hk", "hk-adhoc")
 PI_RULES = ("default", "hts")
 
 
-def fit(yi, vi, method: str = "REML", ci: str = "wald", level: float = 0.95,
+def fit(yi, vi, method: str = "REML", ci_method: str = "wald", level: float = 0.95,
         pi: str = "default", studies=(), tau2_ci: bool = True) -> PoolResult:
     """Pool ``yi`` with sampling variances ``vi``.
 
     method: FE (alias EE, CE) or a tau² estimator (DL, REML, ML, PM, HE, SJ, EB, HS).
-    ci: "wald" (z), "hk" (Hartung & Knapp 2001; Sidik & Jonkman 2002: t(k-1) with the variance
+    ci_method: "wald" (z), "hk" (Hartung & Knapp 2001; Sidik & Jonkman 2002: t(k-1) with the variance
         scaled by Σw r²/(k-1), not truncated, as metafor's test="knha"), or "hk-adhoc" (the
         scale truncated below at 1, Knapp & Hartung 2003, so never narrower than Wald).
     pi: "default" = metafor's predict(): z with wald, t(k-1) with hk; "hts" = t(k-2)
@@ -36,8 +36,8 @@ def fit(yi, vi, method: str = "REML", ci: str = "wald", level: float = 0.95,
         method = "FE"
     if method != "FE" and method not in TAU2_ESTIMATORS:
         raise ValueError(f"unknown method {method!r}")
-    if ci not in CI_METHODS:
-        raise ValueError(f"unknown CI method {ci!r}")
+    if ci_method not in CI_METHODS:
+        raise ValueError(f"unknown CI method {ci_method!r}")
     if pi not in PI_RULES:
         raise ValueError(f"unknown prediction-interval rule {pi!r}")
     k = len(yi)
@@ -50,10 +50,10 @@ def fit(yi, vi, method: str = "REML", ci: str = "wald", level: float = 0.95,
     est, sw = weighted_mean(yi, w)
     se = math.sqrt(1.0 / sw)
 
-    ci_used = ci
-    if ci != "wald" and k == 1:
+    ci_used = ci_method
+    if ci_method != "wald" and k == 1:
         ci_used = "wald"
-        warnings.append(f"{ci} needs at least 2 studies; the z-based (Wald) interval is used")
+        warnings.append(f"{ci_method} needs at least 2 studies; the z-based (Wald) interval is used")
     df, s2 = None, 1.0
     if ci_used == "wald":
         crit = norm_ppf(1 - (1 - level) / 2)
@@ -114,14 +114,14 @@ def fit(yi, vi, method: str = "REML", ci: str = "wald", level: float = 0.95,
     return PoolResult(**result, warnings=tuple(warnings), rules=tuple(rules))
 
 
-def _prediction_interval(est, se, tau2, k, level, ci, rule):
+def _prediction_interval(est, se, tau2, k, level, ci_method, rule):
     half = math.sqrt(se * se + tau2)
     if rule == "hts":
         if k < 3:
             return float("nan"), float("nan"), None
         df = k - 2
         crit = t_ppf(1 - (1 - level) / 2, df)
-    elif ci == "wald":
+    elif ci_method == "wald":
         df, crit = None, norm_ppf(1 - (1 - level) / 2)
     else:
         df = k - 1
@@ -129,10 +129,10 @@ def _prediction_interval(est, se, tau2, k, level, ci, rule):
     return est - crit * half, est + crit * half, df
 
 
-def _pi_rule(ci, rule, k):
+def _pi_rule(ci_method, rule, k):
     if rule == "hts":
         return ("prediction interval: t with k-2 df (Higgins, Thompson & Spiegelhalter 2009)"
                 if k >= 3 else "prediction interval: not computed (t with k-2 df needs 3 studies)")
-    if ci == "wald":
+    if ci_method == "wald":
         return "prediction interval: estimate ± z·sqrt(se² + tau²) (metafor's predict)"
     return "prediction interval: estimate ± t(k-1)·sqrt(se² + tau²) (metafor's predict)"

@@ -84,12 +84,12 @@ def regression_method(method: str) -> str:
     return m
 
 
-def meta_regression(yi, vi, X, names, method: str = "REML", ci: str = "wald",
+def meta_regression(yi, vi, X, names, method: str = "REML", ci_method: str = "wald",
                     level: float = 0.95) -> MetaRegression:
     """Fit yi on the columns of X (the first must be the intercept), as metafor's
     rma(yi, vi, mods=X[, -1], method=method, test=...).
 
-    ci "wald": z tests and an omnibus chi-square QM; "hk": Knapp & Hartung (2003) t(k-p) tests
+    ci_method "wald": z tests and an omnibus chi-square QM; "hk": Knapp & Hartung (2003) t(k-p) tests
     and an F(m, k-p) omnibus test, the variance factor not truncated (metafor's test="knha");
     "hk-adhoc": the same with the factor truncated below at 1 (test="adhoc").
     QE tests residual heterogeneity (common-effect weights). I² and H²: from tau² and the
@@ -100,8 +100,8 @@ def meta_regression(yi, vi, X, names, method: str = "REML", ci: str = "wald",
     """
     yi, vi, X = np.asarray(yi, float), np.asarray(vi, float), np.asarray(X, float)
     method = regression_method(method)
-    if ci not in REGRESSION_TESTS:
-        raise ValueError(f"unknown test {ci!r}; choose one of {', '.join(REGRESSION_TESTS)}")
+    if ci_method not in REGRESSION_TESTS:
+        raise ValueError(f"unknown test {ci_method!r}; choose one of {', '.join(REGRESSION_TESTS)}")
     k, p = X.shape
     if k < p or (k == p and method != "FE"):  # FE with k = p is an exact fit; tau² needs more
         raise ValueError(f"{p} coefficients cannot be estimated from {k} studies")
@@ -110,8 +110,8 @@ def meta_regression(yi, vi, X, names, method: str = "REML", ci: str = "wald",
     tau2 = 0.0 if method == "FE" else TAU2_ESTIMATORS[method](yi, vi, X)
     fit = WeightedFit(yi, vi, X, tau2)
     df = k - p
-    t_tests = ci != "wald" and df > 0
-    scale = knapp_hartung_scale(fit.rss(), df, ci) if t_tests else 1.0
+    t_tests = ci_method != "wald" and df > 0
+    scale = knapp_hartung_scale(fit.rss(), df, ci_method) if t_tests else 1.0
     vcov = scale * fit.A
     crit = t_ppf(1 - (1 - level) / 2, df) if t_tests else norm_ppf(1 - (1 - level) / 2)
     se = np.sqrt(np.diag(vcov))
@@ -146,7 +146,7 @@ def meta_regression(yi, vi, X, names, method: str = "REML", ci: str = "wald",
         tau2_0 = TAU2_ESTIMATORS[method](yi, vi)
         r2 = 0.0 if tau2_0 == 0 else max(0.0, 100 * (tau2_0 - tau2) / tau2_0)
     return MetaRegression(
-        method=method, ci_method=ci, k=k, coefficients=tuple(coefs), qm=qm, qm_df=m,
+        method=method, ci_method=ci_method, k=k, coefficients=tuple(coefs), qm=qm, qm_df=m,
         qm_df2=qm_df2, qm_p=qm_p, tau2=tau2, i2=i2, h2=h2, r2=r2, qe=qe, qe_df=df,
         qe_p=qe_p, hk_scale=scale, vcov=tuple(tuple(float(x) for x in row) for row in vcov),
         level=level, df=df if t_tests else None)

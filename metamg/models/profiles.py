@@ -9,7 +9,7 @@ from types import MappingProxyType
 class Profile:
     name: str
     method: str
-    ci: str
+    ci_method: str
     binary_common_effect: str  # what --method FE means for binary data
     description: str
 

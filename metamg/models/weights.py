@@ -44,12 +44,12 @@ def tau2_scale(yi, vi) -> float:
 RSS_ZERO = float(np.finfo(float).eps)
 
 
-def knapp_hartung_scale(rss: float, df: int, ci: str) -> float:
+def knapp_hartung_scale(rss: float, df: int, ci_method: str) -> float:
     """The factor s² = Σw(y - ŷ)²/df that Hartung & Knapp (2001) and Sidik & Jonkman (2002)
-    put on the variance of the estimate (ci "hk", metafor's test="knha"), 0 when the weighted
+    put on the variance of the estimate (ci_method "hk", metafor's test="knha"), 0 when the weighted
     residuals vanish as in metafor; under the ad hoc correction ("hk-adhoc", test="adhoc";
     Knapp & Hartung 2003) at least 1; 1 for Wald ("wald")."""
-    if ci == "wald":
+    if ci_method == "wald":
         return 1.0
     s2 = 0.0 if rss <= RSS_ZERO else rss / df
-    return max(1.0, s2) if ci == "hk-adhoc" else s2
+    return max(1.0, s2) if ci_method == "hk-adhoc" else s2
