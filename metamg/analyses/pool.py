@@ -14,6 +14,7 @@ from metamg.errors import InputError, Problem
 from metamg.io.metadata import StudySetMeta, read_metadata
 from metamg.io.schema import NotEstimable, StudyTable, exclude_by_status, keep_low_risk, read_studies
 from metamg.models import DEFAULT_PROFILE, PROFILES, fit, mantel_haenszel, peto
+from metamg.models.display import MISSING, details, frame, html_table, interval, num, one_line, p_value, pct
 from metamg.models.distributions import norm_ppf
 from metamg.models.results import PoolResult, _num
 
@@ -131,6 +132,46 @@ class PoolAnalysis:
         est, lo, hi = (self.natural(x) for x in (r.estimate, r.ci_low, r.ci_high))
         return (f"{m.name} {est:.3g} ({r.level:.0%} CI {lo:.3g} to {hi:.3g}), k={r.k}, "
                 f"{r.method}/{r.ci_method}, I²={r.i2:.1f}% ({self.source})")
+
+    def __repr__(self) -> str:
+        """One line (the dataclass default would print every effect and option)."""
+        r, m = self.result, self.measure
+        est, lo, hi = (num(self.natural(x), 3) for x in (r.estimate, r.ci_low, r.ci_high))
+        return one_line(f"PoolAnalysis({m.name} {est} ({r.level:.0%} CI {lo} to {hi}), k={r.k}, "
+                        f"{r.method}/{r.ci_method}, I²={num(r.i2, 3)}%, source={self.source!r})")
+
+    def _repr_html_(self) -> str:
+        """The pooled effect on the natural scale, then the studies (collapsed) and warnings."""
+        r, m = self.result, self.measure
+        nat = self.natural
+        lvl = f"{r.level:.0%}"
+        test = "z" if r.df is None else f"t({r.df:g})"
+        pi = interval(nat(r.pi_low), nat(r.pi_high), 3) if r.is_random and r.k > 1 else MISSING
+        summary = html_table(
+            ("k", m.name, f"{lvl} CI", f"{lvl} PI", "test", "p", "tau²", "I²", "Q"),
+            [(num(r.k), num(nat(r.estimate), 3), interval(nat(r.ci_low), nat(r.ci_high), 3), pi,
+              f"{test} = {num(r.statistic, 3)}", p_value(r.p), num(r.tau2, 3), pct(r.i2),
+              f"{num(r.q, 4)} on {r.q_df} df, p {p_value(r.q_p)}")],
+            f"{m.label} ({m.name}), {r.method} with {r.ci_method} CI: {self.source}",
+            [f"warning: {w}" for w in self.warnings])
+        studies = html_table(("study", m.name, f"{lvl} CI", "weight"),
+                             [(row.study, num(nat(row.yi), 3), interval(nat(row.ci_low), nat(row.ci_high), 3),
+                               pct(row.weight)) for row in self.rows],
+                             notes=[f"not estimable: {e.study} ({e.reason})" for e in self.excluded])
+        return summary + "\n" + details(f"{len(self.rows)} studies", studies)
+
+    def to_frame(self):
+        """One row per study: effect and CI on the analysis scale (yi, vi, ci_low, ci_high), on
+        the natural scale when it differs (effect, effect_ci_low, effect_ci_high), and the
+        weight in percent, as ``metamg pool --format csv``."""
+        records = []
+        for s in self.to_dict()["studies"]:
+            d = {key: s[key] for key in ("study", "yi", "vi", "ci_low", "ci_high")}
+            if self.measure.scale != "identity":
+                d.update(effect=self.natural(s["yi"]), effect_ci_low=self.natural(s["ci_low"]),
+                         effect_ci_high=self.natural(s["ci_high"]))
+            records.append(d | {"weight_percent": s["weight"]})
+        return frame(records)
 
 
 def study_set_metadata(data) -> StudySetMeta | None:

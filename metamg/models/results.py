@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from metamg.models.display import frame, html_table, interval, num, one_line, p_value, pct
+
 
 def _num(x):
     """JSON-safe number: None for missing, NaN or infinite values."""
@@ -106,3 +108,23 @@ class PoolResult:
         else:
             text += f"; I²={self.i2:.1f}%"
         return text + f"; Q={self.q:.3f} on {self.q_df} df (p={self.q_p:.3g})"
+
+    def __repr__(self) -> str:
+        """One line (the dataclass default would print every study's arrays)."""
+        return f"PoolResult({one_line(self)})"
+
+    def _summary(self) -> dict:
+        """The pooled numbers without the per-study arrays, rules and warnings."""
+        return {k: v for k, v in self.to_dict().items() if k not in ("studies", "rules", "warnings")}
+
+    def _repr_html_(self) -> str:
+        test = "z" if self.df is None else f"t({self.df:g})"
+        row = (self.method, self.ci_method, num(self.k), num(self.estimate),
+               interval(self.ci_low, self.ci_high), f"{test} = {num(self.statistic)}", p_value(self.p),
+               num(self.tau2), pct(self.i2), f"{num(self.q)} ({self.q_df} df), p {p_value(self.q_p)}")
+        header = ("method", "CI", "k", "estimate", f"{self.level:.0%} CI", "test", "p", "tau²", "I²", "Q")
+        return html_table(header, [row], "Pooled result (analysis scale)", self.warnings)
+
+    def to_frame(self):
+        """One row: the pooled numbers of to_dict() (analysis scale), without the studies."""
+        return frame([self._summary()])
