@@ -9,8 +9,7 @@ import sys
 
 import click
 
-MEASURE_CHOICES = ("OR", "RR", "RD", "MD", "SMD", "ROM", "ZCOR", "COR", "PLO", "PR", "GEN")
-METHOD_CHOICES = ("FE", "EE", "CE", "DL", "REML", "ML", "PM", "HE", "SJ", "EB", "HS", "MH", "PETO")
+from metamg import vocabulary as V
 
 
 class _Group(click.Group):
@@ -68,8 +67,17 @@ def _exit_cleanly_on_sigterm() -> None:
             signal.signal(getattr(signal, name), stop)
 
 
+def _show_version(ctx, _param, value) -> None:
+    """--version: metamg.__version__, read from the installed package's metadata."""
+    if value and not ctx.resilient_parsing:
+        from metamg import __version__
+        click.echo(f"{ctx.find_root().info_name}, version {__version__}")
+        ctx.exit()
+
+
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(package_name="metamg")
+@click.option("--version", is_flag=True, expose_value=False, is_eager=True, callback=_show_version,
+              help="Show the version and exit.")
 def main():
     """Meta-analysis for journal clubs: study CSVs in, metafor-exact results out.
 
@@ -78,34 +86,34 @@ def main():
 
 
 LEVEL = click.FloatRange(0, 1, min_open=True, max_open=True)
-FIGURE_SUFFIXES = (".png", ".svg", ".pdf")
+FIGURE_SUFFIXES = tuple(f".{f}" for f in V.FIGURE_FORMATS)
 
 
 def _pool_options(f):
     """The method options shared by every command that pools."""
     options = [
-        click.option("--measure", type=click.Choice(MEASURE_CHOICES, case_sensitive=False),
+        click.option("--measure", type=click.Choice(V.MEASURES, case_sensitive=False),
                      help="Effect measure. Default: the study set's metadata, else RR for binary "
                           "data, MD continuous, ZCOR correlations, PLO proportions, GEN for yi/vi."),
-        click.option("--method", type=click.Choice(METHOD_CHOICES, case_sensitive=False),
+        click.option("--method", type=click.Choice(V.METHODS, case_sensitive=False),
                      help="FE (common effect), a tau² estimator, MH or PETO. Default: the profile's."),
-        click.option("--ci", "ci_method", type=click.Choice(("wald", "hk", "hk-adhoc")),
+        click.option("--ci", "ci_method", type=click.Choice(V.CI_METHODS),
                      help="CI for the pooled effect. Default: the profile's."),
         click.option("--level", type=LEVEL, default=0.95, show_default=True,
                      help="Confidence level of every interval shown (pooled effect, prediction "
                           "interval, tau², plots), strictly between 0 and 1."),
-        click.option("--pi", "pi", type=click.Choice(("default", "hts")), default="default",
+        click.option("--pi", "pi", type=click.Choice(V.PI_RULES), default="default",
                      show_default=True,
                      help="Prediction interval: metafor's rule (z with wald, t(k-1) with hk) or t(k-2)."),
-        click.option("--profile", type=click.Choice(("cochrane", "metafor", "revman5")),
+        click.option("--profile", type=click.Choice(V.PROFILES),
                      help="Method defaults: cochrane = REML+HKSJ, metafor = REML+Wald, revman5 = DL+Wald "
                           "(MH common effect for binary). Default: the study set's metadata, else cochrane."),
         click.option("--cc", type=click.FloatRange(min=0), default=0.5, show_default=True,
                      help="Continuity correction added to zero cells (0 or more)."),
-        click.option("--cc-to", type=click.Choice(("only0", "all", "if0all", "none")), default="only0",
+        click.option("--cc-to", type=click.Choice(V.CONTINUITY_RULES), default="only0",
                      show_default=True, help="Which studies get the continuity correction (metafor's 'to')."),
         click.option("--drop00", is_flag=True, help="Leave out studies with no events in either group."),
-        click.option("--multi-arm", "multi_arm", type=click.Choice(("combine", "split")),
+        click.option("--multi-arm", "multi_arm", type=click.Choice(V.MULTI_ARM_RULES),
                      default="combine", show_default=True,
                      help="Arms of one trial (column 'trial') sharing a control: combine them into one "
                           "group, or split the control among the comparisons (Cochrane Handbook 23.3.4)."),
@@ -119,19 +127,17 @@ def _pool_options(f):
 
 
 def _exclude_status_option():
-    from metamg.io.statuses import EVIDENCE_STATUSES
-
     def parse(ctx, param, value):
         statuses = tuple(s.strip() for s in (value or "").split(",") if s.strip())
-        unknown = [s for s in statuses if s not in EVIDENCE_STATUSES]
+        unknown = [s for s in statuses if s not in V.EVIDENCE_STATUSES]
         if unknown:
             raise click.BadParameter(f"unknown status {', '.join(unknown)}; choose from "
-                                     + ", ".join(EVIDENCE_STATUSES))
+                                     + ", ".join(V.EVIDENCE_STATUSES))
         return statuses
 
     return click.option("--exclude-status", "exclude_status", callback=parse, metavar="STATUS,...",
                         help="Leave out studies whose evidence_status is one of these ("
-                             + ", ".join(EVIDENCE_STATUSES) + ").")
+                             + ", ".join(V.EVIDENCE_STATUSES) + ").")
 
 
 def _settings(opts) -> dict:
@@ -294,10 +300,10 @@ def rob(path, unweighted, prefix, **pool_opts):
 
 @main.command()
 @click.argument("name")
-@click.option("--type", "data_type", type=click.Choice(("binary", "continuous", "effect", "generic")),
+@click.option("--type", "data_type", type=click.Choice(V.TEMPLATE_TYPES),
               required=True, help="binary: events/totals; continuous: means, SDs, sizes; effect: an "
                                   "effect with its CI as reported; generic: yi and its SE.")
-@click.option("--measure", type=click.Choice(MEASURE_CHOICES, case_sensitive=False),
+@click.option("--measure", type=click.Choice(V.MEASURES, case_sensitive=False),
               help="Measure for the metadata (default: RR binary, MD continuous, GEN generic; "
                    "required for --type effect).")
 @click.option("--dir", "directory", type=click.Path(file_okay=False), default="studies",

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 PKG = Path(__file__).resolve().parents[1] / "metamg"
-ORDER = ["errors", "io", "effects", "models", "analyses", "render", "cli"]
+ORDER = ["vocabulary", "errors", "io", "effects", "models", "analyses", "render", "cli"]
 
 
 def layer(module: str) -> str | None:

@@ -25,7 +25,7 @@ from metamg.errors import InputError
 from metamg.io.metadata import StudySetMeta, read_metadata
 from metamg.io.rob import has_rob
 from metamg.io.schema import STATUS_COLUMN, StudyTable
-from metamg.io.statuses import EVIDENCE_STATUSES, VERIFIED_STATUSES
+from metamg.vocabulary import EVIDENCE_STATUSES, VERIFIED_STATUSES
 
 SMALL_STUDY_P = 0.10   # Egger's test threshold for small-study effects (Egger et al. 1997)
 STRONG_SHIFT_LOG = 0.22314355131420976  # log(1.25): estimates further apart count as a disagreement

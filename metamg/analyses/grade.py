@@ -32,11 +32,13 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from metamg.io.metadata import GRADE_RATINGS, GradeSettings
+from metamg.io.metadata import GradeSettings
 from metamg.io.rob import overall_judgements
 from metamg.models.distributions import norm_ppf
+from metamg.vocabulary import GRADE_LEVELS, GRADE_RATINGS
+from metamg.vocabulary import GRADE_LEVELS, GRADE_RATINGS
 
-LEVELS = ("very low", "low", "moderate", "high")
+LEVELS = GRADE_LEVELS
 RULES_TEXT = (
     "Certainty of evidence (GRADE), suggested by metamg's rules and open to the reader's judgement: "
     "it starts high for randomised trials (low for observational studies) and drops one level per "

@@ -17,8 +17,8 @@ from metamg.models import DEFAULT_PROFILE, PROFILES, fit, mantel_haenszel, peto
 from metamg.models.display import MISSING, details, frame, html_table, interval, num, one_line, p_value, pct
 from metamg.models.distributions import norm_ppf
 from metamg.models.results import PoolResult, _num
+from metamg.vocabulary import METHODS
 
-METHODS = ("FE", "EE", "CE", "DL", "REML", "ML", "PM", "HE", "SJ", "EB", "HS", "MH", "PETO")
 
 
 @dataclass(frozen=True)

@@ -17,8 +17,9 @@ from metamg.effects.measures import DEFAULT_MEASURE, MEASURES, Measure
 from metamg.errors import InputError, Problem
 from metamg.io.bounds import EFFECT_MAX, EFFECT_VARIANCE_RANGE, EFFECT_VARIANCE_SPREAD, effect_problem
 from metamg.io.schema import NotEstimable, StudyTable
+from metamg.vocabulary import CONTINUITY_RULES
 
-CC_TO = ("only0", "all", "if0all", "none")
+CC_TO = CONTINUITY_RULES
 SMD_WARN = 3.0  # |g| above this is rare in trials and typical of SEs typed in as SDs
 
 

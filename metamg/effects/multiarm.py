@@ -21,8 +21,9 @@ import numpy as np
 
 from metamg.errors import InputError, Problem
 from metamg.io.schema import TRIAL_COLUMN, StudyTable, label_key
+from metamg.vocabulary import MULTI_ARM_RULES
 
-HOW = ("combine", "split")
+HOW = MULTI_ARM_RULES
 _CONTROL = {"binary": ("ci", "n2i"), "continuous": ("m2i", "sd2i", "n2i")}
 _SHARED_SIZES = {"binary": ("ci", "n2i"), "continuous": ("n2i",)}
 

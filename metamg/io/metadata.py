@@ -23,14 +23,15 @@ from dataclasses import dataclass, field, fields
 
 from metamg.errors import InputError, Problem
 from metamg.io.csvfile import decode_text, read_input
+from metamg.vocabulary import BENEFIT, DESIGNS, GRADE_DOMAINS, GRADE_RATINGS
+from metamg.vocabulary import CLAIM_DIRECTIONS as DIRECTIONS
+from metamg.vocabulary import MEASURES as MEASURE_NAMES
+from metamg.vocabulary import PROFILES as PROFILE_NAMES
 
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover - exercised on Python 3.10 only
     import tomli as tomllib
-
-MEASURE_NAMES = ("OR", "RR", "RD", "MD", "SMD", "ROM", "ZCOR", "COR", "PLO", "PR", "GEN")
-PROFILE_NAMES = ("cochrane", "metafor", "revman5")
 
 
 @dataclass(frozen=True)
@@ -55,9 +56,6 @@ class Claim:
     line: int | None = None
 
 
-GRADE_DOMAINS = ("risk_of_bias", "inconsistency", "indirectness", "imprecision", "publication_bias")
-GRADE_RATINGS = ("not serious", "serious", "very serious")
-DESIGNS = ("randomised", "observational")
 
 
 @dataclass(frozen=True)
@@ -127,7 +125,6 @@ class StudySetMeta:
 _KEYS = {f.name for f in fields(StudySetMeta)} - {"name", "defaults", "sha256", "key_lines"}
 _CLAIM_KEYS = {f.name for f in fields(Claim)} - {"line"}
 _CLAIM_REQUIRED = ("id", "text", "made_in", "primary_source_found")
-DIRECTIONS = ("benefit", "harm")
 # The question a study set answers: key -> what it must say. Blank or a template's placeholder
 # is not filled in (``unfilled``).
 QUESTION = {
@@ -228,7 +225,7 @@ def parse_metadata(data: dict, name: str, path: str = "<metadata>", text: str = 
     checks = {
         "measure": (lambda v: v.upper() in MEASURE_NAMES, "unknown measure; choose one of "
                     + ", ".join(MEASURE_NAMES)),
-        "benefit": (lambda v: v in ("lower", "higher"), "must be 'lower' or 'higher'"),
+        "benefit": (lambda v: v in BENEFIT, "must be " + " or ".join(f"'{b}'" for b in BENEFIT)),
         "profile": (lambda v: v in PROFILE_NAMES, "unknown profile; choose one of "
                     + ", ".join(PROFILE_NAMES)),
     }

@@ -12,7 +12,7 @@ import re
 from metamg.errors import Problem
 from metamg.io.schema import (DERIVED_COLUMN, PROVENANCE_COLUMNS, REASON_COLUMN, STATUS_COLUMN,
                               TRIAL_COLUMN, StudyTable)
-from metamg.io.statuses import EVIDENCE_STATUSES
+from metamg.vocabulary import EVIDENCE_STATUSES
 
 _DOI = re.compile(r"^10\.\d{4,9}/\S+$")
 _PMID = re.compile(r"^[1-9]\d{0,8}$")

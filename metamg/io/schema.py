@@ -43,6 +43,7 @@ from metamg.errors import InputError, Problem
 from metamg.io import rob
 from metamg.io.bounds import COMMON_RANGE, bound_problem
 from metamg.io.csvfile import RawTable, raw_from_dataframe, read_raw_csv
+from metamg.vocabulary import PROVENANCE_COLUMNS, STATUS_COLUMN
 
 # header (lower-cased, stripped) -> canonical key
 ALIASES = MappingProxyType({
@@ -70,9 +71,7 @@ REPORTED = ("effect", "ci_low", "ci_high", "ci_level", "pval")
 REASON_COLUMN = "exclusion_reason"
 # Rows naming the same trial here are arms of one multi-arm trial sharing a control group.
 TRIAL_COLUMN = "trial"
-STATUS_COLUMN = "evidence_status"
 # Where every number came from (rules in metamg.io.provenance).
-PROVENANCE_COLUMNS = ("source", "doi", "pmid", "where_found", STATUS_COLUMN, "notes")
 DERIVED_COLUMN = "derived_fields"
 # Every column name metamg gives a meaning to; an unknown header close to one of them is a typo.
 KNOWN_COLUMNS = frozenset(ALIASES) | {"study", REASON_COLUMN, TRIAL_COLUMN, DERIVED_COLUMN,

@@ -12,10 +12,7 @@ from metamg.models.qprofile import q_profile
 from metamg.models.results import PoolResult
 from metamg.models.tau2 import ESTIMATOR_NAMES, TAU2_ESTIMATORS
 from metamg.models.weights import cochran_q, knapp_hartung_scale, typical_variance, weighted_mean
-
-COMMON_EFFECT = ("FE", "EE", "CE")
-CI_METHODS = ("wald", "hk", "hk-adhoc")
-PI_RULES = ("default", "hts")
+from metamg.vocabulary import CI_METHODS, COMMON_EFFECT, PI_RULES
 
 
 def fit(yi, vi, method: str = "REML", ci_method: str = "wald", level: float = 0.95,

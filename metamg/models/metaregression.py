@@ -14,10 +14,8 @@ from metamg.models.heterogeneity import q_summary
 from metamg.models.projection import WeightedFit
 from metamg.models.tau2 import TAU2_ESTIMATORS
 from metamg.models.weights import knapp_hartung_scale
-
-COMMON_EFFECT = ("FE", "EE", "CE")
-REGRESSION_METHODS = ("FE",) + tuple(TAU2_ESTIMATORS)
-REGRESSION_TESTS = ("wald", "hk", "hk-adhoc")
+from metamg.vocabulary import CI_METHODS as REGRESSION_TESTS
+from metamg.vocabulary import COMMON_EFFECT, REGRESSION_METHODS
 
 
 @dataclass(frozen=True)

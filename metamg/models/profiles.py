@@ -4,6 +4,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from types import MappingProxyType
 
+from metamg import vocabulary
+
 
 @dataclass(frozen=True)
 class Profile:
@@ -23,4 +25,4 @@ PROFILES = MappingProxyType({p.name: p for p in (
             "RevMan 5: DerSimonian-Laird tau², Wald (z) CI; the common-effect model for binary "
             "data is Mantel-Haenszel"),
 )})
-DEFAULT_PROFILE = "cochrane"
+DEFAULT_PROFILE = vocabulary.DEFAULT_PROFILE

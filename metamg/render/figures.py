@@ -17,11 +17,11 @@ import warnings
 import numpy as np
 
 from metamg.io.atomic import write_atomic
+from metamg.vocabulary import FIGURE_FORMATS
 
 # 1-2-5 steps: ratio ticks readers know (0.1, 0.2, 0.5, 1, 2, 5, 10)
 RATIO_TICKS = tuple(m * 10.0 ** e for e in range(-4, 5) for m in (1, 2, 5))
 PRINT_DPI = 300
-FIGURE_FORMATS = ("png", "svg", "pdf")   # by the output file's suffix
 LABEL_CHARS = 60    # study labels and other cells in figures
 TITLE_CHARS = 110   # figure titles
 _SPACES = re.compile(r"\s+")

@@ -20,7 +20,7 @@ from metamg.errors import InputError, Problem
 from metamg.io.atomic import ensure_directory, write_atomic
 from metamg.io.metadata import metadata_path, unfilled
 from metamg.io.rob import has_rob
-from metamg.io.statuses import VERIFIED_STATUSES as VERIFIED
+from metamg.vocabulary import VERIFIED_STATUSES as VERIFIED
 from metamg.render.evidence import (CLAIM_RULES, answer_lines, claims_section, low_risk_section,
                                     not_pooled_section, quality_section, story)
 from metamg.render.findings import certainty_section, findings_row, findings_table, index_findings
