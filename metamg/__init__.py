@@ -10,8 +10,6 @@ Everything is imported lazily so that the command line starts fast.
 """
 from importlib import import_module
 
-__version__ = "0.1.0"
-
 _EXPORTS = {
     "read_studies": "metamg.io.schema",
     "StudyTable": "metamg.io.schema",
@@ -45,7 +43,20 @@ _EXPORTS = {
 __all__ = sorted(_EXPORTS) + ["__version__"]
 
 
+def _version() -> str:
+    """The installed distribution's version (pyproject.toml is the one place it is written);
+    read on first use, as importing importlib.metadata costs the command line ~50 ms."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("metamg")
+    except PackageNotFoundError:  # a source tree on sys.path that was never installed
+        return "0+unknown"
+
+
 def __getattr__(name):
+    if name == "__version__":
+        return _version()
     if name in _EXPORTS:
         return getattr(import_module(_EXPORTS[name]), name)
     raise AttributeError(f"module 'metamg' has no attribute {name!r}")
