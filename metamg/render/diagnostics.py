@@ -6,8 +6,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from metamg.models import fit
-from metamg.render.figures import (TITLE_CHARS, axis_label, fixed_ticks, plain_text, ratio_ticks,
-                                   save_figure, shorten)
+from metamg.render.figures import (TITLE_CHARS, axis_label, fixed_ticks, panel, plain_text, plot_title,
+                                   ratio_ticks, save_figure, shorten)
+
+SIZE = (7.0, 5.0)                 # inches, for a plot with a figure of its own
+AXES = (0.11, 0.12, 0.84, 0.76)   # where its axes sit, in figure fractions
 
 
 @dataclass(frozen=True)
@@ -21,29 +24,21 @@ def baujat_points(analysis) -> tuple[BaujatPoint, ...]:
     """Baujat et al. (2002, Stat Med 21:2641-52), on the common-effect model as metafor's baujat:
     each study's contribution to heterogeneity against its influence on the pooled estimate."""
     es = analysis.effects
-    full = fit(es.yi, es.vi, method="FE", tau2_ci=False)
+    full = fit(es.yi, es.vi, method="FE", ci_method="wald", tau2_ci=False)
     points = []
     for i, s in enumerate(es.studies):
         keep = np.arange(es.k) != i
-        d = fit(es.yi[keep], es.vi[keep], method="FE", tau2_ci=False)
+        d = fit(es.yi[keep], es.vi[keep], method="FE", ci_method="wald", tau2_ci=False)
         points.append(BaujatPoint(s, float((es.yi[i] - full.estimate) ** 2 / es.vi[i]),
                                   float((full.estimate - d.estimate) ** 2 / d.se ** 2)))
     return tuple(points)
 
 
-def _figure(size=(7.0, 5.0)):
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
-    fig = Figure(figsize=size)
-    FigureCanvasAgg(fig)
-    return fig
-
-
 @plain_text
-def draw_baujat(points, title: str):
-    fig = _figure()
-    ax = fig.add_axes((0.11, 0.12, 0.84, 0.76))
+def draw_baujat(points, title: str, ax=None):
+    """The Baujat plot on a figure of its own, or on the caller's ``ax``; returns the figure."""
+    own = ax is None
+    fig, ax = panel(ax, SIZE, AXES)
     x = [p.contribution for p in points]
     y = [p.influence for p in points]
     ax.scatter(x, y, s=22, color="#1f4e79", zorder=3)
@@ -62,15 +57,16 @@ def draw_baujat(points, title: str):
     ax.set_xlabel("Contribution to overall heterogeneity (squared Pearson residual)", fontsize=9)
     ax.set_ylabel("Influence on the pooled result", fontsize=9)
     ax.grid(color="0.9", zorder=0)
-    fig.text(0.02, 0.96, shorten(f"Baujat plot: {title}", TITLE_CHARS), fontsize=11, fontweight="bold",
-             va="top")
+    plot_title(fig, ax, shorten(f"Baujat plot: {title}", TITLE_CHARS), own)
     return fig
 
 
 @plain_text
-def draw_gosh(subsets, analysis, title: str):
-    fig = _figure()
-    ax = fig.add_axes((0.11, 0.12, 0.84, 0.76))
+def draw_gosh(subsets, analysis, title: str, ax=None):
+    """The GOSH plot of ``subsets`` (a Gosh result of ``analysis``'s studies) on a figure of its
+    own, or on the caller's ``ax``; returns the figure."""
+    own = ax is None
+    fig, ax = panel(ax, SIZE, AXES)
     x = analysis.measure.to_natural(subsets.estimate)
     ax.scatter(x, subsets.I2, s=2, color="#1f4e79", alpha=min(0.6, max(0.02, 2000 / len(x))),
                linewidths=0, rasterized=True)
@@ -81,16 +77,16 @@ def draw_gosh(subsets, analysis, title: str):
     ax.set_ylabel("I² of the subset (%)", fontsize=9)
     ax.set_ylim(-2, 102)
     how = "all" if subsets.exhaustive else "a random sample of"
-    fig.text(0.02, 0.96, shorten(f"GOSH plot: {title} ({how} {subsets.n_subsets:,} subsets)", TITLE_CHARS),
-             fontsize=11,
-             fontweight="bold", va="top")
+    plot_title(fig, ax, shorten(f"GOSH plot: {title} ({how} {subsets.n_subsets:,} subsets)", TITLE_CHARS),
+               own)
     return fig
 
 
 @plain_text
-def draw_bubble(analysis, fit_result, design, title: str):
+def draw_bubble(analysis, fit_result, design, title: str, ax=None):
     """Effect against one continuous moderator: bubbles with area ∝ weight in the model,
-    the regression line and its confidence band."""
+    the regression line and its confidence band; on a figure of its own, or on the caller's
+    ``ax``. Returns the figure."""
     from metamg.models.distributions import norm_ppf, t_ppf
 
     es = analysis.effects
@@ -98,8 +94,8 @@ def draw_bubble(analysis, fit_result, design, title: str):
     xs = design.X[:, 1]
     yi, vi = es.yi[design.rows], es.vi[design.rows]
     w = 1 / (vi + fit_result.tau2)
-    fig = _figure()
-    ax = fig.add_axes((0.11, 0.12, 0.84, 0.76))
+    own = ax is None
+    fig, ax = panel(ax, SIZE, AXES)
     nat = analysis.measure.to_natural
     ax.scatter(xs, nat(yi), s=600 * w / w.max(), facecolor="#9db9d5", edgecolor="#1f4e79",
                linewidths=0.8, zorder=3)
@@ -119,9 +115,7 @@ def draw_bubble(analysis, fit_result, design, title: str):
     ax.axhline(1.0 if analysis.measure.scale == "log" else 0.0, color="0.5", linewidth=0.8)
     ax.set_xlabel(name, fontsize=9)
     ax.set_ylabel(axis_label(analysis.measure), fontsize=9)
-    fig.text(0.02, 0.96, shorten(f"Meta-regression on {name}: {title}", TITLE_CHARS), fontsize=11,
-             fontweight="bold",
-             va="top")
+    plot_title(fig, ax, shorten(f"Meta-regression on {name}: {title}", TITLE_CHARS), own)
     return fig
 
 

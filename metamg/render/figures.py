@@ -22,6 +22,7 @@ from metamg.vocabulary import FIGURE_FORMATS
 # 1-2-5 steps: ratio ticks readers know (0.1, 0.2, 0.5, 1, 2, 5, 10)
 RATIO_TICKS = tuple(m * 10.0 ** e for e in range(-4, 5) for m in (1, 2, 5))
 PRINT_DPI = 300
+SCREEN_DPI = 100    # what a notebook shows: the figure at its size in inches on a screen
 LABEL_CHARS = 60    # study labels and other cells in figures
 TITLE_CHARS = 110   # figure titles
 _SPACES = re.compile(r"\s+")
@@ -122,26 +123,56 @@ def figure_format(path) -> str:
     return os.path.splitext(os.fspath(path))[1].lower().lstrip(".") or "png"
 
 
+def new_figure(size):
+    """A blank figure of ``size`` inches that shows itself in Jupyter (metamg.render.notebook)."""
+    from metamg.render.notebook import Figure
+
+    return Figure(figsize=size)
+
+
+def panel(ax, size, rect):
+    """The figure and axes a one-panel plot draws on: a new figure of ``size`` inches with axes at
+    ``rect`` (figure fractions), or the caller's ``ax`` and the figure holding it."""
+    if ax is not None:
+        return ax.figure, ax
+    fig = new_figure(size)
+    return fig, fig.add_axes(rect)
+
+
+def plot_title(fig, ax, text: str, own_figure: bool) -> None:
+    """The plot's title: at the top left of a figure of its own; above the caller's axes (which
+    may share the figure with other panels) otherwise."""
+    if own_figure:
+        fig.text(0.02, 0.96, text, fontsize=11, fontweight="bold", va="top")
+    else:
+        ax.set_title(text, loc="left", fontsize=10, fontweight="bold")
+
+
 def save_figure(fig, path) -> bytes:
     """PNG at print resolution, SVG or PDF, chosen by the suffix; identical input gives
     identical bytes. Glyphs missing from the font (emoji) are drawn as boxes without a warning."""
-    import matplotlib
-
     fmt = figure_format(path)
     if fmt not in FIGURE_FORMATS:
         raise ValueError(f"figures are written as {', '.join('.' + f for f in FIGURE_FORMATS)}, not .{fmt}")
+    data = figure_bytes(fig, fmt)
+    write_atomic(path, data)
+    return data
+
+
+def figure_bytes(fig, fmt: str = "png", dpi: int = PRINT_DPI) -> bytes:
+    """The figure as PNG (at ``dpi``), SVG or PDF bytes, identical for identical input."""
+    import matplotlib
+
     buf = io.BytesIO()
     with matplotlib.rc_context({"svg.hashsalt": "metamg", "svg.fonttype": "path",
                                 "pdf.compression": 6}), warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=r"Glyph \d+ .*missing from")
         warnings.filterwarnings("ignore", message=r"Matplotlib currently does not support")
         if fmt == "png":
-            fig.savefig(buf, format="png", dpi=PRINT_DPI, metadata={"Software": None})
+            fig.savefig(buf, format="png", dpi=dpi, metadata={"Software": None})
         elif fmt == "svg":
             fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": None})
         else:
             fig.savefig(buf, format="pdf", metadata={"CreationDate": None, "Creator": None,
                                                      "Producer": None})
-    data = buf.getvalue()
-    write_atomic(path, data)
-    return data
+    return buf.getvalue()

@@ -15,7 +15,7 @@ import numpy as np
 from metamg.io import rob
 from metamg.io.rob import has_rob
 from metamg.render.figures import (TITLE_CHARS, axis_label, effect_axis, linear_limits, linear_ticks,
-                                   plain_text, ratio_limits, ratio_ticks, shorten, tick_label)
+                                   new_figure, plain_text, ratio_limits, ratio_ticks, shorten, tick_label)
 from metamg.render.numbers import effect_digits, fmt_fixed, fmt_num, fmt_p, level_label
 from metamg.render.robplot import draw_dot, draw_level_key, header, legend_lines, shown_columns
 
@@ -282,15 +282,14 @@ def _column_texts(rows, i):
 
 @plain_text
 def draw_forest(layout: ForestLayout):
-    """A matplotlib Figure of the layout (no pyplot, so no global state)."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
+    """A matplotlib Figure of the layout (no pyplot, so no global state). It takes no ``ax``:
+    the plot is a multi-column table (labels, data, effects, weights, risk of bias) around one
+    panel, laid out in inches from its rows, so it needs a figure of its own."""
     from matplotlib.patches import Polygon
     from matplotlib.transforms import blended_transform_factory
 
     W, H = layout.width, layout.height
-    fig = Figure(figsize=(W, H))
-    FigureCanvasAgg(fig)
+    fig = new_figure((W, H))
     widths = layout.column_widths
     x0 = 0.2
     starts = [x0]
@@ -392,13 +391,19 @@ def draw_forest(layout: ForestLayout):
     return fig
 
 
-def write_forest(analysis, path, meta=None, subgroups=None, answer=None) -> ForestLayout:
-    """Forest plot of ``analysis`` (grouped as the computed ``subgroups``, with the ``answer``
-    analysis's diamond beside the main one) written to PATH (.png, .svg or .pdf)."""
-    from metamg.render.figures import save_figure
-
+def study_set_forest_layout(analysis, meta=None, subgroups=None, answer=None) -> ForestLayout:
+    """The layout of ``analysis``'s forest plot with the study set's title and "favours" labels
+    from its metadata ``meta`` (grouped as the computed ``subgroups``, with the ``answer``
+    analysis's diamond beside the main one)."""
     favours = meta.favours if meta is not None else ("favours treatment", "favours control")
     title = meta.title if meta is not None else ""
-    layout = forest_layout(analysis, tuple(shorten(f) for f in favours), title, subgroups, answer)
+    return forest_layout(analysis, tuple(shorten(f) for f in favours), title, subgroups, answer)
+
+
+def write_forest(analysis, path, meta=None, subgroups=None, answer=None) -> ForestLayout:
+    """Forest plot of ``analysis`` (as study_set_forest_layout) written to PATH (.png, .svg or .pdf)."""
+    from metamg.render.figures import save_figure
+
+    layout = study_set_forest_layout(analysis, meta, subgroups, answer)
     save_figure(draw_forest(layout), path)
     return layout

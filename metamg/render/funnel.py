@@ -14,7 +14,8 @@ from metamg.analyses.bias import model_effect_rows, model_effects
 from metamg.models.distributions import norm_ppf
 from metamg.render.numbers import level_label
 from metamg.render.figures import (TITLE_CHARS, axis_label, effect_axis, linear_limits, linear_ticks,
-                                   plain_text, ratio_limits, ratio_ticks, shorten, tick_label)
+                                   panel, plain_text, plot_title, ratio_limits, ratio_ticks, shorten,
+                                   tick_label)
 
 CONTOURS = (0.10, 0.05, 0.01)
 SHADES = ("0.88", "0.74", "0.58")  # lighter to darker: p < 0.10, < 0.05, < 0.01
@@ -79,14 +80,13 @@ def funnel_layout(analysis, title: str = "", trimfill=None) -> FunnelLayout:
 
 
 @plain_text
-def draw_funnel(layout: FunnelLayout):
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
+def draw_funnel(layout: FunnelLayout, ax=None):
+    """The funnel plot on a figure of its own (legend to the right of the axes), or on the
+    caller's ``ax``; returns the figure."""
     from matplotlib.patches import Patch
 
-    fig = Figure(figsize=(7.0, 4.8))
-    FigureCanvasAgg(fig)
-    ax = fig.add_axes((0.1, 0.13, 0.62, 0.75))
+    own = ax is None
+    fig, ax = panel(ax, (7.0, 4.8), (0.1, 0.13, 0.62, 0.75))
     to_nat = np.exp if layout.log_scale else (lambda v: v)
     centre = 0.0  # the null on the analysis scale
     grid = np.linspace(0, layout.se_max, 200)
@@ -116,7 +116,7 @@ def draw_funnel(layout: FunnelLayout):
     ax.set_ylabel("Standard error", fontsize=9)
     ax.set_xlabel(layout.measure + (" (log scale)" if layout.log_scale else ""), fontsize=9)
     ax.tick_params(axis="y", labelsize=8.5)
-    fig.text(0.02, 0.96, layout.title, fontsize=11, fontweight="bold", va="top")
+    plot_title(fig, ax, layout.title, own)
     handles = [Patch(facecolor="white", edgecolor="0.5", label="p ≥ 0.10")]
     labels = ("0.05 ≤ p < 0.10", "0.01 ≤ p < 0.05", "p < 0.01")
     handles += [Patch(facecolor=c, label=lab) for c, lab in zip(SHADES, labels)]
@@ -128,8 +128,12 @@ def draw_funnel(layout: FunnelLayout):
     handles += [Line2D([], [], color="black", linestyle="--", label=f"pseudo {level_label(layout.level)} limits"),
                 Line2D([], [], color="#1f4e79", label="pooled estimate"),
                 Line2D([], [], color="0.3", label="no effect")]
-    ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.02, 1.0), fontsize=8,
-              frameon=False, title="significance vs no effect", title_fontsize=8)
+    if own:
+        ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.02, 1.0), fontsize=8,
+                  frameon=False, title="significance vs no effect", title_fontsize=8)
+    else:  # the caller's axes may have neighbours to the right: keep the legend inside
+        ax.legend(handles=handles, loc="lower right", fontsize=6.5, framealpha=0.9,
+                  title="significance vs no effect", title_fontsize=6.5)
     return fig
 
 

@@ -8,11 +8,12 @@ dot also carries a symbol so that the figure reads in greyscale and for colour-b
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any, NamedTuple
 
 import numpy as np
 
 from metamg.io import rob
-from metamg.render.figures import TITLE_CHARS, plain_text, shorten
+from metamg.render.figures import TITLE_CHARS, new_figure, plain_text, shorten
 
 COLOURS = {"low": "#02C100", "some concerns": "#E2DF07", "high": "#BF0000", "": "#D9D9D9"}
 SYMBOLS = {"low": "+", "some concerns": "−", "high": "×", "": ""}
@@ -98,9 +99,6 @@ def draw_level_key(fig, x_in, y_in, W, H, size=60.0) -> None:
 
 @plain_text
 def draw_traffic_light(layout: RobLayout):
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
     n, m = len(layout.studies), len(layout.columns)
     label_w = 0.2 + 0.075 * max([len(s) for s in layout.studies] + [10])
     cell = 0.42
@@ -108,8 +106,7 @@ def draw_traffic_light(layout: RobLayout):
     W = max(label_w + cell * m + 0.4, 6.2)
     top_in, bottom_in = 0.75, 0.45 + 0.17 * len(legend) + 0.35
     H = top_in + cell * n + bottom_in
-    fig = Figure(figsize=(W, H))
-    FigureCanvasAgg(fig)
+    fig = new_figure((W, H))
     ax = fig.add_axes((label_w / W, bottom_in / H, cell * m / W, cell * n / H))
     ax.set_xlim(-0.5, m - 0.5)
     ax.set_ylim(n - 0.5, -0.5)
@@ -138,16 +135,12 @@ def draw_traffic_light(layout: RobLayout):
 
 @plain_text
 def draw_summary(layout: RobLayout):
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
     rows = domain_names(layout.columns)
     m = len(layout.columns)
     label_w = 0.2 + 0.068 * max(len(r) for r in rows)
     W, bar_w = label_w + 4.2, 3.9
     H = 0.75 + 0.34 * m + 0.8
-    fig = Figure(figsize=(W, H))
-    FigureCanvasAgg(fig)
+    fig = new_figure((W, H))
     ax = fig.add_axes((label_w / W, 0.8 / H, bar_w / W, 0.34 * m / H))
     for i, shares in enumerate(layout.shares):
         left = 0.0
@@ -181,6 +174,27 @@ def analysis_rob_layout(analysis, title: str = "", weighted: bool = True) -> Rob
                                   line=1)])
     weights = [row.weight or 0.0 for row in analysis.rows] if weighted else None
     return rob_layout(es.studies, es.extra, weights, title)
+
+
+class RobFigures(NamedTuple):
+    """The traffic-light and summary figures of one layout; a notebook shows both, one above
+    the other (a plain tuple would show as text)."""
+
+    traffic: Any   # metamg.render.notebook.Figure
+    summary: Any
+
+    def _repr_html_(self) -> str:
+        import base64
+
+        return "\n".join(f'<img alt="{alt}" src="data:image/png;base64,'
+                         f'{base64.b64encode(fig._repr_png_()).decode("ascii")}"/><br/>'
+                         for alt, fig in (("risk-of-bias traffic-light plot", self.traffic),
+                                          ("risk-of-bias summary plot", self.summary)))
+
+
+def draw_rob_plots(layout: RobLayout) -> RobFigures:
+    """Both risk-of-bias figures of ``layout``."""
+    return RobFigures(draw_traffic_light(layout), draw_summary(layout))
 
 
 def write_rob_plots(layout: RobLayout, traffic_path, summary_path) -> tuple[str, str]:
