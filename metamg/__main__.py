@@ -1,5 +1,5 @@
 """``python -m metamg``: the same command line as ``metamg``."""
-from metamg.cli import main
+from metamg import cli
 
 if __name__ == "__main__":
-    main(prog_name="metamg")
+    cli.main(prog_name="metamg")
