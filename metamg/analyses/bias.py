@@ -8,6 +8,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from metamg.models import fit
+from metamg.models.display import MISSING, frame, html_table, interval, num, one_line, p_is, p_value
 from metamg.models.distributions import norm_ppf, norm_sf
 from metamg.models.metaregression import intercept_and, meta_regression
 
@@ -112,7 +113,7 @@ def rank_test(yi, vi) -> RankTest:
     p are NaN, with a note, when every effect or every variance is the same (metafor then
     ranks rounding noise: tests/reference/DISAGREEMENTS.md)."""
     yi, vi = np.asarray(yi, float), np.asarray(vi, float)
-    fe = fit(yi, vi, method="FE", tau2_ci=False)
+    fe = fit(yi, vi, method="FE", ci_method="wald", tau2_ci=False)
     w = 1 / vi
     ystar = (yi - fe.estimate) / np.sqrt(vi - 1 / w.sum())
     n = len(yi)
@@ -241,6 +242,56 @@ class SmallStudyTests:
         trimfill = self.trimfill.to_dict() if self.trimfill else {"error": self.trimfill_error}
         return {"egger": egger, "egger_lm": self.egger_lm.to_dict(), "begg": self.begg.to_dict(),
                 "trimfill": trimfill, "fsn": self.fsn.to_dict(), "caution": self.caution}
+
+    def _records(self) -> list[dict]:
+        """One record per test, on the analysis scale: statistic, df, p, an estimate with its CI
+        where the test has one (Egger's limit estimate, trim and fill's adjusted estimate), and
+        why a value is missing."""
+        def egger(name, e):
+            if e is None:
+                return {"test": name, "note": "the mixed-effects Egger test needs at least 3 studies"}
+            return {"test": name, "statistic": e.statistic, "df": e.df, "p": e.p,
+                    "estimate": e.limit_estimate, "ci_low": e.limit_ci_low, "ci_high": e.limit_ci_high,
+                    "note": e.note}
+
+        b, f = self.begg, self.fsn
+        records = [egger("Egger (mixed-effects, regtest)", self.egger), egger("Egger (classical, lm)", self.egger_lm),
+                   {"test": "Begg (rank correlation)", "statistic": b.tau, "p": b.p, "note": b.note},
+                   {"test": "fail-safe N (Rosenthal)", "statistic": f.fsnum, "p": f.p}]
+        if self.trimfill is not None:
+            t = self.trimfill
+            records.append({"test": "trim and fill", "statistic": t.k0, "p": t.result.p,
+                            "estimate": t.result.estimate, "ci_low": t.result.ci_low,
+                            "ci_high": t.result.ci_high,
+                            "note": f"{t.k0} filled on the {t.side}; adjusted estimate with k = {t.result.k}"})
+        else:
+            records.append({"test": "trim and fill", "note": self.trimfill_error})
+        return records
+
+    def __repr__(self) -> str:
+        e, b = self.egger or self.egger_lm, self.begg
+        egger = (f"Egger {'t' if e.df is not None else 'z'}={num(e.statistic, 3)}, {p_is(e.p)}"
+                 if e.p is not None else f"Egger: {e.note}")
+        tf = (f"trim and fill k0={self.trimfill.k0}" if self.trimfill is not None
+              else f"trim and fill: {self.trimfill_error}")
+        return one_line(f"SmallStudyTests({egger}; Begg tau={num(b.tau, 3)}, {p_is(b.p)}; {tf}; "
+                        f"fail-safe N={self.fsn.fsnum}" + (f"; caution: {self.caution}" if self.caution else "")
+                        + ")")
+
+    def _repr_html_(self) -> str:
+        rows = [(d["test"], num(d.get("statistic")), num(d.get("df")), p_value(d.get("p")),
+                 num(d.get("estimate")) if "estimate" in d else MISSING,
+                 interval(d.get("ci_low"), d.get("ci_high")) if "ci_low" in d else MISSING, d.get("note") or "")
+                for d in self._records()]
+        return html_table(("test", "statistic", "df", "p", "estimate", "CI", "note"), rows,
+                          "Small-study effects (analysis scale)", [self.caution] if self.caution else [])
+
+    def to_frame(self):
+        """One row per test (Egger's two forms, Begg, fail-safe N, trim and fill): statistic
+        (Kendall's tau for Begg, the number of studies for fail-safe N and trim and fill), df,
+        p, an estimate with its CI where the test has one, and a note."""
+        return frame(self._records(), columns=("test", "statistic", "df", "p", "estimate", "ci_low",
+                                               "ci_high", "note"))
 
 
 def model_effects(analysis) -> tuple[np.ndarray, np.ndarray]:

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from metamg.errors import InputError, Problem
+from metamg.models.display import frame, html_table, num, one_line
 
 ALL_SUBSETS_MAX_K = 20
 DEFAULT_SAMPLE = 100_000
@@ -38,6 +39,31 @@ class Gosh:
 
         return {"n_subsets": self.n_subsets, "exhaustive": self.exhaustive,
                 **{name: stats(getattr(self, name)) for name in ("subset_k", "estimate", "I2", "H2", "Q")}}
+
+    def to_dict(self) -> dict:
+        """JSON-ready: the summary (the subsets themselves are in to_frame())."""
+        return self.summary()
+
+    def __repr__(self) -> str:
+        how = "all" if self.exhaustive else "a random sample of"
+        return one_line(f"Gosh({how} {self.n_subsets:,} subsets of {self.k} studies: estimate "
+                        f"{num(self.estimate.min())} to {num(self.estimate.max())} (analysis scale), "
+                        f"I² {num(self.I2.min(), 3)}% to {num(self.I2.max(), 3)}%)")
+
+    def _repr_html_(self) -> str:
+        s = self.summary()
+        rows = [(name, num(s[name]["mean"]), num(s[name]["min"]), num(s[name]["max"]), num(s[name]["sd"]))
+                for name in ("subset_k", "estimate", "I2", "H2", "Q")]
+        how = "all" if self.exhaustive else "a random sample of"
+        return html_table(("", "mean", "min", "max", "sd"), rows,
+                          f"GOSH: common-effect fits of {how} {self.n_subsets:,} subsets of {self.k} studies")
+
+    def to_frame(self):
+        """One row per subset: its size, common-effect estimate (analysis scale), Q, I² and H²."""
+        import pandas as pd
+
+        return pd.DataFrame({"subset_k": self.subset_k, "estimate": self.estimate, "Q": self.Q,
+                             "I2": self.I2, "H2": self.H2})
 
 
 def gosh(yi, vi, subsets: int | None = None, seed: int = 1, source: str = "") -> Gosh:

@@ -9,6 +9,7 @@ import numpy as np
 
 from metamg.analyses.pool import PoolAnalysis
 from metamg.analyses.sensitivity import leave_one_out
+from metamg.models.display import frame, html_table, num, one_line, pct
 from metamg.models.distributions import chi2_cdf
 from metamg.models.results import _num
 
@@ -35,7 +36,40 @@ class Influence:
         return {k: _num(v) if isinstance(v, float) else v for k, v in asdict(self).items()}
 
 
-def influence(analysis: PoolAnalysis, loo=None) -> tuple[Influence, ...]:
+COLUMNS = ("study", "rstudent", "dffits", "cook_d", "cov_r", "tau2_del", "QE_del", "hat", "weight",
+           "dfbetas", "influential")
+
+
+class InfluenceTable(tuple):
+    """The influence diagnostics, one Influence per study (a tuple, as before), shown as a table."""
+
+    @property
+    def influential(self) -> tuple[str, ...]:
+        """The studies flagged by any of metafor's cut-offs."""
+        return tuple(row.study for row in self if row.influential)
+
+    def to_dict(self) -> dict:
+        return {"rows": [row.to_dict() for row in self]}
+
+    def __repr__(self) -> str:
+        flagged = self.influential
+        names = ", ".join(repr(s) for s in flagged[:5]) + (f" and {len(flagged) - 5} more" if len(flagged) > 5 else "")
+        return one_line(f"InfluenceTable({len(self)} studies, {len(flagged)} influential"
+                        + (f": {names})" if flagged else ")"))
+
+    def _repr_html_(self) -> str:
+        rows = [(r.study, num(r.rstudent, 3), num(r.dffits, 3), num(r.cook_d, 3), num(r.cov_r, 3),
+                 num(r.tau2_del, 3), num(r.QE_del, 4), num(r.hat, 3), pct(r.weight), num(r.dfbetas, 3),
+                 "*" if r.influential else "") for r in self]
+        return html_table(COLUMNS, rows, "Influence diagnostics (metafor's influence.rma.uni)",
+                          ["* influential by metafor's cut-offs"] if self.influential else [])
+
+    def to_frame(self):
+        """One row per study: to_dict()'s diagnostics (undefined values as NaN)."""
+        return frame(self.to_dict()["rows"], columns=COLUMNS)
+
+
+def influence(analysis: PoolAnalysis, loo=None) -> InfluenceTable:
     """Per study: how far it lies from the model fitted without it, and how much deleting it moves
     the pooled estimate (DFFITS, Cook's distance, DFBETAS), its precision (covariance ratio) and
     the heterogeneity (tau² and QE after deletion). ``loo``: the analysis's leave_one_out()
@@ -91,7 +125,7 @@ def influence(analysis: PoolAnalysis, loo=None) -> tuple[Influence, ...]:
                    or hat > 3 * p / k or abs(dfbetas) > 1)
         out.append(Influence(studies[i], rstudent, dffits, cook, _ratio(d.se ** 2, r.se ** 2),
                              tau2_del, d.q, hat, float(r.weights[i]), dfbetas, bool(flagged)))
-    return tuple(out)
+    return InfluenceTable(out)
 
 
 def _ratio(num: float, den: float) -> float:

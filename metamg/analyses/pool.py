@@ -14,7 +14,7 @@ from metamg.errors import InputError, Problem
 from metamg.io.metadata import StudySetMeta, read_metadata
 from metamg.io.schema import NotEstimable, StudyTable, exclude_by_status, keep_low_risk, read_studies
 from metamg.models import DEFAULT_PROFILE, PROFILES, fit, mantel_haenszel, peto
-from metamg.models.display import MISSING, details, frame, html_table, interval, num, one_line, p_value, pct
+from metamg.models.display import MISSING, details, frame, html_table, interval, num, one_line, p_is, p_value, pct
 from metamg.models.distributions import norm_ppf
 from metamg.models.results import PoolResult, _num
 from metamg.vocabulary import METHODS
@@ -151,7 +151,7 @@ class PoolAnalysis:
             ("k", m.name, f"{lvl} CI", f"{lvl} PI", "test", "p", "tau²", "I²", "Q"),
             [(num(r.k), num(nat(r.estimate), 3), interval(nat(r.ci_low), nat(r.ci_high), 3), pi,
               f"{test} = {num(r.statistic, 3)}", p_value(r.p), num(r.tau2, 3), pct(r.i2),
-              f"{num(r.q, 4)} on {r.q_df} df, p {p_value(r.q_p)}")],
+              f"{num(r.q, 4)} on {r.q_df} df, {p_is(r.q_p)}")],
             f"{m.label} ({m.name}), {r.method} with {r.ci_method} CI: {self.source}",
             [f"warning: {w}" for w in self.warnings])
         studies = html_table(("study", m.name, f"{lvl} CI", "weight"),

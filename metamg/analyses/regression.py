@@ -7,6 +7,7 @@ import numpy as np
 
 from metamg.analyses.pool import PoolAnalysis
 from metamg.errors import InputError, Problem
+from metamg.models.display import frame, html_table, one_line, p_is, p_value
 from metamg.models.metaregression import MetaRegression, meta_regression, regression_method
 
 
@@ -88,6 +89,28 @@ class PermutationTest:
     seed: int
     p: tuple[float, ...]   # per coefficient, in the model's order
     qm_p: float
+    names: tuple[str, ...] = ()   # the coefficients' names, in that order
+
+    def to_dict(self) -> dict:
+        """The names of ``metamg regress --permutations --format json``: p_perm per coefficient,
+        QM_p_perm, permutations and seed."""
+        return {"coefficients": [{"name": n, "p_perm": p} for n, p in zip(self.names, self.p)],
+                "QM_p_perm": self.qm_p, "permutations": self.permutations, "seed": self.seed}
+
+    def __repr__(self) -> str:
+        ps = ", ".join(f"{n} {p_is(p)}" for n, p in zip(self.names, self.p))
+        return one_line(f"PermutationTest({self.permutations:,} permutations, seed {self.seed}: {ps}; "
+                        f"QM {p_is(self.qm_p)})")
+
+    def _repr_html_(self) -> str:
+        return html_table(("coefficient", "permutation p"),
+                          [(n, p_value(p)) for n, p in zip(self.names, self.p)],
+                          f"Permutation test ({self.permutations:,} permutations, seed {self.seed})",
+                          [f"test of moderators: permutation {p_is(self.qm_p)}"])
+
+    def to_frame(self):
+        """One row per coefficient: its name and permutation p-value."""
+        return frame(self.to_dict()["coefficients"])
 
 
 def permutation_test(analysis: PoolAnalysis, mods, ci_method: str = "wald", permutations: int = 1000,
@@ -113,4 +136,4 @@ def permutation_test(analysis: PoolAnalysis, mods, ci_method: str = "wald", perm
         qm_hits += perm.qm >= fit.qm * (1 - tol)
     n = permutations
     return PermutationTest(n, seed, tuple(float(x) for x in (1 + hits) / (n + 1)),
-                           float((1 + qm_hits) / (n + 1)))
+                           float((1 + qm_hits) / (n + 1)), tuple(c.name for c in fit.coefficients))

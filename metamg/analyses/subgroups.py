@@ -7,6 +7,7 @@ import numpy as np
 
 from metamg.analyses.pool import PoolAnalysis
 from metamg.errors import InputError, Problem
+from metamg.models.display import frame, html_table, interval, num, one_line, p_is, p_value, pct
 from metamg.models import PoolResult, fit
 from metamg.models.metaregression import MetaRegression, intercept_and, meta_regression
 
@@ -50,6 +51,41 @@ class SubgroupAnalysis:
                     "QE_p": t.qe_p}
         return {"column": self.column, "levels": levels, "test_mods": mods,
                 "test_between_fixed": between}
+
+    def _tests(self) -> list[str]:
+        """Both tests for subgroup differences, in words."""
+        out = []
+        if self.between is not None:
+            b = self.between
+            out.append(f"test for subgroup differences (common-effect Q on the subgroup estimates): "
+                       f"Q = {num(b.q)} on {b.q_df} df, {p_is(b.q_p)}")
+        if self.moderator_test is not None:
+            t = self.moderator_test
+            stat = "QM" if t.qm_df2 is None else f"F({t.qm_df}, {t.qm_df2})"
+            out.append(f"moderator test (one tau² shared by all subgroups): {stat} = {num(t.qm)}"
+                       + (f" on {t.qm_df} df" if t.qm_df2 is None else "") + f", {p_is(t.qm_p)}")
+        return out
+
+    def __repr__(self) -> str:
+        levels = ", ".join(f"{g.level} (k={g.analysis.result.k})" for g in self.subgroups)
+        tests = "; ".join(self._tests()) or "fewer than 2 subgroups: nothing to compare"
+        return one_line(f"SubgroupAnalysis(by {self.column!r}: {levels}; {tests})")
+
+    def _repr_html_(self) -> str:
+        m, lvl = self.overall.measure, f"{self.overall.result.level:.0%}"
+        nat = self.overall.natural
+        rows = [(g.level, num(r.k), num(nat(r.estimate), 3), interval(nat(r.ci_low), nat(r.ci_high), 3),
+                 p_value(r.p), num(r.tau2, 3), pct(r.i2))
+                for g in self.subgroups for r in (g.analysis.result,)]
+        return html_table((self.column, "k", m.name, f"{lvl} CI", "p", "tau²", "I²"), rows,
+                          f"Subgroups by {self.column}", self._tests())
+
+    def to_frame(self):
+        """One row per subgroup: to_dict()'s numbers (analysis scale) and the effect with its CI
+        on the natural scale."""
+        nat = self.overall.natural
+        return frame([d | {"effect": nat(d["estimate"]), "effect_ci_low": nat(d["ci_low"]),
+                           "effect_ci_high": nat(d["ci_high"])} for d in self.to_dict()["levels"]])
 
 
 def pool_subgroups(analysis: PoolAnalysis, column: str) -> SubgroupAnalysis:

@@ -12,6 +12,7 @@ import numpy as np
 from metamg.analyses.bias import model_effects
 from metamg.errors import InputError, Problem
 from metamg.models import PoolResult, fit
+from metamg.models.display import frame, html_table, interval, num, one_line, p_is
 from metamg.models.results import _num
 from metamg.models.metaregression import intercept_and, meta_regression
 
@@ -32,6 +33,25 @@ class TrimFill:
                 "se": _num(r.se), "ci_low": _num(r.ci_low), "ci_high": _num(r.ci_high),
                 "statistic": _num(r.statistic), "p": _num(r.p), "tau2": _num(r.tau2),
                 "filled": [{"yi": y, "vi": v} for y, v in zip(self.filled_yi, self.filled_vi)]}
+
+    def __repr__(self) -> str:
+        r = self.result
+        filled = f"{self.k0} filled on the {self.side}" if self.k0 else "no study filled"
+        return one_line(f"TrimFill({filled}; estimate {num(r.estimate)} ({r.level:.0%} CI {num(r.ci_low)} "
+                        f"to {num(r.ci_high)}), k={r.k}, analysis scale)")
+
+    def _repr_html_(self) -> str:
+        r = self.result
+        return html_table(("filled", "side", "k", "estimate", f"{r.level:.0%} CI", "p", "tau²"),
+                          [(num(self.k0), self.side, num(r.k), num(r.estimate), interval(r.ci_low, r.ci_high),
+                            p_is(r.p), num(r.tau2))],
+                          "Trim and fill (analysis scale)",
+                          [f"filled study: yi = {num(y)}, vi = {num(v)}"
+                           for y, v in zip(self.filled_yi, self.filled_vi)])
+
+    def to_frame(self):
+        """One row: the adjusted analysis (to_dict() without the filled studies)."""
+        return frame([{k: v for k, v in self.to_dict().items() if k != "filled"}])
 
 
 def trim_and_fill(yi, vi, method: str = "REML", level: float = 0.95, source: str = "",

@@ -42,6 +42,12 @@ def p_value(p) -> str:
     return "< 0.0001" if p < 0.0001 else f"{p:.4f}" if p < 0.001 else f"{p:.3f}"
 
 
+def p_is(p) -> str:
+    """"p = 0.012" or "p < 0.0001"."""
+    v = p_value(p)
+    return f"p {v}" if v.startswith("<") else f"p = {v}"
+
+
 def one_line(text) -> str:
     """``text`` on one line: line breaks, tabs and other unprintable characters escaped, so a
     repr stays one line whatever a label holds."""

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from metamg.models.display import frame, html_table, interval, num, one_line, p_is, p_value, pct
 from metamg.models.distributions import chi2_sf, f_sf, norm_ppf, norm_sf, t_ppf, t_sf
 from metamg.models.heterogeneity import q_summary
 from metamg.models.projection import WeightedFit
@@ -68,6 +69,28 @@ class MetaRegression:
         coefs = ", ".join(f"{c.name} {c.estimate:.4g} (p={c.p:.3g})" for c in self.coefficients)
         return (f"meta-regression ({self.method}, {self.ci_method}), k={self.k}: {coefs}; "
                 f"QM={self.qm:.3f} (p={self.qm_p:.3g}); tau²={self.tau2:.4g}")
+
+    def __repr__(self) -> str:
+        """One line (the dataclass default would print the covariance matrix)."""
+        return one_line(f"MetaRegression({self})")
+
+    def _tests(self) -> list[str]:
+        qm = (f"QM = {num(self.qm)} on {self.qm_df} df" if self.qm_df2 is None
+              else f"F({self.qm_df}, {self.qm_df2}) = {num(self.qm)}")
+        return [f"test of moderators: {qm}, {p_is(self.qm_p)}",
+                f"residual heterogeneity: QE = {num(self.qe)} on {self.qe_df} df, {p_is(self.qe_p)}; "
+                f"tau² = {num(self.tau2)}, I² = {pct(self.i2)}, R² = {pct(self.r2)}"]
+
+    def _repr_html_(self) -> str:
+        test = "z" if self.df is None else f"t({self.df})"
+        rows = [(c.name, num(c.estimate), num(c.se), num(c.statistic), p_value(c.p),
+                 interval(c.ci_low, c.ci_high)) for c in self.coefficients]
+        return html_table(("coefficient", "estimate", "se", test, "p", f"{self.level:.0%} CI"), rows,
+                          f"Meta-regression ({self.method}, {self.ci_method}), k = {self.k}", self._tests())
+
+    def to_frame(self):
+        """One row per coefficient (analysis scale), as to_dict()'s coefficients."""
+        return frame(self.to_dict()["coefficients"])
 
 
 def regression_method(method: str) -> str:

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from metamg.models.display import frame, html_table, interval, num, one_line, p_value, pct
+from metamg.models.display import frame, html_table, interval, num, one_line, p_is, p_value, pct
 
 
 def _num(x):
@@ -121,7 +121,7 @@ class PoolResult:
         test = "z" if self.df is None else f"t({self.df:g})"
         row = (self.method, self.ci_method, num(self.k), num(self.estimate),
                interval(self.ci_low, self.ci_high), f"{test} = {num(self.statistic)}", p_value(self.p),
-               num(self.tau2), pct(self.i2), f"{num(self.q)} ({self.q_df} df), p {p_value(self.q_p)}")
+               num(self.tau2), pct(self.i2), f"{num(self.q)} ({self.q_df} df), {p_is(self.q_p)}")
         header = ("method", "CI", "k", "estimate", f"{self.level:.0%} CI", "test", "p", "tau²", "I²", "Q")
         return html_table(header, [row], "Pooled result (analysis scale)", self.warnings)
 
