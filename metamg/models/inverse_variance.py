@@ -8,16 +8,24 @@ import numpy as np
 
 from metamg.models.distributions import norm_ppf, norm_sf, t_ppf, t_sf
 from metamg.models.heterogeneity import q_summary
+from metamg.models.profiles import DEFAULT_PROFILE, PROFILES
 from metamg.models.qprofile import q_profile
 from metamg.models.results import PoolResult
 from metamg.models.tau2 import ESTIMATOR_NAMES, TAU2_ESTIMATORS
 from metamg.models.weights import cochran_q, knapp_hartung_scale, typical_variance, weighted_mean
 from metamg.vocabulary import CI_METHODS, COMMON_EFFECT, PI_RULES
 
+# fit() from arrays and pool() from a study set answer alike when given nothing: the default
+# profile's method and CI (cochrane: REML with HKSJ)
+_DEFAULT = PROFILES[DEFAULT_PROFILE]
 
-def fit(yi, vi, method: str = "REML", ci_method: str = "wald", level: float = 0.95,
+
+def fit(yi, vi, method: str = _DEFAULT.method, ci_method: str = _DEFAULT.ci_method, level: float = 0.95,
         pi: str = "default", studies=(), tau2_ci: bool = True) -> PoolResult:
     """Pool ``yi`` with sampling variances ``vi``.
+
+    Defaults are the default profile's (cochrane: REML and "hk"), as ``pool`` uses; metafor's
+    rma() default is ci_method="wald".
 
     method: FE (alias EE, CE) or a tau² estimator (DL, REML, ML, PM, HE, SJ, EB, HS).
     ci_method: "wald" (z), "hk" (Hartung & Knapp 2001; Sidik & Jonkman 2002: t(k-1) with the variance
