@@ -8,6 +8,7 @@ import metamg
 from metamg.analyses.findings import plain_statement, summarise_findings
 from metamg.analyses.grade import grade_certainty, optimal_information_size
 from metamg.io.metadata import parse_metadata
+from metamg.render.grade_text import RULES, reason_text, reasons_text, statement_text
 from tests.conftest import CASES_DIR
 
 HEAD = "study,events_treatment,n_treatment,events_control,n_control,rob_overall\n"
@@ -38,9 +39,11 @@ def test_consistent_precise_low_risk_trials_stay_high(tmp_path):
     assert c.level == "high" and c.start == "high"
     assert [d.rating for d in c.domains] == ["not serious"] * 5
     assert c.thresholds == (0.75, 1.25)
-    assert "meet the optimal information size of 1,806" in c.domain("imprecision").reason
+    ois = c.domain("imprecision").reason("imprecision.meets_ois")
+    assert (ois["participants"], ois["ois"], ois["control_risk"]) == (6000, 1806, 0.2)
+    assert "meet the optimal information size of 1,806" in reason_text(ois)
     assert not c.domain("publication_bias").assessable
-    assert "not judged" in c.domain("indirectness").reason
+    assert c.domain("indirectness").rules == ("indirectness.not_judged",)
 
 
 def test_optimal_information_size_by_hand():
@@ -71,7 +74,10 @@ def test_inconsistency_when_trials_point_both_ways(tmp_path):
     c = grade_certainty(a, meta().grade)
     d = c.domain("inconsistency")
     assert a.result.i2 >= 75 and a.result.pi_low < 0 < a.result.pi_high
-    assert d.rating == "very serious" and "which includes no effect" in d.reason
+    pi = d.reason("inconsistency.prediction_interval")
+    assert d.rating == "very serious" and pi["includes"] == "no effect"
+    assert (pi["low"], pi["high"]) == pytest.approx((math.exp(a.result.pi_low), math.exp(a.result.pi_high)))
+    assert d.reason("inconsistency.i2")["i2"] == pytest.approx(a.result.i2)
 
 
 def test_unexplained_subgroup_difference_is_inconsistency(tmp_path):
@@ -85,30 +91,38 @@ def test_unexplained_subgroup_difference_is_inconsistency(tmp_path):
     groups = pool_subgroups(a, "dose")
     assert a.result.i2 < 50 and groups.between.q_p < 0.10   # consistent overall, yet the doses differ
     d = grade_certainty(a, meta().grade, subgroups=groups).domain("inconsistency")
-    assert d.rating == "serious" and "subgroups by dose differ" in d.reason
+    differ = d.reason("inconsistency.subgroups_differ")
+    assert d.rating == "serious" and (differ["column"], differ["p"]) == ("dose", groups.between.q_p)
+    assert "subgroups by dose differ" in reasons_text(d.reasons)
 
 
-@pytest.mark.parametrize("rows,rating,phrase", [
-    ([("A", 7, 50, 10, 50), ("B", 8, 50, 10, 50)], "very serious", "both an important benefit"),
-    ([("A", 30, 200, 40, 200), ("B", 31, 200, 40, 200)], "serious", "includes no effect"),
+@pytest.mark.parametrize("rows,rating,rule", [
+    ([("A", 7, 50, 10, 50), ("B", 8, 50, 10, 50)], "very serious", "imprecision.benefit_and_harm"),
+    ([("A", 30, 200, 40, 200), ("B", 31, 200, 40, 200)], "serious", "imprecision.null_and_beyond_threshold"),
     # the CI lies between RR 0.75 and 1.25: precise, whatever the effect
-    ([("A", 180, 1000, 200, 1000), ("B", 181, 1000, 200, 1000)], "not serious", "lies between the thresholds"),
+    ([("A", 180, 1000, 200, 1000), ("B", 181, 1000, 200, 1000)], "not serious", "imprecision.between_thresholds"),
     # CI excludes no effect and any threshold, but 240 participants are fewer than the OIS
-    ([("A", 12, 60, 30, 60), ("B", 13, 60, 30, 60)], "serious", "fewer than the optimal information size of 488"),
+    ([("A", 12, 60, 30, 60), ("B", 13, 60, 30, 60)], "serious", "imprecision.below_ois"),
 ])
-def test_imprecision(tmp_path, rows, rating, phrase):
+def test_imprecision(tmp_path, rows, rating, rule):
     a = metamg.pool(write(tmp_path, rows, ("low",) * len(rows)), measure="RR", profile="metafor")
     d = grade_certainty(a, meta().grade).domain("imprecision")
-    assert d.rating == rating and phrase in d.reason
+    assert d.rating == rating and rule in d.rules
+    first = d.reasons[0]
+    assert (first["ci_low"], first["ci_high"]) == pytest.approx((math.exp(a.result.ci_low),
+                                                                 math.exp(a.result.ci_high)))
+    assert (first["threshold_low"], first["threshold_high"]) == pytest.approx((0.75, 1.25))
+    if rule == "imprecision.below_ois":
+        assert (d.reason(rule)["participants"], d.reason(rule)["ois"]) == (240, 488)
 
 
 def test_imprecision_uses_the_metadata_mid(tmp_path):
     # RR about 0.6 (0.55 to 0.66): beyond 0.75, but not beyond a MID of 0.5 (mirrored to 1.5)
     p = write(tmp_path, STRONG)
     c = certainty(p, meta({"mid": 0.5}))
-    assert c.thresholds == (0.5, 1.5) and c.threshold_source == "the minimal important difference in the metadata"
+    assert c.thresholds == (0.5, 1.5) and c.threshold_source == "metadata"
     assert c.domain("imprecision").rating == "not serious"
-    assert "lies between the thresholds" in c.domain("imprecision").reason
+    assert c.domain("imprecision").rules[0] == "imprecision.between_thresholds"
 
 
 def test_publication_bias_needs_ten_studies_and_follows_egger():
@@ -116,7 +130,8 @@ def test_publication_bias_needs_ten_studies_and_follows_egger():
     c = grade_certainty(a, meta().grade)
     d = c.domain("publication_bias")
     # regtest() on the REML + Knapp-Hartung model: t(14) = -4.9033, p = 0.000233 (metafor 3.8-1)
-    assert d.rating == "serious" and d.reason.startswith("strongly suspected: Egger's test p = 0.0002")
+    assert d.rating == "serious" and d.rules == ("publication_bias.suspected",)
+    assert d.reason("publication_bias.suspected")["egger_p"] == pytest.approx(0.000233, abs=5e-7)
 
 
 def test_indirectness_and_overrides_come_from_the_metadata(tmp_path):
@@ -124,7 +139,7 @@ def test_indirectness_and_overrides_come_from_the_metadata(tmp_path):
               "imprecision": {"rating": "very serious", "reason": "a panel's view"}})
     c = certainty(write(tmp_path, STRONG), m)
     ind, imp = c.domain("indirectness"), c.domain("imprecision")
-    assert (ind.rating, ind.reason, ind.overridden) == ("serious", "older adults only", True)
+    assert (ind.rating, ind.reason("override")["text"], ind.overridden) == ("serious", "older adults only", True)
     assert (imp.rating, imp.suggested, imp.overridden) == ("very serious", "not serious", True)
     assert c.level == "very low"   # high - 1 - 2
 
@@ -160,14 +175,15 @@ def test_summary_of_findings_binary_by_hand(tmp_path):
     assert (ab.risk_with_low, ab.risk_with_high) == pytest.approx((1000 * p0 * rr[1], 1000 * p0 * rr[2]))
     assert ab.per_1000 == pytest.approx(1000 * p0 * (rr[0] - 1))
     assert f.certainty.level == "high"
-    assert f.statement == "Magnesium reduces death."
+    assert (f.statement.kind, f.statement.direction) == ("important", "reduce")
+    assert statement_text(f.statement) == "Magnesium reduces death."
 
 
 def test_summary_of_findings_odds_ratio_and_assumed_risk(tmp_path):
     a = metamg.pool(write(tmp_path, STRONG), measure="OR")
     f = summarise_findings(a, meta({"control_risk": 0.1}, measure="OR"))
     odds = math.exp(a.result.estimate) * 0.1 / 0.9
-    assert f.absolute.control_risk == 0.1 and f.absolute.control_risk_source == "assumed risk from the metadata"
+    assert f.absolute.control_risk == 0.1 and f.absolute.control_risk_source == "metadata"
     assert f.absolute.risk_with == pytest.approx(1000 * odds / (1 + odds))
 
 
@@ -184,7 +200,7 @@ def test_summary_of_findings_continuous_difference(tmp_path):
 def test_nothing_pooled_gives_a_row_without_certainty():
     f = summarise_findings(None, meta())
     assert f.studies == 0 and f.certainty is None
-    assert f.statement == ("No study gives numbers that could be pooled: the effect of magnesium on death "
+    assert statement_text(f.statement) == ("No study gives numbers that could be pooled: the effect of magnesium on death "
                            "is not known from this evidence.")
 
 
@@ -198,7 +214,7 @@ def test_nothing_pooled_gives_a_row_without_certainty():
     ("very low", -0.5, -0.9, -0.1, None, "The evidence is very uncertain about the effect of Mg on pain."),
 ])
 def test_plain_language_statements(level, est, lo, hi, thresholds, expected):
-    assert plain_statement(level, est, lo, hi, thresholds, "Mg", "pain") == expected
+    assert statement_text(plain_statement(level, est, lo, hi, thresholds, "Mg", "pain")) == expected
 
 
 def test_a_given_random_effects_fit_is_the_one_grade_would_make(tmp_path):
@@ -207,4 +223,15 @@ def test_a_given_random_effects_fit_is_the_one_grade_would_make(tmp_path):
     fe = metamg.pool(p, measure="RR", method="FE", ci_method="wald")
     reml = metamg.pool(p, measure="RR", method="REML", profile="cochrane")
     assert grade_certainty(fe, meta().grade, random_fit=reml.result) == grade_certainty(fe, meta().grade)
-    assert "prediction interval" in grade_certainty(fe, meta().grade).domain("inconsistency").reason
+    assert "inconsistency.prediction_interval" in grade_certainty(fe, meta().grade).domain("inconsistency").rules
+
+
+def test_every_rule_has_its_words():
+    """Each rule analyses.grade can give is worded by render, and nothing else is."""
+    import inspect
+    import re
+
+    import metamg.analyses.grade as grade
+    given = set(re.findall(r'"((?:rob|inconsistency|indirectness|imprecision|publication_bias)\.[a-z_0-9]+)"',
+                           inspect.getsource(grade)))
+    assert len(given) >= 20 and given | {"override"} == set(RULES)

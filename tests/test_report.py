@@ -57,7 +57,7 @@ def test_absolute_effect_by_hand():
     odds = math.exp(a.result.estimate) * p0 / (1 - p0)
     assert ab.control_risk == pytest.approx(p0)
     assert ab.per_1000 == pytest.approx(1000 * (odds / (1 + odds) - p0))
-    assert ab.nnt == math.ceil(1000 / abs(ab.per_1000)) and ab.nnt_kind == "NNT (benefit)"
+    assert ab.nnt == math.ceil(1000 / abs(ab.per_1000)) and ab.nnt_kind == "benefit"
     rr = absolute_effect(metamg.pool(CASES_DIR / "edge_k2.csv", measure="RR"))
     assert rr.nnt is None  # the CI includes no effect
 

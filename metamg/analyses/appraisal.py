@@ -24,7 +24,8 @@ from metamg.effects import Continuity, EffectSizes, compute_effects
 from metamg.errors import InputError
 from metamg.io.metadata import StudySetMeta, read_metadata
 from metamg.io.rob import has_rob
-from metamg.io.schema import STATUS_COLUMN, StudyTable
+from metamg.io.schema import StudyTable
+from metamg.vocabulary import STATUS_COLUMN
 from metamg.vocabulary import EVIDENCE_STATUSES, VERIFIED_STATUSES
 
 SMALL_STUDY_P = 0.10   # Egger's test threshold for small-study effects (Egger et al. 1997)

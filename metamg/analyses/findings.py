@@ -20,7 +20,7 @@ class AbsoluteEffect:
     """Binary outcomes: risks per 1,000 at the assumed control-group risk."""
 
     control_risk: float
-    control_risk_source: str
+    control_risk_source: str  # grade.CONTROL_RISK_SOURCES
     per_1000: float          # difference, intervention minus control
     per_1000_low: float
     per_1000_high: float
@@ -28,7 +28,7 @@ class AbsoluteEffect:
     risk_with_low: float
     risk_with_high: float
     nnt: int | None          # when the CI excludes no effect
-    nnt_kind: str = ""       # "NNT (benefit)" or "NNH (harm)"
+    nnt_kind: str = ""       # "benefit" (number needed to treat) or "harm" (to harm)
 
 
 def absolute_effect(analysis, benefit: str = "lower",
@@ -48,9 +48,28 @@ def absolute_effect(analysis, benefit: str = "lower",
     if (lo > 0 or hi < 0) and diffs[0] != 0:
         nnt = math.ceil(1000 / abs(diffs[0]))
         good = (diffs[0] < 0) == (benefit == "lower")
-        kind = "NNT (benefit)" if good else "NNH (harm)"
+        kind = "benefit" if good else "harm"
     return AbsoluteEffect(p0, source, diffs[0], lo, hi, risks[0], min(risks[1:]), max(risks[1:]),
                           nnt, kind)
+
+
+STATEMENT_KINDS = ("important", "small", "no_difference", "very_uncertain", "not_pooled")
+
+
+@dataclass(frozen=True)
+class Statement:
+    """GRADE's informative statement as data (GRADE guidelines 26, Table 2): which kind of
+    statement the certainty and the effect call for, and the words it needs; ``render`` words it
+    ("Magnesium probably reduces death slightly.")."""
+
+    kind: str                  # STATEMENT_KINDS
+    certainty: str | None      # the GRADE level; None when nothing was pooled
+    direction: str | None      # "reduce" or "increase"; None for no difference
+    intervention: str
+    outcome: str
+
+    def to_dict(self) -> dict:
+        return asdict(self)
 
 
 @dataclass(frozen=True)
@@ -67,11 +86,12 @@ class Findings:
     absolute: AbsoluteEffect | None
     level: float
     certainty: Certainty | None
-    statement: str
+    statement: Statement
 
     def to_dict(self) -> dict:
         d = asdict(self)
         d["certainty"] = self.certainty.to_dict() if self.certainty else None
+        d["statement"] = self.statement.to_dict()
         return d
 
     def __str__(self) -> str:
@@ -79,37 +99,27 @@ class Findings:
         text = (f"{self.outcome}: {self.studies} studies, {self.participants} participants; "
                 + (f"{self.measure} {effect[0]:.2f} ({effect[1]:.2f} to {effect[2]:.2f}); " if effect else "")
                 + (f"certainty {self.certainty.level} (suggested); " if self.certainty else ""))
-        return text + self.statement
-
-
-WORDING = {  # certainty -> (important change, small change, no difference); GRADE 26, Table 2
-    "high": ("{i} {verb}s {o}", "{i} {verb}s {o} slightly", "{i} makes little or no difference to {o}"),
-    "moderate": ("{i} probably {verb}s {o}", "{i} probably {verb}s {o} slightly",
-                 "{i} probably makes little or no difference to {o}"),
-    "low": ("{i} may {verb} {o}", "{i} may {verb} {o} slightly", "{i} may make little or no difference to {o}"),
-}
-VERY_UNCERTAIN = "The evidence is very uncertain about the effect of {i} on {o}"
+        return text + f"statement: {self.statement.kind}"
 
 
 def plain_statement(level: str, estimate: float, ci_low: float, ci_high: float, thresholds,
-                    intervention: str, outcome: str) -> str:
+                    intervention: str, outcome: str) -> Statement:
     """GRADE's informative statement for an effect (analysis scale) at a certainty ``level``.
 
     Important: the point estimate is at or beyond a decision threshold (or, without thresholds,
     the CI excludes no effect). Small: inside the thresholds with a CI that excludes no effect.
-    Little or no difference: otherwise."""
+    Little or no difference: otherwise. At very low certainty, only that the evidence is very
+    uncertain."""
+    direction = "reduce" if estimate < 0 else "increase"
     if level == "very low":
-        text = VERY_UNCERTAIN.format(i=intervention, o=outcome)
+        return Statement("very_uncertain", level, None, intervention, outcome)
+    excludes_null = ci_low > 0 or ci_high < 0
+    if thresholds is not None:
+        important = estimate <= thresholds[0] or estimate >= thresholds[1]
+        kind = "important" if important else "small" if excludes_null else "no_difference"
     else:
-        excludes_null = ci_low > 0 or ci_high < 0
-        if thresholds is not None:
-            important = estimate <= thresholds[0] or estimate >= thresholds[1]
-            kind = 0 if important else 1 if excludes_null else 2
-        else:
-            kind = 0 if excludes_null else 2
-        verb = "reduce" if estimate < 0 else "increase"
-        text = WORDING[level][kind].format(i=intervention, o=outcome, verb=verb)
-    return text[0].upper() + text[1:] + "."
+        kind = "important" if excludes_null else "no_difference"
+    return Statement(kind, level, None if kind == "no_difference" else direction, intervention, outcome)
 
 
 def summarise_findings(analysis, meta, tests=None, subgroups=None, random_fit=None) -> Findings:
@@ -120,8 +130,7 @@ def summarise_findings(analysis, meta, tests=None, subgroups=None, random_fit=No
     intervention = g.intervention or meta.intervention or "the intervention"
     if analysis is None:
         return Findings(outcome, 0, None, 0, meta.measure or "", None, None, None, 0.95, None,
-                        f"No study gives numbers that could be pooled: the effect of {intervention} "
-                        f"on {outcome} is not known from this evidence.")
+                        Statement("not_pooled", None, None, intervention, outcome))
     m, r = analysis.measure, analysis.result
     certainty = grade_certainty(analysis, g, tests, subgroups, random_fit)
     effect = tuple(analysis.natural(x) for x in (r.estimate, r.ci_low, r.ci_high))

@@ -28,7 +28,8 @@ Rules applied (each domain's reason states the numbers it used):
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, field
+from types import MappingProxyType
 
 import numpy as np
 
@@ -36,29 +37,8 @@ from metamg.io.metadata import GradeSettings
 from metamg.io.rob import overall_judgements
 from metamg.models.distributions import norm_ppf
 from metamg.vocabulary import GRADE_LEVELS, GRADE_RATINGS
-from metamg.vocabulary import GRADE_LEVELS, GRADE_RATINGS
 
 LEVELS = GRADE_LEVELS
-RULES_TEXT = (
-    "Certainty of evidence (GRADE), suggested by metamg's rules and open to the reader's judgement: "
-    "it starts high for randomised trials (low for observational studies) and drops one level per "
-    "serious and two per very serious concern. Risk of bias: share of the analysis weight from "
-    "studies at high risk (very serious at 50% or more) or at high risk or not assessed (serious at "
-    "25% or more; also serious when studies not at low risk carry 50% or more). Inconsistency: "
-    "serious when I² is 50% or more and the prediction interval includes no effect or a decision "
-    "threshold (very serious at I² of 75% or more with no effect included), or when subgroups "
-    "differ (p < 0.10). Imprecision: very serious when the CI includes both an important "
-    "benefit and an important harm, serious when it includes no effect or crosses a decision "
-    "threshold, or, for binary outcomes, when the participants are fewer than the optimal "
-    "information size (alpha 0.05, power 0.80, at the assumed control risk and the threshold's "
-    "relative reduction). Decision thresholds: the metadata's minimal important difference, else "
-    "RR or OR 0.75 and 1.25 (GRADE's rough guide). Publication bias: with at least 10 studies, "
-    "serious when Egger's test gives p < 0.10; otherwise not assessable. Indirectness: only the "
-    "user's judgement from the metadata. Any domain can be overridden in the metadata with a "
-    "reason. Plain-language statements use GRADE's standard wording (GRADE guidelines 26).")
-DOMAIN_NAMES = {"risk_of_bias": "Risk of bias", "inconsistency": "Inconsistency",
-                "indirectness": "Indirectness", "imprecision": "Imprecision",
-                "publication_bias": "Publication bias"}
 DEFAULT_RATIO_MID = 0.75   # GRADE 6: "an RR of under 0.75 or over 1.25 as a rough guide"
 ROB_HIGH_VERY_SERIOUS, ROB_CONCERN_SERIOUS, ROB_NOT_LOW_SERIOUS = 50.0, 25.0, 50.0
 I2_SERIOUS, I2_VERY_SERIOUS = 50.0, 75.0
@@ -68,14 +48,35 @@ OIS_ALPHA, OIS_POWER = 0.05, 0.80
 
 
 @dataclass(frozen=True)
+class Reason:
+    """One reason for a rating: which rule applied (``rule``, e.g. "imprecision.includes_null")
+    and the numbers it used (``facts``: natural-scale values, percentages, counts, p-values).
+    ``render`` turns it into a sentence; tests assert the rule and the facts."""
+
+    rule: str
+    facts: MappingProxyType = field(default_factory=lambda: MappingProxyType({}))
+
+    def __getitem__(self, key):
+        return self.facts[key]
+
+    def to_dict(self) -> dict:
+        return {"rule": self.rule, **dict(self.facts)}
+
+
+def _reason(rule: str, **facts) -> Reason:
+    return Reason(rule, MappingProxyType(facts))
+
+
+@dataclass(frozen=True)
 class DomainRating:
-    """One GRADE domain: the rating used, why, and what the data alone suggested."""
+    """One GRADE domain: the rating used and why, and what the data alone suggested. An
+    override from the metadata has the single reason ``override`` with the user's ``text``."""
 
     domain: str
-    rating: str            # not serious | serious | very serious
-    reason: str
+    rating: str                        # not serious | serious | very serious
+    reasons: tuple[Reason, ...]
     suggested: str
-    suggested_reason: str
+    suggested_reasons: tuple[Reason, ...]
     overridden: bool = False
     assessable: bool = True
 
@@ -84,11 +85,21 @@ class DomainRating:
         return GRADE_RATINGS.index(self.rating)
 
     @property
-    def name(self) -> str:
-        return DOMAIN_NAMES[self.domain]
+    def rules(self) -> tuple[str, ...]:
+        return tuple(r.rule for r in self.reasons)
+
+    def reason(self, rule: str) -> Reason:
+        """The reason given by ``rule`` (KeyError when that rule did not apply)."""
+        found = next((r for r in self.reasons if r.rule == rule), None)
+        if found is None:
+            raise KeyError(f"{self.domain}: no reason {rule!r}; the reasons are {self.rules}")
+        return found
 
     def to_dict(self) -> dict:
-        return asdict(self) | {"downgrade": self.downgrade}
+        return {"domain": self.domain, "rating": self.rating, "downgrade": self.downgrade,
+                "reasons": [r.to_dict() for r in self.reasons], "suggested": self.suggested,
+                "suggested_reasons": [r.to_dict() for r in self.suggested_reasons],
+                "overridden": self.overridden, "assessable": self.assessable}
 
 
 @dataclass(frozen=True)
@@ -100,7 +111,7 @@ class Certainty:
     level: str
     domains: tuple[DomainRating, ...]
     thresholds: tuple[float, float] | None   # decision thresholds, natural scale
-    threshold_source: str
+    threshold_source: str    # THRESHOLD_SOURCES: where the thresholds came from
 
     def domain(self, name: str) -> DomainRating:
         return next(d for d in self.domains if d.domain == name)
@@ -113,26 +124,29 @@ class Certainty:
 
     def __str__(self) -> str:
         lines = [f"Certainty (GRADE, suggested): {self.level} (starts {self.start}: {self.design} studies)"]
-        lines += [f"  {d.name}: {d.rating}{' (override)' if d.overridden else ''}: {d.reason}"
+        lines += [f"  {d.name}: {d.rating}{' (override)' if d.overridden else ''} [{', '.join(d.rules)}]"
                   for d in self.domains]
         return "\n".join(lines)
 
 
+# Where the decision thresholds came from (Certainty.threshold_source)
+THRESHOLD_SOURCES = ("metadata", "rough_guide", "none", "unusable_ratio")
+
+
 def decision_thresholds(measure, mid: float | None):
     """(lower, upper) decision thresholds on the analysis scale, their natural-scale values and
-    where they came from; None when there is no minimal important difference to use."""
+    where they came from (THRESHOLD_SOURCES); None when there is no minimal important
+    difference to use."""
     if mid is None:
-        if measure.name in ("RR", "OR"):
-            mid, source = DEFAULT_RATIO_MID, ("GRADE's rough guide of 0.75 or 1.25, as the metadata "
-                                                "sets no minimal important difference")
-        else:
-            return None, None, "no minimal important difference in the metadata: only no effect is used"
+        if measure.name not in ("RR", "OR"):
+            return None, None, "none"
+        mid, source = DEFAULT_RATIO_MID, "rough_guide"
     else:
-        source = "the minimal important difference in the metadata"
+        source = "metadata"
     if measure.scale == "log":
         r = min(mid, 2 - mid) if 0 < mid < 2 and mid != 1 else None
         if r is None:
-            return None, None, f"mid = {mid:g} is not a usable ratio (it must lie between 0 and 2, not 1)"
+            return None, None, "unusable_ratio"
         return (math.log(r), math.log(2 - r)), (r, 2 - r), source
     return (-mid, mid), (-mid, mid), source
 
@@ -150,17 +164,21 @@ def participants(effects) -> tuple[int | None, int]:
     return (int(np.nansum(n)) if missing < effects.k else None), missing
 
 
+CONTROL_RISK_SOURCES = ("metadata", "median", "none")
+
+
 def control_risk(effects, settings: GradeSettings) -> tuple[float | None, str]:
-    """The assumed control-group risk: the metadata's, else the median of the pooled studies'."""
+    """The assumed control-group risk and where it came from (CONTROL_RISK_SOURCES): the
+    metadata's, else the median of the pooled studies'; None when no study gives control events."""
     if settings.control_risk is not None:
-        return settings.control_risk, "assumed risk from the metadata"
+        return settings.control_risk, "metadata"
     d = effects.data
     if "ci" not in d:
-        return None, "no control-group events given"
+        return None, "none"
     risks = np.asarray(d["ci"], float) / np.asarray(d["n2i"], float)
     if np.isnan(risks).all():
-        return None, "no control-group events given"
-    return float(np.nanmedian(risks)), "median control-group risk of the pooled studies"
+        return None, "none"
+    return float(np.nanmedian(risks)), "median"
 
 
 def treated_risk(measure_name: str, p0: float, effect: float) -> float:
@@ -190,70 +208,65 @@ def rate_risk_of_bias(analysis) -> DomainRating:
     w = _weights(analysis)
     overall = np.asarray(overall_judgements(es.extra, es.k), dtype=object)
     share = {lev: float(w[overall == lev].sum()) for lev in ("low", "some concerns", "high", "")}
-    text = (f"weight from studies at high risk {share['high']:.0f}%, some concerns "
-            f"{share['some concerns']:.0f}%, low risk {share['low']:.0f}%, not assessed {share['']:.0f}%")
+    shares = _reason("rob.weight_shares", high=share["high"], some_concerns=share["some concerns"],
+                     low=share["low"], not_assessed=share[""])
     if share[""] >= 99.95:
-        return _rated("risk_of_bias", "serious", "no study's risk of bias was assessed (no RoB 2 "
-                      "judgements in the study set)")
+        return _rated("risk_of_bias", "serious", _reason("rob.not_assessed"))
     if share["high"] >= ROB_HIGH_VERY_SERIOUS:
-        return _rated("risk_of_bias", "very serious", text)
+        return _rated("risk_of_bias", "very serious", shares)
     if share["high"] + share[""] >= ROB_CONCERN_SERIOUS or \
             share["high"] + share[""] + share["some concerns"] >= ROB_NOT_LOW_SERIOUS:
-        return _rated("risk_of_bias", "serious", text)
-    return _rated("risk_of_bias", "not serious", text)
+        return _rated("risk_of_bias", "serious", shares)
+    return _rated("risk_of_bias", "not serious", shares)
 
 
 def rate_inconsistency(analysis, random_fit, thresholds, subgroups=None) -> DomainRating:
     r = analysis.result
     if r.k < 2:
-        return _rated("inconsistency", "not serious", "one study: inconsistency cannot be assessed",
-                      assessable=False)
+        return _rated("inconsistency", "not serious", _reason("inconsistency.one_study"), assessable=False)
     i2 = r.i2
     lo, hi = random_fit.pi_low, random_fit.pi_high
     has_pi = lo is not None and hi is not None and np.isfinite(lo) and np.isfinite(hi)
-    pi_text = (f"prediction interval {_nat(analysis, lo)} to {_nat(analysis, hi)}" if has_pi
-               else "no prediction interval")
     crosses_null = has_pi and lo < 0 < hi
     crosses_threshold = has_pi and thresholds is not None and any(lo < t < hi for t in thresholds)
-    rating = "not serious"
-    why = [f"I² = {i2:.0f}%", pi_text]
+    rating, includes = "not serious", None
     if i2 >= I2_SERIOUS and (crosses_null or crosses_threshold):
         rating = "very serious" if i2 >= I2_VERY_SERIOUS and crosses_null else "serious"
-        why[-1] += ", which includes " + ("no effect" if crosses_null else "a decision threshold")
-    elif i2 >= I2_SERIOUS:
-        why.append("the studies differ in size of effect but not in direction")
+        includes = "no effect" if crosses_null else "a decision threshold"
+    why = [_reason("inconsistency.i2", i2=i2),
+           _reason("inconsistency.prediction_interval", low=analysis.natural(lo), high=analysis.natural(hi),
+                   includes=includes) if has_pi else _reason("inconsistency.no_prediction_interval")]
+    if i2 >= I2_SERIOUS and includes is None:
+        why.append(_reason("inconsistency.size_not_direction"))
     between = getattr(subgroups, "between", None)
     if between is not None and between.q_p < SUBGROUP_P:
         rating = max(rating, "serious", key=GRADE_RATINGS.index)
-        why.append(f"subgroups by {subgroups.column} differ ({_p(between.q_p)}), unexplained "
-                   "unless the metadata says why")
-    return _rated("inconsistency", rating, "; ".join(why))
+        why.append(_reason("inconsistency.subgroups_differ", column=subgroups.column, p=between.q_p))
+    return _rated("inconsistency", rating, *why)
 
 
 def rate_imprecision(analysis, thresholds, settings: GradeSettings) -> DomainRating:
     r = analysis.result
     lo, hi = r.ci_low, r.ci_high
-    ci = f"CI {_nat(analysis, lo)} to {_nat(analysis, hi)}"
+    ci = dict(ci_low=analysis.natural(lo), ci_high=analysis.natural(hi))
     if thresholds is not None:
         tl, th = thresholds
-        nat_t = f"{_nat(analysis, tl)} and {_nat(analysis, th)}"
+        ci.update(threshold_low=analysis.natural(tl), threshold_high=analysis.natural(th))
         if lo < tl and hi > th:
-            rating, why = "very serious", f"{ci} includes both an important benefit and an important harm " \
-                                          f"(beyond {nat_t})"
+            rating, rule = "very serious", "imprecision.benefit_and_harm"
         elif tl <= lo and hi <= th:
-            rating, why = "not serious", f"{ci} lies between the thresholds {nat_t}: any effect is small"
+            rating, rule = "not serious", "imprecision.between_thresholds"
         elif lo < 0 < hi:
-            rating, why = "serious", f"{ci} includes no effect and effects beyond a threshold ({nat_t})"
+            rating, rule = "serious", "imprecision.null_and_beyond_threshold"
         elif lo < tl < hi or lo < th < hi:
-            rating, why = "serious", f"{ci} includes both an important effect and one too small to " \
-                                     f"matter (thresholds {nat_t})"
+            rating, rule = "serious", "imprecision.crosses_threshold"
         else:
-            rating, why = "not serious", f"{ci} excludes no effect and lies beyond a threshold ({nat_t})"
+            rating, rule = "not serious", "imprecision.beyond_threshold"
     elif lo < 0 < hi:
-        rating, why = "serious", f"{ci} includes no effect"
+        rating, rule = "serious", "imprecision.includes_null"
     else:
-        rating, why = "not serious", f"{ci} excludes no effect"
-    why = [why]
+        rating, rule = "not serious", "imprecision.excludes_null"
+    why = [_reason(rule, **ci)]
     n, missing = participants(analysis.effects)
     m = analysis.measure
     if m.data_type == "binary" and m.name in ("RR", "OR", "RD") and n is not None:
@@ -261,39 +274,35 @@ def rate_imprecision(analysis, thresholds, settings: GradeSettings) -> DomainRat
         p1 = _ois_alternative(m.name, p0, thresholds)
         if p0 is not None and p1 is not None and 0 < p0 < 1 and p1 != p0:
             ois = optimal_information_size(p0, p1)
+            facts = dict(participants=n, ois=ois, control_risk=p0, alternative_risk=p1,
+                         alpha=OIS_ALPHA, power=OIS_POWER)
             if n < ois:
                 rating = max(rating, "serious", key=GRADE_RATINGS.index)
-                why.append(f"{n:,} participants, fewer than the optimal information size of {ois:,} "
-                           f"(control risk {p0:.3f} against {p1:.3f}, alpha {OIS_ALPHA:g}, power "
-                           f"{OIS_POWER:g})")
+                why.append(_reason("imprecision.below_ois", **facts))
             else:
-                why.append(f"{n:,} participants meet the optimal information size of {ois:,}")
-    return _rated("imprecision", rating, "; ".join(why))
+                why.append(_reason("imprecision.meets_ois", **facts))
+    return _rated("imprecision", rating, *why)
 
 
 def rate_publication_bias(analysis, tests=None) -> DomainRating:
     k = analysis.result.k
     if k < BIAS_MIN_K:
-        return _rated("publication_bias", "not serious", f"not assessable: {k} stud"
-                      f"{'y' if k == 1 else 'ies'}, and small-study tests need at least {BIAS_MIN_K}",
-                      assessable=False)
+        return _rated("publication_bias", "not serious",
+                      _reason("publication_bias.too_few_studies", k=k, min_k=BIAS_MIN_K), assessable=False)
     if tests is None:
         from metamg.analyses.bias import small_study_tests
         tests = small_study_tests(analysis)
-    if tests.caution or tests.egger is None:
-        return _rated("publication_bias", "not serious", f"not assessable: {tests.caution or 'no Egger test'}",
-                      assessable=False)
+    if tests.caution or tests.egger is None or tests.egger.p is None:
+        return _rated("publication_bias", "not serious",
+                      _reason("publication_bias.not_assessable", caution=tests.caution), assessable=False)
     p = tests.egger.p
     if p < BIAS_P:
-        return _rated("publication_bias", "serious", f"strongly suspected: Egger's test {_p(p)} "
-                      "(small studies show larger effects)")
-    return _rated("publication_bias", "not serious", f"undetected: Egger's test {_p(p)}")
+        return _rated("publication_bias", "serious", _reason("publication_bias.suspected", egger_p=p))
+    return _rated("publication_bias", "not serious", _reason("publication_bias.undetected", egger_p=p))
 
 
 def rate_indirectness() -> DomainRating:
-    return _rated("indirectness", "not serious", "not judged: the metadata has no [grade.indirectness]; "
-                  "whether the studies' population, intervention, comparator and outcome match the "
-                  "question is for the reader to judge")
+    return _rated("indirectness", "not serious", _reason("indirectness.not_judged"))
 
 
 def grade_certainty(analysis, settings: GradeSettings = GradeSettings(), tests=None,
@@ -322,20 +331,17 @@ def grade_certainty(analysis, settings: GradeSettings = GradeSettings(), tests=N
 def _apply_override(d: DomainRating, judgement) -> DomainRating:
     if judgement is None:
         return d
-    return DomainRating(d.domain, judgement.rating, judgement.reason, d.suggested, d.suggested_reason,
-                        overridden=True, assessable=d.assessable)
+    return DomainRating(d.domain, judgement.rating, (_reason("override", text=judgement.reason),),
+                        d.suggested, d.suggested_reasons, overridden=True, assessable=d.assessable)
 
 
-def _rated(domain, rating, reason, assessable=True) -> DomainRating:
-    return DomainRating(domain, rating, reason, rating, reason, False, assessable)
+def _rated(domain, rating, *reasons: Reason, assessable=True) -> DomainRating:
+    return DomainRating(domain, rating, reasons, rating, reasons, False, assessable)
 
 
 def _random(analysis):
-    from metamg.analyses.pool import pool
-
-    o = analysis.options
-    return pool(analysis.effects, measure=o.measure, method="REML", level=o.level,
-                profile=o.profile, continuity=o.continuity).result
+    """The REML fit beside a common-effect analysis, for its prediction interval."""
+    return analysis.with_options(method="REML", ci_method=None).result
 
 
 def _weights(analysis) -> np.ndarray:
@@ -353,13 +359,3 @@ def _ois_alternative(measure_name, p0, thresholds):
     if thresholds is None:  # RD without a MID: GRADE's 25% relative reduction
         return p0 * DEFAULT_RATIO_MID
     return treated_risk(measure_name, p0, thresholds[0])
-
-
-def _nat(analysis, x) -> str:
-    """A value on the natural scale for a reason's text (rendering proper lives in render)."""
-    v = analysis.natural(x)
-    return f"{v:.2f}" if abs(v) < 100 else f"{v:.0f}"
-
-
-def _p(p: float) -> str:
-    return "p < 0.0001" if p < 0.0001 else f"p = {p:.4f}" if p < 0.001 else f"p = {p:.3f}"

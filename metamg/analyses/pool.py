@@ -12,7 +12,8 @@ from metamg.effects.escalc import name_list
 from metamg.effects.measures import MEASURES, Measure
 from metamg.errors import InputError, Problem
 from metamg.io.metadata import StudySetMeta, read_metadata
-from metamg.io.schema import NotEstimable, StudyTable, exclude_by_status, keep_low_risk, read_studies
+from metamg.analyses.selection import exclude_by_status, keep_low_risk
+from metamg.io.schema import NotEstimable, StudyTable, read_studies
 from metamg.models import DEFAULT_PROFILE, PROFILES, fit, mantel_haenszel, peto
 from metamg.models.display import MISSING, details, frame, html_table, interval, num, one_line, p_is, p_value, pct
 from metamg.models.distributions import norm_ppf

@@ -10,9 +10,8 @@ from __future__ import annotations
 import re
 
 from metamg.errors import Problem
-from metamg.io.schema import (DERIVED_COLUMN, PROVENANCE_COLUMNS, REASON_COLUMN, STATUS_COLUMN,
-                              TRIAL_COLUMN, StudyTable)
-from metamg.vocabulary import EVIDENCE_STATUSES
+from metamg.io.schema import DERIVED_COLUMN, REASON_COLUMN, TRIAL_COLUMN, StudyTable
+from metamg.vocabulary import EVIDENCE_STATUSES, PROVENANCE_COLUMNS, STATUS_COLUMN
 
 _DOI = re.compile(r"^10\.\d{4,9}/\S+$")
 _PMID = re.compile(r"^[1-9]\d{0,8}$")

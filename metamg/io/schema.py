@@ -43,7 +43,7 @@ from metamg.errors import InputError, Problem
 from metamg.io import rob
 from metamg.io.bounds import COMMON_RANGE, bound_problem
 from metamg.io.csvfile import RawTable, raw_from_dataframe, read_raw_csv
-from metamg.vocabulary import PROVENANCE_COLUMNS, STATUS_COLUMN
+from metamg.vocabulary import PROVENANCE_COLUMNS
 
 # header (lower-cased, stripped) -> canonical key
 ALIASES = MappingProxyType({
@@ -632,31 +632,6 @@ def _fmt(v: float) -> str:
     v = float(v)  # not numpy's repr, np.float64(3.0)
     return str(int(v)) if v == int(v) and abs(v) < 1e15 else repr(v)
 
-
-
-def exclude_by_status(table: StudyTable, statuses) -> StudyTable:
-    """``table`` with the estimable rows whose evidence_status is in ``statuses`` set aside
-    as not estimable (the sensitivity analysis ``--exclude-status`` asks for)."""
-    statuses = {s.strip() for s in statuses if s.strip()}
-    column = table.extra.get(STATUS_COLUMN)
-    if not statuses:
-        return table
-    if column is None:
-        raise InputError([Problem(table.source, f"--exclude-status needs an {STATUS_COLUMN} column",
-                                  line=1, column=STATUS_COLUMN)])
-    keep = table.estimable
-    rows = [i for i in range(len(table.studies)) if keep[i] and column[i].strip() in statuses]
-    return set_aside(table, rows, lambda i: f"evidence status '{column[i].strip()}' excluded from this analysis")
-
-
-def keep_low_risk(table: StudyTable) -> StudyTable:
-    """``table`` with every estimable study not at low overall risk of bias (RoB 2; blank = not
-    assessed) set aside: the sensitivity analysis restricted to low-risk studies."""
-    overall = rob.overall_judgements(table.extra, len(table.studies))
-    keep = table.estimable
-    rows = [i for i in range(len(table.studies)) if keep[i] and overall[i] != "low"]
-    return set_aside(table, rows, lambda i: f"risk of bias {overall[i] or 'not assessed'}: left out of "
-                                            "the low-risk-only analysis")
 
 
 def set_aside(table: StudyTable, rows, reason) -> StudyTable:

@@ -11,7 +11,8 @@ import re
 from metamg.errors import InputError, Problem
 from metamg.io import rob
 from metamg.io.atomic import write_atomic
-from metamg.io.schema import DERIVED_COLUMN, PROVENANCE_COLUMNS, REASON_COLUMN
+from metamg.io.schema import DERIVED_COLUMN, REASON_COLUMN
+from metamg.vocabulary import PROVENANCE_COLUMNS
 
 DATA_COLUMNS = {
     "binary": ("events_treatment", "n_treatment", "events_control", "n_control"),

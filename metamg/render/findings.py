@@ -1,6 +1,8 @@
 """Markdown for the certainty of evidence (GRADE) and the summary-of-findings table."""
 from __future__ import annotations
 
+from metamg.render.grade_text import (CONTROL_RISK_SOURCES, DOMAIN_NAMES, THRESHOLD_SOURCES,
+                                      reasons_text, statement_text)
 from metamg.render.markdown import md_text, md_url, table_row
 from metamg.render.numbers import fmt_ci, fmt_fixed, level_label, studies
 
@@ -42,7 +44,7 @@ def findings_row(f, study_set: str = "") -> str:
         relative = difference = "no study could be pooled"
     level = f.certainty.level if f.certainty else None
     return table_row([outcome, people, relative, control, treated, difference, certainty_label(level),
-                      md_text(f.statement)])
+                      md_text(statement_text(f.statement))])
 
 
 def findings_table(findings, title: str = "Summary of findings") -> list[str]:
@@ -51,7 +53,7 @@ def findings_table(findings, title: str = "Summary of findings") -> list[str]:
     lines += [sof_head(f.level), "|" + "---|" * 8, findings_row(f)]
     notes = []
     if f.absolute is not None:
-        notes.append(f"Risk with control: {f.absolute.control_risk_source}; risk with the intervention "
+        notes.append(f"Risk with control: {CONTROL_RISK_SOURCES[f.absolute.control_risk_source]}; risk with the intervention "
                      "and the difference follow from the pooled relative effect (Cochrane Handbook "
                      "14.1.5.1).")
     if f.difference is not None:
@@ -76,17 +78,18 @@ def certainty_section(findings) -> list[str]:
         if not d.assessable and not d.overridden:
             used += " (not assessable)"
         suggested = ("— (a judgement the data cannot make)" if d.domain == "indirectness" and d.overridden
-                     else f"{d.suggested}: {d.suggested_reason}" if d.overridden else "same")
-        out.append(table_row([d.name, used, md_text(d.reason), md_text(suggested)]))
+                     else f"{d.suggested}: {reasons_text(d.suggested_reasons)}" if d.overridden else "same")
+        out.append(table_row([DOMAIN_NAMES[d.domain], used, md_text(reasons_text(d.reasons)),
+                              md_text(suggested)]))
     if c.thresholds:
         out += ["", f"Decision thresholds: {fmt_fixed(c.thresholds[0])} and {fmt_fixed(c.thresholds[1])} "
-                    f"({c.threshold_source})."]
+                    f"({THRESHOLD_SOURCES[c.threshold_source]})."]
     else:
-        out += ["", f"Decision thresholds: none ({c.threshold_source})."]
+        out += ["", f"Decision thresholds: none ({THRESHOLD_SOURCES[c.threshold_source]})."]
     overrides = [d for d in c.domains if d.overridden]
     if overrides:
         out += ["", "Overridden in the metadata ([grade]): " + "; ".join(
-            f"{d.name.lower()} rated {d.rating} (suggested {d.suggested})" for d in overrides) + "."]
+            f"{DOMAIN_NAMES[d.domain].lower()} rated {d.rating} (suggested {d.suggested})" for d in overrides) + "."]
     return out + [""]
 
 

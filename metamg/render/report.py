@@ -14,8 +14,6 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from metamg.analyses.appraisal import UNVERIFIED_STATUSES, Appraisal, appraise
-from metamg.analyses.findings import absolute_effect
-from metamg.analyses.grade import RULES_TEXT
 from metamg.errors import InputError, Problem
 from metamg.io.atomic import ensure_directory, write_atomic
 from metamg.io.metadata import metadata_path, unfilled
@@ -24,6 +22,7 @@ from metamg.vocabulary import VERIFIED_STATUSES as VERIFIED
 from metamg.render.evidence import (CLAIM_RULES, answer_lines, claims_section, low_risk_section,
                                     not_pooled_section, quality_section, story)
 from metamg.render.findings import certainty_section, findings_row, findings_table, index_findings
+from metamg.render.grade_text import NNT_LABELS, RULES_TEXT
 from metamg.render.forest import MAX_FOREST_STUDIES, data_columns, write_forest
 from metamg.render.funnel import write_funnel
 from metamg.render.markdown import md_paragraphs, md_text, md_url, table_row
@@ -434,7 +433,7 @@ def _result_sections(ap: Appraisal, figures, figure_notes, digits) -> list[str]:
     if m.scale != "identity":
         rows.append((f"On the {m.scale} scale", f"{r.estimate:.4f} (SE {r.se:.4f}), CI "
                                                  f"{r.ci_low:.4f} to {r.ci_high:.4f}"))
-    ab = absolute_effect(ap.answer, meta.benefit, meta.grade)
+    ab = ap.findings.absolute  # of the answer's analysis, as the summary of findings
     if ab is not None:
         which = "" if ap.answer is analysis else " (the verdicts' model)"
         rows.append(("Assumed control-group risk" if meta.grade.control_risk is not None else
@@ -442,7 +441,7 @@ def _result_sections(ap: Appraisal, figures, figure_notes, digits) -> list[str]:
         rows.append((f"Difference with the intervention{which}",
                      f"{_signed(ab.per_1000)} per 1,000 ({lvl} CI {_signed(ab.per_1000_low)} to "
                      f"{_signed(ab.per_1000_high)})"))
-        rows.append(((ab.nnt_kind or "NNT/NNH") + which, f"{ab.nnt}" if ab.nnt else
+        rows.append((NNT_LABELS.get(ab.nnt_kind, "NNT/NNH") + which, f"{ab.nnt}" if ab.nnt else
                      "not given: the CI includes no effect"))
     out += ["| | |", "|---|---|"] + [table_row([a, b]) for a, b in rows]
 
