@@ -18,6 +18,7 @@ from metamg.analyses.claims import ClaimCheck, Evidence, check_claim
 from metamg.analyses.findings import Findings, summarise_findings
 from metamg.analyses.influence import Influence, influence
 from metamg.analyses.pool import PoolAnalysis, PoolOptions, pool, prepare_table, read_table
+from metamg.analyses.reported import ReportedResult, reported_not_pooled
 from metamg.analyses.sensitivity import Cumulative, Refit, cumulative, leave_one_out
 from metamg.analyses.subgroups import SubgroupAnalysis, pool_subgroups
 from metamg.effects import Continuity, EffectSizes, compute_effects
@@ -84,6 +85,7 @@ class Appraisal:
     low_risk: Restricted | None = None     # None: no risk of bias recorded
     findings: Findings | None = None
     claims: tuple[ClaimCheck, ...] = ()
+    reported_not_pooled: tuple[ReportedResult, ...] = ()   # results given as reported, not pooled
     not_run: tuple[tuple[str, str], ...] = field(default=())  # (analysis, why it was not run)
 
     @property
@@ -135,13 +137,15 @@ def appraise(data, meta: StudySetMeta | None = None, measure: str | None = None,
         meta = read_metadata(data) if isinstance(data, (str, os.PathLike)) else StudySetMeta(name="studies")
     measure = measure or meta.measure
     exclude_status = tuple(exclude_status)
+    level = level / 100 if level > 1 else level  # metafor's level=95, as pool() reads it
     raw = read_table(data, measure)  # read once; the restricted analyses reuse it
     table = prepare_table(raw, measure, multi_arm, exclude_status, low_risk_only)
     effects = compute_effects(table, measure, continuity)
     settings = dict(measure=measure, method=method, ci_method=ci_method, level=level, pi=pi, profile=profile,
                     continuity=continuity, multi_arm=multi_arm, exclude_status=exclude_status,
                     low_risk_only=low_risk_only, meta=meta)
-    base = dict(source=raw.source, meta=meta, table=table, effects=effects)
+    base = dict(source=raw.source, meta=meta, table=table, effects=effects,
+                reported_not_pooled=reported_not_pooled(table, effects.measure, level))
     if not effects.k:
         claims = tuple(check_claim(c, effects.measure, meta.benefit, None) for c in meta.claims)
         options = PoolOptions(**{key: v for key, v in settings.items() if key != "meta"})

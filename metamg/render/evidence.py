@@ -2,12 +2,9 @@
 the studies that could not be pooled, and the analysis restricted to verified numbers."""
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
 from metamg.analyses.appraisal import SMALL_STUDY_P, excludes_null
-from metamg.effects.conversion import convert_wald, z_for_level
 from metamg.effects.measures import MEASURES
 from metamg.render.markdown import md_text, table_row
 from metamg.render.numbers import (effect_digits, fmt_ci, fmt_fixed, fmt_p, fmt_percent, level_label,
@@ -151,10 +148,9 @@ CLAIM_RULES = ("Claim verdicts: 'no traceable source' when no primary source for
                "and the verified-only analysis; a verdict that changes is reported as not robust.")
 
 
-def not_pooled_section(table, measure, level: float = 0.95) -> list[str]:
+def not_pooled_section(table, reported=(), level: float = 0.95) -> list[str]:
     """The candidate studies left out, each with its reason and evidence status, and the results
-    that were reported but not pooled (review-level results, other outcomes), re-expressed at
-    the report's confidence ``level``."""
+    that were reported but not pooled (``reported``: ReportedResult, at the report's ``level``)."""
     if not table.not_estimable:
         return []
     status = table.extra.get("evidence_status")
@@ -166,47 +162,23 @@ def not_pooled_section(table, measure, level: float = 0.95) -> list[str]:
         i = index.get(e.line)
         st = status[i].strip() if status is not None and i is not None else ""
         out.append(table_row([md_text(e.study), str(e.line), md_text(st), md_text(e.reason)]))
-    reported = _reported_not_pooled(table, measure, index, level)
     if reported:
         lvl = level_label(level)
         out += ["", f"Results reported with a confidence interval but not pooled here "
                     f"(converted to a {lvl} CI as metafor's conv.wald does, so they can be compared):",
                 "", f"| Study | Measure | As reported | As {lvl} CI |", "|---|---|---|---|"]
-        out += reported
+        out += [_reported_row(r) for r in reported]
     return out
 
 
-def _reported_not_pooled(table, measure, index, level):
-    v = table.values
-    if "effect" not in v or "ci_low" not in v:
-        return []
-    row_measures = table.extra.get("effect_measure")
-    z = float(z_for_level(level))
-    rows = []
-    for e in table.not_estimable:
-        i = index[e.line]
-        eff, lo, hi = v["effect"][i], v["ci_low"][i], v["ci_high"][i]
-        if np.isnan(lo) or np.isnan(hi):
-            continue
-        code = (row_measures[i].strip().upper() if row_measures is not None else "") or (
-            measure.name if measure else "")
-        m = MEASURES.get(code)
-        stated = v["ci_level"][i] if "ci_level" in v and not np.isnan(v["ci_level"][i]) else 95.0
-        shown = f"{eff:g} ({stated:g}% CI {lo:g} to {hi:g})" if not np.isnan(eff) else \
-            f"({stated:g}% CI {lo:g} to {hi:g})"
-        if m is None:
-            rows.append(table_row([md_text(e.study), md_text(code or "?"), shown,
-                                   "not converted (measure unknown)"]))
-            continue
-        conv = convert_wald(m, np.array([eff]), np.array([lo]), np.array([hi]), np.array([stated]),
-                            np.array([np.nan]))
-        se = math.sqrt(conv.vi[0])
-        nat = m.to_natural
-        d = effect_digits(m)
-        converted = (f"{fmt_fixed(float(nat(conv.yi[0])), d)} "
-                     f"({fmt_ci(float(nat(conv.yi[0] - z * se)), float(nat(conv.yi[0] + z * se)), d)})")
-        rows.append(table_row([md_text(e.study), m.name, shown, converted]))
-    return rows
+def _reported_row(r) -> str:
+    shown = (f"{r.effect:g} " if r.effect is not None else "") + \
+        f"({r.stated_level:g}% CI {r.ci_low:g} to {r.ci_high:g})"
+    if r.converted is None:
+        return table_row([md_text(r.study), md_text(r.measure or "?"), shown, "not converted (measure unknown)"])
+    d = effect_digits(MEASURES[r.measure])
+    est, lo, hi = r.converted
+    return table_row([md_text(r.study), r.measure, shown, f"{fmt_fixed(est, d)} ({fmt_ci(lo, hi, d)})"])
 
 
 def quality_section(analysis, verified, measure, excluded_statuses) -> list[str]:

@@ -345,7 +345,7 @@ def _markdown(ap: Appraisal, csv_path, outdir, figures, figure_notes, studies_cs
         out.append("")
     if analysis is not None:
         out += _study_table(analysis, digits, studies_csv)
-    out += not_pooled_section(table, m)
+    out += not_pooled_section(table, ap.reported_not_pooled, ap.options.level)
     warnings = analysis.warnings if analysis is not None else effects.warnings
     if warnings:
         out += ["", "Warnings:", ""] + [f"- {md_text(w)}" for w in warnings]
