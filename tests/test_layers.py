@@ -1,11 +1,11 @@
-"""Imports flow one way: io -> effects -> models -> analyses -> render -> cli."""
+"""Imports flow one way: io -> effects -> models -> analyses -> render -> api -> cli."""
 import ast
 from pathlib import Path
 
 import pytest
 
 PKG = Path(__file__).resolve().parents[1] / "metamg"
-ORDER = ["vocabulary", "errors", "io", "effects", "models", "analyses", "render", "cli"]
+ORDER = ["vocabulary", "errors", "io", "effects", "models", "analyses", "render", "api", "cli"]
 
 
 def layer(module: str) -> str | None:

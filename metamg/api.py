@@ -1,0 +1,238 @@
+"""The command line's verbs for Python and notebooks, each taking the pooled analysis.
+
+As in metafor, where every post-fit function takes the fit (``leave1out(res)``,
+``funnel(res)``), every verb here after ``pool`` takes the ``PoolAnalysis`` that ``pool``
+returned, and reuses its settings (measure, tau² estimator, CI method, level, ...)::
+
+    analysis = metamg.pool("bcg.csv", measure="RR")      # rma(yi, vi, data=dat, test="knha")
+    metamg.leave_one_out(analysis)                       # leave1out(res)
+    metamg.forest(analysis, by="alloc")                  # forest(res) with subgroups
+
+Each verb returns what the matching command prints as JSON (``to_dict()``), shows itself in a
+notebook, and has ``to_frame()``. The plotting verbs return a matplotlib Figure that displays
+itself in Jupyter (no ``%matplotlib inline`` needed, no pyplot state); ``ax=`` draws a
+one-panel plot on your own axes instead. Writing files stays with the ``write_*`` functions
+and the command line.
+
+These are thin: analyses compute, ``metamg.render`` draws what they computed. This module
+only composes the two, as each command of ``metamg.cli`` does.
+"""
+from __future__ import annotations
+
+import os
+
+from metamg.analyses import bias as _bias
+from metamg.analyses import gosh as _gosh
+from metamg.analyses import influence as _influence
+from metamg.analyses import sensitivity as _sensitivity
+from metamg.analyses.appraisal import verdict_model
+from metamg.analyses.pool import PoolAnalysis, pool
+from metamg.analyses.regression import Design, PermutationTest, design
+from metamg.analyses.regression import permutation_test as _permutation_test
+from metamg.analyses.regression import regress as _regress
+from metamg.analyses.subgroups import SubgroupAnalysis, pool_subgroups
+from metamg.analyses.trimfill import TrimFill, trim_and_fill_for
+from metamg.errors import InputError, Problem
+from metamg.models.metaregression import MetaRegression
+from metamg.render import diagnostics as _diagnostics
+from metamg.render.forest import MAX_FOREST_STUDIES, draw_forest, study_set_forest_layout
+from metamg.render.funnel import draw_funnel, funnel_layout
+from metamg.render.robplot import RobFigures, analysis_rob_layout, draw_rob_plots
+
+__all__ = ["pool", "subgroups", "regress", "permutation_test", "leave_one_out", "cumulative",
+           "influence", "gosh", "small_study_tests", "trim_and_fill", "fail_safe_n", "forest",
+           "funnel", "baujat", "gosh_plot", "bubble", "rob_plots"]
+
+# Mantel-Haenszel and Peto are common-effect models: their meta-regression form is FE
+_TABLE_METHODS = ("MH", "PETO")
+
+
+# -- analyses ---------------------------------------------------------------------------------
+
+def subgroups(analysis: PoolAnalysis, by: str | None = None) -> SubgroupAnalysis:
+    """Pool within the levels of column ``by`` (default: the metadata's ``subgroup`` column) and
+    test the differences, as ``metamg pool --by COLUMN``."""
+    column = _subgroup_column(analysis, by)
+    if not column:
+        raise InputError([Problem(analysis.source, "no column to group by: pass by='COLUMN' (the study "
+                                  "set's metadata names no subgroup column)")])
+    return pool_subgroups(analysis, column)
+
+
+def regress(analysis: PoolAnalysis, mods, method: str | None = None,
+            ci_method: str | None = None) -> MetaRegression:
+    """Meta-regression on the moderator columns ``mods`` ("ablat", "ablat,year" or a list), as
+    ``metamg regress --mods``: tau² by the analysis's estimator and tests by its CI method
+    unless ``method`` or ``ci_method`` say otherwise (metafor: rma(yi, vi, mods = ~ ablat))."""
+    return _regression(analysis, mods, method, ci_method)[0]
+
+
+def permutation_test(analysis: PoolAnalysis, mods, permutations: int = 1000, seed: int = 1,
+                     method: str | None = None, ci_method: str | None = None) -> PermutationTest:
+    """Permutation p-values for ``regress(analysis, mods)`` from ``permutations`` refits with the
+    moderators shuffled (metafor's permutest), as ``metamg regress --permutations N --seed S``."""
+    method, ci_method = _regression_settings(analysis, method, ci_method)
+    return _permutation_test(analysis, _columns(mods), ci_method, permutations, seed, method=method)
+
+
+def leave_one_out(analysis: PoolAnalysis) -> _sensitivity.LeaveOneOut:
+    """The pooled result without each study in turn (metafor's leave1out)."""
+    _need_two(analysis, "leave-one-out")
+    return _sensitivity.leave_one_out(analysis)
+
+
+def cumulative(analysis: PoolAnalysis) -> _sensitivity.Cumulative:
+    """Studies added one at a time, by the ``year`` column when there is one (metafor's cumul)."""
+    return _sensitivity.cumulative(analysis)
+
+
+def influence(analysis: PoolAnalysis) -> _influence.InfluenceTable:
+    """Outlier and influence diagnostics per study (metafor's influence)."""
+    _need_two(analysis, "influence diagnostics")
+    return _influence.influence(analysis)
+
+
+def gosh(analysis: PoolAnalysis, subsets: int | None = None, seed: int = 1) -> _gosh.Gosh:
+    """The common-effect model fitted to every subset of the studies (all for k <= 20, else
+    ``subsets`` random ones drawn with ``seed``), as metafor's gosh."""
+    es = analysis.effects
+    return _gosh.gosh(es.yi, es.vi, subsets, seed, es.source)
+
+
+def small_study_tests(analysis: PoolAnalysis) -> _bias.SmallStudyTests:
+    """Egger (both forms), Begg, trim and fill and fail-safe N, as ``metamg bias``."""
+    return _bias.small_study_tests(analysis)
+
+
+def trim_and_fill(analysis: PoolAnalysis) -> TrimFill:
+    """Trim and fill with the analysis's model and CI rule (metafor's trimfill(res, test=res$test))."""
+    return trim_and_fill_for(analysis)
+
+
+def fail_safe_n(analysis: PoolAnalysis, alpha: float = 0.05) -> _bias.FailSafeN:
+    """Rosenthal's fail-safe N on the effects the analysis's model uses (metafor's fsn)."""
+    yi, vi = _bias.model_effects(analysis)
+    return _bias.fail_safe_n(yi, vi, alpha)
+
+
+# -- figures ----------------------------------------------------------------------------------
+
+def forest(analysis: PoolAnalysis, by: str | None = None):
+    """The forest plot as ``metamg forest`` draws it: grouped by column ``by`` (default: the
+    metadata's subgroup column; ``by=""`` for none), with the common-effect diamond beside the
+    main one when small-study effects make the two models disagree.
+
+    It takes no ``ax``: the plot is a table of columns (labels, raw data, effects, weights, risk
+    of bias) around its panel, sized in inches from its rows, so it needs a figure of its own."""
+    rows = analysis.result.k + len(analysis.excluded)
+    if rows > MAX_FOREST_STUDIES:
+        raise InputError([Problem(analysis.source, f"{rows:,} rows are too many for a legible forest "
+                                  f"plot (at most {MAX_FOREST_STUDIES}); see analysis.to_frame(), or "
+                                  "plot a subset")])
+    column = _subgroup_column(analysis, by)
+    groups = pool_subgroups(analysis, column) if column else None
+    answer, _ = verdict_model(analysis)
+    layout = study_set_forest_layout(analysis, analysis.meta, groups,
+                                     answer if answer is not analysis else None)
+    return draw_forest(layout)
+
+
+def funnel(analysis: PoolAnalysis, trimfill=False, ax=None):
+    """The contour-enhanced funnel plot, as ``metamg funnel``; ``trimfill=True`` adds the
+    studies trim and fill fills in (or pass a TrimFill you computed). With too few studies to
+    trim and fill, the plain funnel is drawn, as the command does."""
+    filled = trimfill if isinstance(trimfill, TrimFill) else None
+    if trimfill is True:
+        try:
+            filled = trim_and_fill_for(analysis)
+        except InputError:
+            filled = None
+    title = analysis.meta.title if analysis.meta else ""
+    return draw_funnel(funnel_layout(analysis, title, filled), ax)
+
+
+def baujat(analysis: PoolAnalysis, ax=None):
+    """The Baujat plot (metafor's baujat), as ``metamg sensitivity --baujat``."""
+    return _diagnostics.draw_baujat(_diagnostics.baujat_points(analysis), _title(analysis), ax)
+
+
+def gosh_plot(analysis: PoolAnalysis, result: _gosh.Gosh | None = None, subsets: int | None = None,
+              seed: int = 1, ax=None):
+    """The GOSH plot, as ``metamg sensitivity --gosh-plot``: of ``result`` when you computed
+    it with gosh(analysis), else of gosh(analysis, subsets, seed)."""
+    result = result if result is not None else gosh(analysis, subsets, seed)
+    return _diagnostics.draw_gosh(result, analysis, _title(analysis), ax)
+
+
+def bubble(analysis: PoolAnalysis, mods, ax=None):
+    """The bubble plot of a meta-regression on one continuous moderator, as ``metamg regress
+    --plot``: ``mods`` names the column (the regression is fitted as regress() does), or is
+    the MetaRegression regress(analysis, column) returned."""
+    if isinstance(mods, MetaRegression):
+        fit = mods
+        d = _design_of(analysis, fit)
+    else:
+        fit, d = _regression(analysis, mods, None, None)
+    if len(fit.coefficients) != 2 or d.reference_levels:
+        raise InputError([Problem(analysis.source, "a bubble plot needs a meta-regression on exactly "
+                                  "one continuous moderator")])
+    return _diagnostics.draw_bubble(analysis, fit, d, _title(analysis), ax)
+
+
+def rob_plots(analysis: PoolAnalysis, weighted: bool = True) -> RobFigures:
+    """The risk-of-bias traffic-light and summary plots (robvis style), as ``metamg rob``: the
+    summary bars weighted as the analysis weighs the studies, or counting them
+    (``weighted=False``). Unpack as ``traffic, summary = metamg.rob_plots(analysis)``."""
+    title = f"{_title(analysis)}: risk of bias (RoB 2)"
+    return draw_rob_plots(analysis_rob_layout(analysis, title, weighted))
+
+
+# -- shared steps -----------------------------------------------------------------------------
+
+def _subgroup_column(analysis: PoolAnalysis, by: str | None) -> str | None:
+    """``by``; the metadata's subgroup column when ``by`` is None; none for ''."""
+    return by if by is not None else (analysis.meta.subgroup if analysis.meta else None)
+
+
+def _columns(mods) -> list[str]:
+    """Moderator columns from "a,b" or a list of names."""
+    names = mods.split(",") if isinstance(mods, str) else list(mods)
+    columns = [m.strip() for m in names if m.strip()]
+    if not columns:
+        raise InputError([Problem("mods", "name at least one moderator column, e.g. mods='ablat'")])
+    return columns
+
+
+def _regression_settings(analysis: PoolAnalysis, method, ci_method) -> tuple[str, str]:
+    """The analysis's tau² estimator (FE for Mantel-Haenszel and Peto) and CI method, unless given."""
+    r = analysis.result
+    return (method or ("FE" if r.method in _TABLE_METHODS else r.method)), (ci_method or r.ci_method)
+
+
+def _regression(analysis, mods, method, ci_method) -> tuple[MetaRegression, Design]:
+    method, ci_method = _regression_settings(analysis, method, ci_method)
+    return _regress(analysis, _columns(mods), ci_method=ci_method, method=method)
+
+
+def _design_of(analysis: PoolAnalysis, fit: MetaRegression) -> Design:
+    """The design a meta-regression of this analysis was fitted on, rebuilt from its coefficients'
+    names (one continuous moderator: intercept and the column)."""
+    names = tuple(c.name for c in fit.coefficients)
+    d = design(analysis, list(names[1:2])) if len(names) == 2 else None
+    if d is None or d.names != names or len(d.rows) != fit.k:
+        raise InputError([Problem(analysis.source, "a bubble plot needs a meta-regression of this "
+                                  "analysis on exactly one continuous moderator")])
+    return d
+
+
+def _need_two(analysis: PoolAnalysis, what: str) -> None:
+    if analysis.result.k < 2:
+        raise InputError([Problem(analysis.source, f"{what} needs at least 2 pooled studies; this set "
+                                  f"has {analysis.result.k}")])
+
+
+def _title(analysis: PoolAnalysis) -> str:
+    """The study set's title, else its file name without the extension (as the commands)."""
+    if analysis.meta is not None and analysis.meta.title:
+        return analysis.meta.title
+    return os.path.splitext(os.path.basename(analysis.source))[0]
