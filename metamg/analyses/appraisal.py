@@ -26,6 +26,7 @@ from metamg.errors import InputError
 from metamg.io.metadata import StudySetMeta, read_metadata
 from metamg.io.rob import has_rob
 from metamg.io.schema import StudyTable
+from metamg.models.display import frame, html_table, interval, num, one_line, p_value, pct
 from metamg.vocabulary import STATUS_COLUMN
 from metamg.vocabulary import EVIDENCE_STATUSES, VERIFIED_STATUSES
 
@@ -121,8 +122,46 @@ class Appraisal:
 
     def __repr__(self) -> str:
         a = self.answer
-        return (f"Appraisal({self.name!r}, k={self.k}, "
-                + (f"answer={a}" if a is not None else "nothing pooled") + ")")
+        return one_line(f"Appraisal({self.name!r}, k={self.k}, "
+                        + (f"answer={a}" if a is not None else "nothing pooled") + ")")
+
+    def _analyses(self) -> list[tuple[str, PoolAnalysis]]:
+        """Every pooled analysis of the set, named: main, other model, restricted ones."""
+        named = [("main analysis", self.analysis), ("other model", self.other)]
+        if self.answer is not None and self.answer is not self.analysis:
+            named.append(("used for the verdicts", self.answer))
+        for label, r in (("verified numbers only", self.verified), ("low risk of bias only", self.low_risk)):
+            if r is not None and r.differs:
+                named.append((label, r.analysis))
+        return [(label, a) for label, a in named if a is not None]
+
+    def _repr_html_(self) -> str:
+        rows = []
+        for label, a in self._analyses():
+            r, nat = a.result, a.natural
+            rows.append((label, f"{r.method}/{r.ci_method}", num(r.k), num(nat(r.estimate), 3),
+                         interval(nat(r.ci_low), nat(r.ci_high), 3), p_value(r.p), pct(r.i2)))
+        notes = [self.answer_reason] if self.answer_reason else []
+        if self.findings is not None and self.findings.certainty is not None:
+            notes.append(f"certainty (GRADE, suggested): {self.findings.certainty.level}")
+        notes += [f"not run: {what} ({why})" for what, why in self.not_run]
+        measure = self.effects.measure.name
+        return html_table(("analysis", "model", "k", measure, f"{self.options.level:.0%} CI", "p", "I²"),
+                          rows, f"Appraisal of {self.name}" + (f": {self.meta.title}" if self.meta.title else ""),
+                          notes)
+
+    def to_frame(self):
+        """One row per pooled analysis (main, other model, the one used for the verdicts when it
+        differs, verified numbers only, low risk of bias only): model, k, the estimate and CI on
+        the analysis and natural scales, p, tau² and I²."""
+        records = []
+        for label, a in self._analyses():
+            r, nat = a.result, a.natural
+            records.append({"analysis": label, "method": r.method, "ci_method": r.ci_method, "k": r.k,
+                            "estimate": r.estimate, "ci_low": r.ci_low, "ci_high": r.ci_high,
+                            "effect": nat(r.estimate), "effect_ci_low": nat(r.ci_low),
+                            "effect_ci_high": nat(r.ci_high), "p": r.p, "tau2": r.tau2, "I2": r.i2})
+        return frame(records)
 
 
 def appraise(data, meta: StudySetMeta | None = None, measure: str | None = None,

@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass
 from metamg.analyses.grade import (Certainty, control_risk, decision_thresholds, grade_certainty,
                                    participants, treated_risk)
 from metamg.io.metadata import GradeSettings
+from metamg.models.display import html_table, interval, num, one_line
 
 
 @dataclass(frozen=True)
@@ -100,6 +101,41 @@ class Findings:
                 + (f"{self.measure} {effect[0]:.2f} ({effect[1]:.2f} to {effect[2]:.2f}); " if effect else "")
                 + (f"certainty {self.certainty.level} (suggested); " if self.certainty else ""))
         return text + f"statement: {self.statement.kind}"
+
+    def __repr__(self) -> str:
+        return one_line(f"Findings({self})")
+
+    def _effect(self) -> tuple[str, str]:
+        effect = self.relative or self.difference
+        if effect is None:
+            return "–", "–"
+        return num(effect[0], 3), interval(effect[1], effect[2], 3)
+
+    def _repr_html_(self) -> str:
+        est, ci = self._effect()
+        a = self.absolute
+        per_1000 = (f"{num(a.per_1000, 3)} per 1,000 {interval(a.per_1000_low, a.per_1000_high, 3)}"
+                    if a is not None else "–")
+        return html_table(("outcome", "studies", "participants", self.measure, f"{self.level:.0%} CI",
+                           "absolute effect", "certainty", "statement"),
+                          [(self.outcome, num(self.studies), num(self.participants), est, ci, per_1000,
+                            self.certainty.level if self.certainty else "–", self.statement.kind)],
+                          "Summary of findings")
+
+    def to_frame(self):
+        """One row: the outcome, its effect (natural scale), absolute effect, certainty and kind of
+        statement."""
+        from metamg.models.display import frame
+
+        effect = self.relative or self.difference or (None, None, None)
+        a = self.absolute
+        return frame([{"outcome": self.outcome, "studies": self.studies, "participants": self.participants,
+                       "measure": self.measure, "effect": effect[0], "ci_low": effect[1], "ci_high": effect[2],
+                       "level": self.level, "per_1000": a.per_1000 if a else None,
+                       "per_1000_low": a.per_1000_low if a else None,
+                       "per_1000_high": a.per_1000_high if a else None, "nnt": a.nnt if a else None,
+                       "certainty": self.certainty.level if self.certainty else None,
+                       "statement": self.statement.kind}])
 
 
 def plain_statement(level: str, estimate: float, ci_low: float, ci_high: float, thresholds,

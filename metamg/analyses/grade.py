@@ -35,6 +35,7 @@ import numpy as np
 
 from metamg.io.metadata import GradeSettings
 from metamg.io.rob import overall_judgements
+from metamg.models.display import html_table, one_line
 from metamg.models.distributions import norm_ppf
 from metamg.vocabulary import GRADE_LEVELS, GRADE_RATINGS
 
@@ -127,6 +128,34 @@ class Certainty:
         lines += [f"  {d.name}: {d.rating}{' (override)' if d.overridden else ''} [{', '.join(d.rules)}]"
                   for d in self.domains]
         return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        concerns = "; ".join(f"{d.rating} {d.domain}" for d in self.domains if d.downgrade)
+        return one_line(f"Certainty({self.level}, suggested: starts {self.start} ({self.design}); "
+                        + (concerns or "no serious concern") + ")")
+
+    def _repr_html_(self) -> str:
+        """Each domain's rating and the rules that gave it (metamg.render.grade_text words them)."""
+        rows = [(d.domain, d.rating + (" (override)" if d.overridden else ""), d.suggested,
+                 "; ".join(_rule_and_facts(r) for r in d.reasons)) for d in self.domains]
+        return html_table(("domain", "rating", "suggested by the data", "reasons"), rows,
+                          f"Certainty (GRADE, suggested): {self.level}, starting {self.start} "
+                          f"({self.design} studies)")
+
+    def to_frame(self):
+        """One row per domain: rating, downgrade, suggested rating, overridden, assessable and
+        the rules that applied."""
+        from metamg.models.display import frame
+
+        return frame([{"domain": d.domain, "rating": d.rating, "downgrade": d.downgrade,
+                       "suggested": d.suggested, "overridden": d.overridden, "assessable": d.assessable,
+                       "rules": ", ".join(d.rules)} for d in self.domains])
+
+
+def _rule_and_facts(reason) -> str:
+    """A reason as its rule and facts (rule: key=value, ...), for tables of identifiers."""
+    facts = ", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in reason.facts.items())
+    return f"{reason.rule}" + (f" ({facts})" if facts else "")
 
 
 # Where the decision thresholds came from (Certainty.threshold_source)
