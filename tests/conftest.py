@@ -1,26 +1,28 @@
-import json
-from pathlib import Path
-
 import pytest
-from click.testing import CliRunner
 
-from metamg.cli import main
+# Re-exported: the test modules import these from tests.conftest (new ones use tests.helpers).
+from tests.helpers import CASES_DIR, case_ids, load_case, run_cli
 
-CASES_DIR = Path(__file__).parent / "reference" / "cases"
-
-
-def load_case(case_id):
-    return json.loads((CASES_DIR / f"{case_id}.json").read_text(encoding="utf-8"))
+__all__ = ["CASES_DIR", "case_ids", "load_case", "run_cli"]
 
 
-def case_ids():
-    return sorted(p.stem for p in CASES_DIR.glob("*.json"))
+def pytest_collection_modifyitems(items):
+    """Every hypothesis property test is ``slow`` (each runs many examples): ``-m "not slow"``
+    leaves them out. Other slow tests carry the marker themselves."""
+    for item in items:
+        if getattr(getattr(item, "obj", None), "is_hypothesis_test", False):
+            item.add_marker(pytest.mark.slow)
 
 
-def run_cli(*args):
-    """Run the CLI in-process; returns (exit_code, stdout, stderr)."""
-    result = CliRunner().invoke(main, [str(a) for a in args])
-    return result.exit_code, result.stdout, result.stderr
+@pytest.fixture(autouse=True)
+def _internal_errors_show_their_traceback(request, monkeypatch):
+    """METAMG_DEBUG=1 for every test (and the subprocesses it starts), so that a bug of ours
+    surfaces as a traceback rather than the one-line "internal error" message users get.
+    Tests of that message are marked ``without_debug``."""
+    if request.node.get_closest_marker("without_debug"):
+        monkeypatch.delenv("METAMG_DEBUG", raising=False)
+    else:
+        monkeypatch.setenv("METAMG_DEBUG", "1")
 
 
 @pytest.fixture

@@ -20,6 +20,7 @@ def walkthrough():
     return section, blocks
 
 
+@pytest.mark.slow
 def test_the_readme_walkthrough_works_as_written(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     section, blocks = walkthrough()

@@ -91,18 +91,21 @@ def shipped_reports(tmp_path_factory):
     return {p.stem: write_report(p, out) for p in sorted(STUDIES.glob("*.csv"))}
 
 
+@pytest.mark.slow
 def test_every_seed_claim_has_its_verdict(shipped_reports):
     for name, expected in SEED_CLAIMS.items():
         got = {c.claim.id: c.verdict for c in shipped_reports[name].claims}
         assert got == expected, name
 
 
+@pytest.mark.slow
 def test_mi_verdict_uses_the_common_effect_model_because_of_small_study_effects(shipped_reports):
     teo = next(c for c in shipped_reports["iv_magnesium_mi_mortality"].claims if c.claim.id == "teo-1991-55")
     assert "small-study effects were detected" in teo.reasons[0]
     assert ("random-effects model (main analysis)", SUPPORTED) in teo.disagreeing
 
 
+@pytest.mark.slow
 def test_mi_report_tells_the_isis4_story(shipped_reports):
     text = Path(shipped_reports["iv_magnesium_mi_mortality"].path).read_text()
     story = text.split("## What the evidence says")[1].split("## Claims checked")[0]
@@ -114,6 +117,7 @@ def test_mi_report_tells_the_isis4_story(shipped_reports):
     assert "Egger's test p = 0.0002" in story and "the large trial is the better guide" in story
 
 
+@pytest.mark.slow
 def test_topic_reports_list_every_not_pooled_study_with_its_reason(shipped_reports):
     from metamg.io.schema import read_studies
     for name, summary in shipped_reports.items():
@@ -126,6 +130,7 @@ def test_topic_reports_list_every_not_pooled_study_with_its_reason(shipped_repor
             assert f"| {e.study} | {e.line} |" in text and e.reason in text, (name, e.study)
 
 
+@pytest.mark.slow
 def test_perioperative_set_combines_seyhan_and_converts_the_99_percent_cis(shipped_reports):
     text = Path(shipped_reports["magnesium_perioperative_opioids"].path).read_text()
     assert "Seyhan 2006: 3 intervention arms" in text and "counted once" in text
@@ -134,6 +139,7 @@ def test_perioperative_set_combines_seyhan_and_converts_the_99_percent_cis(shipp
            "| -10.52 (-12.79 to -8.25) |" in text
 
 
+@pytest.mark.slow
 def test_index_lists_every_claim_with_its_verdict(shipped_reports):
     from metamg.render.report import write_index
     out = Path(list(shipped_reports.values())[0].path).parent

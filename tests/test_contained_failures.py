@@ -20,6 +20,8 @@ def _sets(tmp_path, *names):
     return [tmp_path / f"{n}.csv" for n in names]
 
 
+@pytest.mark.without_debug
+@pytest.mark.slow
 def test_a_bug_in_one_set_does_not_stop_the_others(tmp_path, monkeypatch):
     import metamg.render.report as report
 
@@ -123,6 +125,7 @@ def test_sigterm_during_a_write_leaves_no_temporary_file(tmp_path):
     assert os.listdir(tmp_path) == []
 
 
+@pytest.mark.slow
 def test_a_report_from_a_pipe_hashes_the_bytes_it_read(tmp_path):
     """Process substitution (/dev/fd/N) can be read once: the report's SHA-256 is of those bytes."""
     import hashlib

@@ -24,6 +24,7 @@ def _nan(x):
     return np.nan if x is None else x
 
 
+@pytest.mark.reference
 @pytest.mark.parametrize("row", CONV["rows"], ids=lambda r: r["study"])
 def test_conversion_matches_conv_wald_by_hand(row):
     got = convert_wald(MEASURES[row["measure"]], *(np.array([_nan(row[k])]) for k in
@@ -54,6 +55,7 @@ def _mixed_csv(tmp_path):
     return path
 
 
+@pytest.mark.reference
 def test_reported_rows_mix_with_raw_rows_and_pool_as_metafor(tmp_path):
     ref = CONV["mixed_rr"]
     fe = pool(_mixed_csv(tmp_path), measure="RR", method="FE", ci_method="wald")
@@ -119,6 +121,7 @@ def test_exclusion_reason_keeps_a_row_out_with_its_reason(tmp_path):
 
 # -- multi-arm trials ---------------------------------------------------------------------
 
+@pytest.mark.reference
 def test_combine_groups_is_the_handbook_formula_worked_by_hand():
     # Seyhan 2006, PCA morphine (mg/kg) in three magnesium arms of 20:
     # N = 60, M = (0.73 + 0.59 + 0.53) / 3 = 0.61667;
@@ -144,6 +147,7 @@ def _seyhan(tmp_path, control_n="20"):
     return path
 
 
+@pytest.mark.reference
 def test_arms_sharing_a_control_become_one_comparison(tmp_path):
     a = pool(_seyhan(tmp_path), measure="SMD")
     assert a.effects.studies == ("Seyhan 2006", "Other")

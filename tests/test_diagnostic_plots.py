@@ -36,6 +36,7 @@ def test_trim_and_fill_funnel_shows_the_filled_studies():
     assert layout.se_max >= max(layout.filled_se)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("args", [
     ("sensitivity", CASES_DIR / "bcg.csv", "--baujat", "{out}"),
     ("sensitivity", CASES_DIR / "bcg.csv", "--gosh-plot", "{out}"),

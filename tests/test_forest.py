@@ -115,6 +115,7 @@ def test_figure_grows_with_the_number_of_studies():
     assert draw_forest(three).get_size_inches()[1] == pytest.approx(three.height)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("suffix", ["png", "svg"])
 def test_identical_input_gives_identical_bytes(tmp_path, suffix):
     a, b = tmp_path / f"a.{suffix}", tmp_path / f"b.{suffix}"

@@ -25,6 +25,7 @@ def test_points_limits_and_contours():
     assert layout.xtick_labels == ("0.01", "0.1", "1", "10", "100")
 
 
+@pytest.mark.slow
 def test_funnel_cli_writes_identical_files(tmp_path):
     a, b = tmp_path / "a.png", tmp_path / "b.png"
     for target in (a, b):

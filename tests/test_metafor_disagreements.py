@@ -10,6 +10,8 @@ import pytest
 import metamg
 from metamg.errors import InputError
 
+pytestmark = pytest.mark.reference
+
 REF = json.loads((Path(__file__).parent / "reference" / "metafor_extra" / "blank_row.json")
                  .read_text(encoding="utf-8"))
 

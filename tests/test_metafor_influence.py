@@ -13,6 +13,8 @@ from metamg.analyses.sensitivity import leave_one_out
 from tests.conftest import CASES_DIR
 from tests.test_reference_pool import compare
 
+pytestmark = pytest.mark.reference
+
 REF = json.loads((Path(__file__).parent / "reference" / "metafor_extra" / "influence.json")
                  .read_text(encoding="utf-8"))
 

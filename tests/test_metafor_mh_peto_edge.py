@@ -14,6 +14,8 @@ from metamg.errors import InputError
 from metamg.models import mantel_haenszel, peto
 from tests.test_reference_pool import compare
 
+pytestmark = pytest.mark.reference
+
 REF = json.loads((Path(__file__).parent / "reference" / "metafor_extra" / "mh_peto_edge.json")
                  .read_text(encoding="utf-8"))
 KEYS = ("estimate", "se", "ci_low", "ci_high", "statistic", "p", "Q", "Q_p", "I2", "H2")

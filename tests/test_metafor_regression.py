@@ -18,6 +18,8 @@ from metamg.errors import InputError
 from tests.conftest import CASES_DIR
 from tests.test_reference_pool import compare
 
+pytestmark = pytest.mark.reference
+
 REF = json.loads((Path(__file__).parent / "reference" / "metafor_extra" / "regression.json")
                  .read_text(encoding="utf-8"))
 METHODS = ("FE", "DL", "HE", "HS", "SJ", "ML", "REML", "EB", "PM")
@@ -121,6 +123,7 @@ def test_kendall_s_is_the_pairwise_definition():
         assert _kendall_tau_b(x, y)[1] == np.sum(np.sign(x[i] - x[j]) * np.sign(y[i] - y[j]))
 
 
+@pytest.mark.slow
 def test_rank_test_on_200000_studies_is_linear_in_memory():
     """Issue 11 §6: the k x k sign matrices needed 320 GB at k = 200,000."""
     from scipy.stats import kendalltau

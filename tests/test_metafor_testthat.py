@@ -14,6 +14,8 @@ from metamg.analyses.bias import rank_test, small_study_tests
 from metamg.models.metaregression import intercept_and, meta_regression
 from tests.test_reference_pool import compare
 
+pytestmark = pytest.mark.reference
+
 REF = json.loads((Path(__file__).parent / "reference" / "metafor_extra" / "testthat_ports.json")
                  .read_text(encoding="utf-8"))
 FIT_KEYS = ("estimate", "se", "statistic", "p", "ci_low", "ci_high", "tau2", "I2", "H2", "Q", "Q_p",

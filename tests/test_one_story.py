@@ -75,6 +75,7 @@ def test_option_help_says_where_defaults_come_from():
 
 # -- one confidence level -------------------------------------------------------------------
 
+@pytest.mark.slow
 def test_level_runs_through_text_json_figures_and_report(tmp_path):
     csv = tmp_path / "bcg.csv"
     shutil.copy(CASES_DIR / "bcg.csv", csv)
@@ -129,6 +130,7 @@ def test_mi_answer_is_the_common_effect_model(mi):
     assert mi.cumulative.rows[-1].analysis.result.method == "FE"
 
 
+@pytest.mark.slow
 def test_mi_report_shows_both_models_and_says_which_the_verdicts_use(tmp_path):
     assert run_cli("report", MI, "-o", tmp_path)[0] == 0
     text = (tmp_path / "iv_magnesium_mi_mortality.md").read_text()
@@ -146,6 +148,7 @@ def test_mi_report_shows_both_models_and_says_which_the_verdicts_use(tmp_path):
                                           "Common effect (inverse variance) (used for the verdicts)"]
 
 
+@pytest.mark.slow
 def test_cumulative_table_and_bullet_share_the_model_when_the_models_agree(tmp_path):
     csv = tmp_path / "bcg.csv"
     shutil.copy(CASES_DIR / "bcg.csv", csv)
@@ -165,6 +168,7 @@ def test_bias_with_fe_is_labelled_the_common_effect_model():
 
 # -- the index keeps every set ------------------------------------------------------------------
 
+@pytest.mark.slow
 def test_reporting_one_set_keeps_the_other_rows_of_the_index(tmp_path):
     for name in ("bcg", "egger2001"):
         shutil.copy(CASES_DIR / f"{name}.csv", tmp_path / f"{name}.csv")

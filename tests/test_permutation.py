@@ -14,6 +14,8 @@ REF = json.loads((Path(__file__).parent / "reference" / "permutest" / "permutest
 N = 2000
 
 
+@pytest.mark.slow
+@pytest.mark.reference
 @pytest.mark.parametrize("key,case,measure,mod,ci", [
     ("bcg_RR_ablat_z", "bcg", "RR", "ablat", "wald"),
     ("bcg_RR_ablat_knha", "bcg", "RR", "ablat", "hk"),
@@ -28,6 +30,7 @@ def test_permutation_p_values_agree_with_metafor(key, case, measure, mod, ci):
         assert abs(p - q) < 4 * se, (p, q)
 
 
+@pytest.mark.slow
 def test_permutations_are_reproducible_with_a_seed():
     args = ("regress", CASES_DIR / "bcg.csv", "--mods", "ablat", "--permutations", "200",
             "--format", "json")

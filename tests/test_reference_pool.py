@@ -12,6 +12,8 @@ import pytest
 from tests.conftest import CASES_DIR, case_ids, load_case, run_cli
 from tests.reference.compare import Comparer
 
+pytestmark = pytest.mark.reference
+
 RTOL, ATOL = 1e-6, 1e-8
 
 

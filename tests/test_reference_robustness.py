@@ -7,6 +7,8 @@ import pytest
 from tests.conftest import CASES_DIR, case_ids, load_case, run_cli
 from tests.test_reference_pool import compare
 
+pytestmark = pytest.mark.reference
+
 
 def per_measure_extras():
     for case in case_ids():

@@ -10,7 +10,8 @@ import pytest
 
 import metamg
 from metamg.analyses.findings import absolute_effect
-from metamg.render.report import i2_meaning, software_line
+from metamg.render.sections.methods import software_line
+from metamg.render.sections.result import i2_meaning
 from tests.conftest import CASES_DIR, run_cli
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -21,6 +22,7 @@ def in_repo(monkeypatch):
     monkeypatch.chdir(ROOT)
 
 
+@pytest.mark.slow
 def test_report_numbers_are_the_pool_numbers(tmp_path, in_repo):
     csv = "studies/iv_magnesium_mi_mortality.csv"
     code, out, err = run_cli("report", csv, "-o", tmp_path)
@@ -67,6 +69,7 @@ def test_i2_bands_overlap_as_in_the_handbook():
     assert i2_meaning(80).endswith("represents considerable heterogeneity (75% to 100%)")
 
 
+@pytest.mark.slow
 def test_identical_input_gives_identical_report(tmp_path, in_repo):
     first = {}
     for _ in range(2):
@@ -77,6 +80,7 @@ def test_identical_input_gives_identical_report(tmp_path, in_repo):
     assert not [n for n in now if n.startswith(".metamg-")]
 
 
+@pytest.mark.slow
 def test_committed_reports_are_up_to_date(tmp_path, in_repo):
     """Regenerate every shipped report; fails when reports/ is stale (run `metamg report`)."""
     code, out, err = run_cli("report", "-o", tmp_path)
@@ -97,6 +101,7 @@ def test_committed_reports_are_up_to_date(tmp_path, in_repo):
             assert old == new, f"reports/{name} is stale: run `metamg report`"
 
 
+@pytest.mark.slow
 def test_a_failing_set_does_not_stop_the_others(tmp_path):
     good = tmp_path / "good.csv"
     shutil.copy(CASES_DIR / "bcg.csv", good)
@@ -135,6 +140,7 @@ def test_malformed_metadata_gets_a_clear_error(tmp_path, toml, line, message):
     assert err.startswith(f"{tmp_path / 's.toml'}:{line}: ") and message in err
 
 
+@pytest.mark.slow
 def test_robustness_section_uses_the_same_numbers(tmp_path, in_repo):
     csv = "studies/iv_magnesium_mi_mortality.csv"
     assert run_cli("report", csv, "-o", tmp_path)[0] == 0
@@ -153,6 +159,7 @@ def test_robustness_section_uses_the_same_numbers(tmp_path, in_repo):
     assert f"{stat} = {egger['statistic']:.2f}" in robust
 
 
+@pytest.mark.slow
 def test_metadata_subgroup_adds_the_subgroup_table(tmp_path):
     shutil.copy(CASES_DIR / "bcg.csv", tmp_path / "bcg.csv")
     (tmp_path / "bcg.toml").write_text('title = "BCG"\nsubgroup = "alloc"\nmeasure = "RR"\n')

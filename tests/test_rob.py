@@ -138,6 +138,7 @@ def test_summary_shares_are_the_analysis_weights(tmp_path):
     assert counted.shares[-1] == pytest.approx((25, 25, 25, 25)) and not counted.weighted
 
 
+@pytest.mark.slow
 def test_rob_command_writes_both_plots(tmp_path):
     p = write(tmp_path, DEMO)
     code, out, err = run_cli("rob", p, "-o", tmp_path / "x")
@@ -154,6 +155,7 @@ def test_rob_command_without_judgements_is_a_clear_error(tmp_path):
     assert code == 2 and err.startswith(f"{p}:1: no risk-of-bias judgements to plot")
 
 
+@pytest.mark.slow
 def test_report_shows_rob_plots_and_the_low_risk_analysis(tmp_path):
     import metamg
     from metamg.render.report import write_report
