@@ -10,7 +10,8 @@ import pytest
 
 import metamg
 from metamg.analyses.findings import absolute_effect
-from metamg.render.report import i2_meaning, software_line
+from metamg.render.sections.methods import software_line
+from metamg.render.sections.result import i2_meaning
 from tests.conftest import CASES_DIR, run_cli
 
 ROOT = Path(__file__).resolve().parents[1]
