@@ -108,9 +108,24 @@ if TYPE_CHECKING:  # what IDEs and type checkers see; at run time __getattr__ im
     from metamg.analyses.subgroups import SubgroupAnalysis
     from metamg.analyses.trimfill import TrimFill
     from metamg.analyses.trimfill import trim_and_fill as trim_and_fill_arrays
-    from metamg.api import (baujat, bubble, cumulative, fail_safe_n, forest, funnel, gosh, gosh_plot,
-                            influence, leave_one_out, permutation_test, regress, rob_plots,
-                            small_study_tests, subgroups, trim_and_fill)
+    from metamg.api import (
+        baujat,
+        bubble,
+        cumulative,
+        fail_safe_n,
+        forest,
+        funnel,
+        gosh,
+        gosh_plot,
+        influence,
+        leave_one_out,
+        permutation_test,
+        regress,
+        rob_plots,
+        small_study_tests,
+        subgroups,
+        trim_and_fill,
+    )
     from metamg.effects.escalc import Continuity, EffectSizes, compute_effects
     from metamg.effects.escalc import compute_effects as escalc
     from metamg.effects.measures import MEASURES

@@ -146,9 +146,9 @@ class Appraisal:
             notes.append(f"certainty (GRADE, suggested): {self.findings.certainty.level}")
         notes += [f"not run: {what} ({why})" for what, why in self.not_run]
         measure = self.effects.measure.name
+        caption = f"Appraisal of {self.name}" + (f": {self.meta.title}" if self.meta.title else "")
         return html_table(("analysis", "model", "k", measure, f"{self.options.level:.0%} CI", "p", "I²"),
-                          rows, f"Appraisal of {self.name}" + (f": {self.meta.title}" if self.meta.title else ""),
-                          notes)
+                          rows, caption, notes)
 
     def to_frame(self):
         """One row per pooled analysis (main, other model, the one used for the verdicts when it

@@ -255,7 +255,8 @@ class SmallStudyTests:
                     "note": e.note}
 
         b, f = self.begg, self.fsn
-        records = [egger("Egger (mixed-effects, regtest)", self.egger), egger("Egger (classical, lm)", self.egger_lm),
+        records = [egger("Egger (mixed-effects, regtest)", self.egger),
+                   egger("Egger (classical, lm)", self.egger_lm),
                    {"test": "Begg (rank correlation)", "statistic": b.tau, "p": b.p, "note": b.note},
                    {"test": "fail-safe N (Rosenthal)", "statistic": f.fsnum, "p": f.p}]
         if self.trimfill is not None:
@@ -263,7 +264,8 @@ class SmallStudyTests:
             records.append({"test": "trim and fill", "statistic": t.k0, "p": t.result.p,
                             "estimate": t.result.estimate, "ci_low": t.result.ci_low,
                             "ci_high": t.result.ci_high,
-                            "note": f"{t.k0} filled on the {t.side}; adjusted estimate with k = {t.result.k}"})
+                            "note": f"{t.k0} filled on the {t.side}; adjusted estimate with "
+                                    f"k = {t.result.k}"})
         else:
             records.append({"test": "trim and fill", "note": self.trimfill_error})
         return records
@@ -275,14 +277,14 @@ class SmallStudyTests:
         tf = (f"trim and fill k0={self.trimfill.k0}" if self.trimfill is not None
               else f"trim and fill: {self.trimfill_error}")
         return one_line(f"SmallStudyTests({egger}; Begg tau={num(b.tau, 3)}, {p_is(b.p)}; {tf}; "
-                        f"fail-safe N={self.fsn.fsnum}" + (f"; caution: {self.caution}" if self.caution else "")
-                        + ")")
+                        f"fail-safe N={self.fsn.fsnum}"
+                        + (f"; caution: {self.caution}" if self.caution else "") + ")")
 
     def _repr_html_(self) -> str:
         rows = [(d["test"], num(d.get("statistic")), num(d.get("df")), p_value(d.get("p")),
                  num(d.get("estimate")) if "estimate" in d else MISSING,
-                 interval(d.get("ci_low"), d.get("ci_high")) if "ci_low" in d else MISSING, d.get("note") or "")
-                for d in self._records()]
+                 interval(d.get("ci_low"), d.get("ci_high")) if "ci_low" in d else MISSING,
+                 d.get("note") or "") for d in self._records()]
         return html_table(("test", "statistic", "df", "p", "estimate", "CI", "note"), rows,
                           "Small-study effects (analysis scale)", [self.caution] if self.caution else [])
 

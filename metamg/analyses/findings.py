@@ -130,7 +130,8 @@ class Findings:
         effect = self.relative or self.difference or (None, None, None)
         a = self.absolute
         return frame([{"outcome": self.outcome, "studies": self.studies, "participants": self.participants,
-                       "measure": self.measure, "effect": effect[0], "ci_low": effect[1], "ci_high": effect[2],
+                       "measure": self.measure, "effect": effect[0], "ci_low": effect[1],
+                       "ci_high": effect[2],
                        "level": self.level, "per_1000": a.per_1000 if a else None,
                        "per_1000_low": a.per_1000_low if a else None,
                        "per_1000_high": a.per_1000_high if a else None, "nnt": a.nnt if a else None,

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from metamg.errors import InputError, Problem
-from metamg.models.display import frame, html_table, num, one_line
+from metamg.models.display import html_table, num, one_line
 
 ALL_SUBSETS_MAX_K = 20
 DEFAULT_SAMPLE = 100_000

@@ -53,7 +53,9 @@ class InfluenceTable(tuple):
 
     def __repr__(self) -> str:
         flagged = self.influential
-        names = ", ".join(repr(s) for s in flagged[:5]) + (f" and {len(flagged) - 5} more" if len(flagged) > 5 else "")
+        names = ", ".join(repr(s) for s in flagged[:5])
+        if len(flagged) > 5:
+            names += f" and {len(flagged) - 5} more"
         return one_line(f"InfluenceTable({len(self)} studies, {len(flagged)} influential"
                         + (f": {names})" if flagged else ")"))
 

@@ -15,7 +15,8 @@ from metamg.io.metadata import StudySetMeta, read_metadata
 from metamg.analyses.selection import exclude_by_status, keep_low_risk
 from metamg.io.schema import NotEstimable, StudyTable, read_studies
 from metamg.models import DEFAULT_PROFILE, PROFILES, fit, mantel_haenszel, peto
-from metamg.models.display import MISSING, details, frame, html_table, interval, num, one_line, p_is, p_value, pct
+from metamg.models.display import (MISSING, details, frame, html_table, interval, num, one_line, p_is,
+                                   p_value, pct)
 from metamg.models.distributions import norm_ppf
 from metamg.models.results import PoolResult, _num
 from metamg.vocabulary import METHODS

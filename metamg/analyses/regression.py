@@ -91,20 +91,25 @@ class PermutationTest:
     qm_p: float
     names: tuple[str, ...] = ()   # the coefficients' names, in that order
 
+    def _named(self):
+        """(name, p) per coefficient; unnamed when built without names."""
+        names = self.names or tuple(f"b{i}" for i in range(len(self.p)))
+        return zip(names, self.p, strict=True)
+
     def to_dict(self) -> dict:
         """The names of ``metamg regress --permutations --format json``: p_perm per coefficient,
         QM_p_perm, permutations and seed."""
-        return {"coefficients": [{"name": n, "p_perm": p} for n, p in zip(self.names, self.p)],
+        return {"coefficients": [{"name": n, "p_perm": p} for n, p in self._named()],
                 "QM_p_perm": self.qm_p, "permutations": self.permutations, "seed": self.seed}
 
     def __repr__(self) -> str:
-        ps = ", ".join(f"{n} {p_is(p)}" for n, p in zip(self.names, self.p))
+        ps = ", ".join(f"{n} {p_is(p)}" for n, p in self._named())
         return one_line(f"PermutationTest({self.permutations:,} permutations, seed {self.seed}: {ps}; "
                         f"QM {p_is(self.qm_p)})")
 
     def _repr_html_(self) -> str:
         return html_table(("coefficient", "permutation p"),
-                          [(n, p_value(p)) for n, p in zip(self.names, self.p)],
+                          [(n, p_value(p)) for n, p in self._named()],
                           f"Permutation test ({self.permutations:,} permutations, seed {self.seed})",
                           [f"test of moderators: permutation {p_is(self.qm_p)}"])
 

@@ -7,8 +7,8 @@ import numpy as np
 
 from metamg.analyses.pool import PoolAnalysis
 from metamg.errors import InputError, Problem
-from metamg.models.display import frame, html_table, interval, num, one_line, p_is, p_value, pct
 from metamg.models import PoolResult, fit
+from metamg.models.display import frame, html_table, interval, num, one_line, p_is, p_value, pct
 from metamg.models.metaregression import MetaRegression, intercept_and, meta_regression
 
 MISSING_LEVEL = "(no value)"

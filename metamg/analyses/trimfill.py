@@ -47,7 +47,7 @@ class TrimFill:
                             p_is(r.p), num(r.tau2))],
                           "Trim and fill (analysis scale)",
                           [f"filled study: yi = {num(y)}, vi = {num(v)}"
-                           for y, v in zip(self.filled_yi, self.filled_vi)])
+                           for y, v in zip(self.filled_yi, self.filled_vi, strict=True)])
 
     def to_frame(self):
         """One row: the adjusted analysis (to_dict() without the filled studies)."""
