@@ -96,6 +96,7 @@ def test_parameter_names_agree_across_verbs():
         assert next(iter(inspect.signature(getattr(metamg, verb)).parameters)) == "analysis"
 
 
+@pytest.mark.reference
 def test_fit_and_pool_default_to_the_cochrane_profile():
     expected = next(a["expected"] for a in load_case("bcg")["analyses"]
                     if (a["measure"], a["method"], a["ci_method"]) == ("RR", "REML", "hk"))
@@ -128,6 +129,7 @@ def test_subgroups_default_to_the_metadata_column(tmp_path):
         metamg.subgroups(metamg.pool(BCG, measure="RR"))
 
 
+@pytest.mark.reference
 def test_subgroups_match_metafor():
     groups = metamg.subgroups(metafor_analysis(), by="alloc")
     ref = {g["level"]: g for g in extras()["subgroups"]["levels"]}
@@ -153,6 +155,7 @@ def test_regress_and_permutation_test_equal_the_command():
     assert as_json(fit.to_dict()) == {k: v for k, v in d.items() if k not in ("QM_p_perm", "permutations", "seed")}
 
 
+@pytest.mark.reference
 def test_regress_matches_metafor_knha():
     ref = next(m["hk"] for m in extras()["metareg"] if m["formula"] == "~ ablat")
     frame = metamg.regress(metamg.pool(BCG, measure="RR"), "ablat").to_frame()
@@ -171,6 +174,7 @@ def test_sensitivity_verbs_equal_the_command():
     assert as_json(metamg.gosh(a).to_dict()) == d["gosh"]
 
 
+@pytest.mark.reference
 def test_sensitivity_frames_match_metafor():
     a = metafor_analysis()
     ref = extras()
@@ -189,6 +193,7 @@ def test_sensitivity_frames_match_metafor():
     assert subsets["estimate"].mean() == pytest.approx(ref["gosh"]["estimate"]["mean"], rel=1e-9)
 
 
+@pytest.mark.reference
 def test_bias_verbs_equal_the_command_and_metafor():
     a = metafor_analysis()
     d = cli_json("bias", BCG, "--measure", "RR", "--profile", "metafor")
@@ -206,6 +211,7 @@ def test_bias_verbs_equal_the_command_and_metafor():
     assert frame.loc["trim and fill", "statistic"] == ref["trimfill"]["k0"]
 
 
+@pytest.mark.reference
 def test_pool_frame_is_the_study_table():
     a = metamg.pool(BCG, measure="RR", method="REML", ci_method="wald")
     expected = next(x["expected"] for x in load_case("bcg")["analyses"]
@@ -289,6 +295,7 @@ def test_repr_of_a_path_with_a_line_break_stays_one_line(tmp_path):
 
 # -- figures ----------------------------------------------------------------------------------
 
+@pytest.mark.slow
 def test_figures_display_themselves_as_png():
     a = metamg.pool(BCG, measure="RR")
     figures = [metamg.forest(a, by="alloc"), metamg.funnel(a, trimfill=True), metamg.baujat(a),
@@ -302,6 +309,7 @@ def test_figures_display_themselves_as_png():
         assert (width, height) == pytest.approx((w_in * 100, h_in * 100), abs=1)  # screen resolution
 
 
+@pytest.mark.slow
 def test_figures_are_the_command_line_figures(tmp_path):
     a = metamg.pool(BCG, measure="RR")
     out = [tmp_path / f"{n}.png" for n in range(3)]
@@ -350,6 +358,7 @@ ROB = ("study,events_treatment,n_treatment,events_control,n_control,rob_d1,rob_d
        "C,20,150,22,140,high,low,some concerns,low,low,high\n")
 
 
+@pytest.mark.slow
 def test_rob_plots_show_both_figures(tmp_path):
     csv = tmp_path / "rob.csv"
     csv.write_text(ROB, encoding="utf-8")
