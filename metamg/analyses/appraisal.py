@@ -18,12 +18,14 @@ from metamg.analyses.claims import ClaimCheck, Evidence, check_claim
 from metamg.analyses.findings import Findings, summarise_findings
 from metamg.analyses.influence import Influence, influence
 from metamg.analyses.pool import PoolAnalysis, PoolOptions, pool, prepare_table, read_table
+from metamg.analyses.regression import Design, regress
 from metamg.analyses.reported import ReportedResult, reported_not_pooled
 from metamg.analyses.sensitivity import Cumulative, Refit, cumulative, leave_one_out
 from metamg.analyses.subgroups import SubgroupAnalysis, pool_subgroups
 from metamg.effects import Continuity, EffectSizes, compute_effects
 from metamg.errors import InputError
-from metamg.io.metadata import StudySetMeta, read_metadata
+from metamg.io.metadata import RegressionSpec, StudySetMeta, read_metadata
+from metamg.models.metaregression import MetaRegression
 from metamg.io.rob import has_rob
 from metamg.io.schema import StudyTable
 from metamg.models.display import frame, html_table, interval, num, one_line, p_value, pct
@@ -60,6 +62,21 @@ class Restricted:
 
 
 @dataclass(frozen=True)
+class Regression:
+    """A meta-regression the metadata names (``[[regressions]]``), fitted with the main
+    analysis's estimator and test."""
+
+    spec: RegressionSpec
+    fit: MetaRegression
+    design: Design
+
+    @property
+    def bubble(self) -> bool:
+        """One continuous moderator: the bubble plot can show it."""
+        return len(self.fit.coefficients) == 2 and not self.design.reference_levels
+
+
+@dataclass(frozen=True)
 class Appraisal:
     """Everything known about one study set, computed once.
 
@@ -87,6 +104,7 @@ class Appraisal:
     findings: Findings | None = None
     claims: tuple[ClaimCheck, ...] = ()
     reported_not_pooled: tuple[ReportedResult, ...] = ()   # results given as reported, not pooled
+    regressions: tuple[Regression, ...] = ()   # those the metadata names, in its order
     not_run: tuple[tuple[str, str], ...] = field(default=())  # (analysis, why it was not run)
 
     @property
@@ -208,6 +226,13 @@ def appraise(data, meta: StudySetMeta | None = None, measure: str | None = None,
         loo = leave_one_out(analysis) if k >= MIN_K_REFITS else ()
         infl = influence(analysis, loo) if k >= MIN_K_REFITS else ()
         cum = cumulative(answer) if k >= 2 else None
+    regressions = []
+    for spec in meta.regressions:
+        fitted, why = _regression(analysis, spec)
+        if fitted is None:
+            not_run.append((f"meta-regression on {', '.join(spec.mods)}", why))
+        else:
+            regressions.append(fitted)
     verified = _verified_only(raw, analysis)
     low_risk = _low_risk_only(raw, analysis)
     random_fit = analysis.result if analysis.result.is_random else (other.result if other else None)
@@ -216,7 +241,8 @@ def appraise(data, meta: StudySetMeta | None = None, measure: str | None = None,
     return Appraisal(**base, options=analysis.options, analysis=analysis, other=other, answer=answer,
                      answer_reason=answer_reason, subgroups=subgroups, leave1out=loo, cumulative=cum,
                      influence=infl, bias=bias, verified=verified, low_risk=low_risk,
-                     findings=findings, claims=claims, not_run=tuple(not_run))
+                     findings=findings, claims=claims, not_run=tuple(not_run),
+                     regressions=tuple(regressions))
 
 
 def verdict_model(analysis: PoolAnalysis, other: PoolAnalysis | None = None,
@@ -237,6 +263,18 @@ def verdict_model(analysis: PoolAnalysis, other: PoolAnalysis | None = None,
                    "random-effects models disagree: the random-effects estimate leans on the small "
                    "studies, so the common-effect estimate is the one to judge by (Cochrane Handbook "
                    "13.3.5.6)")
+
+
+def _regression(analysis: PoolAnalysis, spec: RegressionSpec) -> tuple[Regression | None, str | None]:
+    """The meta-regression ``spec`` asks for, with the analysis's estimator (common effect for
+    Mantel-Haenszel and Peto) and test, or why it cannot be fitted on these studies."""
+    r = analysis.result
+    method = "FE" if r.method in ("MH", "PETO") else r.method
+    try:
+        fit, design = regress(analysis, spec.mods, ci_method=r.ci_method, method=method)
+    except InputError as exc:
+        return None, "; ".join(p.message for p in exc.problems)
+    return Regression(spec, fit, design), None
 
 
 def _small_study_tests(analysis) -> tuple[SmallStudyTests | None, str | None]:

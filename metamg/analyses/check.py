@@ -78,6 +78,12 @@ def _metadata_refs(meta, table, meta_file) -> list[Problem]:
     if meta.subgroup and meta.subgroup not in table.extra:
         out.append(Problem(meta_file, f"names a column that {os.path.basename(table.source)} does not have",
                            line=meta.line_of("subgroup"), column="subgroup", value=meta.subgroup))
+    columns = {c.strip().lower() for c in table.extra}
+    for n, spec in enumerate(meta.regressions, 1):
+        for mod in spec.mods:
+            if mod.strip().lower() not in columns:
+                out.append(Problem(meta_file, f"names a moderator column that {os.path.basename(table.source)} "
+                                   "does not have", line=spec.line, column=f"regressions[{n}].mods", value=mod))
     known = set(table.studies) | {t.strip() for t in table.extra.get(TRIAL_COLUMN, ()) if t.strip()}
     measure = MEASURES.get(meta.measure or "")
     for n, claim in enumerate(meta.claims, 1):

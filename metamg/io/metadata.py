@@ -59,6 +59,16 @@ class Claim:
 
 
 @dataclass(frozen=True)
+class RegressionSpec:
+    """A meta-regression a report should show (a ``[[regressions]]`` table): the moderator
+    columns, e.g. ``mods = ["ablat"]`` for the BCG trials' absolute latitude, and why."""
+
+    mods: tuple[str, ...]
+    why: str = ""
+    line: int | None = None
+
+
+@dataclass(frozen=True)
 class DomainJudgement:
     """A user's own GRADE rating of one domain (``[grade.DOMAIN]``), with the reason for it."""
 
@@ -104,6 +114,7 @@ class StudySetMeta:
     notes: str = ""
     inclusion: str = ""           # which studies are pooled and why the others are not
     claims: tuple[Claim, ...] = ()
+    regressions: tuple[RegressionSpec, ...] = ()
     grade: GradeSettings = GradeSettings()
     defaults: tuple[str, ...] = field(default=())  # keys that were not given
     sha256: str | None = None     # of the metadata file's bytes; None when there is no file
@@ -212,6 +223,11 @@ def parse_metadata(data: dict, name: str, path: str = "<metadata>", text: str = 
             problems += claim_problems
             values[key] = claims
             continue
+        if key == "regressions":
+            regressions, regression_problems = _parse_regressions(value, path, where)
+            problems += regression_problems
+            values[key] = regressions
+            continue
         if key == "grade":
             grade, grade_problems = _parse_grade(value, path, where)
             problems += grade_problems
@@ -238,7 +254,7 @@ def parse_metadata(data: dict, name: str, path: str = "<metadata>", text: str = 
         values["measure"] = values["measure"].upper()
     if values.get("subgroup") == "":
         values["subgroup"] = None
-    defaults = tuple(sorted(_KEYS - values.keys() - {"claims", "inclusion", "grade"}))
+    defaults = tuple(sorted(_KEYS - values.keys() - {"claims", "inclusion", "grade", "regressions"}))
     top = tuple((k[0], n) for k, n in lines.items() if len(k) == 1)
     return StudySetMeta(name=name, **{"title": name, **values}, defaults=defaults, sha256=sha256,
                         key_lines=top)
@@ -318,6 +334,37 @@ def _judgement(domain, v, bad) -> DomainJudgement | None:
 
 _CLAIM_TYPES = {"primary_source_found": bool, "implied_effect": (int, float), "studies": list}
 _TYPE_NAMES = {bool: "true or false", list: "a list of study labels", str: "a string"}
+
+
+_REGRESSION_KEYS = ("mods", "why")
+
+
+def _parse_regressions(value, path, where) -> tuple[tuple[RegressionSpec, ...], list[Problem]]:
+    if not isinstance(value, list) or not all(isinstance(r, dict) for r in value):
+        return (), [Problem(path, "must be a list of [[regressions]] tables", line=where("regressions"),
+                            column="regressions")]
+    specs, problems = [], []
+    for n, raw in enumerate(value):
+        name = f"regressions[{n + 1}]"
+
+        def bad(key, message, v=None):
+            problems.append(Problem(path, message, line=where("regressions", n, key), column=f"{name}.{key}",
+                                    value=v))
+
+        before = len(problems)
+        for key in raw:
+            if key not in _REGRESSION_KEYS:
+                bad(key, _unknown("regression key", key, _REGRESSION_KEYS))
+        mods = raw.get("mods")
+        if not isinstance(mods, list) or not mods or not all(isinstance(m, str) and m.strip() for m in mods):
+            bad("mods", "must be a list of moderator columns, e.g. mods = [\"ablat\"]",
+                None if mods is None else repr(mods))
+        if not isinstance(raw.get("why", ""), str):
+            bad("why", "must be a string", repr(raw["why"]))
+        if len(problems) == before:
+            specs.append(RegressionSpec(tuple(m.strip() for m in mods), raw.get("why", "").strip(),
+                                        where("regressions", n)))
+    return tuple(specs), problems
 
 
 def _parse_claims(value, path, where) -> tuple[tuple[Claim, ...], list[Problem]]:

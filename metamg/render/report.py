@@ -28,6 +28,7 @@ from metamg.render.sections import answer as answer_section
 from metamg.render.sections import figures as figures_section
 from metamg.render.sections import methods as methods_section
 from metamg.render.sections import question as question_section
+from metamg.render.sections import regression as regression_section
 from metamg.render.sections import restricted as restricted_section
 from metamg.render.sections import result as result_section
 from metamg.render.sections import robust as robust_section
@@ -39,7 +40,7 @@ from metamg.vocabulary import VERIFIED_STATUSES as VERIFIED
 
 # The report, in reading order: each module's section(appraisal, context) gives its lines.
 SECTIONS = (question_section, answer_section, studies_section, result_section, figures_section,
-            restricted_section, robust_section, methods_section)
+            restricted_section, robust_section, regression_section, methods_section)
 RESERVED_NAMES = ("index",)  # a study set of this name would overwrite the index
 
 
@@ -102,6 +103,12 @@ def render_report(ap: Appraisal, csv_path, outdir) -> ReportSummary:
             write_rob_plots(analysis_rob_layout(a, f"{ap.meta.title}: risk of bias (RoB 2)"),
                             os.path.join(outdir, figures["rob_traffic"]),
                             os.path.join(outdir, figures["rob_summary"]))
+    for n, reg in enumerate(ap.regressions, 1):
+        if reg.bubble:
+            from metamg.render import diagnostics
+            figures[f"regression-{n}"] = regression_section.bubble_file(name, n)
+            diagnostics.write(diagnostics.draw_bubble(a, reg.fit, reg.design, ap.meta.title),
+                              os.path.join(outdir, figures[f"regression-{n}"]))
     studies_csv = None
     if a is not None and a.result.k > MAX_TABLE_STUDIES:
         from metamg.render.text import studies_csv as csv_text

@@ -69,7 +69,7 @@ def section(ap, ctx: ReportContext) -> list[str]:
             out.append(f"No study is flagged by metafor's criteria; the largest Cook's distance is "
                        f"{top.cook_d:.2f} ({md_text(top.study)}).")
     for what, why in ap.not_run:
-        out += ["", f"*{what.capitalize()}: not run ({md_text(why)}).*"]
+        out += ["", f"*{md_text(what[0].upper() + what[1:])}: not run ({md_text(why)}).*"]
     if tests is not None:
         out += ["", "### Small-study effects", ""]
         if tests.caution:
