@@ -10,8 +10,9 @@ import pandas as pd
 import pytest
 
 import metamg
-from metamg.errors import InputError
 from metamg.models import mantel_haenszel, peto
+from metamg.models.mantel_haenszel import Undefined
+from tests.conftest import run_cli
 from tests.test_reference_pool import compare
 
 pytestmark = pytest.mark.reference
@@ -21,30 +22,29 @@ REF = json.loads((Path(__file__).parent / "reference" / "metafor_extra" / "mh_pe
 KEYS = ("estimate", "se", "ci_low", "ci_high", "statistic", "p", "Q", "Q_p", "I2", "H2")
 
 
-def run(ref, source="edge.csv"):
+def run(ref):
     t = ref["tables"]
     args = [t[k] if isinstance(t[k], list) else [t[k]] for k in ("ai", "n1i", "ci", "n2i")]
     if ref["method"] == "PETO":
-        return peto(*args, source=source)
-    return mantel_haenszel(*args, measure=ref["measure"], source=source)
+        return peto(*args)
+    return mantel_haenszel(*args, measure=ref["measure"])
 
 
 @pytest.mark.filterwarnings("error")  # a numpy RuntimeWarning fails the test
 @pytest.mark.parametrize("ref", REF["fits"], ids=lambda r: f"{r['set']}-{r['method']}-{r['measure']}")
 def test_degenerate_tables_match_metafor_or_say_why(ref):
     if ref["set"] == "empty_group":  # refused on purpose: tests/reference/DISAGREEMENTS.md
-        with pytest.raises(InputError, match="needs participants in both groups"):
+        with pytest.raises(Undefined, match="needs participants in both groups"):
             run(ref)
         return
     if "error" in ref:  # metafor stops: "Peto's method cannot be used"
-        with pytest.raises(InputError, match="Peto's method cannot be used") as exc:
+        with pytest.raises(Undefined, match="Peto's method cannot be used"):
             run(ref)
-        assert exc.value.problems[0].file == "edge.csv"
         return
     if ref["estimate_is_na"]:  # metafor returns NA: metamg says why
-        with pytest.raises(InputError, match=r"(odds|risk) ratio is (0|infinite|undefined)") as exc:
+        with pytest.raises(Undefined, match=r"(odds|risk) ratio is (0|infinite|undefined)") as exc:
             run(ref)
-        assert exc.value.problems[0].file == "edge.csv" and "metafor gives NA" in str(exc.value)
+        assert "metafor gives NA" in str(exc.value)
         return
     r = run(ref)
     actual = r.to_dict()
@@ -79,13 +79,24 @@ def test_testthat_outcome_never_or_always_occurring(events_all):
     OR, NA (never) or 0 (always) for RR, and 0 for RD."""
     n1, n2 = [10, 15, 20, 25], [10, 10, 30, 20]
     a, c = (n1, n2) if events_all else ([0] * 4, [0] * 4)
-    with pytest.raises(InputError):
+    with pytest.raises(Undefined):
         peto(a, n1, c, n2)
-    with pytest.raises(InputError):
+    with pytest.raises(Undefined):
         mantel_haenszel(a, n1, c, n2, measure="OR")
     if events_all:
         assert mantel_haenszel(a, n1, c, n2, measure="RR").estimate == 0
     else:
-        with pytest.raises(InputError):
+        with pytest.raises(Undefined):
             mantel_haenszel(a, n1, c, n2, measure="RR")
     assert mantel_haenszel(a, n1, c, n2, measure="RD").estimate == 0
+
+
+@pytest.mark.parametrize("method,measure,why", [("PETO", "OR", "Peto's method cannot be used"),
+                                                ("MH", "OR", "odds ratio is"),
+                                                ("MH", "RR", "risk ratio is")])
+def test_the_file_is_named_where_the_counts_leave_the_estimate_undefined(tmp_path, method, measure, why):
+    """The models say why; the pooling step, which knows the file, names it (exit status 2)."""
+    p = tmp_path / "edge.csv"
+    p.write_text("study,events_treatment,n_treatment,events_control,n_control\nA,0,10,0,12\nB,0,15,0,9\n")
+    code, out, err = run_cli("pool", p, "--method", method, "--measure", measure)
+    assert code == 2 and err.startswith(f"{p}: ") and why in err and "Traceback" not in err

@@ -15,6 +15,7 @@ from metamg.io.metadata import StudySetMeta, read_metadata
 from metamg.analyses.selection import exclude_by_status, keep_low_risk
 from metamg.io.schema import NotEstimable, StudyTable, read_studies
 from metamg.models import DEFAULT_PROFILE, PROFILES, fit, mantel_haenszel, peto
+from metamg.models.mantel_haenszel import Undefined
 from metamg.models.display import (MISSING, details, frame, html_table, interval, num, one_line, p_is,
                                    p_value, pct)
 from metamg.models.distributions import norm_ppf
@@ -272,9 +273,11 @@ def _fit(es: EffectSizes, method, ci_method, default_ci, level, pi) -> PoolResul
             ci_note = f"{method} uses a Wald (z) interval; --ci {ci_method} does not apply"
         d = es.data
         args = (d["ai"], d["n1i"], d["ci"], d["n2i"])
-        res = (mantel_haenszel(*args, measure=es.measure.name, level=level, studies=es.studies,
-                               source=es.source)
-               if method == "MH" else peto(*args, level=level, studies=es.studies, source=es.source))
+        try:
+            res = (mantel_haenszel(*args, measure=es.measure.name, level=level, studies=es.studies)
+                   if method == "MH" else peto(*args, level=level, studies=es.studies))
+        except Undefined as exc:  # the counts leave the estimate undefined: the user's to know why
+            raise InputError([Problem(es.source, str(exc))]) from None
         if ci_note:
             res = _with_warning(res, ci_note)
         return res

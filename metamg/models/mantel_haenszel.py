@@ -5,8 +5,8 @@ per-study effects the models keep (for Q, I², H² and residuals) are escalc's w
 (1/2 added to tables with a zero cell) but with double-zero tables dropped (drop00=TRUE).
 
 Degenerate data (every table without events, or with events only, in a group or overall) leave
-some estimators undefined, where metafor returns NA or stops: metamg then raises InputError
-saying why; where metafor returns a number (log RR = 0 when everyone had the event, RD = 0
+some estimators undefined, where metafor returns NA or stops: metamg then raises ``Undefined``
+(a ValueError) saying why, which the caller that knows the file turns into an InputError; where metafor returns a number (log RR = 0 when everyone had the event, RD = 0
 when no one or everyone did, each with standard error 0) metamg returns the same number.
 """
 from __future__ import annotations
@@ -17,7 +17,6 @@ import numpy as np
 
 from metamg.effects.escalc import Continuity, binary_zero_cells, continuity_added
 from metamg.effects.measures import MEASURES
-from metamg.errors import InputError, Problem
 from metamg.models.distributions import chi2_sf, norm_ppf, norm_sf
 from metamg.models.heterogeneity import q_around, q_summary
 from metamg.models.results import PoolResult
@@ -31,8 +30,9 @@ class _Tables:
         self.n = self.n1 + self.n2
 
 
-class Undefined(ArithmeticError):
-    """A pooled estimate that the counts leave undefined (metafor: NA or an error)."""
+class Undefined(ValueError):
+    """A pooled estimate that the counts leave undefined (metafor: NA or an error), or tables
+    the method cannot take; the message says why, in the user's terms."""
 
 
 def _pattern(t: _Tables, otherwise: str = "") -> str:
@@ -185,12 +185,11 @@ def study_effects(t: _Tables, measure: str):
     return yi, vi
 
 
-def _check_tables(t: _Tables, source: str, what: str) -> None:
-    empty = (t.n1 <= 0) | (t.n2 <= 0)
-    if empty.any():
-        raise InputError([Problem(source or what, f"{what} needs participants in both groups of "
-                                  f"every table; table {i + 1} has a group with none")
-                          for i in np.flatnonzero(empty)])
+def _check_tables(t: _Tables, what: str) -> None:
+    empty = np.flatnonzero((t.n1 <= 0) | (t.n2 <= 0))
+    if len(empty):
+        raise Undefined(f"{what} needs participants in both groups of every table; "
+                        + ", ".join(f"table {i + 1}" for i in empty) + " has a group with none")
 
 
 def _result(method, measure, est, var, t, level, yi, vi, het, studies, extra, rules):
@@ -218,16 +217,12 @@ def _result(method, measure, est, var, t, level, yi, vi, het, studies, extra, ru
         warnings=tuple(warnings), rules=tuple(rules), **extra)
 
 
-def mantel_haenszel(ai, n1i, ci, n2i, measure: str = "OR", level: float = 0.95, studies=(),
-                    source: str = ""):
-    """Mantel-Haenszel common-effect pooling of 2x2 tables (measure OR, RR or RD). ``source``
-    names the file in the InputError raised when the counts leave the estimate undefined."""
+def mantel_haenszel(ai, n1i, ci, n2i, measure: str = "OR", level: float = 0.95, studies=()):
+    """Mantel-Haenszel common-effect pooling of 2x2 tables (measure OR, RR or RD); raises
+    Undefined when the counts leave the estimate undefined."""
     t = _Tables(ai, n1i, ci, n2i)
-    _check_tables(t, source, "the Mantel-Haenszel method")
-    try:
-        est, var = MH_MEASURES[measure](t)
-    except Undefined as exc:
-        raise InputError([Problem(source or "Mantel-Haenszel", str(exc))]) from None
+    _check_tables(t, "the Mantel-Haenszel method")
+    est, var = MH_MEASURES[measure](t)
     extra = {}
     if measure == "OR":
         cmh, cmh_p = cmh_test(t)
@@ -243,14 +238,11 @@ def mantel_haenszel(ai, n1i, ci, n2i, measure: str = "OR", level: float = 0.95, 
     return _result("MH", measure, est, var, t, level, yi, vi, het, studies, extra, rules)
 
 
-def peto(ai, n1i, ci, n2i, level: float = 0.95, studies=(), source: str = ""):
-    """Peto's one-step odds ratio (common effect). ``source`` as in mantel_haenszel()."""
+def peto(ai, n1i, ci, n2i, level: float = 0.95, studies=()):
+    """Peto's one-step odds ratio (common effect); raises Undefined as mantel_haenszel()."""
     t = _Tables(ai, n1i, ci, n2i)
-    _check_tables(t, source, "Peto's method")
-    try:
-        est, var = peto_log_odds_ratio(t)
-    except Undefined as exc:
-        raise InputError([Problem(source or "Peto", str(exc))]) from None
+    _check_tables(t, "Peto's method")
+    est, var = peto_log_odds_ratio(t)
     yi, vi = study_effects(t, "PETO")
     het = peto_heterogeneity(t, int((~np.isnan(yi)).sum()))
     rules = ["common-effect Peto one-step odds ratio", "CI: Wald (z)",
