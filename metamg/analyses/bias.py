@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 
@@ -11,6 +12,11 @@ from metamg.models import fit
 from metamg.models.display import MISSING, frame, html_table, interval, num, one_line, p_is, p_value
 from metamg.models.distributions import norm_ppf, norm_sf
 from metamg.models.metaregression import intercept_and, meta_regression
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from metamg.analyses.trimfill import TrimFill
 
 
 @dataclass(frozen=True)
@@ -243,11 +249,11 @@ class SmallStudyTests:
         return {"egger": egger, "egger_lm": self.egger_lm.to_dict(), "begg": self.begg.to_dict(),
                 "trimfill": trimfill, "fsn": self.fsn.to_dict(), "caution": self.caution}
 
-    def _records(self) -> list[dict]:
+    def _records(self) -> list[dict[str, Any]]:
         """One record per test, on the analysis scale: statistic, df, p, an estimate with its CI
         where the test has one (Egger's limit estimate, trim and fill's adjusted estimate), and
         why a value is missing."""
-        def egger(name, e):
+        def egger(name: str, e: EggerTest | None) -> dict[str, Any]:
             if e is None:
                 return {"test": name, "note": "the mixed-effects Egger test needs at least 3 studies"}
             return {"test": name, "statistic": e.statistic, "df": e.df, "p": e.p,
@@ -260,7 +266,7 @@ class SmallStudyTests:
                    {"test": "Begg (rank correlation)", "statistic": b.tau, "p": b.p, "note": b.note},
                    {"test": "fail-safe N (Rosenthal)", "statistic": f.fsnum, "p": f.p}]
         if self.trimfill is not None:
-            t = self.trimfill
+            t = cast("TrimFill", self.trimfill)
             records.append({"test": "trim and fill", "statistic": t.k0, "p": t.result.p,
                             "estimate": t.result.estimate, "ci_low": t.result.ci_low,
                             "ci_high": t.result.ci_high,
@@ -274,7 +280,7 @@ class SmallStudyTests:
         e, b = self.egger or self.egger_lm, self.begg
         egger = (f"Egger {'t' if e.df is not None else 'z'}={num(e.statistic, 3)}, {p_is(e.p)}"
                  if e.p is not None else f"Egger: {e.note}")
-        tf = (f"trim and fill k0={self.trimfill.k0}" if self.trimfill is not None
+        tf = (f"trim and fill k0={cast('TrimFill', self.trimfill).k0}" if self.trimfill is not None
               else f"trim and fill: {self.trimfill_error}")
         return one_line(f"SmallStudyTests({egger}; Begg tau={num(b.tau, 3)}, {p_is(b.p)}; {tf}; "
                         f"fail-safe N={self.fsn.fsnum}"
@@ -288,7 +294,7 @@ class SmallStudyTests:
         return html_table(("test", "statistic", "df", "p", "estimate", "CI", "note"), rows,
                           "Small-study effects (analysis scale)", [self.caution] if self.caution else [])
 
-    def to_frame(self):
+    def to_frame(self) -> pd.DataFrame:
         """One row per test (Egger's two forms, Begg, fail-safe N, trim and fill): statistic
         (Kendall's tau for Begg, the number of studies for fail-safe N and trim and fill), df,
         p, an estimate with its CI where the test has one, and a note."""

@@ -9,11 +9,16 @@ from __future__ import annotations
 
 import html
 import math
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 MISSING = "–"   # an en dash for a value that does not exist (None, NaN)
 
 
-def num(x, digits: int = 4) -> str:
+def num(x: float | None, digits: int = 4) -> str:
     """A number in ``digits`` significant digits; the en dash for None and NaN."""
     if x is None:
         return MISSING
@@ -27,34 +32,35 @@ def num(x, digits: int = 4) -> str:
     return f"{x:.{digits}g}"
 
 
-def pct(x) -> str:
+def pct(x: float | None) -> str:
     """A percentage with one decimal (I², weights)."""
     return MISSING if x is None or (isinstance(x, float) and math.isnan(x)) else f"{float(x):.1f}%"
 
 
-def interval(low, high, digits: int = 4) -> str:
+def interval(low: float | None, high: float | None, digits: int = 4) -> str:
     return f"[{num(low, digits)}, {num(high, digits)}]"
 
 
-def p_value(p) -> str:
+def p_value(p: float | None) -> str:
     if p is None or (isinstance(p, float) and math.isnan(p)):
         return MISSING
     return "< 0.0001" if p < 0.0001 else f"{p:.4f}" if p < 0.001 else f"{p:.3f}"
 
 
-def p_is(p) -> str:
+def p_is(p: float | None) -> str:
     """"p = 0.012" or "p < 0.0001"."""
     v = p_value(p)
     return f"p {v}" if v.startswith("<") else f"p = {v}"
 
 
-def one_line(text) -> str:
+def one_line(text: object) -> str:
     """``text`` on one line: line breaks, tabs and other unprintable characters escaped, so a
     repr stays one line whatever a label holds."""
     return "".join(c if c.isprintable() else repr(c)[1:-1] for c in str(text))
 
 
-def html_table(header, rows, caption: str = "", notes=()) -> str:
+def html_table(header: Sequence[object], rows: Iterable[Sequence[object]], caption: str = "",
+               notes: Iterable[object] = ()) -> str:
     """A compact HTML table; every cell, header, caption and note is escaped."""
     esc = html.escape
     out = ['<div class="metamg">']
@@ -77,8 +83,10 @@ def details(summary: str, body_html: str) -> str:
     return f"<details><summary>{html.escape(summary)}</summary>\n{body_html}\n</details>"
 
 
-def frame(records, columns=None):
+def frame(records: Iterable[dict[str, Any]], columns: Sequence[str] | None = None) -> pd.DataFrame:
     """A pandas DataFrame of ``records`` (dicts); pandas is imported only here, when asked for."""
     import pandas as pd
 
-    return pd.DataFrame.from_records(list(records), columns=columns)
+    table: pd.DataFrame = pd.DataFrame.from_records(list(records),
+                                                    columns=None if columns is None else list(columns))
+    return table

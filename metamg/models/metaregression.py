@@ -6,6 +6,7 @@ PM), everything in O(k·p²) without k x k matrices (``projection``).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -17,6 +18,9 @@ from metamg.models.tau2 import TAU2_ESTIMATORS
 from metamg.models.weights import knapp_hartung_scale
 from metamg.vocabulary import CI_METHODS as REGRESSION_TESTS
 from metamg.vocabulary import COMMON_EFFECT, REGRESSION_METHODS
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 @dataclass(frozen=True)
@@ -88,7 +92,7 @@ class MetaRegression:
         return html_table(("coefficient", "estimate", "se", test, "p", f"{self.level:.0%} CI"), rows,
                           f"Meta-regression ({self.method}, {self.ci_method}), k = {self.k}", self._tests())
 
-    def to_frame(self):
+    def to_frame(self) -> pd.DataFrame:
         """One row per coefficient (analysis scale), as to_dict()'s coefficients."""
         return frame(self.to_dict()["coefficients"])
 

@@ -3,10 +3,14 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from metamg.models.display import frame, html_table, interval, num, one_line, p_is, p_value, pct
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 def _num(x):
@@ -113,7 +117,7 @@ class PoolResult:
         """One line (the dataclass default would print every study's arrays)."""
         return f"PoolResult({one_line(self)})"
 
-    def _summary(self) -> dict:
+    def _summary(self) -> dict[str, object]:
         """The pooled numbers without the per-study arrays, rules and warnings."""
         return {k: v for k, v in self.to_dict().items() if k not in ("studies", "rules", "warnings")}
 
@@ -125,6 +129,6 @@ class PoolResult:
         header = ("method", "CI", "k", "estimate", f"{self.level:.0%} CI", "test", "p", "tau²", "I²", "Q")
         return html_table(header, [row], "Pooled result (analysis scale)", self.warnings)
 
-    def to_frame(self):
+    def to_frame(self) -> pd.DataFrame:
         """One row: the pooled numbers of to_dict() (analysis scale), without the studies."""
         return frame([self._summary()])
