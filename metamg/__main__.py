@@ -1,4 +1,5 @@
 """``python -m metamg``: the same command line as ``metamg``."""
+
 from metamg import cli
 
 if __name__ == "__main__":

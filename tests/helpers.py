@@ -3,11 +3,12 @@
 ``tests/conftest.py`` re-exports these names, so ``from tests.conftest import load_case`` keeps
 working; new tests import from here.
 """
+
 from __future__ import annotations
 
 import json
 import os
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +22,7 @@ CASES_DIR = REFERENCE_DIR / "cases"
 METAFOR_EXTRA_DIR = REFERENCE_DIR / "metafor_extra"
 
 
-@lru_cache(maxsize=None)
+@cache
 def load_json(path: Path | str) -> Any:
     """A JSON file, parsed once per session. The object is shared between tests: treat it as
     read-only (``copy.deepcopy`` it before changing anything, as test_reference_pool does)."""
@@ -33,7 +34,7 @@ def load_case(case_id: str) -> dict:
     return load_json(CASES_DIR / f"{case_id}.json")
 
 
-@lru_cache(maxsize=None)
+@cache
 def _case_ids() -> tuple[str, ...]:
     return tuple(sorted(p.stem for p in CASES_DIR.glob("*.json")))
 
