@@ -43,10 +43,6 @@ __all__ = ["pool", "subgroups", "regress", "permutation_test", "leave_one_out", 
            "influence", "gosh", "small_study_tests", "trim_and_fill", "fail_safe_n", "forest",
            "funnel", "baujat", "gosh_plot", "bubble", "rob_plots"]
 
-# Mantel-Haenszel and Peto are common-effect models: their meta-regression form is FE
-_TABLE_METHODS = ("MH", "PETO")
-
-
 # -- analyses ---------------------------------------------------------------------------------
 
 def subgroups(analysis: PoolAnalysis, by: str | None = None) -> SubgroupAnalysis:
@@ -71,7 +67,6 @@ def permutation_test(analysis: PoolAnalysis, mods, permutations: int = 1000, see
                      method: str | None = None, ci_method: str | None = None) -> PermutationTest:
     """Permutation p-values for ``regress(analysis, mods)`` from ``permutations`` refits with the
     moderators shuffled (metafor's permutest), as ``metamg regress --permutations N --seed S``."""
-    method, ci_method = _regression_settings(analysis, method, ci_method)
     return _permutation_test(analysis, _columns(mods), ci_method, permutations, seed, method=method)
 
 
@@ -203,14 +198,7 @@ def _columns(mods) -> list[str]:
     return columns
 
 
-def _regression_settings(analysis: PoolAnalysis, method, ci_method) -> tuple[str, str]:
-    """The analysis's tau² estimator (FE for Mantel-Haenszel and Peto) and CI method, unless given."""
-    r = analysis.result
-    return (method or ("FE" if r.method in _TABLE_METHODS else r.method)), (ci_method or r.ci_method)
-
-
 def _regression(analysis, mods, method, ci_method) -> tuple[MetaRegression, Design]:
-    method, ci_method = _regression_settings(analysis, method, ci_method)
     return _regress(analysis, _columns(mods), ci_method=ci_method, method=method)
 
 

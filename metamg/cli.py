@@ -513,11 +513,8 @@ def regress(path, mods, plot, permutations, seed, fmt, output, **pool_opts):
     _output(output, [path])
     _output(plot, [path], "--plot", FIGURE_SUFFIXES)
     analysis = _run_pool(path, pool_opts)
-    r = analysis.result
-    method = "FE" if r.method in ("MH", "PETO") else r.method  # both are common-effect models
-    fit, design = run_regress(analysis, mods, ci_method=r.ci_method, method=method)
-    perm = (permutation_test(analysis, mods, r.ci_method, permutations, seed, method=method)
-            if permutations else None)
+    fit, design = run_regress(analysis, mods)   # the analysis's estimator and test
+    perm = permutation_test(analysis, mods, permutations=permutations, seed=seed) if permutations else None
     if fmt == "json":
         d = fit.to_dict()
         if perm is not None:

@@ -268,10 +268,8 @@ def verdict_model(analysis: PoolAnalysis, other: PoolAnalysis | None = None,
 def _regression(analysis: PoolAnalysis, spec: RegressionSpec) -> tuple[Regression | None, str | None]:
     """The meta-regression ``spec`` asks for, with the analysis's estimator (common effect for
     Mantel-Haenszel and Peto) and test, or why it cannot be fitted on these studies."""
-    r = analysis.result
-    method = "FE" if r.method in ("MH", "PETO") else r.method
     try:
-        fit, design = regress(analysis, spec.mods, ci_method=r.ci_method, method=method)
+        fit, design = regress(analysis, spec.mods)
     except InputError as exc:
         return None, "; ".join(p.message for p in exc.problems)
     return Regression(spec, fit, design), None

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from metamg.analyses.pool import PoolAnalysis
+from metamg.vocabulary import TABLE_METHODS
 from metamg.errors import InputError, Problem
 from metamg.models.display import frame, html_table, one_line, p_is, p_value
 from metamg.models.metaregression import MetaRegression, meta_regression, regression_method
@@ -53,16 +54,26 @@ def design(analysis: PoolAnalysis, mods) -> Design:
     return Design(np.column_stack(columns), tuple(names), rows, refs, dropped)
 
 
-def regress(analysis: PoolAnalysis, mods, ci_method: str = "wald",
+def regression_settings(analysis: PoolAnalysis, method: str | None = None,
+                        ci_method: str | None = None) -> tuple[str, str]:
+    """The tau² estimator and test a meta-regression of ``analysis`` uses unless told otherwise:
+    the analysis's own, with the common-effect model for Mantel-Haenszel and Peto analyses
+    (which have no meta-regression form of their own)."""
+    r = analysis.result
+    return (method or ("FE" if r.method in TABLE_METHODS else r.method)), (ci_method or r.ci_method)
+
+
+def regress(analysis: PoolAnalysis, mods, ci_method: str | None = None,
             method: str | None = None) -> tuple[MetaRegression, Design]:
-    """Meta-regression of the analysis's effects on ``mods`` with tau² by ``method`` (default:
-    the analysis's own; FE, DL, HE, HS, SJ, ML, REML, EB or PM, as metafor's rma(..., mods=)
-    fits them; EE and CE mean FE) and tests by ``ci_method`` (wald, hk or hk-adhoc). Any other method
-    is refused: Mantel-Haenszel and Peto have no meta-regression form."""
+    """Meta-regression of the analysis's effects on ``mods`` with tau² by ``method`` (FE, DL,
+    HE, HS, SJ, ML, REML, EB or PM, as metafor's rma(..., mods=) fits them; EE and CE mean FE)
+    and tests by ``ci_method`` (wald, hk or hk-adhoc), each by default the analysis's own
+    (``regression_settings``). Any other method is refused."""
+    method, ci_method = regression_settings(analysis, method, ci_method)
     d = design(analysis, mods)
     es = analysis.effects
     try:
-        method = regression_method(method or analysis.result.method)
+        method = regression_method(method)
     except ValueError as exc:
         raise InputError([Problem(es.source, f"meta-regression: {exc}")]) from None
     try:
@@ -118,11 +129,11 @@ class PermutationTest:
         return frame(self.to_dict()["coefficients"])
 
 
-def permutation_test(analysis: PoolAnalysis, mods, ci_method: str = "wald", permutations: int = 1000,
+def permutation_test(analysis: PoolAnalysis, mods, ci_method: str | None = None, permutations: int = 1000,
                      seed: int = 1, method: str | None = None) -> PermutationTest:
-    """``method`` as regress(): default the analysis's own tau² estimator."""
+    """``method`` and ``ci_method`` as regress(): by default the analysis's own."""
     fit, d = regress(analysis, mods, ci_method=ci_method, method=method)
-    method = fit.method
+    method, ci_method = fit.method, fit.ci_method   # as resolved for the observed fit
     es = analysis.effects
     yi, vi = es.yi[d.rows], es.vi[d.rows]
     observed = np.abs([c.statistic for c in fit.coefficients])

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from metamg.analyses.pool import PoolAnalysis
+from metamg.analyses.regression import regression_settings
 from metamg.errors import InputError, Problem
 from metamg.models import PoolResult, fit
 from metamg.models.display import frame, html_table, interval, num, one_line, p_is, p_value, pct
@@ -106,11 +107,10 @@ def pool_subgroups(analysis: PoolAnalysis, column: str) -> SubgroupAnalysis:
         se = np.array([g.analysis.result.se for g in groups])
         between = fit(est, se ** 2, method="FE", ci_method="wald", level=confidence, tau2_ci=False)
         dummies = [np.array([v == level for v in values], dtype=float) for level in order[1:]]
+        method, ci_method = regression_settings(analysis)
         try:
-            r = analysis.result
             moderator = meta_regression(es.yi, es.vi, intercept_and(*dummies), ["intrcpt"] + order[1:],
-                                        method="FE" if r.method in ("MH", "PETO") else r.method,
-                                        ci_method=r.ci_method, level=confidence)
+                                        method=method, ci_method=ci_method, level=confidence)
         except ValueError:
             moderator = None  # as many subgroups as studies: nothing left to estimate tau² from
     return SubgroupAnalysis(col, analysis, tuple(groups), between, moderator)
