@@ -61,7 +61,8 @@ _EXPORTS = {
     "summarise_findings": "metamg.analyses.findings",
     # words and files
     "pool_text": "metamg.render.text",
-    "write_report": "metamg.render.report",
+    "write_report": "metamg.api",
+    "write_index": "metamg.api",
     "write_forest": "metamg.render.forest",
     "write_funnel": "metamg.render.funnel",
     "analysis_rob_layout": "metamg.render.robplot",
@@ -140,7 +141,7 @@ if TYPE_CHECKING:  # what IDEs and type checkers see; at run time __getattr__ im
     from metamg.render.forest import write_forest
     from metamg.render.funnel import write_funnel
     from metamg.render.notebook import Figure
-    from metamg.render.report import write_report
+    from metamg.api import write_index, write_report
     from metamg.render.robplot import RobFigures, analysis_rob_layout, write_rob_plots
     from metamg.render.text import pool_text
 

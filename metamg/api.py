@@ -25,7 +25,7 @@ from metamg.analyses import bias as _bias
 from metamg.analyses import gosh as _gosh
 from metamg.analyses import influence as _influence
 from metamg.analyses import sensitivity as _sensitivity
-from metamg.analyses.appraisal import verdict_model
+from metamg.analyses.appraisal import appraise, verdict_model
 from metamg.analyses.pool import PoolAnalysis, pool
 from metamg.analyses.regression import Design, PermutationTest, design
 from metamg.analyses.regression import permutation_test as _permutation_test
@@ -37,11 +37,12 @@ from metamg.models.metaregression import MetaRegression
 from metamg.render import diagnostics as _diagnostics
 from metamg.render.forest import MAX_FOREST_STUDIES, draw_forest, study_set_forest_layout
 from metamg.render.funnel import draw_funnel, funnel_layout
+from metamg.render.report import ReportSummary, render_report, report_name, write_index  # noqa: F401
 from metamg.render.robplot import RobFigures, analysis_rob_layout, draw_rob_plots
 
 __all__ = ["pool", "subgroups", "regress", "permutation_test", "leave_one_out", "cumulative",
            "influence", "gosh", "small_study_tests", "trim_and_fill", "fail_safe_n", "forest",
-           "funnel", "baujat", "gosh_plot", "bubble", "rob_plots"]
+           "funnel", "baujat", "gosh_plot", "bubble", "rob_plots", "write_report", "write_index"]
 
 # -- analyses ---------------------------------------------------------------------------------
 
@@ -148,7 +149,7 @@ def funnel(analysis: PoolAnalysis, trimfill=False, ax=None):
 
 def baujat(analysis: PoolAnalysis, ax=None):
     """The Baujat plot (metafor's baujat), as ``metamg sensitivity --baujat``."""
-    return _diagnostics.draw_baujat(_diagnostics.baujat_points(analysis), _title(analysis), ax)
+    return _diagnostics.draw_baujat(_influence.baujat_points(analysis), _title(analysis), ax)
 
 
 def gosh_plot(analysis: PoolAnalysis, result: _gosh.Gosh | None = None, subsets: int | None = None,
@@ -224,3 +225,14 @@ def _title(analysis: PoolAnalysis) -> str:
     if analysis.meta is not None and analysis.meta.title:
         return analysis.meta.title
     return os.path.splitext(os.path.basename(analysis.source))[0]
+
+
+# -- reports --------------------------------------------------------------------------------
+
+def write_report(csv_path, outdir="reports", exclude_status=(), **options) -> ReportSummary:
+    """Appraise the study set at ``csv_path`` and write NAME.md with its figures into ``outdir``,
+    as ``metamg report``; ``options`` are ``pool``'s (measure, method, ci_method, level, ...) and
+    override the metadata. Returns the set's row of the index (``write_index`` writes it)."""
+    report_name(csv_path)
+    return render_report(appraise(csv_path, exclude_status=exclude_status, **options), csv_path, outdir)
+

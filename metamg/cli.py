@@ -382,7 +382,7 @@ def report(paths, outdir, **pool_opts):
     written, with the index; the exit status is then 2. Options override every set's metadata."""
     from metamg.errors import InputError
     from metamg.io.atomic import ensure_directory
-    from metamg.render.report import write_index, write_report
+    from metamg.api import write_index, write_report
 
     paths = _study_sets(paths)
     ensure_directory(outdir)  # an unusable output folder is one error, not one per set
@@ -458,7 +458,8 @@ def sensitivity(path, baujat, gosh_plot, subsets, seed, fmt, output, **pool_opts
         from metamg.render import diagnostics
         title = analysis.meta.title if analysis.meta else _stem(path)
         if baujat:
-            diagnostics.write(diagnostics.draw_baujat(diagnostics.baujat_points(analysis), title), baujat)
+            from metamg.analyses.influence import baujat_points
+            diagnostics.write(diagnostics.draw_baujat(baujat_points(analysis), title), baujat)
         if gosh_plot:
             diagnostics.write(diagnostics.draw_gosh(subsets_fit, analysis, title), gosh_plot)
     _emit(text, output)

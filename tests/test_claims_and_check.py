@@ -86,7 +86,7 @@ SEED_CLAIMS = {
 
 @pytest.fixture(scope="module")
 def shipped_reports(tmp_path_factory):
-    from metamg.render.report import write_report
+    from metamg.api import write_report
     out = tmp_path_factory.mktemp("reports")
     return {p.stem: write_report(p, out) for p in sorted(STUDIES.glob("*.csv"))}
 
@@ -141,7 +141,7 @@ def test_perioperative_set_combines_seyhan_and_converts_the_99_percent_cis(shipp
 
 @pytest.mark.slow
 def test_index_lists_every_claim_with_its_verdict(shipped_reports):
-    from metamg.render.report import write_index
+    from metamg.api import write_index
     out = Path(list(shipped_reports.values())[0].path).parent
     text = Path(write_index(list(shipped_reports.values()), out)).read_text()
     rows = [line for line in text.splitlines() if line.startswith("| ") and "**" in line]

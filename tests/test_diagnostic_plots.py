@@ -4,7 +4,7 @@ import pytest
 
 import metamg
 from metamg.models import fit
-from metamg.render.diagnostics import baujat_points
+from metamg.analyses.influence import baujat_points
 from tests.conftest import CASES_DIR, load_case, run_cli
 
 

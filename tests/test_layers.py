@@ -25,3 +25,24 @@ def test_imports_only_from_layers_to_the_left(path):
             other = layer(name)
             if other and other != own:
                 assert ORDER.index(other) < ORDER.index(own), f"{rel} imports {name}"
+
+
+# What fits a model or runs an analysis: render/ draws and words what analyses computed, and
+# never calls any of these (metamg.api and the CLI compose the two).
+FITTING = {"fit", "pool", "appraise", "meta_regression", "mantel_haenszel", "peto", "regress",
+           "permutation_test", "small_study_tests", "trim_and_fill", "trim_and_fill_for", "egger_rma",
+           "egger_lm", "rank_test", "fail_safe_n", "leave_one_out", "cumulative", "influence",
+           "baujat_points", "gosh", "pool_subgroups", "compute_effects", "convert_wald", "q_profile",
+           "grade_certainty", "summarise_findings", "absolute_effect", "check_claim", "verdict_model",
+           "reported_not_pooled", "prepare_table", "read_table", "read_studies", "TAU2_ESTIMATORS"}
+
+
+@pytest.mark.parametrize("path", sorted((PKG / "render").rglob("*.py")), ids=lambda p: str(p.relative_to(PKG)))
+def test_render_calls_no_fitting_function(path):
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("metamg."):
+            used = {a.name for a in node.names} & FITTING
+            assert not used, f"{path.relative_to(PKG)} imports {sorted(used)} from {node.module}"
+        if isinstance(node, ast.Call):
+            name = getattr(node.func, "attr", None) or getattr(node.func, "id", None)
+            assert name not in FITTING, f"{path.relative_to(PKG)} calls {name}()"

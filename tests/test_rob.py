@@ -158,7 +158,7 @@ def test_rob_command_without_judgements_is_a_clear_error(tmp_path):
 @pytest.mark.slow
 def test_report_shows_rob_plots_and_the_low_risk_analysis(tmp_path):
     import metamg
-    from metamg.render.report import write_report
+    from metamg.api import write_report
 
     p = write(tmp_path, DEMO, name="demo.csv")
     (tmp_path / "demo.toml").write_text('title = "Demo"\nmeasure = "RR"\n')

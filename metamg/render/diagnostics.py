@@ -1,37 +1,13 @@
 """Diagnostic plots: Baujat, GOSH and bubble plots (matplotlib Figure, no pyplot)."""
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 
-from metamg.models import fit
 from metamg.render.figures import (TITLE_CHARS, axis_label, fixed_ticks, panel, plain_text, plot_title,
                                    ratio_ticks, save_figure, shorten)
 
 SIZE = (7.0, 5.0)                 # inches, for a plot with a figure of its own
 AXES = (0.11, 0.12, 0.84, 0.76)   # where its axes sit, in figure fractions
-
-
-@dataclass(frozen=True)
-class BaujatPoint:
-    study: str
-    contribution: float  # to Cochran's Q: (yi - θ)² / vi
-    influence: float     # on the pooled result: (θ - θ₍₋ᵢ₎)² / var(θ₍₋ᵢ₎)
-
-
-def baujat_points(analysis) -> tuple[BaujatPoint, ...]:
-    """Baujat et al. (2002, Stat Med 21:2641-52), on the common-effect model as metafor's baujat:
-    each study's contribution to heterogeneity against its influence on the pooled estimate."""
-    es = analysis.effects
-    full = fit(es.yi, es.vi, method="FE", ci_method="wald", tau2_ci=False)
-    points = []
-    for i, s in enumerate(es.studies):
-        keep = np.arange(es.k) != i
-        d = fit(es.yi[keep], es.vi[keep], method="FE", ci_method="wald", tau2_ci=False)
-        points.append(BaujatPoint(s, float((es.yi[i] - full.estimate) ** 2 / es.vi[i]),
-                                  float((full.estimate - d.estimate) ** 2 / d.se ** 2)))
-    return tuple(points)
 
 
 @plain_text

@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from metamg.analyses.appraisal import Appraisal, appraise
+from metamg.analyses.appraisal import Appraisal
 from metamg.errors import InputError, Problem
 from metamg.io.atomic import ensure_directory, write_atomic
 from metamg.io.rob import has_rob
@@ -66,16 +66,6 @@ def report_name(csv_path) -> str:
         raise InputError([Problem(os.fspath(csv_path), f"a study set cannot be named '{name}': its "
                                   f"report would overwrite the reports' {name}.md; rename the file")])
     return name
-
-
-def write_report(csv_path, outdir, exclude_status=(), **options) -> ReportSummary:
-    """Appraise the study set at ``csv_path`` and write NAME.md with its figures into ``outdir``.
-
-    ``options`` are ``appraise``'s (measure, method, ci, level, ...), overriding the metadata;
-    ``exclude_status`` leaves out studies by evidence status, as ``--exclude-status`` does."""
-    report_name(csv_path)
-    ap = appraise(csv_path, exclude_status=exclude_status, **options)
-    return render_report(ap, csv_path, outdir)
 
 
 def render_report(ap: Appraisal, csv_path, outdir) -> ReportSummary:
