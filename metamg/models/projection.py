@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from metamg.models.weights import spread_of_weights
+
 
 class WeightedFit:
     """β̂ = (X'WX)⁻¹X'Wy and the P-matrix quantities at one value of tau²."""
@@ -79,7 +81,7 @@ class InterceptFit(WeightedFit):
         return float(wu @ self.py) - float(wu.sum()) ** 2 / self.sw
 
     def trace_p(self) -> float:
-        return self.sw - float(self.w @ self.w) / self.sw
+        return spread_of_weights(self.w)
 
     def trace_pp(self) -> float:
         w2 = self.w * self.w

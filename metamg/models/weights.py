@@ -26,12 +26,23 @@ def cochran_q(yi, vi) -> float:
     return generalized_q(yi, vi, 0.0)[0]
 
 
+def spread_of_weights(w) -> float:
+    """Σw - Σw²/Σw (the trace of P for the intercept-only model: DerSimonian and Laird's
+    denominator and the typical variance's), computed as Σ wᵢ(S - wᵢ)/S with S = Σw, where
+    S - wᵢ of the heaviest study is the sum of the other weights: subtracting a weight close to
+    S from S would lose as many digits as the weights span (10¹⁴ apart: two left)."""
+    w = np.asarray(w, dtype=float)
+    total = float(w.sum())
+    rest = total - w
+    heaviest = int(np.argmax(w))
+    rest[heaviest] = float(np.delete(w, heaviest).sum())
+    return float(w @ rest) / total
+
+
 def typical_variance(vi) -> float:
     """The 'typical' within-study variance (k-1)/(Σw - Σw²/Σw), w = 1/v
     (Higgins & Thompson 2002, eq. 9), which turns tau² into I² and H² as metafor does."""
-    w = 1.0 / vi
-    sw = w.sum()
-    denom = sw - (w @ w) / sw
+    denom = spread_of_weights(1.0 / np.asarray(vi, dtype=float))
     return (len(vi) - 1) / denom if denom > 0 else 0.0
 
 
