@@ -126,6 +126,8 @@ if TYPE_CHECKING:  # what IDEs and type checkers see; at run time __getattr__ im
         small_study_tests,
         subgroups,
         trim_and_fill,
+        write_index,
+        write_report,
     )
     from metamg.effects.escalc import Continuity, EffectSizes, compute_effects
     from metamg.effects.escalc import compute_effects as escalc
@@ -141,7 +143,6 @@ if TYPE_CHECKING:  # what IDEs and type checkers see; at run time __getattr__ im
     from metamg.render.forest import write_forest
     from metamg.render.funnel import write_funnel
     from metamg.render.notebook import Figure
-    from metamg.api import write_index, write_report
     from metamg.render.robplot import RobFigures, analysis_rob_layout, write_rob_plots
     from metamg.render.text import pool_text
 

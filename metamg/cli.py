@@ -380,9 +380,9 @@ def report(paths, outdir, **pool_opts):
 
     A set that fails (bad data, or a bug) is reported by name and the others are still
     written, with the index; the exit status is then 2. Options override every set's metadata."""
+    from metamg.api import write_index, write_report
     from metamg.errors import InputError
     from metamg.io.atomic import ensure_directory
-    from metamg.api import write_index, write_report
 
     paths = _study_sets(paths)
     ensure_directory(outdir)  # an unusable output folder is one error, not one per set

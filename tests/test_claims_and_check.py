@@ -6,8 +6,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from metamg.analyses.claims import (CONTRADICTED, NO_SOURCE, NOT_TESTABLE, SUPPORTED, Evidence,
-                                    check_claim)
+from metamg.analyses.claims import CONTRADICTED, NO_SOURCE, NOT_TESTABLE, SUPPORTED, Evidence, check_claim
 from metamg.cli import main
 from metamg.effects import MEASURES
 from metamg.io.metadata import Claim, read_metadata

@@ -3,8 +3,8 @@ import numpy as np
 import pytest
 
 import metamg
-from metamg.models import fit
 from metamg.analyses.influence import baujat_points
+from metamg.models import fit
 from tests.conftest import CASES_DIR, load_case, run_cli
 
 

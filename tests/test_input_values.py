@@ -83,7 +83,7 @@ def test_variances_too_far_apart_are_refused_naming_both_studies(tmp_path):
 def test_bounds_nest():
     low, high = bounds.COMMON_RANGE
     assert bounds.bound_problem("vi", low) is None and bounds.bound_problem("ai", high) is None
-    assert bounds.VARIANCE_RANGE == (bounds.SCALE_RANGE[0] ** 2, bounds.SCALE_RANGE[1] ** 2)
+    assert (bounds.SCALE_RANGE[0] ** 2, bounds.SCALE_RANGE[1] ** 2) == bounds.VARIANCE_RANGE
     # the computed effects' range holds every MD of accepted means and SDs
     assert 2 * bounds.REAL_RANGE[1] <= bounds.EFFECT_MAX
     assert bounds.EFFECT_VARIANCE_RANGE[0] <= bounds.SCALE_RANGE[0] ** 2 / bounds.COUNT_MAX

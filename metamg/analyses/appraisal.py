@@ -25,12 +25,11 @@ from metamg.analyses.subgroups import SubgroupAnalysis, pool_subgroups
 from metamg.effects import Continuity, EffectSizes, compute_effects
 from metamg.errors import InputError
 from metamg.io.metadata import RegressionSpec, StudySetMeta, read_metadata
-from metamg.models.metaregression import MetaRegression
 from metamg.io.rob import has_rob
 from metamg.io.schema import StudyTable
 from metamg.models.display import frame, html_table, interval, num, one_line, p_value, pct
-from metamg.vocabulary import STATUS_COLUMN
-from metamg.vocabulary import EVIDENCE_STATUSES, VERIFIED_STATUSES
+from metamg.models.metaregression import MetaRegression
+from metamg.vocabulary import EVIDENCE_STATUSES, STATUS_COLUMN, VERIFIED_STATUSES
 
 SMALL_STUDY_P = 0.10   # Egger's test threshold for small-study effects (Egger et al. 1997)
 STRONG_SHIFT_LOG = 0.22314355131420976  # log(1.25): estimates further apart count as a disagreement

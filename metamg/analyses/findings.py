@@ -10,8 +10,14 @@ from __future__ import annotations
 import math
 from dataclasses import asdict, dataclass
 
-from metamg.analyses.grade import (Certainty, control_risk, decision_thresholds, grade_certainty,
-                                   participants, treated_risk)
+from metamg.analyses.grade import (
+    Certainty,
+    control_risk,
+    decision_thresholds,
+    grade_certainty,
+    participants,
+    treated_risk,
+)
 from metamg.io.metadata import GradeSettings
 from metamg.models.display import html_table, interval, num, one_line
 

@@ -7,21 +7,30 @@ from functools import cached_property
 
 import numpy as np
 
+from metamg.analyses.selection import exclude_by_status, keep_low_risk
 from metamg.effects import Continuity, EffectSizes, combine_arms, compute_effects, resolve_measure
 from metamg.effects.escalc import name_list
 from metamg.effects.measures import MEASURES, Measure
 from metamg.errors import InputError, Problem
 from metamg.io.metadata import StudySetMeta, read_metadata
-from metamg.analyses.selection import exclude_by_status, keep_low_risk
 from metamg.io.schema import NotEstimable, StudyTable, read_studies
 from metamg.models import DEFAULT_PROFILE, PROFILES, fit, mantel_haenszel, peto
-from metamg.models.mantel_haenszel import Undefined
-from metamg.models.display import (MISSING, details, frame, html_table, interval, num, one_line, p_is,
-                                   p_value, pct)
+from metamg.models.display import (
+    MISSING,
+    details,
+    frame,
+    html_table,
+    interval,
+    num,
+    one_line,
+    p_is,
+    p_value,
+    pct,
+)
 from metamg.models.distributions import norm_ppf
+from metamg.models.mantel_haenszel import Undefined
 from metamg.models.results import PoolResult, _num
 from metamg.vocabulary import METHODS
-
 
 
 @dataclass(frozen=True)
@@ -77,11 +86,11 @@ class PoolAnalysis:
         return tuple(map(StudyRow, self.effects.studies, yi.tolist(), vi.tolist(), (yi - half).tolist(),
                          (yi + half).tolist(), weights))
 
-    def refit(self, indices) -> "PoolAnalysis":
+    def refit(self, indices) -> PoolAnalysis:
         """The same analysis (method, CI, level, ...) on the studies at ``indices`` only."""
         return self.with_options(self.effects.subset(indices))
 
-    def with_options(self, effects: EffectSizes | None = None, **changes) -> "PoolAnalysis":
+    def with_options(self, effects: EffectSizes | None = None, **changes) -> PoolAnalysis:
         """This analysis's options with ``changes`` (e.g. method="FE"), on ``effects`` (default:
         the same effects): the one way every derived analysis is run, so it keeps the level,
         continuity rule, profile and metadata of the analysis it derives from."""

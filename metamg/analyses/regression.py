@@ -6,10 +6,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from metamg.analyses.pool import PoolAnalysis
-from metamg.vocabulary import TABLE_METHODS
 from metamg.errors import InputError, Problem
 from metamg.models.display import frame, html_table, one_line, p_is, p_value
 from metamg.models.metaregression import MetaRegression, meta_regression, regression_method
+from metamg.vocabulary import TABLE_METHODS
 
 
 @dataclass(frozen=True)

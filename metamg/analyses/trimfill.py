@@ -13,8 +13,8 @@ from metamg.analyses.bias import model_effects
 from metamg.errors import InputError, Problem
 from metamg.models import PoolResult, fit
 from metamg.models.display import frame, html_table, interval, num, one_line, p_is
-from metamg.models.results import _num
 from metamg.models.metaregression import intercept_and, meta_regression
+from metamg.models.results import _num
 
 MAX_ITER = 100
 

@@ -65,7 +65,7 @@ class EffectSizes:
     def k(self) -> int:
         return len(self.studies)
 
-    def subset(self, indices) -> "EffectSizes":
+    def subset(self, indices) -> EffectSizes:
         """The same effects for the studies at ``indices`` only (subgroups, leave-one-out)."""
         idx = np.asarray(indices, dtype=int)
         keep = set(idx.tolist())

@@ -5,9 +5,9 @@ Each function takes the validated columns (NumPy arrays) and returns (yi, vi).
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Callable
 
 import numpy as np
 

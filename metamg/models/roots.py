@@ -8,7 +8,7 @@ quadratically and can never leave [0, inf).
 from __future__ import annotations
 
 import math
-from typing import Callable
+from collections.abc import Callable
 
 EPS = 2.220446049250313e-16
 

@@ -3,8 +3,17 @@ from __future__ import annotations
 
 import numpy as np
 
-from metamg.render.figures import (TITLE_CHARS, axis_label, fixed_ticks, panel, plain_text, plot_title,
-                                   ratio_ticks, save_figure, shorten)
+from metamg.render.figures import (
+    TITLE_CHARS,
+    axis_label,
+    fixed_ticks,
+    panel,
+    plain_text,
+    plot_title,
+    ratio_ticks,
+    save_figure,
+    shorten,
+)
 
 SIZE = (7.0, 5.0)                 # inches, for a plot with a figure of its own
 AXES = (0.11, 0.12, 0.84, 0.76)   # where its axes sit, in figure fractions

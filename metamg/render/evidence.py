@@ -7,9 +7,7 @@ import numpy as np
 from metamg.analyses.appraisal import SMALL_STUDY_P, excludes_null
 from metamg.effects.measures import MEASURES
 from metamg.render.markdown import md_text, table_row
-from metamg.render.numbers import (effect_digits, fmt_ci, fmt_fixed, fmt_p, fmt_percent, level_label,
-                                   studies)
-
+from metamg.render.numbers import effect_digits, fmt_ci, fmt_fixed, fmt_p, fmt_percent, level_label, studies
 
 
 def effect_text(analysis_or_result, measure, level=None) -> str:

@@ -1,8 +1,13 @@
 """Markdown for the certainty of evidence (GRADE) and the summary-of-findings table."""
 from __future__ import annotations
 
-from metamg.render.grade_text import (CONTROL_RISK_SOURCES, DOMAIN_NAMES, THRESHOLD_SOURCES,
-                                      reasons_text, statement_text)
+from metamg.render.grade_text import (
+    CONTROL_RISK_SOURCES,
+    DOMAIN_NAMES,
+    THRESHOLD_SOURCES,
+    reasons_text,
+    statement_text,
+)
 from metamg.render.markdown import md_text, md_url, table_row
 from metamg.render.numbers import fmt_ci, fmt_fixed, level_label, studies
 

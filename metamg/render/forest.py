@@ -14,8 +14,19 @@ import numpy as np
 
 from metamg.io import rob
 from metamg.io.rob import has_rob
-from metamg.render.figures import (TITLE_CHARS, axis_label, effect_axis, linear_limits, linear_ticks,
-                                   new_figure, plain_text, ratio_limits, ratio_ticks, shorten, tick_label)
+from metamg.render.figures import (
+    TITLE_CHARS,
+    axis_label,
+    effect_axis,
+    linear_limits,
+    linear_ticks,
+    new_figure,
+    plain_text,
+    ratio_limits,
+    ratio_ticks,
+    shorten,
+    tick_label,
+)
 from metamg.render.numbers import effect_digits, fmt_fixed, fmt_num, fmt_p, level_label
 from metamg.render.robplot import draw_dot, draw_level_key, header, legend_lines, shown_columns
 

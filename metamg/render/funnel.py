@@ -12,10 +12,21 @@ import numpy as np
 
 from metamg.analyses.bias import model_effect_rows, model_effects
 from metamg.models.distributions import norm_ppf
+from metamg.render.figures import (
+    TITLE_CHARS,
+    axis_label,
+    effect_axis,
+    linear_limits,
+    linear_ticks,
+    panel,
+    plain_text,
+    plot_title,
+    ratio_limits,
+    ratio_ticks,
+    shorten,
+    tick_label,
+)
 from metamg.render.numbers import level_label
-from metamg.render.figures import (TITLE_CHARS, axis_label, effect_axis, linear_limits, linear_ticks,
-                                   panel, plain_text, plot_title, ratio_limits, ratio_ticks, shorten,
-                                   tick_label)
 
 CONTOURS = (0.10, 0.05, 0.01)
 SHADES = ("0.88", "0.74", "0.58")  # lighter to darker: p < 0.10, < 0.05, < 0.01

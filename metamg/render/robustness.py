@@ -1,8 +1,8 @@
 """Text tables for the sensitivity and small-study analyses."""
 from __future__ import annotations
 
-from metamg.render.safe import one_line
 from metamg.render.numbers import effect_digits, fmt_fixed, fmt_num, fmt_p, fmt_pvalue, level_label, studies
+from metamg.render.safe import one_line
 
 
 def refit_table(analysis, refits, first_column: str) -> list[str]:
