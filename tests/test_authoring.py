@@ -32,7 +32,7 @@ def test_the_readme_walkthrough_works_as_written(tmp_path, monkeypatch):
     toml = Path("studies/mg_mi_three.toml").read_text()
     for line in blocks["toml"].strip().splitlines():                    # fill in the first lines
         key = line.split("=")[0].strip()
-        toml = re.sub(rf"^{key} = .*$", lambda m: line, toml, count=1, flags=re.MULTILINE)
+        toml = re.sub(rf"^{key} = .*$", lambda _, line=line: line, toml, count=1, flags=re.MULTILINE)
     Path("studies/mg_mi_three.toml").write_text(toml)
 
     code, out, err = run_cli("check", "studies/mg_mi_three.csv")

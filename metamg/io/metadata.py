@@ -339,18 +339,24 @@ _TYPE_NAMES = {bool: "true or false", list: "a list of study labels", str: "a st
 _REGRESSION_KEYS = ("mods", "why")
 
 
+def _table_reporter(problems, path, where, array, n):
+    """``bad(key, message, value=None)`` for the n-th table of the array of tables ``array``
+    (e.g. [[claims]]): appends a Problem at the key's line, column ``array[n+1].key``."""
+    name = f"{array}[{n + 1}]"
+
+    def bad(key, message, v=None):
+        problems.append(Problem(path, message, line=where(array, n, key), column=f"{name}.{key}", value=v))
+
+    return bad
+
+
 def _parse_regressions(value, path, where) -> tuple[tuple[RegressionSpec, ...], list[Problem]]:
     if not isinstance(value, list) or not all(isinstance(r, dict) for r in value):
         return (), [Problem(path, "must be a list of [[regressions]] tables", line=where("regressions"),
                             column="regressions")]
     specs, problems = [], []
     for n, raw in enumerate(value):
-        name = f"regressions[{n + 1}]"
-
-        def bad(key, message, v=None):
-            problems.append(Problem(path, message, line=where("regressions", n, key), column=f"{name}.{key}",
-                                    value=v))
-
+        bad = _table_reporter(problems, path, where, "regressions", n)
         before = len(problems)
         for key in raw:
             if key not in _REGRESSION_KEYS:
@@ -374,13 +380,8 @@ def _parse_claims(value, path, where) -> tuple[tuple[Claim, ...], list[Problem]]
     claims, problems, ids = [], [], {}
     for n, raw in enumerate(value):
         line = where("claims", n)
-        name = f"claims[{n + 1}]"
+        bad = _table_reporter(problems, path, where, "claims", n)
         before = len(problems)
-
-        def bad(key, message, v=None):
-            problems.append(Problem(path, message, line=where("claims", n, key), column=f"{name}.{key}",
-                                    value=v))
-
         for key in raw:
             if key not in _CLAIM_KEYS:
                 bad(key, _unknown("claim key", key, _CLAIM_KEYS))
@@ -389,7 +390,7 @@ def _parse_claims(value, path, where) -> tuple[tuple[Claim, ...], list[Problem]]
                 bad(key, "required claim key missing")
         for key, v in raw.items():
             want = _CLAIM_TYPES.get(key, str)
-            if key in _CLAIM_KEYS and (not isinstance(v, want) or (want != bool and isinstance(v, bool))):
+            if key in _CLAIM_KEYS and (not isinstance(v, want) or (want is not bool and isinstance(v, bool))):
                 bad(key, f"must be {_TYPE_NAMES.get(want, 'a number')}", repr(v))
             elif key == "implied_effect" and not math.isfinite(v):
                 bad(key, "must be a finite number", repr(v))
