@@ -265,12 +265,12 @@ def funnel(path, trimfill, output, **pool_opts):
     analysis = _run_pool(path, pool_opts)
     filled = None
     if trimfill:
+        from contextlib import suppress
+
         from metamg.analyses.trimfill import trim_and_fill_for
         from metamg.errors import InputError
-        try:
+        with suppress(InputError):  # too few studies to trim and fill: the plain funnel is drawn
             filled = trim_and_fill_for(analysis)
-        except InputError:
-            pass  # too few studies to trim and fill: the plain funnel is drawn
     write_funnel(analysis, target, analysis.meta.title if analysis.meta else "", filled)
     click.echo(target)
 

@@ -1,5 +1,6 @@
 """The pool command's formats, options and profiles, and the same from Python."""
 import csv
+import dataclasses
 import io
 import json
 import math
@@ -63,7 +64,7 @@ def test_csv_output_is_the_study_table():
     rows = list(csv.DictReader(io.StringIO(out)))
     e = expected("bcg", "RR", "REML", "wald")["studies"]
     assert [r["study"] for r in rows] == [s["study"] for s in e]
-    for r, s in zip(rows, e):
+    for r, s in zip(rows, e, strict=True):
         assert float(r["yi"]) == pytest.approx(s["yi"], rel=1e-12)
         assert float(r["weight_percent"]) == pytest.approx(s["weight"], rel=1e-9)
         assert float(r["effect"]) == pytest.approx(math.exp(s["yi"]), rel=1e-12)
@@ -140,7 +141,7 @@ def test_python_api_reads_a_dataframe_and_matches_the_cli():
     assert a.result.tau2 == pytest.approx(e["tau2"], rel=1e-6)
     assert str(a).startswith(f"OR {math.exp(e['estimate']):.3g} (95% CI ")
     assert "Pooled OR" in metamg.pool_text(a)
-    with pytest.raises(Exception):
+    with pytest.raises(dataclasses.FrozenInstanceError):
         a.result.tau2 = 0  # frozen
 
 

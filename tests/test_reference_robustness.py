@@ -92,7 +92,7 @@ def test_subgroups_match_metafor(case, measure, expected):
     assert code == 0, err
     actual = json.loads(out)["subgroups"]
     assert actual["column"] == expected["column"]
-    assert sorted(l["level"] for l in actual["levels"]) == sorted(l["level"] for l in expected["levels"])
+    assert sorted(lev["level"] for lev in actual["levels"]) == sorted(lev["level"] for lev in expected["levels"])
     compare(expected, actual)
 
 

@@ -47,7 +47,7 @@ def test_continuous_sd_must_be_positive(tmp_path):
     csv = ("study,mean_treatment,sd_treatment,n_treatment,mean_control,sd_control,n_control\n"
            "A,1,0,10,2,1,10\nB,1,1,10,2,-1,10\n")
     lines = problems(write(tmp_path, csv))
-    assert [l.split(": ", 2)[:2] for l in lines] == [[f"{tmp_path / 's.csv'}:2", "sd_treatment"],
+    assert [line.split(": ", 2)[:2] for line in lines] == [[f"{tmp_path / 's.csv'}:2", "sd_treatment"],
                                                      [f"{tmp_path / 's.csv'}:3", "sd_control"]]
 
 

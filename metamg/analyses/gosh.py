@@ -88,10 +88,7 @@ def gosh(yi, vi, subsets: int | None = None, seed: int = 1, source: str = "") ->
     bits = 1 << np.arange(k, dtype=np.int64)
     total = len(codes) if exhaustive else len(masks)
     for start in range(0, total, CHUNK):
-        if exhaustive:
-            m = (codes[start:start + CHUNK, None] & bits) != 0
-        else:
-            m = masks[start:start + CHUNK]
+        m = ((codes[start:start + CHUNK, None] & bits) != 0) if exhaustive else masks[start:start + CHUNK]
         mf = m.astype(float)
         sums.append(mf @ cols)
         sizes.append(m.sum(axis=1))

@@ -10,6 +10,7 @@ the user's path, never the temporary file's.
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import tempfile
@@ -44,10 +45,8 @@ def write_atomic(path, data: str | bytes) -> None:
             os.fsync(fh.fileno())
         os.replace(tmp, path)
     except BaseException as exc:
-        try:
+        with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
-        except FileNotFoundError:
-            pass
         if isinstance(exc, OSError):
             raise _unwritable(path, exc) from None
         raise
@@ -101,10 +100,8 @@ def _sweep(directory: str) -> None:
     for name in names:
         m = _TEMP_NAME.match(name)
         if m and not _running(int(m.group(1))):
-            try:
+            with contextlib.suppress(OSError):
                 os.unlink(os.path.join(directory, name))
-            except OSError:
-                pass
 
 
 def _running(pid: int) -> bool:

@@ -29,6 +29,7 @@ Rules for the cells, besides each data type's own (counts whole and >= 0, SDs > 
 """
 from __future__ import annotations
 
+import contextlib
 import difflib
 import math
 import os
@@ -288,10 +289,8 @@ def _parse_column(cells, key, number, spreadsheet) -> tuple[np.ndarray, dict[int
     values = None
     # float() reads text of these characters exactly when _POINT matches it
     if set(joined) <= _PLAIN_CHARS and not (spreadsheet and _GROUPED_LINE.search(joined)):
-        try:
+        with contextlib.suppress(ValueError):
             values = np.array([t or "nan" for t in texts], dtype=float)
-        except ValueError:
-            pass
     if values is None:
         values, errors = np.full(len(texts), np.nan), {}
         for i, text in enumerate(texts):
