@@ -338,7 +338,7 @@ def list_sets(paths, fmt):
         for i in infos]
     widths = [max(len(r[c]) for r in rows) for c in range(len(rows[0]))]
     for r in rows:
-        click.echo("  ".join(cell.ljust(w) for cell, w in zip(r, widths)).rstrip())
+        click.echo("  ".join(cell.ljust(w) for cell, w in zip(r, widths, strict=True)).rstrip())
 
 
 def _study_sets(paths) -> list[str]:
@@ -519,7 +519,7 @@ def regress(path, mods, plot, permutations, seed, fmt, output, **pool_opts):
     if fmt == "json":
         d = fit.to_dict()
         if perm is not None:
-            for c, p in zip(d["coefficients"], perm.p):
+            for c, p in zip(d["coefficients"], perm.p, strict=True):
                 c["p_perm"] = p
             d.update(QM_p_perm=perm.qm_p, permutations=perm.permutations, seed=perm.seed)
         text = _json(d)

@@ -160,7 +160,7 @@ def test_regress_matches_metafor_knha():
     ref = next(m["hk"] for m in extras()["metareg"] if m["formula"] == "~ ablat")
     frame = metamg.regress(metamg.pool(BCG, measure="RR"), "ablat").to_frame()
     assert list(frame["name"]) == ["intrcpt", "ablat"]
-    for row, c in zip(frame.itertuples(), ref["coefficients"]):
+    for row, c in zip(frame.itertuples(), ref["coefficients"], strict=True):
         assert (row.estimate, row.se, row.p) == pytest.approx((c["estimate"], c["se"], c["p"]), rel=1e-6)
     assert metamg.permutation_test(metamg.pool(BCG, measure="RR"), "ablat", 20).to_frame().shape == (2, 2)
 
@@ -317,7 +317,7 @@ def test_figures_are_the_command_line_figures(tmp_path):
              (metamg.funnel(a, trimfill=True), ["funnel", BCG, "--measure", "RR", "--trimfill", "-o", out[1]]),
              (metamg.bubble(a, "ablat"), ["regress", BCG, "--measure", "RR", "--mods", "ablat", "--plot", out[2],
                                           "-o", tmp_path / "regress.txt"])]
-    for (fig, args), path in zip(cases, out):
+    for (fig, args), path in zip(cases, out, strict=True):
         code, _, err = run_cli(*args)
         assert code == 0, err
         assert figure_bytes(fig) == path.read_bytes(), args[0]

@@ -25,7 +25,7 @@ def test_study_rows_are_the_pooled_numbers(bcg_layout):
     studies = [r for r in bcg_layout.rows if r.kind == "study"]
     assert [r.label for r in studies] == [s["study"] for s in e["studies"]]
     heaviest = max(e["studies"], key=lambda s: s["weight"])
-    for row, s in zip(studies, e["studies"]):
+    for row, s in zip(studies, e["studies"], strict=True):
         assert row.estimate == pytest.approx(math.exp(s["yi"]), rel=1e-12)
         half = 1.959963984540054 * math.sqrt(s["vi"])
         assert row.ci_low == pytest.approx(math.exp(s["yi"] - half), rel=1e-9)
@@ -90,8 +90,8 @@ def test_subgroup_headers_subtotals_and_test():
     headers = [r.label for r in layout.rows if r.kind == "header"]
     assert headers == ["alloc: random", "alloc: alternate", "alloc: systematic"]
     subtotals = [r for r in layout.rows if r.kind == "subtotal"]
-    for row, level in zip(subtotals, ("random", "alternate", "systematic")):
-        e = next(l for l in ref["levels"] if l["level"] == level)
+    for row, level in zip(subtotals, ("random", "alternate", "systematic"), strict=True):
+        e = next(lev for lev in ref["levels"] if lev["level"] == level)
         assert row.label == f"Subtotal (k = {e['k']})"
         assert row.estimate == pytest.approx(math.exp(e["estimate"]), rel=1e-6)
     b = ref["test_between_fixed"]

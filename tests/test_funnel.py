@@ -48,7 +48,7 @@ def test_p_below_001_shading_reaches_the_axis_edge_at_every_se():
     layout = funnel_layout(metamg.pool(CASES_DIR / "egger2001.csv", measure="OR"))
     ax = draw_funnel(layout).axes[0]
     darkest = ax.collections[4:6]  # the p < 0.01 fills, right and left of the null
-    for poly, beyond in zip(darkest, (lambda x: x >= layout.xlim[1], lambda x: x <= layout.xlim[0])):
+    for poly, beyond in zip(darkest, (lambda x: x >= layout.xlim[1], lambda x: x <= layout.xlim[0]), strict=True):
         verts = poly.get_paths()[0].vertices
         top = verts[np.isclose(verts[:, 1], 0)]
         assert any(beyond(x) for x in top[:, 0])  # at se = 0 it already spans to the edge

@@ -18,7 +18,7 @@ STRONG = [("A", 118, 1000, 200, 1000), ("B", 122, 1000, 201, 1000), ("C", 120, 1
 
 def write(tmp_path, rows, rob=("low", "low", "low"), name="s.csv"):
     p = tmp_path / name
-    p.write_text(HEAD + "".join(f"{s},{a},{n1},{c},{n2},{r}\n" for (s, a, n1, c, n2), r in zip(rows, rob)))
+    p.write_text(HEAD + "".join(f"{s},{a},{n1},{c},{n2},{r}\n" for (s, a, n1, c, n2), r in zip(rows, rob, strict=True)))
     return p
 
 

@@ -75,7 +75,7 @@ def test_mh_and_peto_deletion_diagnostics_follow_metafor_leave1out(ref):
 # -- ported from metafor tests/testthat/test_misc_residuals.r (dat.bcg, studies 1-6) ------------
 
 BCG6 = [dict(zip(("study", "year", "events_treatment", "n_treatment", "events_control", "n_control"),
-                 row)) for row in (("Aronson 1948", 1948, 4, 123, 11, 139),
+                 row, strict=True)) for row in (("Aronson 1948", 1948, 4, 123, 11, 139),
                                    ("Ferguson & Simes 1949", 1949, 6, 306, 29, 303),
                                    ("Rosenthal et al 1960", 1960, 3, 231, 11, 220),
                                    ("Hart & Sutherland 1977", 1977, 62, 13598, 248, 12867),

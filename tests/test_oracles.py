@@ -47,7 +47,7 @@ def tables(case):
     cols = ("events_treatment", "n_treatment", "events_control", "n_control")
     a, n1, c, n2 = (frame[col].to_numpy(float) for col in cols)
     return (a, n1, c, n2), [
-        np.array([[ai, n1i - ai], [ci, n2i - ci]]) for ai, n1i, ci, n2i in zip(a, n1, c, n2)
+        np.array([[ai, n1i - ai], [ci, n2i - ci]]) for ai, n1i, ci, n2i in zip(a, n1, c, n2, strict=True)
     ]
 
 
@@ -95,7 +95,7 @@ def test_tarone_test_is_statsmodels_adjusted_breslow_day(case):
     if both_outcomes.sum() < 2:  # edge_k1: one table, no test (metafor: NA)
         assert math.isnan(ours.tarone_p)
         return
-    theirs = StratifiedTable([t for t, keep in zip(strata, both_outcomes) if keep])
+    theirs = StratifiedTable([t for t, keep in zip(strata, both_outcomes, strict=True) if keep])
     tarone = theirs.test_equal_odds(adjust=True)
     assert ours.tarone == pytest.approx(tarone.statistic, rel=1e-11)
     assert ours.tarone_p == pytest.approx(tarone.pvalue, rel=1e-9, abs=1e-15)
@@ -254,7 +254,7 @@ def test_dl_denominator_is_exact_when_one_weight_dominates():
     w = [1 / Fraction(v) for v in vi]
     y = [Fraction(x) for x in yi]
     total = sum(w)
-    mu = sum(a * b for a, b in zip(w, y)) / total
-    q = sum(a * (b - mu) ** 2 for a, b in zip(w, y))
+    mu = sum(a * b for a, b in zip(w, y, strict=True)) / total
+    q = sum(a * (b - mu) ** 2 for a, b in zip(w, y, strict=True))
     exact = float((q - 2) / (total - sum(a * a for a in w) / total))
     assert metamg.fit(yi, vi, method="DL", ci_method="wald").tau2 == pytest.approx(exact, rel=1e-12)

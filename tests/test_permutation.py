@@ -25,7 +25,7 @@ def test_permutation_p_values_agree_with_metafor(key, case, measure, mod, ci):
     a = metamg.pool(CASES_DIR / f"{case}.csv", measure=measure, method="REML", ci_method="wald")
     ours = permutation_test(a, [mod], ci, N, seed=7)
     ref = REF[key]
-    for p, q in zip(list(ours.p) + [ours.qm_p], list(ref["pval"]) + [ref["QMp"]]):
+    for p, q in zip(list(ours.p) + [ours.qm_p], list(ref["pval"]) + [ref["QMp"]], strict=True):
         se = math.sqrt(p * (1 - p) / N + q * (1 - q) / ref["iter"])
         assert abs(p - q) < 4 * se, (p, q)
 

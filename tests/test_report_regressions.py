@@ -32,7 +32,7 @@ def test_named_regressions_match_metafor(bcg):
     ap = appraise(bcg)
     expected = next(m["wald"] for m in load_case("bcg")["extras"]["RR"]["metareg"] if m["formula"] == "~ ablat")
     fit = ap.regressions[0].fit
-    for ours, theirs in zip(fit.coefficients, expected["coefficients"]):
+    for ours, theirs in zip(fit.coefficients, expected["coefficients"], strict=True):
         assert ours.estimate == pytest.approx(theirs["estimate"], rel=1e-6)
         assert ours.se == pytest.approx(theirs["se"], rel=1e-6)
     assert fit.qm == pytest.approx(expected["QM"], rel=1e-6) and fit.tau2 == pytest.approx(expected["tau2"], rel=1e-6)

@@ -127,7 +127,7 @@ def test_summary_shares_are_the_analysis_weights(tmp_path):
     a = metamg.pool(write(tmp_path, DEMO))
     w = {row.study: row.weight for row in a.rows}
     layout = analysis_rob_layout(a)
-    overall = dict(zip(("low", "some", "high", "na"), layout.shares[-1]))
+    overall = dict(zip(("low", "some", "high", "na"), layout.shares[-1], strict=True))
     assert overall["low"] == pytest.approx(w["Alpha"], rel=1e-12)
     assert overall["some"] == pytest.approx(w["Beta"], rel=1e-12)
     assert overall["high"] == pytest.approx(w["Gamma"], rel=1e-12)

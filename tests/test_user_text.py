@@ -34,7 +34,7 @@ def _write_set(tmp_path, labels, title, notes, claim):
     buf = io.StringIO()
     w = csv.writer(buf)  # "\r\n" rows, as spreadsheets write: a cell holding either is quoted
     w.writerow(["study", "events_treatment", "n_treatment", "events_control", "n_control", "dose"])
-    for r, dose in zip(rows, ("low", "high", "low", "high")):
+    for r, dose in zip(rows, ("low", "high", "low", "high"), strict=True):
         w.writerow(list(r) + [dose])
     path = tmp_path / "hostile.csv"
     path.write_text(buf.getvalue(), encoding="utf-8", newline="")

@@ -160,5 +160,5 @@ def baujat_points(analysis: PoolAnalysis) -> tuple[BaujatPoint, ...]:
         theta_del = (swy - w * yi) / rest
         influence_ = (theta - theta_del) ** 2 * rest
     contribution = (yi - theta) ** 2 / vi
-    return tuple(BaujatPoint(s, float(c), float(i)) for s, c, i in zip(es.studies, contribution, influence_))
+    return tuple(BaujatPoint(s, float(c), float(i)) for s, c, i in zip(es.studies, contribution, influence_, strict=True))
 

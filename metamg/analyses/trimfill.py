@@ -32,7 +32,7 @@ class TrimFill:
         return {"k0": self.k0, "side": self.side, "k_total": r.k, "estimate": _num(r.estimate),
                 "se": _num(r.se), "ci_low": _num(r.ci_low), "ci_high": _num(r.ci_high),
                 "statistic": _num(r.statistic), "p": _num(r.p), "tau2": _num(r.tau2),
-                "filled": [{"yi": y, "vi": v} for y, v in zip(self.filled_yi, self.filled_vi)]}
+                "filled": [{"yi": y, "vi": v} for y, v in zip(self.filled_yi, self.filled_vi, strict=True)]}
 
     def __repr__(self) -> str:
         r = self.result

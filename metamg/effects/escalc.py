@@ -255,7 +255,7 @@ def _extreme_effects(table, m, idx, yi, vi) -> list[Problem]:
     return [Problem(table.source, f"{m.name} for this study: {effect_problem(float(yi[j]), float(vi[j]))}; "
                     "check the numbers and their units", line=table.lines[i],
                     column=table.column_name("study"), value=table.studies[i])
-            for j, i in zip(np.flatnonzero(outside), idx[outside])]
+            for j, i in zip(np.flatnonzero(outside), idx[outside], strict=True)]
 
 
 def _spread_problems(table, idx, vi) -> list[Problem]:

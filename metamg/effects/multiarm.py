@@ -31,7 +31,7 @@ _SHARED_SIZES = {"binary": ("ci", "n2i"), "continuous": ("n2i",)}
 def combine_groups(n, mean, sd) -> tuple[float, float, float]:
     """Size, mean and SD of the union of groups (Cochrane Handbook Table 6.5.a), applied pairwise."""
     n_all, m_all, sd_all = float(n[0]), float(mean[0]), float(sd[0])
-    for n2, m2, sd2 in zip(n[1:], mean[1:], sd[1:]):
+    for n2, m2, sd2 in zip(n[1:], mean[1:], sd[1:], strict=True):
         total = n_all + n2
         var = ((n_all - 1) * sd_all ** 2 + (n2 - 1) * sd2 ** 2
                + n_all * n2 / total * (m_all ** 2 + m2 ** 2 - 2 * m_all * m2)) / (total - 1)

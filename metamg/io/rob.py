@@ -36,7 +36,7 @@ def judgement_problems(src: str, lines, columns: dict) -> tuple[dict, list[Probl
     out, problems = {}, []
     for name, cells in columns.items():
         norm = []
-        for line, cell in zip(lines, cells):
+        for line, cell in zip(lines, cells, strict=True):
             value = normalise(cell)
             if value is None:
                 message = ("'unclear' is RoB 1's judgement; RoB 2 uses low, some concerns or high "

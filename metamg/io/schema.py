@@ -213,7 +213,7 @@ def validate(raw: RawTable, data_type: str | None = None) -> StudyTable:
     reported = [k for k in REPORTED if k in keys]
     others = {n: [k for k in own_columns(n) if k in keys] for n in INFERENCE_ORDER if n != dtype.name}
     others = {n: cols for n, cols in others.items() if cols}
-    by_column = tuple(zip(*(row.cells for row in raw.rows))) or ((),) * len(raw.header)
+    by_column = tuple(zip(*(row.cells for row in raw.rows), strict=True)) or ((),) * len(raw.header)
     number = _number_reader(raw, keys, names, avail + reported)
     columns, errors = {}, {}
     for k in avail + reported:

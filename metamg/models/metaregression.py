@@ -141,7 +141,7 @@ def meta_regression(yi, vi, X, names, method: str = "REML", ci_method: str = "wa
     crit = t_ppf(1 - (1 - level) / 2, df) if t_tests else norm_ppf(1 - (1 - level) / 2)
     se = np.sqrt(np.diag(vcov))
     coefs = []
-    for name, b, s in zip(names, fit.beta, se):
+    for name, b, s in zip(names, fit.beta, se, strict=True):
         stat, pval = _test(float(b), float(s), df if t_tests else None)
         coefs.append(Coefficient(name, float(b), float(s), stat, pval,
                                  float(b - crit * s), float(b + crit * s)))

@@ -98,8 +98,10 @@ class PoolResult:
             "I2_from_Q": _num(self.i2_q),
         })
         if len(self.studies):
+            # not strict: fit(studies=...) does not check that it has k labels, and fewer labels
+            # than effects list only the labelled studies here (as before the zip was flagged)
             d["studies"] = [{"study": s, "yi": _num(y), "vi": _num(v), "weight": _num(w)}
-                            for s, y, v, w in zip(self.studies, self.yi, self.vi, self.weights)]
+                            for s, y, v, w in zip(self.studies, self.yi, self.vi, self.weights, strict=False)]
         d["rules"] = list(self.rules)
         d["warnings"] = list(self.warnings)
         return d

@@ -307,7 +307,7 @@ def draw_forest(layout: ForestLayout):
     for w in widths[:-1]:
         starts.append(starts[-1] + w)
     nd = len(layout.columns)
-    label_x, data_x = starts[0], starts[1:1 + nd]
+    label_x, data_x, data_w = starts[0], starts[1:1 + nd], widths[1:1 + nd]
     plot_x, effect_x, weight_x = starts[1 + nd], starts[2 + nd], starts[3 + nd]
     effect_w, weight_w = widths[2 + nd], widths[3 + nd]
     rob_x = [x + ROB_COL_IN / 2 + 0.05 for x in starts[4 + nd:]]
@@ -328,13 +328,13 @@ def draw_forest(layout: ForestLayout):
     header_y = top - 1.0
     fig.text(x0 / W, 1 - 0.25 / H, layout.title, fontsize=11, fontweight="bold", va="top")
     ax.text(label_x, header_y, "Study", fontweight="bold", **font)
-    for x, w, head in zip(data_x, widths[1:], layout.columns):
+    for x, w, head in zip(data_x, data_w, layout.columns, strict=True):
         ax.text(x + w / 2, header_y, head, ha="center", fontweight="bold", **font)
     ax.text(effect_x + effect_w / 2, header_y, f"{layout.effect_header} [{level_label(layout.level)} CI]",
             ha="center",
             fontweight="bold", **font)
     ax.text(weight_x + weight_w / 2, header_y, "Weight", ha="center", fontweight="bold", **font)
-    for x, column in zip(rob_x, layout.rob_columns):
+    for x, column in zip(rob_x, layout.rob_columns, strict=True):
         ax.text(x, header_y, header(column, compact=True), ha="center", fontweight="bold", **font)
     if layout.rob_columns:
         ax.text((rob_x[0] + rob_x[-1]) / 2, header_y - 1.0, "Risk of bias", ha="center",
@@ -348,14 +348,14 @@ def draw_forest(layout: ForestLayout):
         size = 8 if row.kind == "note" else 8.5
         ax.text(label_x, row.y, row.label, fontweight="bold" if bold else "normal",
                 **{**font, "fontsize": size}, style="italic" if row.kind == "note" else "normal")
-        for x, w, cell in zip(data_x, widths[1:], row.cells):
+        for x, w, cell in zip(data_x, data_w, row.cells, strict=bool(row.cells)):  # none on pooled rows
             ax.text(x + w / 2, row.y, cell, ha="center", **font)
         if row.effect_text:
             ax.text(effect_x + effect_w - 0.15, row.y, row.effect_text, ha="right",
                     fontweight="bold" if bold else "normal", **font)
         if row.weight_text:
             ax.text(weight_x + weight_w - 0.1, row.y, row.weight_text, ha="right", **font)
-        for x, judgement in zip(rob_x, row.rob):
+        for x, judgement in zip(rob_x, row.rob, strict=bool(row.rob)):  # none on pooled rows
             draw_dot(ax, x, row.y, judgement, 70.0, transform=trans)
         if row.kind == "study":
             lo, hi = max(row.ci_low, lo_lim), min(row.ci_high, hi_lim)

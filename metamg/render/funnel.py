@@ -60,7 +60,7 @@ def funnel_layout(analysis, title: str = "", trimfill=None) -> FunnelLayout:
     nat = analysis.natural
     # the effects the model works with (Peto's (O-E)/V, ...), as trim and fill and the tests use
     yi, vi = model_effects(analysis)
-    names = tuple(s for s, keep in zip(analysis.effects.studies, model_effect_rows(analysis)) if keep)
+    names = tuple(s for s, keep in zip(analysis.effects.studies, model_effect_rows(analysis), strict=True) if keep)
     se = np.sqrt(vi)
     se_max = float(se.max()) * 1.08
     z_level = norm_ppf(1 - (1 - r.level) / 2)  # the pseudo limits at the analysis's level
@@ -106,7 +106,7 @@ def draw_funnel(layout: FunnelLayout, ax=None):
     edge = 2 * float(np.max(np.abs(lim - centre))) + 1.0
     inner = [np.minimum(z * grid, edge) for z in layout.contour_z]
     outer = inner[1:] + [np.full_like(grid, edge)]  # the p < 0.01 band runs to the edge
-    for shade, z_in, z_out in zip(SHADES, inner, outer):
+    for shade, z_in, z_out in zip(SHADES, inner, outer, strict=True):
         ax.fill_betweenx(grid, to_nat(centre + z_in), to_nat(centre + z_out), color=shade,
                          linewidth=0, zorder=0)
         ax.fill_betweenx(grid, to_nat(centre - z_out), to_nat(centre - z_in), color=shade,
@@ -130,7 +130,7 @@ def draw_funnel(layout: FunnelLayout, ax=None):
     plot_title(fig, ax, layout.title, own)
     handles = [Patch(facecolor="white", edgecolor="0.5", label="p ≥ 0.10")]
     labels = ("0.05 ≤ p < 0.10", "0.01 ≤ p < 0.05", "p < 0.01")
-    handles += [Patch(facecolor=c, label=lab) for c, lab in zip(SHADES, labels)]
+    handles += [Patch(facecolor=c, label=lab) for c, lab in zip(SHADES, labels, strict=True)]
     from matplotlib.lines import Line2D
     if layout.filled_x:
         handles += [Line2D([], [], marker="o", color="white", markerfacecolor="#b03a2e",

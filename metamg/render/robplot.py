@@ -33,7 +33,7 @@ def header(column: str, compact: bool = False) -> str:
 
 def legend_lines(columns, compact: bool = False) -> tuple[str, ...]:
     """Which domain each column header stands for, in the order shown."""
-    return tuple(f"{header(c, compact)}: {name}" for c, name in zip(columns, domain_names(columns)))
+    return tuple(f"{header(c, compact)}: {name}" for c, name in zip(columns, domain_names(columns), strict=True))
 
 
 def shown_columns(extra) -> tuple[str, ...]:
@@ -54,10 +54,10 @@ class RobLayout:
 
     def to_dict(self) -> dict:
         return {"studies": list(self.studies), "columns": list(self.columns),
-                "judgements": [dict(zip(self.columns, j)) for j in self.judgements],
+                "judgements": [dict(zip(self.columns, j, strict=True)) for j in self.judgements],
                 "weighted": self.weighted,
-                "shares": {c: dict(zip([LEVEL_NAMES[x] for x in LEVELS], s))
-                           for c, s in zip(self.columns, self.shares)}}
+                "shares": {c: dict(zip([LEVEL_NAMES[x] for x in LEVELS], s, strict=True))
+                           for c, s in zip(self.columns, self.shares, strict=True)}}
 
 
 def rob_layout(studies, extra, weights=None, title: str = "") -> RobLayout:
@@ -144,7 +144,7 @@ def draw_summary(layout: RobLayout):
     ax = fig.add_axes((label_w / W, 0.8 / H, bar_w / W, 0.34 * m / H))
     for i, shares in enumerate(layout.shares):
         left = 0.0
-        for level, share in zip(LEVELS, shares):
+        for level, share in zip(LEVELS, shares, strict=True):
             if share > 0:
                 ax.barh(i, share, left=left, color=COLOURS[level], edgecolor="0.25", linewidth=0.5,
                         height=0.7)

@@ -82,7 +82,7 @@ def _study_table(a, digits, lvl) -> str:
     width = max([len("Study")] + [len(x) for x in labels])
     head = f"{'Study':<{width}}  {a.measure.name:>9}  {lvl + ' CI':^20}  {'Weight':>7}"
     lines = [head, "-" * len(head)]
-    for s, label in zip(rows, labels):
+    for s, label in zip(rows, labels, strict=True):
         w = "" if s.weight is None else f"{s.weight:6.1f}%"
         lines.append(f"{label:<{width}}  {fmt_num(a.natural(s.yi), digits):>9}  "
                      f"{fmt_num(a.natural(s.ci_low), digits):>8} to {fmt_num(a.natural(s.ci_high), digits):<8}  "
@@ -107,7 +107,7 @@ def studies_csv(a) -> str:
         values += [a.measure.to_natural(np.array(v, dtype=float)).tolist() for v in (values[0], values[2], values[3])]
     columns += [[repr(x) for x in v] for v in values]
     columns.append(["" if s.weight is None else repr(s.weight) for s in rows])
-    w.writerows(zip(*columns))
+    w.writerows(zip(*columns, strict=True))
     return buf.getvalue()
 
 
@@ -161,7 +161,7 @@ def regression_text(analysis, fit, design, perm=None) -> str:
     extra = f"  {'p (perm.)':>9}" if perm else ""
     out.append(f"{'':<{width}}  {'estimate':>10}  {'se':>9}  {test:>7}  {'p':>9}{extra}  "
                f"{level_label(analysis.result.level)} CI")
-    for i, (c, name) in enumerate(zip(fit.coefficients, names)):
+    for i, (c, name) in enumerate(zip(fit.coefficients, names, strict=True)):
         pp = f"  {fmt_pvalue(perm.p[i]):>9}" if perm else ""
         out.append(f"{name:<{width}}  {c.estimate:10.4f}  {c.se:9.4f}  {c.statistic:7.2f}  "
                    f"{fmt_pvalue(c.p):>9}{pp}  {c.ci_low:.4f} to {c.ci_high:.4f}")

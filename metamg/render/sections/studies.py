@@ -28,7 +28,7 @@ def section(ap, ctx: ReportContext) -> list[str]:
                + (f"; {studies(len(effects.excluded)).replace(' ', ' candidate ', 1)} "
                   "not pooled (listed below)." if effects.excluded else "."))
     if statuses is not None and k:
-        unverified = [s for s, st in zip(effects.studies, statuses)
+        unverified = [s for s, st in zip(effects.studies, statuses, strict=True)
                       if not all(x.strip() in VERIFIED_STATUSES for x in st.split(";"))]
         if unverified:
             out.append(f"**{len(unverified)} of the {k} pooled studies have numbers not verified "
