@@ -48,7 +48,7 @@ def p_value(p: float | None) -> str:
 
 
 def p_is(p: float | None) -> str:
-    """"p = 0.012" or "p < 0.0001"."""
+    """The p-value with its relation: "p = 0.012" or "p < 0.0001"."""
     v = p_value(p)
     return f"p {v}" if v.startswith("<") else f"p = {v}"
 
