@@ -17,6 +17,7 @@ into a temporary directory, then times, as fresh processes, median of --runs:
 The ratios say what metamg's work costs on top of just parsing the file. Every step is linear
 in the number of rows, so the ratios stay flat as --rows grows.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -29,16 +30,18 @@ import tempfile
 from pathlib import Path
 
 METAMG = Path(sys.executable).with_name("metamg")
-HEADER = ("study,year,events_treatment,n_treatment,events_control,n_control,source,doi,pmid,"
-          "where_found,evidence_status,notes\n")
-METADATA = '''title = "Simulated large study set"
+HEADER = (
+    "study,year,events_treatment,n_treatment,events_control,n_control,source,doi,pmid,"
+    "where_found,evidence_status,notes\n"
+)
+METADATA = """title = "Simulated large study set"
 population = "simulated participants"
 intervention = "simulated treatment"
 comparator = "simulated control"
 outcome = "simulated events / randomised"
 measure = "OR"
 inclusion = "every simulated trial is pooled"
-'''
+"""
 
 
 def write_study_set(directory: Path, rows: int, seed: int = 1) -> Path:
@@ -50,9 +53,11 @@ def write_study_set(directory: Path, rows: int, seed: int = 1) -> Path:
         for i in range(rows):
             n1, n2 = rng.randint(20, 400), rng.randint(20, 400)
             a, c = rng.randint(0, n1 // 3), rng.randint(0, n2 // 3)
-            fh.write(f"Trial {i + 1},{1980 + i % 45},{a},{n1},{c},{n2},"
-                     f"\"Author {i} et al. Journal {i % 97};{i % 40}:{i % 900}\",10.{1000 + i % 9000}/trial.{i},"
-                     f"{10_000_000 + i},p. {1 + i % 12},full-text,deaths / randomised\n")
+            fh.write(
+                f"Trial {i + 1},{1980 + i % 45},{a},{n1},{c},{n2},"
+                f'"Author {i} et al. Journal {i % 97};{i % 40}:{i % 900}",10.{1000 + i % 9000}/trial.{i},'
+                f"{10_000_000 + i},p. {1 + i % 12},full-text,deaths / randomised\n"
+            )
     (directory / "large.toml").write_text(METADATA, encoding="utf-8")
     return path
 
@@ -71,8 +76,9 @@ print(elapsed, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
 
 def timed(cmd) -> tuple[float, float]:
     """Wall time (s) and peak resident memory (MiB) of ``cmd`` as a fresh process."""
-    out = subprocess.run([sys.executable, "-c", _WRAPPER, *cmd], check=True, stdout=subprocess.PIPE,
-                         text=True).stdout.split()
+    out = subprocess.run(
+        [sys.executable, "-c", _WRAPPER, *cmd], check=True, stdout=subprocess.PIPE, text=True
+    ).stdout.split()
     return float(out[0]), int(out[1]) / 1024  # ru_maxrss is in KiB on Linux
 
 
@@ -89,13 +95,17 @@ def main():
     with tempfile.TemporaryDirectory() as tmp:
         csv = write_study_set(Path(tmp), args.rows)
         size = os.path.getsize(csv) / 2**20
-        base, base_mem = median_run([sys.executable, "-c", f"import pandas; pandas.read_csv({str(csv)!r})"],
-                                    args.runs)
+        base, base_mem = median_run(
+            [sys.executable, "-c", f"import pandas; pandas.read_csv({str(csv)!r})"], args.runs
+        )
         check, check_mem = median_run([str(METAMG), "check", str(csv)], args.runs)
-        report, report_mem = median_run([str(METAMG), "report", str(csv), "-o", str(Path(tmp) / "out")],
-                                        args.runs)
-    print(f"{args.rows:,} rows ({size:.0f} MiB), median of {args.runs} runs, {os.cpu_count()} cores, "
-          f"Python {sys.version.split()[0]}\n")
+        report, report_mem = median_run(
+            [str(METAMG), "report", str(csv), "-o", str(Path(tmp) / "out")], args.runs
+        )
+    print(
+        f"{args.rows:,} rows ({size:.0f} MiB), median of {args.runs} runs, {os.cpu_count()} cores, "
+        f"Python {sys.version.split()[0]}\n"
+    )
     print("| what | time | peak memory |\n|---|---|---|")
     print(f"| `metamg check` | {check:.1f} s ({check / base:.1f}x pandas) | {check_mem:.0f} MiB |")
     print(f"| `metamg report` | {report:.1f} s ({report / base:.1f}x pandas) | {report_mem:.0f} MiB |")

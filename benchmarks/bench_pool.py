@@ -9,6 +9,7 @@
    GOSH on all 1,048,575 subsets of 20 studies, and peak memory of the REML fit at 100,000 and
    1,000,000 studies (linear in k: no k x k matrices).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -46,6 +47,7 @@ def wall(cmd, runs):
 
 def simulated(k, seed=1):
     import numpy as np
+
     rng = np.random.default_rng(seed)
     vi = rng.uniform(0.01, 0.5, k)
     yi = rng.normal(0.3, np.sqrt(vi + 0.1))
@@ -70,6 +72,7 @@ def main():
         rows.append(("Rscript + metafor, same analysis", "Rscript not installed"))
 
     from metamg.models import fit
+
     yi, vi = simulated(1_000_000)
     fit(yi[:1000], vi[:1000])  # warm-up: imports
     times = []
@@ -77,9 +80,11 @@ def main():
         t = time.perf_counter()
         fit(yi, vi, method="REML")
         times.append(time.perf_counter() - t)
-    rows.append(("REML fit of 1,000,000 studies (Python API, with Q-profile CI)",
-                 f"{statistics.median(times):.2f} s"))
+    rows.append(
+        ("REML fit of 1,000,000 studies (Python API, with Q-profile CI)", f"{statistics.median(times):.2f} s")
+    )
     from metamg.analyses.gosh import gosh
+
     yi20, vi20 = simulated(20)
     times = []
     for _ in range(args.runs):

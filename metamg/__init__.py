@@ -11,6 +11,7 @@
 The command line's verbs (metamg.api) take the pooled analysis, as metafor's functions take
 the fit. Everything is imported lazily so that the command line starts fast.
 """
+
 from importlib import import_module
 from typing import TYPE_CHECKING
 

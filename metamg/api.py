@@ -17,6 +17,7 @@ and the command line.
 These are thin: analyses compute, ``metamg.render`` draws what they computed. This module
 only composes the two, as each command of ``metamg.cli`` does.
 """
+
 from __future__ import annotations
 
 import os
@@ -40,32 +41,65 @@ from metamg.render.funnel import draw_funnel, funnel_layout
 from metamg.render.report import ReportSummary, render_report, report_name, write_index  # noqa: F401
 from metamg.render.robplot import RobFigures, analysis_rob_layout, draw_rob_plots
 
-__all__ = ["pool", "subgroups", "regress", "permutation_test", "leave_one_out", "cumulative",
-           "influence", "gosh", "small_study_tests", "trim_and_fill", "fail_safe_n", "forest",
-           "funnel", "baujat", "gosh_plot", "bubble", "rob_plots", "write_report", "write_index"]
+__all__ = [
+    "pool",
+    "subgroups",
+    "regress",
+    "permutation_test",
+    "leave_one_out",
+    "cumulative",
+    "influence",
+    "gosh",
+    "small_study_tests",
+    "trim_and_fill",
+    "fail_safe_n",
+    "forest",
+    "funnel",
+    "baujat",
+    "gosh_plot",
+    "bubble",
+    "rob_plots",
+    "write_report",
+    "write_index",
+]
 
 # -- analyses ---------------------------------------------------------------------------------
+
 
 def subgroups(analysis: PoolAnalysis, by: str | None = None) -> SubgroupAnalysis:
     """Pool within the levels of column ``by`` (default: the metadata's ``subgroup`` column) and
     test the differences, as ``metamg pool --by COLUMN``."""
     column = _subgroup_column(analysis, by)
     if not column:
-        raise InputError([Problem(analysis.source, "no column to group by: pass by='COLUMN' (the study "
-                                  "set's metadata names no subgroup column)")])
+        raise InputError(
+            [
+                Problem(
+                    analysis.source,
+                    "no column to group by: pass by='COLUMN' (the study "
+                    "set's metadata names no subgroup column)",
+                )
+            ]
+        )
     return pool_subgroups(analysis, column)
 
 
-def regress(analysis: PoolAnalysis, mods, method: str | None = None,
-            ci_method: str | None = None) -> MetaRegression:
+def regress(
+    analysis: PoolAnalysis, mods, method: str | None = None, ci_method: str | None = None
+) -> MetaRegression:
     """Meta-regression on the moderator columns ``mods`` ("ablat", "ablat,year" or a list), as
     ``metamg regress --mods``: tau² by the analysis's estimator and tests by its CI method
     unless ``method`` or ``ci_method`` say otherwise (metafor: rma(yi, vi, mods = ~ ablat))."""
     return _regression(analysis, mods, method, ci_method)[0]
 
 
-def permutation_test(analysis: PoolAnalysis, mods, permutations: int = 1000, seed: int = 1,
-                     method: str | None = None, ci_method: str | None = None) -> PermutationTest:
+def permutation_test(
+    analysis: PoolAnalysis,
+    mods,
+    permutations: int = 1000,
+    seed: int = 1,
+    method: str | None = None,
+    ci_method: str | None = None,
+) -> PermutationTest:
     """Permutation p-values for ``regress(analysis, mods)`` from ``permutations`` refits with the
     moderators shuffled (metafor's permutest), as ``metamg regress --permutations N --seed S``."""
     return _permutation_test(analysis, _columns(mods), ci_method, permutations, seed, method=method)
@@ -113,6 +147,7 @@ def fail_safe_n(analysis: PoolAnalysis, alpha: float = 0.05) -> _bias.FailSafeN:
 
 # -- figures ----------------------------------------------------------------------------------
 
+
 def forest(analysis: PoolAnalysis, by: str | None = None):
     """The forest plot as ``metamg forest`` draws it: grouped by column ``by`` (default: the
     metadata's subgroup column; ``by=""`` for none), with the common-effect diamond beside the
@@ -122,14 +157,22 @@ def forest(analysis: PoolAnalysis, by: str | None = None):
     of bias) around its panel, sized in inches from its rows, so it needs a figure of its own."""
     rows = analysis.result.k + len(analysis.excluded)
     if rows > MAX_FOREST_STUDIES:
-        raise InputError([Problem(analysis.source, f"{rows:,} rows are too many for a legible forest "
-                                  f"plot (at most {MAX_FOREST_STUDIES}); see analysis.to_frame(), or "
-                                  "plot a subset")])
+        raise InputError(
+            [
+                Problem(
+                    analysis.source,
+                    f"{rows:,} rows are too many for a legible forest "
+                    f"plot (at most {MAX_FOREST_STUDIES}); see analysis.to_frame(), or "
+                    "plot a subset",
+                )
+            ]
+        )
     column = _subgroup_column(analysis, by)
     groups = pool_subgroups(analysis, column) if column else None
     answer, _ = verdict_model(analysis)
-    layout = study_set_forest_layout(analysis, analysis.meta, groups,
-                                     answer if answer is not analysis else None)
+    layout = study_set_forest_layout(
+        analysis, analysis.meta, groups, answer if answer is not analysis else None
+    )
     return draw_forest(layout)
 
 
@@ -152,8 +195,13 @@ def baujat(analysis: PoolAnalysis, ax=None):
     return _diagnostics.draw_baujat(_influence.baujat_points(analysis), _title(analysis), ax)
 
 
-def gosh_plot(analysis: PoolAnalysis, result: _gosh.Gosh | None = None, subsets: int | None = None,
-              seed: int = 1, ax=None):
+def gosh_plot(
+    analysis: PoolAnalysis,
+    result: _gosh.Gosh | None = None,
+    subsets: int | None = None,
+    seed: int = 1,
+    ax=None,
+):
     """The GOSH plot, as ``metamg sensitivity --gosh-plot``: of ``result`` when you computed
     it with gosh(analysis), else of gosh(analysis, subsets, seed)."""
     result = result if result is not None else gosh(analysis, subsets, seed)
@@ -170,8 +218,14 @@ def bubble(analysis: PoolAnalysis, mods, ax=None):
     else:
         fit, d = _regression(analysis, mods, None, None)
     if len(fit.coefficients) != 2 or d.reference_levels:
-        raise InputError([Problem(analysis.source, "a bubble plot needs a meta-regression on exactly "
-                                  "one continuous moderator")])
+        raise InputError(
+            [
+                Problem(
+                    analysis.source,
+                    "a bubble plot needs a meta-regression on exactly one continuous moderator",
+                )
+            ]
+        )
     return _diagnostics.draw_bubble(analysis, fit, d, _title(analysis), ax)
 
 
@@ -184,6 +238,7 @@ def rob_plots(analysis: PoolAnalysis, weighted: bool = True) -> RobFigures:
 
 
 # -- shared steps -----------------------------------------------------------------------------
+
 
 def _subgroup_column(analysis: PoolAnalysis, by: str | None) -> str | None:
     """``by``; the metadata's subgroup column when ``by`` is None; none for ''."""
@@ -209,15 +264,28 @@ def _design_of(analysis: PoolAnalysis, fit: MetaRegression) -> Design:
     names = tuple(c.name for c in fit.coefficients)
     d = design(analysis, list(names[1:2])) if len(names) == 2 else None
     if d is None or d.names != names or len(d.rows) != fit.k:
-        raise InputError([Problem(analysis.source, "a bubble plot needs a meta-regression of this "
-                                  "analysis on exactly one continuous moderator")])
+        raise InputError(
+            [
+                Problem(
+                    analysis.source,
+                    "a bubble plot needs a meta-regression of this "
+                    "analysis on exactly one continuous moderator",
+                )
+            ]
+        )
     return d
 
 
 def _need_two(analysis: PoolAnalysis, what: str) -> None:
     if analysis.result.k < 2:
-        raise InputError([Problem(analysis.source, f"{what} needs at least 2 pooled studies; this set "
-                                  f"has {analysis.result.k}")])
+        raise InputError(
+            [
+                Problem(
+                    analysis.source,
+                    f"{what} needs at least 2 pooled studies; this set has {analysis.result.k}",
+                )
+            ]
+        )
 
 
 def _title(analysis: PoolAnalysis) -> str:
@@ -229,10 +297,10 @@ def _title(analysis: PoolAnalysis) -> str:
 
 # -- reports --------------------------------------------------------------------------------
 
+
 def write_report(csv_path, outdir="reports", exclude_status=(), **options) -> ReportSummary:
     """Appraise the study set at ``csv_path`` and write NAME.md with its figures into ``outdir``,
     as ``metamg report``; ``options`` are ``pool``'s (measure, method, ci_method, level, ...) and
     override the metadata. Returns the set's row of the index (``write_index`` writes it)."""
     report_name(csv_path)
     return render_report(appraise(csv_path, exclude_status=exclude_status, **options), csv_path, outdir)
-

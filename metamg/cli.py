@@ -2,6 +2,7 @@
 
 Heavy modules are imported inside the commands so that ``metamg --help`` and small runs stay fast.
 """
+
 from __future__ import annotations
 
 import os
@@ -17,6 +18,7 @@ class _Group(click.Group):
 
     def invoke(self, ctx):
         from metamg.errors import InputError
+
         _exit_cleanly_on_sigterm()
         try:
             return super().invoke(ctx)
@@ -46,8 +48,9 @@ def _silence_stdout() -> None:
 
 
 def _internal_error(exc: BaseException) -> str:
-    return (f"internal error: {type(exc).__name__}: {exc} "
-            "(please report it; METAMG_DEBUG=1 shows the traceback)")
+    return (
+        f"internal error: {type(exc).__name__}: {exc} (please report it; METAMG_DEBUG=1 shows the traceback)"
+    )
 
 
 def _exit_cleanly_on_sigterm() -> None:
@@ -71,13 +74,20 @@ def _show_version(ctx, _param, value) -> None:
     """--version: metamg.__version__, read from the installed package's metadata."""
     if value and not ctx.resilient_parsing:
         from metamg import __version__
+
         click.echo(f"{ctx.find_root().info_name}, version {__version__}")
         ctx.exit()
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("--version", is_flag=True, expose_value=False, is_eager=True, callback=_show_version,
-              help="Show the version and exit.")
+@click.option(
+    "--version",
+    is_flag=True,
+    expose_value=False,
+    is_eager=True,
+    callback=_show_version,
+    help="Show the version and exit.",
+)
 def main():
     """Meta-analysis for journal clubs: study CSVs in, metafor-exact results out.
 
@@ -92,34 +102,76 @@ FIGURE_SUFFIXES = tuple(f".{f}" for f in V.FIGURE_FORMATS)
 def _pool_options(f):
     """The method options shared by every command that pools."""
     options = [
-        click.option("--measure", type=click.Choice(V.MEASURES, case_sensitive=False),
-                     help="Effect measure. Default: the study set's metadata, else RR for binary "
-                          "data, MD continuous, ZCOR correlations, PLO proportions, GEN for yi/vi."),
-        click.option("--method", type=click.Choice(V.METHODS, case_sensitive=False),
-                     help="FE (common effect), a tau² estimator, MH or PETO. Default: the profile's."),
-        click.option("--ci", "ci_method", type=click.Choice(V.CI_METHODS),
-                     help="CI for the pooled effect. Default: the profile's."),
-        click.option("--level", type=LEVEL, default=0.95, show_default=True,
-                     help="Confidence level of every interval shown (pooled effect, prediction "
-                          "interval, tau², plots), strictly between 0 and 1."),
-        click.option("--pi", "pi", type=click.Choice(V.PI_RULES), default="default",
-                     show_default=True,
-                     help="Prediction interval: metafor's rule (z with wald, t(k-1) with hk) or t(k-2)."),
-        click.option("--profile", type=click.Choice(V.PROFILES),
-                     help="Method defaults: cochrane = REML+HKSJ, metafor = REML+Wald, revman5 = DL+Wald "
-                          "(MH common effect for binary). Default: the study set's metadata, else cochrane."),
-        click.option("--cc", type=click.FloatRange(min=0), default=0.5, show_default=True,
-                     help="Continuity correction added to zero cells (0 or more)."),
-        click.option("--cc-to", type=click.Choice(V.CONTINUITY_RULES), default="only0",
-                     show_default=True, help="Which studies get the continuity correction (metafor's 'to')."),
+        click.option(
+            "--measure",
+            type=click.Choice(V.MEASURES, case_sensitive=False),
+            help="Effect measure. Default: the study set's metadata, else RR for binary "
+            "data, MD continuous, ZCOR correlations, PLO proportions, GEN for yi/vi.",
+        ),
+        click.option(
+            "--method",
+            type=click.Choice(V.METHODS, case_sensitive=False),
+            help="FE (common effect), a tau² estimator, MH or PETO. Default: the profile's.",
+        ),
+        click.option(
+            "--ci",
+            "ci_method",
+            type=click.Choice(V.CI_METHODS),
+            help="CI for the pooled effect. Default: the profile's.",
+        ),
+        click.option(
+            "--level",
+            type=LEVEL,
+            default=0.95,
+            show_default=True,
+            help="Confidence level of every interval shown (pooled effect, prediction "
+            "interval, tau², plots), strictly between 0 and 1.",
+        ),
+        click.option(
+            "--pi",
+            "pi",
+            type=click.Choice(V.PI_RULES),
+            default="default",
+            show_default=True,
+            help="Prediction interval: metafor's rule (z with wald, t(k-1) with hk) or t(k-2).",
+        ),
+        click.option(
+            "--profile",
+            type=click.Choice(V.PROFILES),
+            help="Method defaults: cochrane = REML+HKSJ, metafor = REML+Wald, revman5 = DL+Wald "
+            "(MH common effect for binary). Default: the study set's metadata, else cochrane.",
+        ),
+        click.option(
+            "--cc",
+            type=click.FloatRange(min=0),
+            default=0.5,
+            show_default=True,
+            help="Continuity correction added to zero cells (0 or more).",
+        ),
+        click.option(
+            "--cc-to",
+            type=click.Choice(V.CONTINUITY_RULES),
+            default="only0",
+            show_default=True,
+            help="Which studies get the continuity correction (metafor's 'to').",
+        ),
         click.option("--drop00", is_flag=True, help="Leave out studies with no events in either group."),
-        click.option("--multi-arm", "multi_arm", type=click.Choice(V.MULTI_ARM_RULES),
-                     default="combine", show_default=True,
-                     help="Arms of one trial (column 'trial') sharing a control: combine them into one "
-                          "group, or split the control among the comparisons (Cochrane Handbook 23.3.4)."),
+        click.option(
+            "--multi-arm",
+            "multi_arm",
+            type=click.Choice(V.MULTI_ARM_RULES),
+            default="combine",
+            show_default=True,
+            help="Arms of one trial (column 'trial') sharing a control: combine them into one "
+            "group, or split the control among the comparisons (Cochrane Handbook 23.3.4).",
+        ),
         _exclude_status_option(),
-        click.option("--low-risk-only", "low_risk_only", is_flag=True,
-                     help="Pool only studies at low overall risk of bias (RoB 2 columns)."),
+        click.option(
+            "--low-risk-only",
+            "low_risk_only",
+            is_flag=True,
+            help="Pool only studies at low overall risk of bias (RoB 2 columns).",
+        ),
     ]
     for option in reversed(options):
         f = option(f)
@@ -131,13 +183,20 @@ def _exclude_status_option():
         statuses = tuple(s.strip() for s in (value or "").split(",") if s.strip())
         unknown = [s for s in statuses if s not in V.EVIDENCE_STATUSES]
         if unknown:
-            raise click.BadParameter(f"unknown status {', '.join(unknown)}; choose from "
-                                     + ", ".join(V.EVIDENCE_STATUSES))
+            raise click.BadParameter(
+                f"unknown status {', '.join(unknown)}; choose from " + ", ".join(V.EVIDENCE_STATUSES)
+            )
         return statuses
 
-    return click.option("--exclude-status", "exclude_status", callback=parse, metavar="STATUS,...",
-                        help="Leave out studies whose evidence_status is one of these ("
-                             + ", ".join(V.EVIDENCE_STATUSES) + ").")
+    return click.option(
+        "--exclude-status",
+        "exclude_status",
+        callback=parse,
+        metavar="STATUS,...",
+        help="Leave out studies whose evidence_status is one of these ("
+        + ", ".join(V.EVIDENCE_STATUSES)
+        + ").",
+    )
 
 
 def _settings(opts) -> dict:
@@ -145,10 +204,18 @@ def _settings(opts) -> dict:
     from metamg.effects import Continuity
 
     o = dict(opts)
-    return dict(measure=o["measure"], method=o["method"], ci_method=o["ci_method"], level=o["level"], pi=o["pi"],
-                profile=o["profile"], continuity=Continuity(o["cc"], o["cc_to"], o["drop00"]),
-                multi_arm=o["multi_arm"], exclude_status=o["exclude_status"],
-                low_risk_only=o["low_risk_only"])
+    return dict(
+        measure=o["measure"],
+        method=o["method"],
+        ci_method=o["ci_method"],
+        level=o["level"],
+        pi=o["pi"],
+        profile=o["profile"],
+        continuity=Continuity(o["cc"], o["cc_to"], o["drop00"]),
+        multi_arm=o["multi_arm"],
+        exclude_status=o["exclude_status"],
+        low_risk_only=o["low_risk_only"],
+    )
 
 
 def _run_pool(path, opts):
@@ -165,17 +232,23 @@ def _output(value, inputs, option="-o", suffixes=None):
     if suffixes is not None:
         ext = os.path.splitext(value)[1].lower()
         if ext not in suffixes:
-            raise click.BadParameter(f"{value!r}: write figures as " + ", ".join(suffixes)
-                                     + (f", not {ext}" if ext else " (the file name needs one of these suffixes)"),
-                                     param_hint=f"'{option}'")
+            raise click.BadParameter(
+                f"{value!r}: write figures as "
+                + ", ".join(suffixes)
+                + (f", not {ext}" if ext else " (the file name needs one of these suffixes)"),
+                param_hint=f"'{option}'",
+            )
     target = os.path.realpath(value)
     for path in inputs:
         from metamg.io.metadata import metadata_path
+
         for given in (path, metadata_path(path)):
             if os.path.realpath(given) == target:
-                raise click.BadParameter(f"{value!r} is an input file of this run; metamg never "
-                                         "overwrites its input (choose another file name)",
-                                         param_hint=f"'{option}'")
+                raise click.BadParameter(
+                    f"{value!r} is an input file of this run; metamg never "
+                    "overwrites its input (choose another file name)",
+                    param_hint=f"'{option}'",
+                )
     return value
 
 
@@ -187,16 +260,19 @@ def _subgroups(analysis, by):
     return pool_subgroups(analysis, column) if column else None
 
 
-BY_HELP = "Also pool within the levels of this column and test the differences (default: the " \
-          "metadata's subgroup column; --by '' for none)."
+BY_HELP = (
+    "Also pool within the levels of this column and test the differences (default: the "
+    "metadata's subgroup column; --by '' for none)."
+)
 
 
 @main.command()
 @click.argument("path", type=click.Path(dir_okay=True, allow_dash=False))
 @_pool_options
 @click.option("--by", "by", help=BY_HELP)
-@click.option("--format", "fmt", type=click.Choice(("text", "json", "csv")), default="text",
-              show_default=True)
+@click.option(
+    "--format", "fmt", type=click.Choice(("text", "json", "csv")), default="text", show_default=True
+)
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write to FILE (atomically).")
 def pool(path, by, fmt, output, **pool_opts):
     """Pool the studies in the CSV file PATH."""
@@ -210,9 +286,11 @@ def pool(path, by, fmt, output, **pool_opts):
         text = _json(d)
     elif fmt == "csv":
         from metamg.render.text import studies_csv
+
         text = studies_csv(analysis)
     else:
         from metamg.render.text import pool_text, subgroups_text
+
         text = pool_text(analysis)  # warnings are part of the text
         if groups is not None:
             text += "\n" + subgroups_text(groups)
@@ -225,10 +303,17 @@ def pool(path, by, fmt, output, **pool_opts):
 @main.command()
 @click.argument("path", type=click.Path(dir_okay=True, allow_dash=False))
 @_pool_options
-@click.option("--by", "by", help="Group the studies by this column (default: the metadata's "
-                                 "subgroup column; --by '' for none).")
-@click.option("-o", "--output", type=click.Path(dir_okay=False),
-              help="FILE.png (300 dpi), FILE.svg or FILE.pdf [default: NAME-forest.png].")
+@click.option(
+    "--by",
+    "by",
+    help="Group the studies by this column (default: the metadata's subgroup column; --by '' for none).",
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False),
+    help="FILE.png (300 dpi), FILE.svg or FILE.pdf [default: NAME-forest.png].",
+)
 def forest(path, by, output, **pool_opts):
     """Draw the forest plot of the CSV file PATH.
 
@@ -241,13 +326,22 @@ def forest(path, by, output, **pool_opts):
     analysis = _run_pool(path, pool_opts)
     if analysis.result.k + len(analysis.excluded) > MAX_FOREST_STUDIES:
         from metamg.errors import InputError, Problem
-        raise InputError([Problem(analysis.source, f"{analysis.result.k + len(analysis.excluded):,} "
-                                  f"rows are too many for a legible forest plot (at most "
-                                  f"{MAX_FOREST_STUDIES}); see the numbers with `metamg pool "
-                                  f"--format csv`, or plot a subset")])
+
+        raise InputError(
+            [
+                Problem(
+                    analysis.source,
+                    f"{analysis.result.k + len(analysis.excluded):,} "
+                    f"rows are too many for a legible forest plot (at most "
+                    f"{MAX_FOREST_STUDIES}); see the numbers with `metamg pool "
+                    f"--format csv`, or plot a subset",
+                )
+            ]
+        )
     answer, _ = verdict_model(analysis)
-    write_forest(analysis, target, analysis.meta, _subgroups(analysis, by),
-                 answer if answer is not analysis else None)
+    write_forest(
+        analysis, target, analysis.meta, _subgroups(analysis, by), answer if answer is not analysis else None
+    )
     click.echo(target)
 
 
@@ -255,8 +349,12 @@ def forest(path, by, output, **pool_opts):
 @click.argument("path", type=click.Path(dir_okay=True, allow_dash=False))
 @_pool_options
 @click.option("--trimfill", is_flag=True, help="Add the studies filled by trim and fill.")
-@click.option("-o", "--output", type=click.Path(dir_okay=False),
-              help="FILE.png (300 dpi), FILE.svg or FILE.pdf [default: NAME-funnel.png].")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False),
+    help="FILE.png (300 dpi), FILE.svg or FILE.pdf [default: NAME-funnel.png].",
+)
 def funnel(path, trimfill, output, **pool_opts):
     """Draw the contour-enhanced funnel plot of the CSV file PATH."""
     from metamg.render.funnel import write_funnel
@@ -269,6 +367,7 @@ def funnel(path, trimfill, output, **pool_opts):
 
         from metamg.analyses.trimfill import trim_and_fill_for
         from metamg.errors import InputError
+
         with suppress(InputError):  # too few studies to trim and fill: the plain funnel is drawn
             filled = trim_and_fill_for(analysis)
     write_funnel(analysis, target, analysis.meta.title if analysis.meta else "", filled)
@@ -278,11 +377,19 @@ def funnel(path, trimfill, output, **pool_opts):
 @main.command()
 @click.argument("path", type=click.Path(dir_okay=True, allow_dash=False))
 @_pool_options
-@click.option("--unweighted", is_flag=True,
-              help="Summary bars count studies instead of weighting them as the analysis does.")
-@click.option("-o", "--output", "prefix", metavar="PREFIX",
-              help="Write PREFIX-rob-traffic.png and PREFIX-rob-summary.png [default: NAME]; "
-                   "end PREFIX in .svg or .pdf for those formats.")
+@click.option(
+    "--unweighted",
+    is_flag=True,
+    help="Summary bars count studies instead of weighting them as the analysis does.",
+)
+@click.option(
+    "-o",
+    "--output",
+    "prefix",
+    metavar="PREFIX",
+    help="Write PREFIX-rob-traffic.png and PREFIX-rob-summary.png [default: NAME]; "
+    "end PREFIX in .svg or .pdf for those formats.",
+)
 def rob(path, unweighted, prefix, **pool_opts):
     """Draw the risk-of-bias traffic-light and summary plots (robvis style) of the CSV file PATH."""
     from metamg.render.robplot import analysis_rob_layout, write_rob_plots
@@ -300,14 +407,28 @@ def rob(path, unweighted, prefix, **pool_opts):
 
 @main.command()
 @click.argument("name")
-@click.option("--type", "data_type", type=click.Choice(V.TEMPLATE_TYPES),
-              required=True, help="binary: events/totals; continuous: means, SDs, sizes; effect: an "
-                                  "effect with its CI as reported; generic: yi and its SE.")
-@click.option("--measure", type=click.Choice(V.MEASURES, case_sensitive=False),
-              help="Measure for the metadata (default: RR binary, MD continuous, GEN generic; "
-                   "required for --type effect).")
-@click.option("--dir", "directory", type=click.Path(file_okay=False), default="studies",
-              show_default=True, help="Where to create NAME.csv and NAME.toml.")
+@click.option(
+    "--type",
+    "data_type",
+    type=click.Choice(V.TEMPLATE_TYPES),
+    required=True,
+    help="binary: events/totals; continuous: means, SDs, sizes; effect: an "
+    "effect with its CI as reported; generic: yi and its SE.",
+)
+@click.option(
+    "--measure",
+    type=click.Choice(V.MEASURES, case_sensitive=False),
+    help="Measure for the metadata (default: RR binary, MD continuous, GEN generic; "
+    "required for --type effect).",
+)
+@click.option(
+    "--dir",
+    "directory",
+    type=click.Path(file_okay=False),
+    default="studies",
+    show_default=True,
+    help="Where to create NAME.csv and NAME.toml.",
+)
 def new(name, data_type, measure, directory):
     """Start a study set: NAME.csv with the right header and NAME.toml with commented metadata."""
     from metamg.io.templates import new_study_set
@@ -316,9 +437,12 @@ def new(name, data_type, measure, directory):
         name = os.path.splitext(name)[0]
     for path in new_study_set(name, data_type, directory, measure):
         click.echo(path)
-    click.echo(f"Next: add one row per study to {os.path.join(directory, name + '.csv')} (any "
-               f"spreadsheet; save as CSV), fill in the .toml, then run: metamg check "
-               f"{os.path.join(directory, name + '.csv')}", err=True)
+    click.echo(
+        f"Next: add one row per study to {os.path.join(directory, name + '.csv')} (any "
+        f"spreadsheet; save as CSV), fill in the .toml, then run: metamg check "
+        f"{os.path.join(directory, name + '.csv')}",
+        err=True,
+    )
 
 
 @main.command(name="list")
@@ -333,9 +457,16 @@ def list_sets(paths, fmt):
         click.echo(_json([i.to_dict() for i in infos]), nl=False)
         return
     rows = [("study set", "title", "data", "measure", "k", "check")] + [
-        (i.name, i.title, i.data_type, i.measure, f"{i.estimable}/{i.total}",
-         "OK" if i.check_passes else f"{i.problems} problem{'s' if i.problems != 1 else ''}")
-        for i in infos]
+        (
+            i.name,
+            i.title,
+            i.data_type,
+            i.measure,
+            f"{i.estimable}/{i.total}",
+            "OK" if i.check_passes else f"{i.problems} problem{'s' if i.problems != 1 else ''}",
+        )
+        for i in infos
+    ]
     widths = [max(len(r[c]) for r in rows) for c in range(len(rows[0]))]
     for r in rows:
         click.echo("  ".join(cell.ljust(w) for cell, w in zip(r, widths, strict=True)).rstrip())
@@ -372,8 +503,15 @@ def check(paths):
 
 @main.command()
 @click.argument("paths", nargs=-1, type=click.Path(dir_okay=True, allow_dash=False))
-@click.option("-o", "--output", "outdir", type=click.Path(file_okay=False), default="reports",
-              show_default=True, help="Directory for the reports and their figures.")
+@click.option(
+    "-o",
+    "--output",
+    "outdir",
+    type=click.Path(file_okay=False),
+    default="reports",
+    show_default=True,
+    help="Directory for the reports and their figures.",
+)
 @_pool_options
 def report(paths, outdir, **pool_opts):
     """Write a journal-club report for each study set (default: every studies/*.csv).
@@ -399,9 +537,18 @@ def report(paths, outdir, **pool_opts):
             namesakes = [p for p in by_name[_stem(path)] if p != path]
             if namesakes:
                 from metamg.errors import Problem
-                raise InputError([Problem(path, "another study set of the same name is in this run ("
-                                          + ", ".join(namesakes) + "); their reports would "
-                                          "overwrite each other")])
+
+                raise InputError(
+                    [
+                        Problem(
+                            path,
+                            "another study set of the same name is in this run ("
+                            + ", ".join(namesakes)
+                            + "); their reports would "
+                            "overwrite each other",
+                        )
+                    ]
+                )
             summaries.append(write_report(path, outdir, **settings))
         except InputError as exc:
             failed = True
@@ -425,8 +572,9 @@ def report(paths, outdir, **pool_opts):
 @_pool_options
 @click.option("--baujat", type=click.Path(dir_okay=False), help="Also draw the Baujat plot to FILE.")
 @click.option("--gosh-plot", type=click.Path(dir_okay=False), help="Also draw the GOSH plot to FILE.")
-@click.option("--subsets", type=click.IntRange(min=1),
-              help="GOSH: number of random subsets when k > 20 [100000].")
+@click.option(
+    "--subsets", type=click.IntRange(min=1), help="GOSH: number of random subsets when k > 20 [100000]."
+)
 @click.option("--seed", type=int, default=1, show_default=True, help="GOSH: seed for the random subsets.")
 @click.option("--format", "fmt", type=click.Choice(("text", "json")), default="text", show_default=True)
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write to FILE (atomically).")
@@ -442,23 +590,38 @@ def sensitivity(path, baujat, gosh_plot, subsets, seed, fmt, output, **pool_opts
     _output(gosh_plot, [path], "--gosh-plot", FIGURE_SUFFIXES)
     analysis = _run_pool(path, pool_opts)
     if analysis.result.k < 2:
-        raise InputError([Problem(analysis.source, f"sensitivity analyses need at least 2 pooled "
-                                  f"studies; this set has {analysis.result.k}")])
+        raise InputError(
+            [
+                Problem(
+                    analysis.source,
+                    f"sensitivity analyses need at least 2 pooled studies; this set has {analysis.result.k}",
+                )
+            ]
+        )
     loo, cum = leave_one_out(analysis), cumulative(analysis)
     infl = influence(analysis, loo)
     es = analysis.effects
     subsets_fit = gosh(es.yi, es.vi, subsets, seed, es.source)
     if fmt == "json":
-        text = _json({"leave1out": [r.to_dict() for r in loo], "cumulative": cum.to_dict(),
-                      "influence": [x.to_dict() for x in infl], "gosh": subsets_fit.summary()})
+        text = _json(
+            {
+                "leave1out": [r.to_dict() for r in loo],
+                "cumulative": cum.to_dict(),
+                "influence": [x.to_dict() for x in infl],
+                "gosh": subsets_fit.summary(),
+            }
+        )
     else:
         from metamg.render.robustness import sensitivity_text
+
         text = sensitivity_text(analysis, loo, cum, infl, subsets_fit)
     if baujat or gosh_plot:
         from metamg.render import diagnostics
+
         title = analysis.meta.title if analysis.meta else _stem(path)
         if baujat:
             from metamg.analyses.influence import baujat_points
+
             diagnostics.write(diagnostics.draw_baujat(baujat_points(analysis), title), baujat)
         if gosh_plot:
             diagnostics.write(diagnostics.draw_gosh(subsets_fit, analysis, title), gosh_plot)
@@ -482,6 +645,7 @@ def bias(path, fmt, output, **pool_opts):
         text = _json(tests.to_dict())
     else:
         from metamg.render.robustness import bias_text
+
         text = bias_text(analysis, tests)
     _emit(text, output)
 
@@ -495,13 +659,21 @@ def _moderators(ctx, param, value):
 
 @main.command()
 @click.argument("path", type=click.Path(dir_okay=True, allow_dash=False))
-@click.option("--mods", required=True, callback=_moderators,
-              help="Comma-separated moderator columns, e.g. --mods ablat,year.")
+@click.option(
+    "--mods",
+    required=True,
+    callback=_moderators,
+    help="Comma-separated moderator columns, e.g. --mods ablat,year.",
+)
 @_pool_options
-@click.option("--plot", type=click.Path(dir_okay=False),
-              help="Bubble plot to FILE (one continuous moderator).")
-@click.option("--permutations", type=click.IntRange(min=1),
-              help="Add permutation p-values from N refits with shuffled moderators.")
+@click.option(
+    "--plot", type=click.Path(dir_okay=False), help="Bubble plot to FILE (one continuous moderator)."
+)
+@click.option(
+    "--permutations",
+    type=click.IntRange(min=1),
+    help="Add permutation p-values from N refits with shuffled moderators.",
+)
 @click.option("--seed", type=int, default=1, show_default=True, help="Seed for --permutations.")
 @click.option("--format", "fmt", type=click.Choice(("text", "json")), default="text", show_default=True)
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write to FILE (atomically).")
@@ -514,7 +686,7 @@ def regress(path, mods, plot, permutations, seed, fmt, output, **pool_opts):
     _output(output, [path])
     _output(plot, [path], "--plot", FIGURE_SUFFIXES)
     analysis = _run_pool(path, pool_opts)
-    fit, design = run_regress(analysis, mods)   # the analysis's estimator and test
+    fit, design = run_regress(analysis, mods)  # the analysis's estimator and test
     perm = permutation_test(analysis, mods, permutations=permutations, seed=seed) if permutations else None
     if fmt == "json":
         d = fit.to_dict()
@@ -525,11 +697,13 @@ def regress(path, mods, plot, permutations, seed, fmt, output, **pool_opts):
         text = _json(d)
     else:
         from metamg.render.text import regression_text
+
         text = regression_text(analysis, fit, design, perm)
     if plot:
         if len(fit.coefficients) != 2 or design.reference_levels:
             raise click.UsageError("--plot draws a bubble plot for exactly one continuous moderator")
         from metamg.render import diagnostics
+
         title = analysis.meta.title if analysis.meta else _stem(path)
         diagnostics.write(diagnostics.draw_bubble(analysis, fit, design, title), plot)
     _emit(text, output)
@@ -541,6 +715,7 @@ def _default_figure(path, kind):
 
 def _json(obj) -> str:
     import json
+
     return json.dumps(obj, indent=2, ensure_ascii=False) + "\n"
 
 
@@ -552,6 +727,7 @@ def _stem(path) -> str:
 def _emit(text: str, output: str | None) -> None:
     if output:
         from metamg.io.atomic import write_atomic
+
         write_atomic(output, text)
     else:
         click.echo(text, nl=False)

@@ -2,6 +2,7 @@
 
 Every layer raises :class:`InputError`; the CLI prints one line per problem and exits 2.
 """
+
 from __future__ import annotations
 
 import re

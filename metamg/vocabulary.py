@@ -6,6 +6,7 @@ implements the names (``MEASURES``, ``TAU2_ESTIMATORS``, ``PROFILES``, ...), so 
 be offered that nothing implements, nor implemented without being offered. Importing this
 module costs nothing, so the CLI can build its help from it without loading numpy.
 """
+
 from __future__ import annotations
 
 # -- effect measures (metafor's escalc names), by the data type they need ---------------------
@@ -13,20 +14,20 @@ MEASURES = ("OR", "RR", "RD", "MD", "SMD", "ROM", "ZCOR", "COR", "PLO", "PR", "G
 DATA_TYPES = ("binary", "continuous", "generic", "correlation", "proportion")
 
 # -- pooling --------------------------------------------------------------------------------
-COMMON_EFFECT = ("FE", "EE", "CE")          # aliases of the common-effect (equal-effects) model
+COMMON_EFFECT = ("FE", "EE", "CE")  # aliases of the common-effect (equal-effects) model
 TAU2_ESTIMATORS = ("DL", "REML", "ML", "PM", "HE", "SJ", "EB", "HS")
-TABLE_METHODS = ("MH", "PETO")              # pool 2x2 tables directly
+TABLE_METHODS = ("MH", "PETO")  # pool 2x2 tables directly
 METHODS = COMMON_EFFECT + TAU2_ESTIMATORS + TABLE_METHODS
-REGRESSION_METHODS = ("FE",) + TAU2_ESTIMATORS   # what a meta-regression can be fitted with
-CI_METHODS = ("wald", "hk", "hk-adhoc")     # z; Hartung-Knapp-Sidik-Jonkman; its ad hoc form
-PI_RULES = ("default", "hts")               # metafor's predict(); t(k-2) (Higgins et al. 2009)
+REGRESSION_METHODS = ("FE",) + TAU2_ESTIMATORS  # what a meta-regression can be fitted with
+CI_METHODS = ("wald", "hk", "hk-adhoc")  # z; Hartung-Knapp-Sidik-Jonkman; its ad hoc form
+PI_RULES = ("default", "hts")  # metafor's predict(); t(k-2) (Higgins et al. 2009)
 PROFILES = ("cochrane", "metafor", "revman5")
 DEFAULT_PROFILE = "cochrane"
 
 # -- study tables ---------------------------------------------------------------------------
-CONTINUITY_RULES = ("only0", "all", "if0all", "none")   # metafor's escalc(to=)
-MULTI_ARM_RULES = ("combine", "split")      # Cochrane Handbook 23.3.4
-TEMPLATE_TYPES = ("binary", "continuous", "effect", "generic")   # what `metamg new` writes
+CONTINUITY_RULES = ("only0", "all", "if0all", "none")  # metafor's escalc(to=)
+MULTI_ARM_RULES = ("combine", "split")  # Cochrane Handbook 23.3.4
+TEMPLATE_TYPES = ("binary", "continuous", "effect", "generic")  # what `metamg new` writes
 # Ordered from the best-verified to the least; reports treat the first two as verified.
 EVIDENCE_STATUSES = ("full-text", "abstract", "secondary-source", "derived", "unverified-claim")
 VERIFIED_STATUSES = ("full-text", "abstract")
@@ -34,7 +35,7 @@ STATUS_COLUMN = "evidence_status"
 PROVENANCE_COLUMNS = ("source", "doi", "pmid", "where_found", STATUS_COLUMN, "notes")
 
 # -- metadata -------------------------------------------------------------------------------
-BENEFIT = ("lower", "higher")               # which direction of the effect favours the intervention
+BENEFIT = ("lower", "higher")  # which direction of the effect favours the intervention
 CLAIM_DIRECTIONS = ("benefit", "harm")
 GRADE_DOMAINS = ("risk_of_bias", "inconsistency", "indirectness", "imprecision", "publication_bias")
 GRADE_RATINGS = ("not serious", "serious", "very serious")
@@ -42,5 +43,5 @@ GRADE_LEVELS = ("very low", "low", "moderate", "high")
 DESIGNS = ("randomised", "observational")
 
 # -- outputs --------------------------------------------------------------------------------
-FIGURE_FORMATS = ("png", "svg", "pdf")      # by the output file's suffix
+FIGURE_FORMATS = ("png", "svg", "pdf")  # by the output file's suffix
 TEXT_FORMATS = ("text", "json", "csv")

@@ -1,5 +1,6 @@
 """Write one table the ways spreadsheets save it (delimiter, decimal mark, encoding, line ends),
 for tests that every variant reads as the same table."""
+
 import csv
 import io
 
@@ -11,8 +12,8 @@ VARIANTS = {
     "semicolon, decimal commas": (";", ",", "utf-8", "\r\n"),
     "tab, decimal commas": ("\t", ",", "utf-8", "\n"),
     "utf-8 with BOM": (",", ".", "utf-8-sig", "\r\n"),
-    "utf-16": (",", ".", "utf-16", "\n"),                  # BOM, little-endian
-    "utf-16 tab, decimal commas": ("\t", ",", "utf-16", "\r\n"),   # Excel's "Unicode text"
+    "utf-16": (",", ".", "utf-16", "\n"),  # BOM, little-endian
+    "utf-16 tab, decimal commas": ("\t", ",", "utf-16", "\r\n"),  # Excel's "Unicode text"
     "utf-16be semicolon": (";", ".", "utf-16be-bom", "\n"),
     "utf-32": (",", ".", "utf-32", "\n"),
 }
@@ -35,8 +36,11 @@ def table_bytes(header, rows, variant="comma") -> bytes:
         csv.writer(out, delimiter=delimiter, lineterminator="\r\n").writerow(cells)
         return out.getvalue()[:-2]
 
-    text = "".join(line(cells) + end for cells in [header] + [
-        [c if isinstance(c, str) else number_text(c).replace(".", decimal) for c in row] for row in rows])
+    text = "".join(
+        line(cells) + end
+        for cells in [header]
+        + [[c if isinstance(c, str) else number_text(c).replace(".", decimal) for c in row] for row in rows]
+    )
     if encoding == "utf-16be-bom":
         return b"\xfe\xff" + text.encode("utf-16-be")
     return text.encode(encoding)

@@ -1,6 +1,7 @@
 """The notebook API (metamg.api through ``import metamg``): every command's verb, each taking
 the pooled analysis, gives what the command gives; results show themselves in one line, as
 escaped HTML and as DataFrames; figures display themselves without pyplot."""
+
 import ast
 import inspect
 import json
@@ -16,11 +17,37 @@ from tests.conftest import CASES_DIR, load_case, run_cli
 
 BCG = CASES_DIR / "bcg.csv"
 PNG = b"\x89PNG\r\n\x1a\n"
-VERBS = ("pool", "subgroups", "regress", "permutation_test", "leave_one_out", "cumulative", "influence",
-         "gosh", "small_study_tests", "trim_and_fill", "fail_safe_n", "forest", "funnel", "baujat",
-         "gosh_plot", "bubble", "rob_plots", "appraise", "write_report")
-ARRAY_LEVEL = ("fit", "mantel_haenszel", "peto", "escalc", "compute_effects", "trim_and_fill_arrays",
-               "fail_safe_n_arrays", "gosh_arrays")
+VERBS = (
+    "pool",
+    "subgroups",
+    "regress",
+    "permutation_test",
+    "leave_one_out",
+    "cumulative",
+    "influence",
+    "gosh",
+    "small_study_tests",
+    "trim_and_fill",
+    "fail_safe_n",
+    "forest",
+    "funnel",
+    "baujat",
+    "gosh_plot",
+    "bubble",
+    "rob_plots",
+    "appraise",
+    "write_report",
+)
+ARRAY_LEVEL = (
+    "fit",
+    "mantel_haenszel",
+    "peto",
+    "escalc",
+    "compute_effects",
+    "trim_and_fill_arrays",
+    "fail_safe_n_arrays",
+    "gosh_arrays",
+)
 AXES_PLOTS = ("funnel", "baujat", "gosh_plot", "bubble")
 HOSTILE = "<script>alert('x')</script>"
 
@@ -58,6 +85,7 @@ def no_pyplot_figures():
 
 # -- what import metamg offers ----------------------------------------------------------------
 
+
 @pytest.mark.parametrize("name", VERBS + ARRAY_LEVEL)
 def test_every_verb_is_exported_and_listed(name):
     assert callable(getattr(metamg, name))
@@ -68,7 +96,9 @@ def test_every_export_resolves_and_type_checkers_see_it():
     for name in metamg.__all__:
         getattr(metamg, name)
     tree = ast.parse(Path(metamg.__file__).read_text(encoding="utf-8"))
-    block = next(n for n in tree.body if isinstance(n, ast.If) and getattr(n.test, "id", "") == "TYPE_CHECKING")
+    block = next(
+        n for n in tree.body if isinstance(n, ast.If) and getattr(n.test, "id", "") == "TYPE_CHECKING"
+    )
     seen = {a.asname or a.name for node in block.body for a in node.names}
     assert seen == set(metamg.__all__) - {"__version__"}
 
@@ -98,8 +128,11 @@ def test_parameter_names_agree_across_verbs():
 
 @pytest.mark.reference
 def test_fit_and_pool_default_to_the_cochrane_profile():
-    expected = next(a["expected"] for a in load_case("bcg")["analyses"]
-                    if (a["measure"], a["method"], a["ci_method"]) == ("RR", "REML", "hk"))
+    expected = next(
+        a["expected"]
+        for a in load_case("bcg")["analyses"]
+        if (a["measure"], a["method"], a["ci_method"]) == ("RR", "REML", "hk")
+    )
     es = metamg.pool(BCG, measure="RR").effects
     from_arrays = metamg.fit(es.yi, es.vi)
     from_file = metamg.pool(BCG, measure="RR").result
@@ -110,6 +143,7 @@ def test_fit_and_pool_default_to_the_cochrane_profile():
 
 
 # -- each verb gives what its command gives ---------------------------------------------------
+
 
 def test_pool_and_subgroups_equal_the_command():
     a = metamg.pool(BCG, measure="RR")
@@ -138,8 +172,9 @@ def test_subgroups_match_metafor():
     for level, g in ref.items():
         assert frame.loc[level, "estimate"] == pytest.approx(g["estimate"], rel=1e-6)
         assert frame.loc[level, "effect"] == pytest.approx(math.exp(g["estimate"]), rel=1e-6)
-    assert groups.to_dict()["test_mods"]["QM_p"] == pytest.approx(extras()["subgroups"]["test_mods"]["QM_p"],
-                                                                  rel=1e-6)
+    assert groups.to_dict()["test_mods"]["QM_p"] == pytest.approx(
+        extras()["subgroups"]["test_mods"]["QM_p"], rel=1e-6
+    )
 
 
 def test_regress_and_permutation_test_equal_the_command():
@@ -152,7 +187,9 @@ def test_regress_and_permutation_test_equal_the_command():
     assert (d["QM_p_perm"], d["permutations"], d["seed"]) == (p["QM_p_perm"], 60, 3)
     for c in d["coefficients"]:
         del c["p_perm"]
-    assert as_json(fit.to_dict()) == {k: v for k, v in d.items() if k not in ("QM_p_perm", "permutations", "seed")}
+    assert as_json(fit.to_dict()) == {
+        k: v for k, v in d.items() if k not in ("QM_p_perm", "permutations", "seed")
+    }
 
 
 @pytest.mark.reference
@@ -183,8 +220,9 @@ def test_sensitivity_frames_match_metafor():
     assert loo["estimate"].to_numpy() == pytest.approx([r["estimate"] for r in ref["leave1out"]], rel=1e-6)
     assert loo["se"].to_numpy() == pytest.approx([r["se"] for r in ref["leave1out"]], rel=1e-6)
     cum = metamg.cumulative(a).to_frame()
-    assert cum["estimate"].to_numpy() == pytest.approx([r["estimate"] for r in ref["cumulative"]["rows"]],
-                                                       rel=1e-6)
+    assert cum["estimate"].to_numpy() == pytest.approx(
+        [r["estimate"] for r in ref["cumulative"]["rows"]], rel=1e-6
+    )
     infl = metamg.influence(a).to_frame()
     assert infl["rstudent"].to_numpy() == pytest.approx([r["rstudent"] for r in ref["influence"]], rel=1e-6)
     assert list(infl["influential"]) == [r["influential"] for r in ref["influence"]]
@@ -214,15 +252,28 @@ def test_bias_verbs_equal_the_command_and_metafor():
 @pytest.mark.reference
 def test_pool_frame_is_the_study_table():
     a = metamg.pool(BCG, measure="RR", method="REML", ci_method="wald")
-    expected = next(x["expected"] for x in load_case("bcg")["analyses"]
-                    if (x["measure"], x["method"], x["ci_method"]) == ("RR", "REML", "wald"))
+    expected = next(
+        x["expected"]
+        for x in load_case("bcg")["analyses"]
+        if (x["measure"], x["method"], x["ci_method"]) == ("RR", "REML", "wald")
+    )
     frame = a.to_frame()
-    assert list(frame.columns) == ["study", "yi", "vi", "ci_low", "ci_high", "effect", "effect_ci_low",
-                                   "effect_ci_high", "weight_percent"]
+    assert list(frame.columns) == [
+        "study",
+        "yi",
+        "vi",
+        "ci_low",
+        "ci_high",
+        "effect",
+        "effect_ci_low",
+        "effect_ci_high",
+        "weight_percent",
+    ]
     assert list(frame["study"]) == [s["study"] for s in expected["studies"]]
     assert frame["yi"].to_numpy() == pytest.approx([s["yi"] for s in expected["studies"]], rel=1e-9)
-    assert frame["weight_percent"].to_numpy() == pytest.approx([s["weight"] for s in expected["studies"]],
-                                                               rel=1e-6)
+    assert frame["weight_percent"].to_numpy() == pytest.approx(
+        [s["weight"] for s in expected["studies"]], rel=1e-6
+    )
     assert frame["effect"].to_numpy() == pytest.approx(np.exp(frame["yi"].to_numpy()))
     one = a.result.to_frame()
     assert one.shape[0] == 1 and one.loc[0, "tau2"] == pytest.approx(expected["tau2"], rel=1e-6)
@@ -245,6 +296,7 @@ def test_appraisal_and_grade_frames():
 
 # -- how results show themselves --------------------------------------------------------------
 
+
 def hostile_set(tmp_path):
     """bcg with a study label and a subgroup level that are HTML, and a line break in a label."""
     lines = BCG.read_text(encoding="utf-8").splitlines()
@@ -259,10 +311,23 @@ def results_of(a):
     """One of each result the verbs return, for the analysis ``a`` of bcg."""
     tests = metamg.small_study_tests(a)
     ap = metamg.appraise(a.source, measure="RR")
-    return [a, a.result, metamg.subgroups(a, by="alloc"), metamg.regress(a, "ablat"),
-            metamg.permutation_test(a, "ablat", permutations=10), metamg.leave_one_out(a),
-            metamg.leave_one_out(a)[0], metamg.cumulative(a), metamg.influence(a), tests, tests.trimfill,
-            metamg.gosh(a), ap, ap.findings, ap.findings.certainty]
+    return [
+        a,
+        a.result,
+        metamg.subgroups(a, by="alloc"),
+        metamg.regress(a, "ablat"),
+        metamg.permutation_test(a, "ablat", permutations=10),
+        metamg.leave_one_out(a),
+        metamg.leave_one_out(a)[0],
+        metamg.cumulative(a),
+        metamg.influence(a),
+        tests,
+        tests.trimfill,
+        metamg.gosh(a),
+        ap,
+        ap.findings,
+        ap.findings.certainty,
+    ]
 
 
 def test_every_result_has_a_one_line_repr_and_a_table(tmp_path):
@@ -280,7 +345,10 @@ def test_html_escapes_user_text(tmp_path):
     shown = {type(r).__name__: r._repr_html_() for r in results_of(a) if type(r).__name__ != "Refit"}
     for name in ("PoolAnalysis", "LeaveOneOut", "Cumulative", "InfluenceTable"):
         assert "<script>" not in shown[name] and "&lt;script&gt;" in shown[name], name
-    assert "<b>random" not in shown["SubgroupAnalysis"] and "&lt;b&gt;random&lt;/b&gt;" in shown["SubgroupAnalysis"]
+    assert (
+        "<b>random" not in shown["SubgroupAnalysis"]
+        and "&lt;b&gt;random&lt;/b&gt;" in shown["SubgroupAnalysis"]
+    )
     assert all("<script" not in html for html in shown.values())
 
 
@@ -295,11 +363,18 @@ def test_repr_of_a_path_with_a_line_break_stays_one_line(tmp_path):
 
 # -- figures ----------------------------------------------------------------------------------
 
+
 @pytest.mark.slow
 def test_figures_display_themselves_as_png():
     a = metamg.pool(BCG, measure="RR")
-    figures = [metamg.forest(a, by="alloc"), metamg.funnel(a, trimfill=True), metamg.baujat(a),
-               metamg.gosh_plot(a), metamg.bubble(a, "ablat"), metamg.bubble(a, metamg.regress(a, "ablat"))]
+    figures = [
+        metamg.forest(a, by="alloc"),
+        metamg.funnel(a, trimfill=True),
+        metamg.baujat(a),
+        metamg.gosh_plot(a),
+        metamg.bubble(a, "ablat"),
+        metamg.bubble(a, metamg.regress(a, "ablat")),
+    ]
     for fig in figures:
         assert isinstance(fig, metamg.Figure)
         png = fig._repr_png_()
@@ -313,10 +388,25 @@ def test_figures_display_themselves_as_png():
 def test_figures_are_the_command_line_figures(tmp_path):
     a = metamg.pool(BCG, measure="RR")
     out = [tmp_path / f"{n}.png" for n in range(3)]
-    cases = [(metamg.forest(a, by="alloc"), ["forest", BCG, "--measure", "RR", "--by", "alloc", "-o", out[0]]),
-             (metamg.funnel(a, trimfill=True), ["funnel", BCG, "--measure", "RR", "--trimfill", "-o", out[1]]),
-             (metamg.bubble(a, "ablat"), ["regress", BCG, "--measure", "RR", "--mods", "ablat", "--plot", out[2],
-                                          "-o", tmp_path / "regress.txt"])]
+    cases = [
+        (metamg.forest(a, by="alloc"), ["forest", BCG, "--measure", "RR", "--by", "alloc", "-o", out[0]]),
+        (metamg.funnel(a, trimfill=True), ["funnel", BCG, "--measure", "RR", "--trimfill", "-o", out[1]]),
+        (
+            metamg.bubble(a, "ablat"),
+            [
+                "regress",
+                BCG,
+                "--measure",
+                "RR",
+                "--mods",
+                "ablat",
+                "--plot",
+                out[2],
+                "-o",
+                tmp_path / "regress.txt",
+            ],
+        ),
+    ]
     for (fig, args), path in zip(cases, out, strict=True):
         code, _, err = run_cli(*args)
         assert code == 0, err
@@ -351,11 +441,13 @@ def test_bubble_needs_one_continuous_moderator():
         metamg.bubble(a, metamg.regress(a, "ablat,year"))
 
 
-ROB = ("study,events_treatment,n_treatment,events_control,n_control,rob_d1,rob_d2,rob_d3,rob_d4,rob_d5,"
-       "rob_overall\n"
-       f'"{HOSTILE}",12,100,20,100,low,low,low,low,low,low\n'
-       "B,8,90,15,95,some concerns,low,low,low,low,some concerns\n"
-       "C,20,150,22,140,high,low,some concerns,low,low,high\n")
+ROB = (
+    "study,events_treatment,n_treatment,events_control,n_control,rob_d1,rob_d2,rob_d3,rob_d4,rob_d5,"
+    "rob_overall\n"
+    f'"{HOSTILE}",12,100,20,100,low,low,low,low,low,low\n'
+    "B,8,90,15,95,some concerns,low,low,low,low,some concerns\n"
+    "C,20,150,22,140,high,low,some concerns,low,low,high\n"
+)
 
 
 @pytest.mark.slow

@@ -1,4 +1,5 @@
 """Authoring study sets: ``metamg new``, ``metamg list``, and the README's walkthrough, step by step."""
+
 import json
 import re
 from pathlib import Path
@@ -27,10 +28,10 @@ def test_the_readme_walkthrough_works_as_written(tmp_path, monkeypatch):
     assert ".venv/bin/metamg new mg_mi_three --type binary" in section
     code, out, err = run_cli("new", "mg_mi_three", "--type", "binary")
     assert code == 0 and out.split() == ["studies/mg_mi_three.csv", "studies/mg_mi_three.toml"]
-    with open("studies/mg_mi_three.csv", "a", encoding="utf-8") as fh:   # the spreadsheet step
+    with open("studies/mg_mi_three.csv", "a", encoding="utf-8") as fh:  # the spreadsheet step
         fh.write(blocks["csv"])
     toml = Path("studies/mg_mi_three.toml").read_text()
-    for line in blocks["toml"].strip().splitlines():                    # fill in the first lines
+    for line in blocks["toml"].strip().splitlines():  # fill in the first lines
         key = line.split("=")[0].strip()
         toml = re.sub(rf"^{key} = .*$", lambda _, line=line: line, toml, count=1, flags=re.MULTILINE)
     Path("studies/mg_mi_three.toml").write_text(toml)
@@ -45,23 +46,36 @@ def test_the_readme_walkthrough_works_as_written(tmp_path, monkeypatch):
     assert Path("reports/mg_mi_three-forest.png").exists()
     code, out, err = run_cli("list", "--format", "json")
     (info,) = json.loads(out)
-    assert (info["data_type"], info["measure"], info["estimable"], info["total"], info["check_passes"]) == \
-        ("binary", "RR", 3, 3, True)
+    assert (info["data_type"], info["measure"], info["estimable"], info["total"], info["check_passes"]) == (
+        "binary",
+        "RR",
+        3,
+        3,
+        True,
+    )
 
 
-@pytest.mark.parametrize("data_type,columns", [
-    ("binary", ("events_treatment", "n_treatment", "events_control", "n_control")),
-    ("continuous", ("mean_treatment", "sd_treatment", "n_treatment", "mean_control", "sd_control", "n_control")),
-    ("effect", ("effect", "ci_low", "ci_high", "ci_level", "n_treatment", "n_control")),
-    ("generic", ("yi", "sei")),
-])
+@pytest.mark.parametrize(
+    "data_type,columns",
+    [
+        ("binary", ("events_treatment", "n_treatment", "events_control", "n_control")),
+        (
+            "continuous",
+            ("mean_treatment", "sd_treatment", "n_treatment", "mean_control", "sd_control", "n_control"),
+        ),
+        ("effect", ("effect", "ci_low", "ci_high", "ci_level", "n_treatment", "n_control")),
+        ("generic", ("yi", "sei")),
+    ],
+)
 def test_new_writes_header_and_metadata_that_metamg_reads(tmp_path, data_type, columns):
-    args = ["new", "s", "--type", data_type, "--dir", tmp_path] + (["--measure", "OR"] if data_type == "effect" else [])
+    args = ["new", "s", "--type", data_type, "--dir", tmp_path] + (
+        ["--measure", "OR"] if data_type == "effect" else []
+    )
     code, out, err = run_cli(*args)
     assert code == 0, err
     header = (tmp_path / "s.csv").read_text().strip().split(",")
     assert tuple(header) == template_header(data_type)
-    assert tuple(header[2:2 + len(columns)]) == columns
+    assert tuple(header[2 : 2 + len(columns)]) == columns
     assert {"rob_d1", "rob_overall", "source", "evidence_status", "exclusion_reason"} <= set(header)
     meta = read_metadata(tmp_path / "s.csv")
     assert meta.measure == {"binary": "RR", "continuous": "MD", "effect": "OR", "generic": "GEN"}[data_type]
@@ -80,22 +94,30 @@ def test_new_effect_set_accepts_reported_rows(tmp_path):
 def test_new_never_overwrites(tmp_path):
     (tmp_path / "s.toml").write_text("title = 'mine'\n")
     code, out, err = run_cli("new", "s", "--type", "binary", "--dir", tmp_path)
-    assert code == 2 and err.strip() == f"{tmp_path / 's.toml'}: already exists; not overwritten " \
-                                        "(choose another name or delete it first)"
+    assert (
+        code == 2
+        and err.strip()
+        == f"{tmp_path / 's.toml'}: already exists; not overwritten (choose another name or delete it first)"
+    )
     assert not (tmp_path / "s.csv").exists() and (tmp_path / "s.toml").read_text() == "title = 'mine'\n"
 
 
-@pytest.mark.parametrize("args,message", [
-    (["../x", "--type", "binary"], "a study-set name uses letters"),
-    (["x", "--type", "effect"], "an effect table needs the measure"),
-])
+@pytest.mark.parametrize(
+    "args,message",
+    [
+        (["../x", "--type", "binary"], "a study-set name uses letters"),
+        (["x", "--type", "effect"], "an effect table needs the measure"),
+    ],
+)
 def test_new_refuses_bad_requests(tmp_path, args, message):
     code, out, err = run_cli("new", *args, "--dir", tmp_path)
     assert code == 2 and message in err and "Traceback" not in err
 
 
 def test_list_reports_broken_sets(tmp_path):
-    (tmp_path / "bad.csv").write_text("study,events_treatment,n_treatment,events_control,n_control\nA,5,3,1,10\n")
+    (tmp_path / "bad.csv").write_text(
+        "study,events_treatment,n_treatment,events_control,n_control\nA,5,3,1,10\n"
+    )
     code, out, err = run_cli("list", tmp_path / "bad.csv")
     assert code == 0
     lines = out.strip().splitlines()
@@ -109,8 +131,13 @@ def test_list_shows_the_shipped_sets(monkeypatch):
     code, out, err = run_cli("list", "--format", "json")
     infos = {i["name"]: i for i in json.loads(out)}
     mi = infos["iv_magnesium_mi_mortality"]
-    assert (mi["data_type"], mi["measure"], mi["estimable"], mi["total"], mi["check_passes"]) == \
-        ("binary", "OR", 16, 16, True)
+    assert (mi["data_type"], mi["measure"], mi["estimable"], mi["total"], mi["check_passes"]) == (
+        "binary",
+        "OR",
+        16,
+        16,
+        True,
+    )
     assert infos["magnesium_fibromyalgia"]["estimable"] == 0
     assert all(i["check_passes"] for i in infos.values())
 
@@ -124,8 +151,10 @@ def test_everything_new_is_reachable_from_import_metamg(tmp_path):
         toml = re.sub(rf'^{key} = ""', f'{key} = "the {key}"', toml, count=1, flags=re.MULTILINE)
     Path(toml_path).write_text(toml)
     with open(csv_path, "a") as fh:
-        fh.write("A,2001,5,50,10,50,low,low,low,low,low,,,Src,,,p. 3,abstract,,\n"
-                 "B,2002,6,60,12,60,,,,,,high,,Src,,,p. 4,abstract,,\n")
+        fh.write(
+            "A,2001,5,50,10,50,low,low,low,low,low,,,Src,,,p. 3,abstract,,\n"
+            "B,2002,6,60,12,60,,,,,,high,,Src,,,p. 4,abstract,,\n"
+        )
     info = metamg.describe_study_set(csv_path)
     assert (info.estimable, info.total, info.check_passes) == (2, 2, True)
     a = metamg.pool(csv_path)

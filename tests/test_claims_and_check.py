@@ -1,4 +1,5 @@
 """Claim verdict rules, ``metamg check``, ``--exclude-status`` and the shipped study sets."""
+
 import math
 import shutil
 from pathlib import Path
@@ -17,9 +18,16 @@ OR = MEASURES["OR"]
 
 
 def claim(effect=None, found=True, direction="benefit"):
-    return Claim(id="c", text="magnesium works", made_in="an article", primary_source_found=found,
-                 primary_source="a trial" if found else "", direction=direction,
-                 implied_effect=effect, implies="stated" if effect is not None else "")
+    return Claim(
+        id="c",
+        text="magnesium works",
+        made_in="an article",
+        primary_source_found=found,
+        primary_source="a trial" if found else "",
+        direction=direction,
+        implied_effect=effect,
+        implies="stated" if effect is not None else "",
+    )
 
 
 def ev(low, high, est=None):
@@ -28,17 +36,20 @@ def ev(low, high, est=None):
     return Evidence("main analysis", math.log(est) if est else (lo + hi) / 2, lo, hi, 5)
 
 
-@pytest.mark.parametrize("implied,ci,verdict", [
-    (0.45, (0.31, 0.69), SUPPORTED),        # claimed OR inside a CI that excludes 1
-    (0.80, (0.31, 0.69), SUPPORTED),        # data show more benefit than claimed
-    (0.45, (0.96, 1.08), CONTRADICTED),     # claimed OR beyond a CI around 1
-    (0.45, (0.60, 0.90), CONTRADICTED),     # benefit shown, but rules out one as large as claimed
-    (0.45, (0.40, 1.20), NOT_TESTABLE),     # CI holds both no effect and the claim
-    (0.45, (1.10, 1.50), CONTRADICTED),     # CI wholly on the harmful side
-    (None, (0.31, 0.69), SUPPORTED),        # direction only, CI excludes 1 on the claimed side
-    (None, (0.50, 1.40), NOT_TESTABLE),     # direction only, imprecise
-    (None, (1.10, 1.50), CONTRADICTED),     # direction only, wrong side
-])
+@pytest.mark.parametrize(
+    "implied,ci,verdict",
+    [
+        (0.45, (0.31, 0.69), SUPPORTED),  # claimed OR inside a CI that excludes 1
+        (0.80, (0.31, 0.69), SUPPORTED),  # data show more benefit than claimed
+        (0.45, (0.96, 1.08), CONTRADICTED),  # claimed OR beyond a CI around 1
+        (0.45, (0.60, 0.90), CONTRADICTED),  # benefit shown, but rules out one as large as claimed
+        (0.45, (0.40, 1.20), NOT_TESTABLE),  # CI holds both no effect and the claim
+        (0.45, (1.10, 1.50), CONTRADICTED),  # CI wholly on the harmful side
+        (None, (0.31, 0.69), SUPPORTED),  # direction only, CI excludes 1 on the claimed side
+        (None, (0.50, 1.40), NOT_TESTABLE),  # direction only, imprecise
+        (None, (1.10, 1.50), CONTRADICTED),  # direction only, wrong side
+    ],
+)
 def test_verdict_rules(implied, ci, verdict):
     assert check_claim(claim(implied), OR, "lower", ev(*ci)).verdict == verdict
 
@@ -86,6 +97,7 @@ SEED_CLAIMS = {
 @pytest.fixture(scope="module")
 def shipped_reports(tmp_path_factory):
     from metamg.api import write_report
+
     out = tmp_path_factory.mktemp("reports")
     return {p.stem: write_report(p, out) for p in sorted(STUDIES.glob("*.csv"))}
 
@@ -108,7 +120,7 @@ def test_mi_verdict_uses_the_common_effect_model_because_of_small_study_effects(
 def test_mi_report_tells_the_isis4_story(shipped_reports):
     text = Path(shipped_reports["iv_magnesium_mi_mortality"].path).read_text()
     story = text.split("## What the evidence says")[1].split("## Claims checked")[0]
-    assert "OR 0.46 (95% CI 0.31 to 0.69)" in story                      # random effects
+    assert "OR 0.46 (95% CI 0.31 to 0.69)" in story  # random effects
     assert "Common-effect model**: OR 1.01" in story
     assert "ISIS-4 1995, carries 93% of the weight" in story
     assert "The largest single change came with ISIS-4 1995: from OR 0.57" in story
@@ -119,6 +131,7 @@ def test_mi_report_tells_the_isis4_story(shipped_reports):
 @pytest.mark.slow
 def test_topic_reports_list_every_not_pooled_study_with_its_reason(shipped_reports):
     from metamg.io.schema import read_studies
+
     for name, summary in shipped_reports.items():
         if name == "iv_magnesium_mi_mortality":
             continue
@@ -134,22 +147,28 @@ def test_perioperative_set_combines_seyhan_and_converts_the_99_percent_cis(shipp
     text = Path(shipped_reports["magnesium_perioperative_opioids"].path).read_text()
     assert "Seyhan 2006: 3 intervention arms" in text and "counted once" in text
     # -10.52 with 99% CI -13.5 to -7.54: SE = 5.96 / (2 × 2.5758) = 1.1569; 95% CI ± 2.2676
-    assert "| De Oliveira 2013 (postoperative opioid consumption) | MD | -10.52 (99% CI -13.5 to -7.54) " \
-           "| -10.52 (-12.79 to -8.25) |" in text
+    assert (
+        "| De Oliveira 2013 (postoperative opioid consumption) | MD | -10.52 (99% CI -13.5 to -7.54) "
+        "| -10.52 (-12.79 to -8.25) |" in text
+    )
 
 
 @pytest.mark.slow
 def test_index_lists_every_claim_with_its_verdict(shipped_reports):
     from metamg.api import write_index
+
     out = Path(list(shipped_reports.values())[0].path).parent
     text = Path(write_index(list(shipped_reports.values()), out)).read_text()
     rows = [line for line in text.splitlines() if line.startswith("| ") and "**" in line]
     assert len(rows) == sum(len(v) for v in SEED_CLAIMS.values())
-    assert any("Magnesium glycinate reduced self-reported anxiety" in r and "**no traceable source**" in r
-               for r in rows)
+    assert any(
+        "Magnesium glycinate reduced self-reported anxiety" in r and "**no traceable source**" in r
+        for r in rows
+    )
 
 
 # -- metamg check ----------------------------------------------------------------------
+
 
 def run(*args):
     r = CliRunner().invoke(main, [str(a) for a in args])
@@ -171,16 +190,21 @@ def _copy(tmp_path, name="magnesium_perioperative_opioids"):
 def test_check_names_file_line_and_problem_on_a_broken_set(tmp_path):
     csv, toml = _copy(tmp_path)
     lines = csv.read_text().splitlines()
-    lines[11] = lines[11].replace(",derived,", ",made-up,")          # Seyhan arm 1, line 12
-    lines[13] = lines[13].replace(",9661575,", ",PMID9661575,")      # Koinig 1998, line 14
+    lines[11] = lines[11].replace(",derived,", ",made-up,")  # Seyhan arm 1, line 12
+    lines[13] = lines[13].replace(",9661575,", ",PMID9661575,")  # Koinig 1998, line 14
     csv.write_text("\n".join(lines) + "\n")
-    toml.write_text(toml.read_text() + '\n[[claims]]\nid = "x"\ntext = "t"\nmade_in = "m"\n'
-                    'primary_source_found = false\nstudies = ["Nobody 2020"]\n')
+    toml.write_text(
+        toml.read_text() + '\n[[claims]]\nid = "x"\ntext = "t"\nmade_in = "m"\n'
+        'primary_source_found = false\nstudies = ["Nobody 2020"]\n'
+    )
     code, out = run("check", csv)
     assert code == 1
     assert f"{csv}:12: evidence_status: unknown evidence status" in out
     assert f"{csv}:14: pmid: not a PubMed ID (digits only) (PMID9661575)" in out
-    assert "claim 'x' refers to a study that magnesium_perioperative_opioids.csv does not have (Nobody 2020)" in out
+    assert (
+        "claim 'x' refers to a study that magnesium_perioperative_opioids.csv does not have (Nobody 2020)"
+        in out
+    )
     assert "0 of 1 study set OK" in out
 
 
@@ -188,35 +212,54 @@ def test_check_finds_the_same_study_pooled_twice(tmp_path):
     csv, _ = _copy(tmp_path, "iv_magnesium_mi_mortality")
     lines = csv.read_text().splitlines()
     assert lines[16].startswith("ISIS-4 1995,")
-    csv.write_text("\n".join(lines + ["isis-4  1995" + lines[16][len("ISIS-4 1995"):]]) + "\n")
+    csv.write_text("\n".join(lines + ["isis-4  1995" + lines[16][len("ISIS-4 1995") :]]) + "\n")
     code, out = run("check", csv)
     assert code == 1
-    assert f"{csv}:18: study: duplicate study label (first on line 17 as 'ISIS-4 1995'; labels are " \
-           "compared ignoring case and spacing) (isis-4  1995)" in out
-    code, out = run("pool", csv)   # the same study to pool as to check
+    assert (
+        f"{csv}:18: study: duplicate study label (first on line 17 as 'ISIS-4 1995'; labels are "
+        "compared ignoring case and spacing) (isis-4  1995)" in out
+    )
+    code, out = run("pool", csv)  # the same study to pool as to check
     assert code == 2 and "duplicate study label (first on line 17" in out
 
 
 def test_check_finds_the_same_doi_pooled_twice_unless_arms_of_one_trial(tmp_path):
     csv = tmp_path / "s.csv"
     head = "study,trial,events_treatment,n_treatment,events_control,n_control,doi\n"
-    csv.write_text(head + "A,,1,10,2,10,10.1000/x\nB,,3,10,4,10,10.1000/X\nC,T,1,10,2,10,10.1234/t\n"
-                   "D,T,2,10,2,10,10.1234/t\n")
+    csv.write_text(
+        head + "A,,1,10,2,10,10.1000/x\nB,,3,10,4,10,10.1000/X\nC,T,1,10,2,10,10.1234/t\n"
+        "D,T,2,10,2,10,10.1234/t\n"
+    )
     code, out = run("check", csv)
-    assert f"{csv}:3: doi: same doi as the pooled study on line 2 (A): pooling both would count it " \
-           "twice; mark one with exclusion_reason, or name both arms in 'trial' (B)" in out
+    assert (
+        f"{csv}:3: doi: same doi as the pooled study on line 2 (A): pooling both would count it "
+        "twice; mark one with exclusion_reason, or name both arms in 'trial' (B)" in out
+    )
     assert f"{csv}:4" not in out and f"{csv}:5" not in out
 
 
 def test_exclude_status_leaves_those_studies_out(tmp_path):
-    code, out = run("pool", STUDIES / "iv_magnesium_mi_mortality.csv", "--exclude-status",
-                    "secondary-source", "--format", "json")
+    code, out = run(
+        "pool",
+        STUDIES / "iv_magnesium_mi_mortality.csv",
+        "--exclude-status",
+        "secondary-source",
+        "--format",
+        "json",
+    )
     assert code == 2 and "no estimable studies to pool" in out
-    code, out = run("pool", STUDIES / "magnesium_perioperative_opioids.csv", "--measure", "SMD",
-                    "--exclude-status", "derived,secondary-source")
+    code, out = run(
+        "pool",
+        STUDIES / "magnesium_perioperative_opioids.csv",
+        "--measure",
+        "SMD",
+        "--exclude-status",
+        "derived,secondary-source",
+    )
     assert code == 2
-    code, out = run("pool", STUDIES / "magnesium_anxiety.csv", "--measure", "MD",
-                    "--exclude-status", "derived")
+    code, out = run(
+        "pool", STUDIES / "magnesium_anxiety.csv", "--measure", "MD", "--exclude-status", "derived"
+    )
     assert code == 0 and "k = 1" in out
     code, out = run("pool", STUDIES / "magnesium_anxiety.csv", "--exclude-status", "rumour")
     assert code == 2 and "unknown status rumour" in out

@@ -1,4 +1,5 @@
 """The pool command's formats, options and profiles, and the same from Python."""
+
 import csv
 import dataclasses
 import io
@@ -15,8 +16,11 @@ BCG = CASES_DIR / "bcg.csv"
 
 
 def expected(case, measure, method, ci):
-    return next(a["expected"] for a in load_case(case)["analyses"]
-                if (a["measure"], a["method"], a["ci_method"]) == (measure, method, ci))
+    return next(
+        a["expected"]
+        for a in load_case(case)["analyses"]
+        if (a["measure"], a["method"], a["ci_method"]) == (measure, method, ci)
+    )
 
 
 def test_default_profile_is_cochrane_reml_hksj():
@@ -37,8 +41,9 @@ def test_profiles(profile, method, ci):
 
 
 def test_revman5_common_effect_for_binary_is_mantel_haenszel():
-    _, out, _ = run_cli("pool", BCG, "--measure", "OR", "--profile", "revman5", "--method", "FE",
-                        "--format", "json")
+    _, out, _ = run_cli(
+        "pool", BCG, "--measure", "OR", "--profile", "revman5", "--method", "FE", "--format", "json"
+    )
     d = json.loads(out)
     assert d["method"] == "MH"
     assert d["estimate"] == pytest.approx(load_case("bcg")["extras"]["mh"]["OR"]["estimate"], rel=1e-9)
@@ -48,19 +53,25 @@ def test_text_output_names_every_rule():
     code, out, _ = run_cli("pool", BCG)
     assert code == 0
     e = expected("bcg", "RR", "REML", "hk")
-    assert f"Pooled RR: {math.exp(e['estimate']):.2f} (95% CI {math.exp(e['ci_low']):.2f} to " \
-           f"{math.exp(e['ci_high']):.2f})" in out
+    assert (
+        f"Pooled RR: {math.exp(e['estimate']):.2f} (95% CI {math.exp(e['ci_low']):.2f} to "
+        f"{math.exp(e['ci_high']):.2f})" in out
+    )
     assert f"tau² = {e['tau2']:.4f}" in out and f"I² = {e['I2']:.1f}%" in out
-    for rule in ("restricted maximum likelihood", "Hartung-Knapp-Sidik-Jonkman",
-                 "Q-profile", "prediction interval", "I² = 100·tau²/(tau² + typical",
-                 "zero cells: 0.5 added"):
+    for rule in (
+        "restricted maximum likelihood",
+        "Hartung-Knapp-Sidik-Jonkman",
+        "Q-profile",
+        "prediction interval",
+        "I² = 100·tau²/(tau² + typical",
+        "zero cells: 0.5 added",
+    ):
         assert rule in out
     assert "I² from Q = " in out
 
 
 def test_csv_output_is_the_study_table():
-    _, out, _ = run_cli("pool", BCG, "--measure", "RR", "--method", "REML", "--ci", "wald",
-                        "--format", "csv")
+    _, out, _ = run_cli("pool", BCG, "--measure", "RR", "--method", "REML", "--ci", "wald", "--format", "csv")
     rows = list(csv.DictReader(io.StringIO(out)))
     e = expected("bcg", "RR", "REML", "wald")["studies"]
     assert [r["study"] for r in rows] == [s["study"] for s in e]
@@ -83,31 +94,36 @@ def test_hk_adhoc_is_never_narrower_than_wald():
     case = CASES_DIR / "edge_homog.csv"
     widths = {}
     for ci in ("wald", "hk", "hk-adhoc"):
-        _, out, _ = run_cli("pool", case, "--measure", "OR", "--method", "REML", "--ci", ci,
-                            "--format", "json")
+        _, out, _ = run_cli(
+            "pool", case, "--measure", "OR", "--method", "REML", "--ci", ci, "--format", "json"
+        )
         d = json.loads(out)
         widths[ci] = d["ci_high"] - d["ci_low"]
     assert widths["hk"] < widths["wald"] < widths["hk-adhoc"]
     e = expected("edge_homog", "OR", "REML", "wald")
     from metamg.models.distributions import norm_ppf, t_ppf
+
     assert widths["hk-adhoc"] == pytest.approx(2 * e["se"] * t_ppf(0.975, 5), rel=1e-9)
     assert widths["wald"] == pytest.approx(2 * e["se"] * norm_ppf(0.975), rel=1e-9)
 
 
 def test_hts_prediction_interval_uses_t_with_k_minus_2_df():
-    _, out, _ = run_cli("pool", BCG, "--measure", "RR", "--method", "REML", "--ci", "wald",
-                        "--pi", "hts", "--format", "json")
+    _, out, _ = run_cli(
+        "pool", BCG, "--measure", "RR", "--method", "REML", "--ci", "wald", "--pi", "hts", "--format", "json"
+    )
     d = json.loads(out)
     e = expected("bcg", "RR", "REML", "wald")
     from metamg.models.distributions import t_ppf
+
     half = t_ppf(0.975, 11) * math.sqrt(e["se"] ** 2 + e["tau2"])
     assert d["pi_high"] == pytest.approx(e["estimate"] + half, rel=1e-12)
     assert d["pi_df"] == 11
 
 
 def test_level_90():
-    _, out, _ = run_cli("pool", BCG, "--measure", "RR", "--method", "DL", "--ci", "wald",
-                        "--level", "0.9", "--format", "json")
+    _, out, _ = run_cli(
+        "pool", BCG, "--measure", "RR", "--method", "DL", "--ci", "wald", "--level", "0.9", "--format", "json"
+    )
     d = json.loads(out)
     e = expected("bcg", "RR", "DL", "wald")
     assert d["ci_high"] == pytest.approx(e["estimate"] + 1.6448536269514722 * e["se"], rel=1e-12)
@@ -125,14 +141,14 @@ def test_drop00_leaves_double_zero_studies_out():
 
 def test_continuity_correction_options_change_the_effects():
     case = CASES_DIR / "edge_zero.csv"
-    _, out, _ = run_cli("pool", case, "--measure", "OR", "--cc", "0.25", "--cc-to", "all",
-                        "--format", "json")
+    _, out, _ = run_cli("pool", case, "--measure", "OR", "--cc", "0.25", "--cc-to", "all", "--format", "json")
     first = json.loads(out)["studies"][0]  # Sparse 1: 0/35 vs 8/74, 0.25 added to every cell
     assert first["yi"] == pytest.approx(math.log(0.25 * 66.25 / (35.25 * 8.25)), rel=1e-12)
 
 
 def test_python_api_reads_a_dataframe_and_matches_the_cli():
     import pandas as pd
+
     frame = pd.read_csv(BCG)
     a = metamg.pool(frame, measure="OR", method="PM", ci_method="hk")
     e = expected("bcg", "OR", "PM", "hk")
@@ -182,8 +198,7 @@ def test_k1_does_not_fail_with_random_effects_and_hk():
 def test_raw_correlation_by_hand(tmp_path):
     p = tmp_path / "r.csv"
     p.write_text("study,ri,ni\nA,0.3,53\nB,-0.1,101\n")
-    _, out, _ = run_cli("pool", p, "--measure", "COR", "--method", "FE", "--ci", "wald",
-                        "--format", "json")
+    _, out, _ = run_cli("pool", p, "--measure", "COR", "--method", "FE", "--ci", "wald", "--format", "json")
     d = json.loads(out)
     va, vb = (1 - 0.09) ** 2 / 52, (1 - 0.01) ** 2 / 100  # (1 - r²)²/(n - 1)
     assert [s["vi"] for s in d["studies"]] == pytest.approx([va, vb], rel=1e-14)
@@ -195,10 +210,12 @@ def test_raw_correlation_by_hand(tmp_path):
 def test_standard_errors_in_place_of_variances(tmp_path):
     e = expected("hackshaw1998", "GEN", "REML", "hk")
     with_vi, with_sei = tmp_path / "vi.csv", tmp_path / "sei.csv"
-    with_vi.write_text("study,yi,vi\n" + "".join(f"{s['study']},{s['yi']!r},{s['vi']!r}\n"
-                                                for s in e["studies"]))
-    with_sei.write_text("study,yi,sei\n" + "".join(f"{s['study']},{s['yi']!r},{math.sqrt(s['vi'])!r}\n"
-                                                   for s in e["studies"]))
+    with_vi.write_text(
+        "study,yi,vi\n" + "".join(f"{s['study']},{s['yi']!r},{s['vi']!r}\n" for s in e["studies"])
+    )
+    with_sei.write_text(
+        "study,yi,sei\n" + "".join(f"{s['study']},{s['yi']!r},{math.sqrt(s['vi'])!r}\n" for s in e["studies"])
+    )
     a = json.loads(run_cli("pool", with_vi, "--method", "REML", "--ci", "hk", "--format", "json")[1])
     b = json.loads(run_cli("pool", with_sei, "--method", "REML", "--ci", "hk", "--format", "json")[1])
     assert b["measure"] == "GEN"

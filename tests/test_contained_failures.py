@@ -1,4 +1,5 @@
 """A failure stays where it happened: one bad set, a full disk or a killed run loses nothing else."""
+
 import os
 import shutil
 import signal
@@ -60,8 +61,10 @@ def test_output_that_is_a_directory_is_a_user_error(tmp_path):
     assert code == 2 and "Traceback" not in err
 
 
-@pytest.mark.parametrize("command,option", [("pool", "-o"), ("forest", "-o"), ("sensitivity", "-o"),
-                                            ("bias", "-o"), ("funnel", "-o")])
+@pytest.mark.parametrize(
+    "command,option",
+    [("pool", "-o"), ("forest", "-o"), ("sensitivity", "-o"), ("bias", "-o"), ("funnel", "-o")],
+)
 def test_an_output_path_equal_to_the_input_is_refused(tmp_path, command, option):
     (bcg,) = _sets(tmp_path, "bcg")
     before = bcg.read_bytes()
@@ -97,8 +100,9 @@ def test_cli_option_ranges(tmp_path):
 
 
 def test_stale_temporary_files_of_dead_runs_are_removed(tmp_path):
-    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
-                          capture_output=True, text=True).stdout.strip()
+    dead = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True
+    ).stdout.strip()
     stale = tmp_path / f".metamg-{dead}-abc123.tmp"
     stale.write_text("half a report")
     mine = tmp_path / f".metamg-{os.getpid()}-keep.tmp"
@@ -116,9 +120,9 @@ def test_sigterm_during_a_write_leaves_no_temporary_file(tmp_path):
         "_exit_cleanly_on_sigterm()\n"
         "os.fsync = lambda fd: (print('writing', flush=True), time.sleep(60))\n"
         "from metamg.io.atomic import write_atomic\n"
-        f"write_atomic({str(tmp_path / 'out.md')!r}, 'x' * 1000)\n")
-    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True,
-                            cwd=ROOT)
+        f"write_atomic({str(tmp_path / 'out.md')!r}, 'x' * 1000)\n"
+    )
+    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True, cwd=ROOT)
     assert proc.stdout.readline().strip() == "writing"
     proc.send_signal(signal.SIGTERM)
     assert proc.wait(timeout=30) == 128 + signal.SIGTERM

@@ -1,4 +1,5 @@
 """Baujat, GOSH, bubble and trim-and-fill funnel plots: numbers drawn, stable files, errors."""
+
 import numpy as np
 import pytest
 
@@ -18,7 +19,7 @@ def test_baujat_coordinates_by_hand():
     i = es.studies.index("TPT Madras 1980")
     keep = np.arange(es.k) != i
     without = fit(es.yi[keep], es.vi[keep], method="FE", ci_method="wald")
-    assert points[i].influence == pytest.approx((full.estimate - without.estimate) ** 2 / without.se ** 2)
+    assert points[i].influence == pytest.approx((full.estimate - without.estimate) ** 2 / without.se**2)
     assert max(points, key=lambda p: p.influence).study == "TPT Madras 1980"
 
 
@@ -37,12 +38,15 @@ def test_trim_and_fill_funnel_shows_the_filled_studies():
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("args", [
-    ("sensitivity", CASES_DIR / "bcg.csv", "--baujat", "{out}"),
-    ("sensitivity", CASES_DIR / "bcg.csv", "--gosh-plot", "{out}"),
-    ("regress", CASES_DIR / "bcg.csv", "--mods", "ablat", "--plot", "{out}"),
-    ("funnel", CASES_DIR / "egger2001.csv", "--measure", "OR", "--trimfill", "-o", "{out}"),
-])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("sensitivity", CASES_DIR / "bcg.csv", "--baujat", "{out}"),
+        ("sensitivity", CASES_DIR / "bcg.csv", "--gosh-plot", "{out}"),
+        ("regress", CASES_DIR / "bcg.csv", "--mods", "ablat", "--plot", "{out}"),
+        ("funnel", CASES_DIR / "egger2001.csv", "--measure", "OR", "--trimfill", "-o", "{out}"),
+    ],
+)
 def test_plots_are_written_and_byte_stable(tmp_path, args):
     outputs = []
     for name in ("a.png", "b.png"):

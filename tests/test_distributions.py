@@ -1,6 +1,7 @@
 """Our pure-Python distribution functions against scipy.special where scipy is accurate, and
 against 40-digit mpmath values (computed once, constants below) in the far tails, where
 scipy's chdtri and stdtrit are off by about 1e-8 relative."""
+
 import numpy as np
 import pytest
 from scipy import special
@@ -8,6 +9,8 @@ from scipy import special
 from metamg.models import distributions as d
 
 DFS = [1, 2, 3, 4.5, 7, 12, 15, 30, 101, 1000, 99_999]
+
+
 def rel(df):
     """lgamma terms of size ~df cancel in the prefactors: accuracy ~2e-15·df (1e-12 for df <= 500)."""
     return max(1e-12, 2e-15 * df)
@@ -44,8 +47,11 @@ def test_t_tails(df):
 # mpmath 1.3.0, mp.dps = 40: findroot of gammainc(df/2, 0, x/2, regularized=True) = p, and
 # betainc(df/2, 1/2, 0, df/(df+t²), regularized=True)/2 at the t given.
 FAR_TAIL_CHI2 = [(30, 1e-10, 3.0430403795533462), (1000, 1e-10, 741.26807171935294)]
-FAR_TAIL_T_SF = [(7, 40, 7.9510899924251852e-10), (101, 40, 4.7682865679636612e-64),
-                 (1, 1e6, 3.1830988618368457e-7)]
+FAR_TAIL_T_SF = [
+    (7, 40, 7.9510899924251852e-10),
+    (101, 40, 4.7682865679636612e-64),
+    (1, 1e6, 3.1830988618368457e-7),
+]
 
 
 @pytest.mark.parametrize("df,p,x", FAR_TAIL_CHI2)

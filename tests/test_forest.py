@@ -1,4 +1,5 @@
 """Forest plots: the numbers the picture is drawn from, and byte-identical files."""
+
 import math
 
 import pytest
@@ -10,8 +11,11 @@ from tests.conftest import CASES_DIR, load_case, run_cli
 
 
 def expected(case, measure, method, ci):
-    return next(a["expected"] for a in load_case(case)["analyses"]
-                if (a["measure"], a["method"], a["ci_method"]) == (measure, method, ci))
+    return next(
+        a["expected"]
+        for a in load_case(case)["analyses"]
+        if (a["measure"], a["method"], a["ci_method"]) == (measure, method, ci)
+    )
 
 
 @pytest.fixture(scope="module")
@@ -40,13 +44,15 @@ def test_diamond_and_prediction_interval(bcg_layout):
     e = expected("bcg", "RR", "REML", "hk")
     overall = next(r for r in bcg_layout.rows if r.kind == "overall")
     assert (overall.estimate, overall.ci_low, overall.ci_high) == pytest.approx(
-        (math.exp(e["estimate"]), math.exp(e["ci_low"]), math.exp(e["ci_high"])), rel=1e-9)
+        (math.exp(e["estimate"]), math.exp(e["ci_low"]), math.exp(e["ci_high"])), rel=1e-9
+    )
     pi = next(r for r in bcg_layout.rows if r.kind == "prediction")
-    assert (pi.ci_low, pi.ci_high) == pytest.approx((math.exp(e["pi_low"]), math.exp(e["pi_high"])),
-                                                    rel=1e-9)
+    assert (pi.ci_low, pi.ci_high) == pytest.approx((math.exp(e["pi_low"]), math.exp(e["pi_high"])), rel=1e-9)
     notes = [r.label for r in bcg_layout.rows if r.kind == "note"]
-    assert notes[0] == f"Heterogeneity: tau² = {e['tau2']:.4f}; I² = {e['I2']:.0f}%; " \
-                       f"Q = {e['Q']:.2f}, df = 12 (p < 0.0001)"
+    assert (
+        notes[0] == f"Heterogeneity: tau² = {e['tau2']:.4f}; I² = {e['I2']:.0f}%; "
+        f"Q = {e['Q']:.2f}, df = 12 (p < 0.0001)"
+    )
     assert notes[1] == "Test for overall effect: t(12) = -3.95 (p = 0.002)"
 
 
@@ -95,8 +101,9 @@ def test_subgroup_headers_subtotals_and_test():
         assert row.label == f"Subtotal (k = {e['k']})"
         assert row.estimate == pytest.approx(math.exp(e["estimate"]), rel=1e-6)
     b = ref["test_between_fixed"]
-    assert layout.rows[-1].label == f"Test for subgroup differences: Q = {b['Q']:.2f}, df = 2 " \
-                                    f"(p = {b['p']:.3f})"
+    assert (
+        layout.rows[-1].label == f"Test for subgroup differences: Q = {b['Q']:.2f}, df = 2 (p = {b['p']:.3f})"
+    )
 
 
 def test_not_estimable_rows_have_no_box(tmp_path):

@@ -1,4 +1,5 @@
 """Funnel plots: the numbers drawn, and the CLI."""
+
 import math
 
 import numpy as np
@@ -12,8 +13,11 @@ from tests.conftest import CASES_DIR, load_case, run_cli
 def test_points_limits_and_contours():
     a = metamg.pool(CASES_DIR / "egger2001.csv", measure="OR", method="REML", ci_method="wald")
     layout = funnel_layout(a)
-    e = next(x["expected"] for x in load_case("egger2001")["analyses"]
-             if (x["measure"], x["method"], x["ci_method"]) == ("OR", "REML", "wald"))
+    e = next(
+        x["expected"]
+        for x in load_case("egger2001")["analyses"]
+        if (x["measure"], x["method"], x["ci_method"]) == ("OR", "REML", "wald")
+    )
     assert layout.x == pytest.approx([math.exp(s["yi"]) for s in e["studies"]], rel=1e-12)
     assert layout.se == pytest.approx([math.sqrt(s["vi"]) for s in e["studies"]], rel=1e-12)
     assert layout.pooled == pytest.approx(math.exp(e["estimate"]), rel=1e-9)
@@ -48,7 +52,9 @@ def test_p_below_001_shading_reaches_the_axis_edge_at_every_se():
     layout = funnel_layout(metamg.pool(CASES_DIR / "egger2001.csv", measure="OR"))
     ax = draw_funnel(layout).axes[0]
     darkest = ax.collections[4:6]  # the p < 0.01 fills, right and left of the null
-    for poly, beyond in zip(darkest, (lambda x: x >= layout.xlim[1], lambda x: x <= layout.xlim[0]), strict=True):
+    for poly, beyond in zip(
+        darkest, (lambda x: x >= layout.xlim[1], lambda x: x <= layout.xlim[0]), strict=True
+    ):
         verts = poly.get_paths()[0].vertices
         top = verts[np.isclose(verts[:, 1], 0)]
         assert any(beyond(x) for x in top[:, 0])  # at se = 0 it already spans to the edge

@@ -1,4 +1,5 @@
 """hypothesis throws malformed CSVs at the CLI: it must answer 0 or 2, never a traceback."""
+
 import string
 
 from hypothesis import HealthCheck, given, settings
@@ -6,15 +7,71 @@ from hypothesis import strategies as st
 
 from tests.conftest import run_cli
 
-COLUMNS = ["study", "events_treatment", "n_treatment", "events_control", "n_control", "yi", "vi",
-           "sei", "ri", "ni", "mean_treatment", "sd_treatment", "mean_control", "sd_control",
-           "events", "n", "year", "Study", " AI ", "", "effect", "ci_low", "ci_high", "ci_level",
-           "p_value", "trial", "exclusion_reason", "evidence_status", "rob_d1", "rob_d4", "rob_overall",
-           "ROB_D2", "rob_overal", "events_treatmnt", "dose"]
+COLUMNS = [
+    "study",
+    "events_treatment",
+    "n_treatment",
+    "events_control",
+    "n_control",
+    "yi",
+    "vi",
+    "sei",
+    "ri",
+    "ni",
+    "mean_treatment",
+    "sd_treatment",
+    "mean_control",
+    "sd_control",
+    "events",
+    "n",
+    "year",
+    "Study",
+    " AI ",
+    "",
+    "effect",
+    "ci_low",
+    "ci_high",
+    "ci_level",
+    "p_value",
+    "trial",
+    "exclusion_reason",
+    "evidence_status",
+    "rob_d1",
+    "rob_d4",
+    "rob_overall",
+    "ROB_D2",
+    "rob_overal",
+    "events_treatmnt",
+    "dose",
+]
 CELLS = st.one_of(
-    st.sampled_from(["", "0", "1", "-1", "10", "1e308", "-0", "nan", "inf", "NaN", "0.5", "x", '"',
-                     "1,5", "\u00e9", " 3 ", "1e-300", "99999999999999999999", "low", "High",
-                     "some concerns", "unclear", "low; high"]),
+    st.sampled_from(
+        [
+            "",
+            "0",
+            "1",
+            "-1",
+            "10",
+            "1e308",
+            "-0",
+            "nan",
+            "inf",
+            "NaN",
+            "0.5",
+            "x",
+            '"',
+            "1,5",
+            "\u00e9",
+            " 3 ",
+            "1e-300",
+            "99999999999999999999",
+            "low",
+            "High",
+            "some concerns",
+            "unclear",
+            "low; high",
+        ]
+    ),
     st.integers(-5, 200).map(str),
     st.floats(allow_nan=True, allow_infinity=True).map(repr),
     st.text(string.printable, max_size=6),
@@ -31,14 +88,20 @@ def csv_text(draw):
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(text=csv_text(), measure=st.sampled_from([None, "OR", "RR", "RD", "SMD", "ROM", "ZCOR", "PLO", "GEN"]),
-       method=st.sampled_from([None, "FE", "DL", "REML", "PM", "SJ", "MH", "PETO"]),
-       command=st.sampled_from(["pool", "pool", "pool-low-risk", "rob"]))
+@given(
+    text=csv_text(),
+    measure=st.sampled_from([None, "OR", "RR", "RD", "SMD", "ROM", "ZCOR", "PLO", "GEN"]),
+    method=st.sampled_from([None, "FE", "DL", "REML", "PM", "SJ", "MH", "PETO"]),
+    command=st.sampled_from(["pool", "pool", "pool-low-risk", "rob"]),
+)
 def test_cli_answers_0_or_2_without_traceback(tmp_path, text, measure, method, command):
     p = tmp_path / "h.csv"
     p.write_text(text, encoding="utf-8")
-    args = {"pool": ["pool", p, "--format", "json"], "pool-low-risk": ["pool", p, "--low-risk-only"],
-            "rob": ["rob", p, "-o", tmp_path / "r"]}[command]
+    args = {
+        "pool": ["pool", p, "--format", "json"],
+        "pool-low-risk": ["pool", p, "--low-risk-only"],
+        "rob": ["rob", p, "-o", tmp_path / "r"],
+    }[command]
     if measure:
         args += ["--measure", measure]
     if method:

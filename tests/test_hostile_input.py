@@ -3,6 +3,7 @@ tabs, decimal commas, BOMs, UTF-16, subnormal and huge numbers, two data types i
 labels differing only in case or spacing. The CLI answers 0 or 2 (check: 0 or 1), never with
 an internal error or a traceback, and every error line names the file; and a table saved in
 any of those forms pools exactly as its comma/UTF-8 form does."""
+
 import json
 import re
 
@@ -13,13 +14,64 @@ from tests.conftest import run_cli
 from tests.spreadsheet import VARIANTS, number_text, table_bytes
 from tests.test_hostile_csv import CELLS, COLUMNS
 
-HOSTILE_NUMBERS = ["1e-320", "4.9e-324", "2.2250738585072014e-308", "1e308", "-1e308", "1e200", "1e-200",
-                   "1e400", "1e-400", "1e12", "1000000000001", "0,5", "1,5", "12,25", "1,234", "1.234",
-                   "1.234,5", "1,234.5", "1_000", "\u0661", "+.5", "5.", "-0", "1e21", "1e-21", "1e-41"]
-LABELS = st.sampled_from(["A", "a", " A ", "A  ", "Smith 2001", "smith  2001", "SMITH 2001", "B;1",
-                          'q"uote', "tab\there", "line\nbreak", "\u00e9t\u00e9", "\u0130x", "ix"])
-HOSTILE_COLUMNS = COLUMNS + ["mean_treatment", "sd_treatment", "mean_control", "sd_control",
-                             "events_control", "n_control", "doi", "pmid", "source", "where_found"]
+HOSTILE_NUMBERS = [
+    "1e-320",
+    "4.9e-324",
+    "2.2250738585072014e-308",
+    "1e308",
+    "-1e308",
+    "1e200",
+    "1e-200",
+    "1e400",
+    "1e-400",
+    "1e12",
+    "1000000000001",
+    "0,5",
+    "1,5",
+    "12,25",
+    "1,234",
+    "1.234",
+    "1.234,5",
+    "1,234.5",
+    "1_000",
+    "\u0661",
+    "+.5",
+    "5.",
+    "-0",
+    "1e21",
+    "1e-21",
+    "1e-41",
+]
+LABELS = st.sampled_from(
+    [
+        "A",
+        "a",
+        " A ",
+        "A  ",
+        "Smith 2001",
+        "smith  2001",
+        "SMITH 2001",
+        "B;1",
+        'q"uote',
+        "tab\there",
+        "line\nbreak",
+        "\u00e9t\u00e9",
+        "\u0130x",
+        "ix",
+    ]
+)
+HOSTILE_COLUMNS = COLUMNS + [
+    "mean_treatment",
+    "sd_treatment",
+    "mean_control",
+    "sd_control",
+    "events_control",
+    "n_control",
+    "doi",
+    "pmid",
+    "source",
+    "where_found",
+]
 ENCODINGS = ["utf-8", "utf-8-sig", "utf-16", "utf-16be-bom", "utf-32"]
 
 
@@ -46,14 +98,17 @@ def assert_clean_answer(code, out, err, path, codes):
     if code != 0:
         assert err.strip() and out.strip() in ("", "0 of 1 study set OK"), (out, err)
         for line in err.strip().splitlines():
-            assert line.startswith(str(path.with_suffix(""))), line   # the CSV or its .toml
+            assert line.startswith(str(path.with_suffix(""))), line  # the CSV or its .toml
 
 
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(data=hostile_file(), measure=st.sampled_from([None, "OR", "RR", "MD", "SMD", "ROM", "GEN", "ZCOR"]),
-       method=st.sampled_from([None, "FE", "DL", "REML", "SJ", "MH"]),
-       command=st.sampled_from(["pool", "pool", "check"]),
-       toml=st.sampled_from([None, 'measure = "OR"\n', 'measure = "MD"\noutcome = ""\n', "\ufeffmeasure = 3\n"]))
+@given(
+    data=hostile_file(),
+    measure=st.sampled_from([None, "OR", "RR", "MD", "SMD", "ROM", "GEN", "ZCOR"]),
+    method=st.sampled_from([None, "FE", "DL", "REML", "SJ", "MH"]),
+    command=st.sampled_from(["pool", "pool", "check"]),
+    toml=st.sampled_from([None, 'measure = "OR"\n', 'measure = "MD"\noutcome = ""\n', "\ufeffmeasure = 3\n"]),
+)
 def test_hostile_spreadsheet_exports_get_a_clean_answer(tmp_path, data, measure, method, command, toml):
     p = tmp_path / "h.csv"
     p.write_bytes(data)
@@ -72,7 +127,7 @@ def test_hostile_spreadsheet_exports_get_a_clean_answer(tmp_path, data, measure,
 
 # -- one table, every form ------------------------------------------------------------------
 
-_GROUPED = re.compile(r"[+-]?[1-9][0-9]{0,2}[.,][0-9]{3}")   # refused in semicolon/tab files
+_GROUPED = re.compile(r"[+-]?[1-9][0-9]{0,2}[.,][0-9]{3}")  # refused in semicolon/tab files
 TEXT = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"), max_size=8)
 
 
@@ -82,9 +137,14 @@ def plain(numbers):
 
 
 COUNT = st.integers(0, 60)
-FLOAT = st.one_of(st.integers(-50, 50), st.floats(-1e6, 1e6, allow_nan=False).map(lambda v: round(v, 4)),
-                  st.floats(1e-8, 1e-2))
-POSITIVE = st.one_of(st.integers(1, 20), st.floats(1e-4, 50).map(lambda v: round(v, 5)), st.floats(1e-9, 1e-3))
+FLOAT = st.one_of(
+    st.integers(-50, 50),
+    st.floats(-1e6, 1e6, allow_nan=False).map(lambda v: round(v, 4)),
+    st.floats(1e-8, 1e-2),
+)
+POSITIVE = st.one_of(
+    st.integers(1, 20), st.floats(1e-4, 50).map(lambda v: round(v, 5)), st.floats(1e-9, 1e-3)
+)
 
 
 @st.composite
@@ -100,17 +160,34 @@ def study_table(draw):
             n1, n2 = draw(st.integers(1, 60)), draw(st.integers(1, 60))
             nums = [draw(st.integers(0, n1)), n1, draw(st.integers(0, n2)), n2]
         elif kind == "continuous":
-            nums = [draw(plain(FLOAT)), draw(plain(POSITIVE)), draw(st.integers(2, 80)),
-                    draw(plain(FLOAT)), draw(plain(POSITIVE)), draw(st.integers(2, 80))]
+            nums = [
+                draw(plain(FLOAT)),
+                draw(plain(POSITIVE)),
+                draw(st.integers(2, 80)),
+                draw(plain(FLOAT)),
+                draw(plain(POSITIVE)),
+                draw(st.integers(2, 80)),
+            ]
         else:
             nums = [draw(plain(FLOAT)), draw(plain(POSITIVE))]
-        if draw(st.integers(0, 9)) == 0:   # now and then a blank or a hostile cell
-            nums[draw(st.integers(0, len(nums) - 1))] = draw(st.sampled_from(["", "x", "-1", "1e-320", "1e308"]))
+        if draw(st.integers(0, 9)) == 0:  # now and then a blank or a hostile cell
+            nums[draw(st.integers(0, len(nums) - 1))] = draw(
+                st.sampled_from(["", "x", "-1", "1e-320", "1e308"])
+            )
         rows.append([label, *nums, draw(TEXT)])
-    header = {"binary": ["study", "events_treatment", "n_treatment", "events_control", "n_control"],
-              "continuous": ["study", "mean_treatment", "sd_treatment", "n_treatment", "mean_control",
-                             "sd_control", "n_control"],
-              "generic": ["study", "yi", "vi"]}[kind] + ["notes"]
+    header = {
+        "binary": ["study", "events_treatment", "n_treatment", "events_control", "n_control"],
+        "continuous": [
+            "study",
+            "mean_treatment",
+            "sd_treatment",
+            "n_treatment",
+            "mean_control",
+            "sd_control",
+            "n_control",
+        ],
+        "generic": ["study", "yi", "vi"],
+    }[kind] + ["notes"]
     return header, rows
 
 

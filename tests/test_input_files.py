@@ -1,5 +1,6 @@
 """Spreadsheet exports and odd paths: delimiters, encodings, decimal commas, quotes, pipes,
 directories, devices, sockets, permissions, and the SHA-256 of what was read."""
+
 import hashlib
 import json
 import os
@@ -56,7 +57,9 @@ def test_spreadsheet_exports_give_the_same_table_as_the_comma_utf8_file(tmp_path
 def test_binary_exports_pool_like_the_comma_file(tmp_path, variant):
     (tmp_path / "c.csv").write_bytes(table_bytes(BIN_HEADER, BIN_ROWS))
     (tmp_path / "v.csv").write_bytes(table_bytes(BIN_HEADER, BIN_ROWS, variant))
-    assert pool_json(tmp_path / "v.csv", "--measure", "OR") == pool_json(tmp_path / "c.csv", "--measure", "OR")
+    assert pool_json(tmp_path / "v.csv", "--measure", "OR") == pool_json(
+        tmp_path / "c.csv", "--measure", "OR"
+    )
 
 
 def test_the_delimiter_is_chosen_from_the_header_not_the_cells(tmp_path):
@@ -73,36 +76,56 @@ def test_the_delimiter_is_chosen_from_the_header_not_the_cells(tmp_path):
 def test_a_header_that_splits_two_ways_is_refused_naming_both_delimiters(tmp_path):
     p = tmp_path / "s.csv"
     p.write_text("study;yi,vi\nA;1,2\n")
-    assert problems(p) == [f"{p}:1: the header splits into metamg's column names at comma (',') and "
-                           "semicolon (';') alike; use one delimiter"]
+    assert problems(p) == [
+        f"{p}:1: the header splits into metamg's column names at comma (',') and "
+        "semicolon (';') alike; use one delimiter"
+    ]
 
 
-@pytest.mark.parametrize("cells,message", [
-    # a comma file: the comma is never a decimal separator
-    ('A,"1,5",0.2', "yi: not a number: a comma-separated file writes decimals with a point (1.5), "
-                    "and no thousands separators (1,5)"),
-    ('A,"1,234",0.2', "yi: not a number: a comma-separated file writes decimals with a point (1.5), "
-                      "and no thousands separators (1,234)"),
-    ('A,"1,234.5",0.2', "yi: not a number: thousands separators are not read (write 1234.5) (1,234.5)"),
-    ("A,1_000,0.2", "yi: not a number (1_000)"),              # float() would read 1000
-    ("A,\u0661\u0662,0.2", "yi: not a number (\u0661\u0662)"),  # float() would read 12
-    ("A,1 000,0.2", "yi: not a number (1 000)"),
-    ("A,Infinity,0.2", "yi: not a finite number (Infinity)"),
-])
+@pytest.mark.parametrize(
+    "cells,message",
+    [
+        # a comma file: the comma is never a decimal separator
+        (
+            'A,"1,5",0.2',
+            "yi: not a number: a comma-separated file writes decimals with a point (1.5), "
+            "and no thousands separators (1,5)",
+        ),
+        (
+            'A,"1,234",0.2',
+            "yi: not a number: a comma-separated file writes decimals with a point (1.5), "
+            "and no thousands separators (1,234)",
+        ),
+        ('A,"1,234.5",0.2', "yi: not a number: thousands separators are not read (write 1234.5) (1,234.5)"),
+        ("A,1_000,0.2", "yi: not a number (1_000)"),  # float() would read 1000
+        ("A,\u0661\u0662,0.2", "yi: not a number (\u0661\u0662)"),  # float() would read 12
+        ("A,1 000,0.2", "yi: not a number (1 000)"),
+        ("A,Infinity,0.2", "yi: not a finite number (Infinity)"),
+    ],
+)
 def test_numbers_float_would_misread_are_refused(tmp_path, cells, message):
     p = tmp_path / "s.csv"
     p.write_text("study,yi,vi\n" + cells + "\nB,0.1,0.1\n")
     assert problems(p) == [f"{p}:2: {message}"]
 
 
-@pytest.mark.parametrize("cell,message", [
-    ("1,234", "ambiguous: a fraction with a decimal comma, or a thousand and more with a thousands "
-              "separator? Write 1234 for the whole number, or 1,2340 for the fraction (1,234)"),
-    ("1.234", "ambiguous: a fraction with a decimal point, or a thousand and more with a thousands "
-              "separator? Write 1234 for the whole number, or 1.2340 for the fraction (1.234)"),
-    ("1.234,5", "not a number: thousands separators are not read (write 1234,5) (1.234,5)"),
-    ("1,234.5", "not a number: thousands separators are not read (write 1234.5) (1,234.5)"),
-])
+@pytest.mark.parametrize(
+    "cell,message",
+    [
+        (
+            "1,234",
+            "ambiguous: a fraction with a decimal comma, or a thousand and more with a thousands "
+            "separator? Write 1234 for the whole number, or 1,2340 for the fraction (1,234)",
+        ),
+        (
+            "1.234",
+            "ambiguous: a fraction with a decimal point, or a thousand and more with a thousands "
+            "separator? Write 1234 for the whole number, or 1.2340 for the fraction (1.234)",
+        ),
+        ("1.234,5", "not a number: thousands separators are not read (write 1234,5) (1.234,5)"),
+        ("1,234.5", "not a number: thousands separators are not read (write 1234.5) (1,234.5)"),
+    ],
+)
 def test_thousands_separators_never_become_a_number_in_a_semicolon_file(tmp_path, cell, message):
     p = tmp_path / "s.csv"
     p.write_text(f"study;yi;vi\nA;{cell};0,2\nB;0,1;0,1\n")
@@ -127,7 +150,8 @@ def test_a_file_mixing_decimal_commas_and_points_is_refused_at_each_comma(tmp_pa
         f"{p}:3: yi: a decimal comma, but this file also writes decimal points (line 2, vi: 0.02); use "
         "one decimal separator throughout (-0,3)",
         f"{p}:3: vi: a decimal comma, but this file also writes decimal points (line 2, vi: 0.02); use "
-        "one decimal separator throughout (0,5)"]
+        "one decimal separator throughout (0,5)",
+    ]
 
 
 def test_decimal_commas_are_decided_from_the_numeric_columns_only(tmp_path):
@@ -138,20 +162,31 @@ def test_decimal_commas_are_decided_from_the_numeric_columns_only(tmp_path):
     assert list(t.values["yi"]) == [0.5, 0.25] and t.extra["doi"] == ("10.1000/x.1", "10.1000/y")
 
 
-@pytest.mark.parametrize("data,message", [
-    ("study,yi,vi\nM\u00fcller,0.1,0.1\n".encode("cp1252"),
-     ":2: is not UTF-8 text (byte 0xfc); it looks like Windows-1252 (Latin-1), which metamg does not "
-     "guess; save it as 'CSV UTF-8' (a spreadsheet's plain 'CSV' is Windows-1252)"),
-    ("study,yi,vi\nA,0.1,0.1\n".encode("utf-16-le"),
-     ": looks like UTF-16LE text without a byte-order mark, which metamg does not guess; save it as "
-     "'CSV UTF-8' (a spreadsheet's plain 'CSV' is Windows-1252)"),
-    ("study,yi,vi\nA,0.1,0.1\n".encode("utf-16-be"),
-     ": looks like UTF-16BE text without a byte-order mark, which metamg does not guess; save it as "
-     "'CSV UTF-8' (a spreadsheet's plain 'CSV' is Windows-1252)"),
-    (b"\xff\xfe" + b"s\x00\x00\xd8",     # a UTF-16 BOM, then a lone surrogate
-     ": starts with a UTF-16LE byte-order mark but is not valid UTF-16LE text (offset 4); save it as "
-     "'CSV UTF-8' (a spreadsheet's plain 'CSV' is Windows-1252)"),
-])
+@pytest.mark.parametrize(
+    "data,message",
+    [
+        (
+            "study,yi,vi\nM\u00fcller,0.1,0.1\n".encode("cp1252"),
+            ":2: is not UTF-8 text (byte 0xfc); it looks like Windows-1252 (Latin-1), which metamg does not "
+            "guess; save it as 'CSV UTF-8' (a spreadsheet's plain 'CSV' is Windows-1252)",
+        ),
+        (
+            "study,yi,vi\nA,0.1,0.1\n".encode("utf-16-le"),
+            ": looks like UTF-16LE text without a byte-order mark, which metamg does not guess; save it as "
+            "'CSV UTF-8' (a spreadsheet's plain 'CSV' is Windows-1252)",
+        ),
+        (
+            "study,yi,vi\nA,0.1,0.1\n".encode("utf-16-be"),
+            ": looks like UTF-16BE text without a byte-order mark, which metamg does not guess; save it as "
+            "'CSV UTF-8' (a spreadsheet's plain 'CSV' is Windows-1252)",
+        ),
+        (
+            b"\xff\xfe" + b"s\x00\x00\xd8",  # a UTF-16 BOM, then a lone surrogate
+            ": starts with a UTF-16LE byte-order mark but is not valid UTF-16LE text (offset 4); save it as "
+            "'CSV UTF-8' (a spreadsheet's plain 'CSV' is Windows-1252)",
+        ),
+    ],
+)
 def test_encodings_that_are_not_guessed_are_named(tmp_path, data, message):
     p = tmp_path / "s.csv"
     p.write_bytes(data)
@@ -160,8 +195,10 @@ def test_encodings_that_are_not_guessed_are_named(tmp_path, data, message):
 
 def test_unterminated_quote_is_reported_where_it_opens(tmp_path):
     p = tmp_path / "s.csv"
-    p.write_text('study,yi,vi,notes\nA,0.1,0.2,"fine, quoted\nacross lines"\nB,0.2,0.3,"never closed\n'
-                 'C,0.3,0.4,x\nD,0.4,0.5,y\n')
+    p.write_text(
+        'study,yi,vi,notes\nA,0.1,0.2,"fine, quoted\nacross lines"\nB,0.2,0.3,"never closed\n'
+        "C,0.3,0.4,x\nD,0.4,0.5,y\n"
+    )
     assert problems(p) == [f'{p}:4: a quoted field opens here and is never closed (a missing closing ")']
     p.write_text('study;yi;vi\n"A;0,1;0,2\n')
     assert problems(p) == [f'{p}:2: a quoted field opens here and is never closed (a missing closing ")']
@@ -170,11 +207,14 @@ def test_unterminated_quote_is_reported_where_it_opens(tmp_path):
 def test_text_after_a_closing_quote_is_named(tmp_path):
     p = tmp_path / "s.csv"
     p.write_text('study,yi,vi\n"A" x,0.1,0.2\n')
-    assert problems(p) == [f'{p}:2: is not valid CSV: text follows a closing quote; a quoted field must '
-                           'end at a comma, and a quote inside it is written ""']
+    assert problems(p) == [
+        f"{p}:2: is not valid CSV: text follows a closing quote; a quoted field must "
+        'end at a comma, and a quote inside it is written ""'
+    ]
 
 
 # -- paths that are not regular files ------------------------------------------------------
+
 
 def test_directory_device_and_socket_are_refused(tmp_path):
     assert problems(tmp_path) == [f"{tmp_path}: is a directory, not a CSV file"]
@@ -201,7 +241,7 @@ def test_permission_denied_names_the_path(tmp_path, monkeypatch):
     def denied(*args, **kwargs):
         raise PermissionError(13, "Permission denied")
 
-    monkeypatch.setattr(csvfile, "open", denied, raising=False)   # root may read anything
+    monkeypatch.setattr(csvfile, "open", denied, raising=False)  # root may read anything
     assert problems(p) == [f"{p}: permission denied: cannot read it"]
 
 
@@ -222,8 +262,9 @@ def test_process_substitution_is_read(tmp_path):
     csv = tmp_path / "s.csv"
     csv.write_text(BIN)
     metamg = Path(sys.executable).with_name("metamg")
-    out = subprocess.run(["bash", "-c", f"'{metamg}' pool <(cat '{csv}') --format json"],
-                         capture_output=True, text=True)
+    out = subprocess.run(
+        ["bash", "-c", f"'{metamg}' pool <(cat '{csv}') --format json"], capture_output=True, text=True
+    )
     assert out.returncode == 0, out.stderr
     assert json.loads(out.stdout)["k"] == 2 and json.loads(out.stdout)["source"].startswith("/dev/fd/")
 
@@ -233,6 +274,7 @@ def test_sha256_is_of_the_bytes_read(tmp_path):
     p.write_bytes(BIN.encode("utf-8-sig"))
     assert read_studies(p).sha256 == hashlib.sha256(p.read_bytes()).hexdigest()
     import pandas as pd
+
     assert read_studies(pd.read_csv(p)).sha256 == ""
 
 

@@ -1,5 +1,6 @@
 """Values: numeric bounds (no NaN from floating point, ever), one data type per row, labels
 unique up to case and spacing, and data handed over as pandas DataFrames."""
+
 import io
 import math
 
@@ -30,54 +31,82 @@ def problems(tmp_path, text, *options):
 
 # -- bounds -------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("text,message", [
-    (BIN + "A,1,1e308,2,10\n", "s.csv:2: n_treatment: must be at most 1e+12 (1e308)"),
-    (BIN + "A,1e13,10,2,10\n", "s.csv:2: events_treatment: must be at most 1e+12 (1e13)"),
-    (BIN + "A,1,10,2,1e400\n", "s.csv:2: n_control: must be at most 1e+12 (1e400)"),
-    ("study,yi,vi\nA,0.1,1e-320\nB,0.1,0.1\n", "s.csv:2: vi: too small to compute with (at least 1e-40) (1e-320)"),
-    ("study,yi,vi\nA,0.1,1e-400\nB,0.1,0.1\n", "s.csv:2: vi: too small to compute with (it underflows to 0) (1e-400)"),
-    ("study,yi,vi\nA,1e308,0.1\nB,0.1,0.1\n", "s.csv:2: yi: too large to compute with (at most 1e+20 in size) (1e308)"),
-    ("study,yi,sei\nA,1e-25,0.1\nB,0.1,0.1\n",
-     "s.csv:2: yi: too small to compute with (0, or at least 1e-20 in size) (1e-25)"),
-    ("study,yi,sei\nA,0.1,1e200\nB,0.1,0.1\n", "s.csv:2: sei: too large to compute with (at most 1e+20 in size) (1e200)"),
-    (CONT + "A,1,1e200,10,2,1,10\nB,1,1,10,2,1,10\n",
-     "s.csv:2: sd_treatment: too large to compute with (at most 1e+20 in size) (1e200)"),
-    (CONT + "A,1e300,1,10,2,1,10\nB,1,1,10,2,1,10\n",
-     "s.csv:2: mean_treatment: too large to compute with (at most 1e+20 in size) (1e300)"),
-])
+
+@pytest.mark.parametrize(
+    "text,message",
+    [
+        (BIN + "A,1,1e308,2,10\n", "s.csv:2: n_treatment: must be at most 1e+12 (1e308)"),
+        (BIN + "A,1e13,10,2,10\n", "s.csv:2: events_treatment: must be at most 1e+12 (1e13)"),
+        (BIN + "A,1,10,2,1e400\n", "s.csv:2: n_control: must be at most 1e+12 (1e400)"),
+        (
+            "study,yi,vi\nA,0.1,1e-320\nB,0.1,0.1\n",
+            "s.csv:2: vi: too small to compute with (at least 1e-40) (1e-320)",
+        ),
+        (
+            "study,yi,vi\nA,0.1,1e-400\nB,0.1,0.1\n",
+            "s.csv:2: vi: too small to compute with (it underflows to 0) (1e-400)",
+        ),
+        (
+            "study,yi,vi\nA,1e308,0.1\nB,0.1,0.1\n",
+            "s.csv:2: yi: too large to compute with (at most 1e+20 in size) (1e308)",
+        ),
+        (
+            "study,yi,sei\nA,1e-25,0.1\nB,0.1,0.1\n",
+            "s.csv:2: yi: too small to compute with (0, or at least 1e-20 in size) (1e-25)",
+        ),
+        (
+            "study,yi,sei\nA,0.1,1e200\nB,0.1,0.1\n",
+            "s.csv:2: sei: too large to compute with (at most 1e+20 in size) (1e200)",
+        ),
+        (
+            CONT + "A,1,1e200,10,2,1,10\nB,1,1,10,2,1,10\n",
+            "s.csv:2: sd_treatment: too large to compute with (at most 1e+20 in size) (1e200)",
+        ),
+        (
+            CONT + "A,1e300,1,10,2,1,10\nB,1,1,10,2,1,10\n",
+            "s.csv:2: mean_treatment: too large to compute with (at most 1e+20 in size) (1e300)",
+        ),
+    ],
+)
 def test_values_that_break_floating_point_are_refused_where_they_are(tmp_path, text, message):
     assert problems(tmp_path, text) == [message]
 
 
 def test_the_sign_rule_comes_before_the_size_rule(tmp_path):
     assert problems(tmp_path, BIN + "A,-1e300,10,2,10\n") == [
-        "s.csv:2: events_treatment: must not be negative (-1e+300)"]
+        "s.csv:2: events_treatment: must not be negative (-1e+300)"
+    ]
     assert problems(tmp_path, "study,yi,vi\nA,0.1,-1e300\nB,0.1,0.1\n") == [
-        "s.csv:2: vi: must be greater than 0 (-1e+300)"]
+        "s.csv:2: vi: must be greater than 0 (-1e+300)"
+    ]
 
 
 def test_p_values_too_small_to_invert(tmp_path):
     text = "study,effect,p_value\nA,0.5,1e-320\nB,0.7,0.04\n"
     assert problems(tmp_path, text, "--measure", "MD") == [
-        "s.csv:2: p_value: too small to compute with (at least 1e-300) (1e-320)"]
+        "s.csv:2: p_value: too small to compute with (at least 1e-300) (1e-320)"
+    ]
 
 
 def test_effects_beyond_the_models_range_are_refused(tmp_path):
     text = CONT + "A,1e19,1e-19,10,-1e19,1e-19,10\nB,1,1,10,2,1,10\n"
     assert problems(tmp_path, text, "--measure", "SMD") == [
         "s.csv:2: study: SMD for this study: its effect (1.92e+38) is too large to pool (at most 1e+30 in "
-        "size); check the numbers and their units (A)"]
+        "size); check the numbers and their units (A)"
+    ]
     text = CONT + "A,1e-19,1e19,10,1e-19,1e19,10\nB,1,1,10,2,1,10\n"
     assert problems(tmp_path, text, "--measure", "ROM")[0].startswith(
         "s.csv:2: study: ROM for this study: its effect's variance (2e+75) is outside what can be pooled "
-        "(1e-60 to 1e+60)")
+        "(1e-60 to 1e+60)"
+    )
 
 
 def test_variances_too_far_apart_are_refused_naming_both_studies(tmp_path):
     assert problems(tmp_path, "study,yi,vi\nA,0.1,1e-10\nB,0.2,1e10\nC,0.3,1\n") == [
         "s.csv:2: study: this study's variance (1e-10) is 1e+20 times smaller than that of B (line 3, "
         "1e+10); variances more than 1e+14 apart cannot be pooled without losing the less precise "
-        "studies to rounding: check the numbers and their units (A)"]
+        "studies to rounding: check the numbers and their units (A)"
+    ]
 
 
 def test_bounds_nest():
@@ -92,13 +121,14 @@ def test_bounds_nest():
 
 def magnitudes(low, high):
     """Floats spread over the orders of magnitude from ``low`` to ``high``."""
-    return st.floats(math.log10(low), math.log10(high)).map(lambda e: 10.0 ** e)
+    return st.floats(math.log10(low), math.log10(high)).map(lambda e: 10.0**e)
 
 
 COUNT = st.integers(0, int(bounds.COUNT_MAX)) | st.integers(0, 50)
 SIZE = st.integers(1, int(bounds.COUNT_MAX)) | st.integers(1, 50)
 REAL = st.just(0.0) | st.tuples(st.sampled_from([1, -1]), magnitudes(*bounds.REAL_RANGE)).map(
-    lambda t: t[0] * t[1])
+    lambda t: t[0] * t[1]
+)
 SCALE = magnitudes(*bounds.SCALE_RANGE)
 VARIANCE = magnitudes(*bounds.VARIANCE_RANGE)
 
@@ -118,20 +148,37 @@ def accepted_table(draw):
         elif kind == "generic":
             rows.append([f"S{i}", draw(REAL), draw(VARIANCE)])
         elif kind == "correlation":
-            rows.append([f"S{i}", draw(st.floats(-1, 1, exclude_min=True, exclude_max=True).filter(
-                lambda r: r == 0 or abs(r) >= bounds.REAL_RANGE[0])), draw(SIZE)])
+            rows.append(
+                [
+                    f"S{i}",
+                    draw(
+                        st.floats(-1, 1, exclude_min=True, exclude_max=True).filter(
+                            lambda r: r == 0 or abs(r) >= bounds.REAL_RANGE[0]
+                        )
+                    ),
+                    draw(SIZE),
+                ]
+            )
         else:
             n = draw(SIZE)
             rows.append([f"S{i}", draw(st.integers(0, n)), n])
-    header = {"binary": ["study", "ai", "n1i", "ci", "n2i"],
-              "continuous": ["study", "m1i", "sd1i", "n1i", "m2i", "sd2i", "n2i"],
-              "generic": ["study", "yi", "vi"], "correlation": ["study", "ri", "ni"],
-              "proportion": ["study", "xi", "ni"]}[kind]
+    header = {
+        "binary": ["study", "ai", "n1i", "ci", "n2i"],
+        "continuous": ["study", "m1i", "sd1i", "n1i", "m2i", "sd2i", "n2i"],
+        "generic": ["study", "yi", "vi"],
+        "correlation": ["study", "ri", "ni"],
+        "proportion": ["study", "xi", "ni"],
+    }[kind]
     return kind, pd.DataFrame(rows, columns=header)
 
 
-MEASURES = {"binary": ["OR", "RR", "RD"], "continuous": ["MD", "SMD", "ROM"], "generic": ["GEN"],
-            "correlation": ["ZCOR", "COR"], "proportion": ["PLO", "PR"]}
+MEASURES = {
+    "binary": ["OR", "RR", "RD"],
+    "continuous": ["MD", "SMD", "ROM"],
+    "generic": ["GEN"],
+    "correlation": ["ZCOR", "COR"],
+    "proportion": ["PLO", "PR"],
+}
 
 
 @settings(max_examples=400, deadline=None)
@@ -139,10 +186,10 @@ MEASURES = {"binary": ["OR", "RR", "RD"], "continuous": ["MD", "SMD", "ROM"], "g
 def test_accepted_values_give_finite_effects_or_a_clear_error(table, data):
     kind, frame = table
     measure = data.draw(st.sampled_from(MEASURES[kind]))
-    studies = read_studies(frame, kind)          # every value is in range: no complaint
+    studies = read_studies(frame, kind)  # every value is in range: no complaint
     try:
         es = compute_effects(studies, measure)
-    except InputError as exc:                    # e.g. ROM of a negative mean: said, at a line
+    except InputError as exc:  # e.g. ROM of a negative mean: said, at a line
         assert all(p.line is not None and p.file == "<DataFrame>" for p in exc.problems)
         return
     assert np.isfinite(es.yi).all() and np.isfinite(es.vi).all() and (es.vi > 0).all()
@@ -157,8 +204,10 @@ def test_accepted_values_give_finite_effects_or_a_clear_error(table, data):
 
 # -- one data type per row ----------------------------------------------------------------
 
-MIXED = ("study,events_treatment,n_treatment,events_control,n_control,mean_treatment,sd_treatment,"
-         "mean_control,sd_control\n")
+MIXED = (
+    "study,events_treatment,n_treatment,events_control,n_control,mean_treatment,sd_treatment,"
+    "mean_control,sd_control\n"
+)
 
 
 def test_a_row_with_binary_and_continuous_numbers_names_both_groups(tmp_path):
@@ -166,7 +215,8 @@ def test_a_row_with_binary_and_continuous_numbers_names_both_groups(tmp_path):
     assert problems(tmp_path, text) == [
         "s.csv:2: events_treatment: this row gives both continuous numbers (mean_treatment, sd_treatment, "
         "mean_control, sd_control) and binary numbers (events_treatment, events_control); keep one data "
-        "type, or choose it with the measure (key measure in the metadata, or --measure)"]
+        "type, or choose it with the measure (key measure in the metadata, or --measure)"
+    ]
 
 
 def test_a_row_of_another_data_type_is_not_silently_skipped(tmp_path):
@@ -174,7 +224,8 @@ def test_a_row_of_another_data_type_is_not_silently_skipped(tmp_path):
     assert problems(tmp_path, text) == [
         "s.csv:3: events_treatment: this row gives binary numbers (events_treatment, events_control) in a "
         "file read as generic data (yi, vi); keep one data type, or choose it with the measure (key "
-        "measure in the metadata, or --measure)"]
+        "measure in the metadata, or --measure)"
+    ]
 
 
 def test_with_a_measure_the_other_columns_are_ignored_and_that_is_said(tmp_path):
@@ -182,23 +233,33 @@ def test_with_a_measure_the_other_columns_are_ignored_and_that_is_said(tmp_path)
     p.write_text(MIXED + "A,1,10,2,10,5.1,1,4.9,1\nB,3,12,4,11,5.0,1.2,4.1,1.1\n")
     code, out, err = run_cli("pool", p, "--measure", "OR", "--format", "json")
     assert code == 0
-    assert f"warning: {p}: mean_treatment, sd_treatment, mean_control, sd_control: numbers of another " \
-           "data type, not used by OR (binary data)" in err
-    assert read_studies(p, "binary").ignored == ("mean_treatment", "sd_treatment", "mean_control", "sd_control")
+    assert (
+        f"warning: {p}: mean_treatment, sd_treatment, mean_control, sd_control: numbers of another "
+        "data type, not used by OR (binary data)" in err
+    )
+    assert read_studies(p, "binary").ignored == (
+        "mean_treatment",
+        "sd_treatment",
+        "mean_control",
+        "sd_control",
+    )
     assert read_studies(p, "continuous").ignored == ("events_treatment", "events_control")
 
 
 # -- labels -------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("second", ["A", "a", " A ", "isis-4  1995", "ISIS-4\u00a01995"])  # no-break space
 def test_labels_differing_in_case_or_spacing_are_the_same_study(tmp_path, second):
     first = "A" if second.strip().lower() == "a" else "ISIS-4 1995"
-    out = problems(tmp_path, f"study,yi,vi\n{first},0.1,0.1\nB,0.2,0.1\n\"{second}\",0.3,0.1\n")
+    out = problems(tmp_path, f'study,yi,vi\n{first},0.1,0.1\nB,0.2,0.1\n"{second}",0.3,0.1\n')
     if second.strip() == first:
         assert out == [f"s.csv:4: study: duplicate study label (first on line 2) ({first})"]
     else:
-        assert out == [f"s.csv:4: study: duplicate study label (first on line 2 as '{first}'; labels are "
-                       f"compared ignoring case and spacing) ({second.strip()})"]
+        assert out == [
+            f"s.csv:4: study: duplicate study label (first on line 2 as '{first}'; labels are "
+            f"compared ignoring case and spacing) ({second.strip()})"
+        ]
 
 
 def test_dotted_capital_i_is_another_label(tmp_path):  # casefold: i + combining dot
@@ -209,14 +270,18 @@ def test_dotted_capital_i_is_another_label(tmp_path):  # casefold: i + combining
 
 # -- pandas ---------------------------------------------------------------------------------
 
+
 def test_numbers_in_object_and_nullable_columns_are_read():
-    frame = pd.DataFrame({
-        "study": ["A", "B", "C", "D"],
-        "events_treatment": np.array([np.int64(1), np.float64(3.0), np.float32(2), None], dtype=object),
-        "n_treatment": pd.array([10, 12, 20, pd.NA], dtype="Int64"),
-        "events_control": pd.array([2.0, 4.0, 0.5, None], dtype="Float64"),
-        "n_control": pd.array([10, 11, 9, pd.NA], dtype="Int64"),
-    }, index=[7, 8, 9, 10])   # lines count rows, not the index
+    frame = pd.DataFrame(
+        {
+            "study": ["A", "B", "C", "D"],
+            "events_treatment": np.array([np.int64(1), np.float64(3.0), np.float32(2), None], dtype=object),
+            "n_treatment": pd.array([10, 12, 20, pd.NA], dtype="Int64"),
+            "events_control": pd.array([2.0, 4.0, 0.5, None], dtype="Float64"),
+            "n_control": pd.array([10, 11, 9, pd.NA], dtype="Int64"),
+        },
+        index=[7, 8, 9, 10],
+    )  # lines count rows, not the index
     frame.loc[9, "events_control"] = 5.0
     t = read_studies(frame)
     assert t.data_type == "binary" and t.lines == (2, 3, 4, 5)
@@ -226,14 +291,21 @@ def test_numbers_in_object_and_nullable_columns_are_read():
 
 
 def test_dataframe_messages_show_integers_as_integers():
-    frame = pd.DataFrame({"study": ["A", "B"], "events_treatment": [12.0, 1.0], "n_treatment": [10.0, 10.0],
-                          "events_control": np.array([np.float64(2.5), 2.0], dtype=object),
-                          "n_control": [10, 10]})
+    frame = pd.DataFrame(
+        {
+            "study": ["A", "B"],
+            "events_treatment": [12.0, 1.0],
+            "n_treatment": [10.0, 10.0],
+            "events_control": np.array([np.float64(2.5), 2.0], dtype=object),
+            "n_control": [10, 10],
+        }
+    )
     with pytest.raises(InputError) as err:
         read_studies(frame)
     assert [str(p) for p in err.value.problems] == [
         "<DataFrame>:2: events_treatment: more events than participants (n_treatment = 10) (12)",
-        "<DataFrame>:2: events_control: must be a whole number (2.5)"]
+        "<DataFrame>:2: events_control: must be a whole number (2.5)",
+    ]
 
 
 def test_the_same_table_from_a_dataframe_and_from_its_csv(tmp_path):
@@ -245,11 +317,15 @@ def test_the_same_table_from_a_dataframe_and_from_its_csv(tmp_path):
         np.testing.assert_array_equal(a.values[k], b.values[k])
 
 
-@pytest.mark.parametrize("source", [["study,yi,vi"], {"study": ["A"]}, b"s.csv", io.StringIO("study,yi,vi\n"),
-                                    None, 3])
+@pytest.mark.parametrize(
+    "source", [["study,yi,vi"], {"study": ["A"]}, b"s.csv", io.StringIO("study,yi,vi\n"), None, 3]
+)
 def test_anything_else_is_a_type_error_saying_what_is_expected(source):
-    with pytest.raises(TypeError, match=r"expected the path of a study CSV \(str or os.PathLike\) or a "
-                                        r"pandas DataFrame, not \w+"):
+    with pytest.raises(
+        TypeError,
+        match=r"expected the path of a study CSV \(str or os.PathLike\) or a "
+        r"pandas DataFrame, not \w+",
+    ):
         read_studies(source)
     with pytest.raises(TypeError, match="expected the path of a study CSV"):
         metamg.pool(source)

@@ -1,4 +1,5 @@
 """Imports flow one way: io -> effects -> models -> analyses -> render -> api -> cli."""
+
 import ast
 from pathlib import Path
 
@@ -13,14 +14,22 @@ def layer(module: str) -> str | None:
     return parts[1] if len(parts) > 1 and parts[0] == "metamg" and parts[1] in ORDER else None
 
 
-@pytest.mark.parametrize("path", sorted(p for p in PKG.rglob("*.py") if p.name != "__init__.py"
-                                        or p.parent != PKG), ids=lambda p: str(p.relative_to(PKG)))
+@pytest.mark.parametrize(
+    "path",
+    sorted(p for p in PKG.rglob("*.py") if p.name != "__init__.py" or p.parent != PKG),
+    ids=lambda p: str(p.relative_to(PKG)),
+)
 def test_imports_only_from_layers_to_the_left(path):
     rel = path.relative_to(PKG)
     own = rel.parts[0].removesuffix(".py")
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-        names = ([a.name for a in node.names] if isinstance(node, ast.Import)
-                 else [node.module] if isinstance(node, ast.ImportFrom) and node.module else [])
+        names = (
+            [a.name for a in node.names]
+            if isinstance(node, ast.Import)
+            else [node.module]
+            if isinstance(node, ast.ImportFrom) and node.module
+            else []
+        )
         for name in names:
             other = layer(name)
             if other and other != own:
@@ -29,15 +38,47 @@ def test_imports_only_from_layers_to_the_left(path):
 
 # What fits a model or runs an analysis: render/ draws and words what analyses computed, and
 # never calls any of these (metamg.api and the CLI compose the two).
-FITTING = {"fit", "pool", "appraise", "meta_regression", "mantel_haenszel", "peto", "regress",
-           "permutation_test", "small_study_tests", "trim_and_fill", "trim_and_fill_for", "egger_rma",
-           "egger_lm", "rank_test", "fail_safe_n", "leave_one_out", "cumulative", "influence",
-           "baujat_points", "gosh", "pool_subgroups", "compute_effects", "convert_wald", "q_profile",
-           "grade_certainty", "summarise_findings", "absolute_effect", "check_claim", "verdict_model",
-           "reported_not_pooled", "prepare_table", "read_table", "read_studies", "TAU2_ESTIMATORS"}
+FITTING = {
+    "fit",
+    "pool",
+    "appraise",
+    "meta_regression",
+    "mantel_haenszel",
+    "peto",
+    "regress",
+    "permutation_test",
+    "small_study_tests",
+    "trim_and_fill",
+    "trim_and_fill_for",
+    "egger_rma",
+    "egger_lm",
+    "rank_test",
+    "fail_safe_n",
+    "leave_one_out",
+    "cumulative",
+    "influence",
+    "baujat_points",
+    "gosh",
+    "pool_subgroups",
+    "compute_effects",
+    "convert_wald",
+    "q_profile",
+    "grade_certainty",
+    "summarise_findings",
+    "absolute_effect",
+    "check_claim",
+    "verdict_model",
+    "reported_not_pooled",
+    "prepare_table",
+    "read_table",
+    "read_studies",
+    "TAU2_ESTIMATORS",
+}
 
 
-@pytest.mark.parametrize("path", sorted((PKG / "render").rglob("*.py")), ids=lambda p: str(p.relative_to(PKG)))
+@pytest.mark.parametrize(
+    "path", sorted((PKG / "render").rglob("*.py")), ids=lambda p: str(p.relative_to(PKG))
+)
 def test_render_calls_no_fitting_function(path):
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
         if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("metamg."):

@@ -1,5 +1,6 @@
 """metamg's side of the deliberate differences in tests/reference/DISAGREEMENTS.md that the other
 test_metafor_* files do not already cover."""
+
 import io
 import json
 from pathlib import Path
@@ -12,8 +13,9 @@ from metamg.errors import InputError
 
 pytestmark = pytest.mark.reference
 
-REF = json.loads((Path(__file__).parent / "reference" / "metafor_extra" / "blank_row.json")
-                 .read_text(encoding="utf-8"))
+REF = json.loads(
+    (Path(__file__).parent / "reference" / "metafor_extra" / "blank_row.json").read_text(encoding="utf-8")
+)
 
 
 def test_partly_blank_row_is_refused_where_metafor_drops_it(tmp_path):
@@ -27,7 +29,10 @@ def test_partly_blank_row_is_refused_where_metafor_drops_it(tmp_path):
     assert any("omitted" in w for w in REF["warnings"])
     rest = pd.read_csv(io.StringIO(REF["csv"])).dropna()
     reml = metamg.pool(rest, measure="RR", method="REML", ci_method="wald").result
-    assert (reml.k, reml.estimate, reml.se) == (REF["reml"]["k"], pytest.approx(REF["reml"]["estimate"], rel=1e-6),
-                                                pytest.approx(REF["reml"]["se"], rel=1e-6))
+    assert (reml.k, reml.estimate, reml.se) == (
+        REF["reml"]["k"],
+        pytest.approx(REF["reml"]["estimate"], rel=1e-6),
+        pytest.approx(REF["reml"]["se"], rel=1e-6),
+    )
     mh = metamg.pool(rest, measure="RR", method="MH").result
     assert (mh.k, mh.estimate) == (REF["mh"]["k"], pytest.approx(REF["mh"]["estimate"], rel=1e-10))

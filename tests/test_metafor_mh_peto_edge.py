@@ -2,6 +2,7 @@
 gives one, otherwise an InputError that says why (never a numpy warning, never a bare NaN
 estimate). Values: tests/reference/metafor_extra/mh_peto_edge.R -> mh_peto_edge.json, extending
 metafor's tests/testthat/test_misc_handling_of_edge_cases_due_to_zeros.r."""
+
 import json
 import math
 from pathlib import Path
@@ -17,8 +18,9 @@ from tests.test_reference_pool import compare
 
 pytestmark = pytest.mark.reference
 
-REF = json.loads((Path(__file__).parent / "reference" / "metafor_extra" / "mh_peto_edge.json")
-                 .read_text(encoding="utf-8"))
+REF = json.loads(
+    (Path(__file__).parent / "reference" / "metafor_extra" / "mh_peto_edge.json").read_text(encoding="utf-8")
+)
 KEYS = ("estimate", "se", "ci_low", "ci_high", "statistic", "p", "Q", "Q_p", "I2", "H2")
 
 
@@ -57,21 +59,31 @@ def test_degenerate_tables_match_metafor_or_say_why(ref):
 
 def test_every_participant_had_the_event_gives_log_rr_zero_through_pool():
     """The issue's example: MH RR when every participant in every study had the event."""
-    df = pd.DataFrame({"study": ["A", "B", "C"], "events_treatment": [10, 15, 20], "n_treatment": [10, 15, 20],
-                       "events_control": [10, 10, 30], "n_control": [10, 10, 30]})
+    df = pd.DataFrame(
+        {
+            "study": ["A", "B", "C"],
+            "events_treatment": [10, 15, 20],
+            "n_treatment": [10, 15, 20],
+            "events_control": [10, 10, 30],
+            "n_control": [10, 10, 30],
+        }
+    )
     r = metamg.pool(df, measure="RR", method="MH").result
     assert (r.estimate, r.se, r.ci_low, r.ci_high) == (0.0, 0.0, 0.0, 0.0)
     assert (r.q, r.q_p, r.i2, r.h2) == (0.0, 1.0, 0.0, 1.0)
 
 
 def test_tarone_with_one_informative_table_is_zero_without_p():
-    ref = next(f for f in REF["fits"] if (f["set"], f["method"], f["measure"]) == ("double_zeros_mixed", "MH", "OR"))
+    ref = next(
+        f for f in REF["fits"] if (f["set"], f["method"], f["measure"]) == ("double_zeros_mixed", "MH", "OR")
+    )
     r = run(ref)
     assert r.tarone == ref["tarone"] == 0 and math.isnan(r.tarone_p)
     assert any("Tarone" in w for w in r.warnings)
 
 
 # -- ported from tests/testthat/test_misc_handling_of_edge_cases_due_to_zeros.r ------------------
+
 
 @pytest.mark.parametrize("events_all", [False, True])
 def test_testthat_outcome_never_or_always_occurring(events_all):
@@ -91,9 +103,14 @@ def test_testthat_outcome_never_or_always_occurring(events_all):
     assert mantel_haenszel(a, n1, c, n2, measure="RD").estimate == 0
 
 
-@pytest.mark.parametrize("method,measure,why", [("PETO", "OR", "Peto's method cannot be used"),
-                                                ("MH", "OR", "odds ratio is"),
-                                                ("MH", "RR", "risk ratio is")])
+@pytest.mark.parametrize(
+    "method,measure,why",
+    [
+        ("PETO", "OR", "Peto's method cannot be used"),
+        ("MH", "OR", "odds ratio is"),
+        ("MH", "RR", "risk ratio is"),
+    ],
+)
 def test_the_file_is_named_where_the_counts_leave_the_estimate_undefined(tmp_path, method, measure, why):
     """The models say why; the pooling step, which knows the file, names it (exit status 2)."""
     p = tmp_path / "edge.csv"

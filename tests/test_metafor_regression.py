@@ -2,6 +2,7 @@
 tau² method (FE, DL, HE, HS, SJ, ML, REML, EB, PM) and every CI rule (wald, hk, hk-adhoc), and
 Begg's rank test up to 200,000 studies. Values: tests/reference/metafor_extra/regression.R ->
 regression.json."""
+
 import json
 import math
 import tracemalloc
@@ -20,14 +21,19 @@ from tests.test_reference_pool import compare
 
 pytestmark = pytest.mark.reference
 
-REF = json.loads((Path(__file__).parent / "reference" / "metafor_extra" / "regression.json")
-                 .read_text(encoding="utf-8"))
+REF = json.loads(
+    (Path(__file__).parent / "reference" / "metafor_extra" / "regression.json").read_text(encoding="utf-8")
+)
 METHODS = ("FE", "DL", "HE", "HS", "SJ", "ML", "REML", "EB", "PM")
 
 
 def analysis(ref):
-    return metamg.pool(CASES_DIR / f"{ref['case']}.csv", measure=ref["measure"], method=ref["method"],
-                       ci_method=ref["ci_method"])
+    return metamg.pool(
+        CASES_DIR / f"{ref['case']}.csv",
+        measure=ref["measure"],
+        method=ref["method"],
+        ci_method=ref["ci_method"],
+    )
 
 
 def mods(ref):
@@ -48,8 +54,12 @@ def test_meta_regression_matches_metafor(ref):
 
 def test_meta_regression_defaults_to_the_analysis_method():
     a = metamg.pool(CASES_DIR / "bcg.csv", measure="RR", method="DL", ci_method="wald")
-    ref = next(r for r in REF["metareg"] if (r["case"], r["measure"], mods(r), r["method"], r["ci_method"])
-               == ("bcg", "RR", ["ablat"], "DL", "wald"))
+    ref = next(
+        r
+        for r in REF["metareg"]
+        if (r["case"], r["measure"], mods(r), r["method"], r["ci_method"])
+        == ("bcg", "RR", ["ablat"], "DL", "wald")
+    )
     fit, _ = regress(a, ["ablat"])
     assert fit.method == "DL" and fit.tau2 == pytest.approx(ref["expected"]["tau2"], rel=1e-6)
 
@@ -65,7 +75,8 @@ def test_meta_regression_refuses_other_methods(method):
 def test_every_method_and_ci_rule_is_covered():
     for key in ("metareg", "egger", "trimfill"):
         assert {(r["method"], r["ci_method"]) for r in REF[key]} == {
-            (m, c) for m in METHODS for c in ("wald", "hk", "hk-adhoc")}
+            (m, c) for m in METHODS for c in ("wald", "hk", "hk-adhoc")
+        }
 
 
 @pytest.mark.parametrize("ref", REF["egger"], ids=ident)
@@ -98,6 +109,7 @@ def test_metafor_default_trimfill_refits_with_z_whatever_the_model_test():
 
 
 # -- Begg's rank test ----------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("ref", REF["ranktest"], ids=lambda r: f"k{r['k']}")
 def test_rank_test_matches_metafor_and_uses_exact_p_where_r_can(ref):

@@ -1,5 +1,6 @@
 """examples/bcg_for_metafor_users.ipynb runs in a fresh Jupyter kernel (no %matplotlib inline),
 shows metafor's numbers and draws its figures as PNG images."""
+
 import math
 import re
 from pathlib import Path
@@ -24,8 +25,9 @@ def executed(tmp_path_factory):
     old = os.environ.get("METAMG_BCG_CSV")
     os.environ["METAMG_BCG_CSV"] = str(CASES_DIR / "bcg.csv")  # the kernel inherits it
     try:
-        NotebookClient(nb, timeout=300, kernel_name="python3",
-                       resources={"metadata": {"path": str(folder)}}).execute()
+        NotebookClient(
+            nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(folder)}}
+        ).execute()
     finally:
         if old is None:
             del os.environ["METAMG_BCG_CSV"]
@@ -60,23 +62,35 @@ def test_committed_without_outputs():
 def test_markdown_shows_the_metafor_call_beside_each_step():
     nb = nbformat.read(NOTEBOOK, as_version=4)
     text = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
-    for call in ('rma(yi, vi, data=dat, test="knha")', "forest(res", "mods = ~ factor(alloc)",
-                 "mods = ~ ablat", "regplot(reg", "leave1out(res", "trimfill(res", "funnel(taf"):
+    for call in (
+        'rma(yi, vi, data=dat, test="knha")',
+        "forest(res",
+        "mods = ~ factor(alloc)",
+        "mods = ~ ablat",
+        "regplot(reg",
+        "leave1out(res",
+        "trimfill(res",
+        "funnel(taf",
+    ):
         assert call in text, call
 
 
 @pytest.mark.slow
 def test_runs_without_errors(executed):
-    errors = [o for c in executed.cells if c.cell_type == "code" for o in c.outputs
-              if o.output_type == "error"]
+    errors = [
+        o for c in executed.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "error"
+    ]
     assert not errors, errors[0]["evalue"] if errors else ""
 
 
 @pytest.mark.slow
 @pytest.mark.reference
 def test_pooled_rr_is_metafors(executed):
-    expected = next(a["expected"] for a in load_case("bcg")["analyses"]
-                    if (a["measure"], a["method"], a["ci_method"]) == ("RR", "REML", "hk"))
+    expected = next(
+        a["expected"]
+        for a in load_case("bcg")["analyses"]
+        if (a["measure"], a["method"], a["ci_method"]) == ("RR", "REML", "hk")
+    )
     [cell] = tagged(executed, "pooled-rr")
     assert number(cell) == pytest.approx(math.exp(expected["estimate"]), rel=1e-9)
 

@@ -1,5 +1,6 @@
 """One study set, one story: every command resolves its settings the same way, one confidence
 level runs through every output, and every number says which analysis it comes from."""
+
 import json
 import math
 import shutil
@@ -18,8 +19,11 @@ MI = ROOT / "studies" / "iv_magnesium_mi_mortality.csv"
 
 
 def _egger_or(method, ci):
-    return next(a["expected"] for a in load_case("egger2001")["analyses"]
-                if (a["measure"], a["method"], a["ci_method"]) == ("OR", method, ci))
+    return next(
+        a["expected"]
+        for a in load_case("egger2001")["analyses"]
+        if (a["measure"], a["method"], a["ci_method"]) == ("OR", method, ci)
+    )
 
 
 @pytest.mark.parametrize("command", ["pool", "sensitivity", "bias", "regress"])
@@ -32,20 +36,25 @@ def test_every_command_takes_the_measure_from_the_metadata(command, tmp_path):
     d = json.loads(out)
     ref = load_case("bcg")
     if command == "pool":
-        e = next(a["expected"] for a in ref["analyses"]
-                 if (a["measure"], a["method"], a["ci_method"]) == ("OR", "REML", "wald"))
+        e = next(
+            a["expected"]
+            for a in ref["analyses"]
+            if (a["measure"], a["method"], a["ci_method"]) == ("OR", "REML", "wald")
+        )
         assert (d["measure"], d["method"], d["ci_method"]) == ("OR", "REML", "wald")
         assert d["estimate"] == pytest.approx(e["estimate"], rel=1e-9)
     elif command == "sensitivity":
         expected = ref["extras"]["OR"]["leave1out"]
         assert [r["estimate"] for r in d["leave1out"]] == pytest.approx(
-            [r["estimate"] for r in expected], rel=1e-6)
+            [r["estimate"] for r in expected], rel=1e-6
+        )
     elif command == "bias":
         assert d["egger"]["statistic"] == pytest.approx(ref["extras"]["OR"]["egger"]["statistic"], rel=1e-6)
     else:
         wald = next(m["wald"] for m in ref["extras"]["OR"]["metareg"] if m["formula"] == "~ ablat")
         assert d["coefficients"][1]["estimate"] == pytest.approx(
-            wald["coefficients"][1]["estimate"], rel=1e-6)
+            wald["coefficients"][1]["estimate"], rel=1e-6
+        )
 
 
 def test_pool_of_the_mi_set_says_what_the_report_says():
@@ -54,15 +63,18 @@ def test_pool_of_the_mi_set_says_what_the_report_says():
     d = json.loads(out)
     e = _egger_or("REML", "hk")
     assert d["measure"] == "OR" and d["estimate"] == pytest.approx(e["estimate"], rel=1e-9)
-    assert metamg.pool(MI).measure.name == "OR"                    # the Python API too
-    assert metamg.pool(MI, measure="RR").measure.name == "RR"      # explicit beats metadata
+    assert metamg.pool(MI).measure.name == "OR"  # the Python API too
+    assert metamg.pool(MI, measure="RR").measure.name == "RR"  # explicit beats metadata
 
 
 def test_explicit_options_beat_the_metadata(tmp_path):
     shutil.copy(CASES_DIR / "bcg.csv", tmp_path / "bcg.csv")
     (tmp_path / "bcg.toml").write_text('title = "BCG"\nmeasure = "OR"\nprofile = "revman5"\n')
-    d = json.loads(run_cli("pool", tmp_path / "bcg.csv", "--measure", "RR", "--profile", "metafor",
-                           "--format", "json")[1])
+    d = json.loads(
+        run_cli("pool", tmp_path / "bcg.csv", "--measure", "RR", "--profile", "metafor", "--format", "json")[
+            1
+        ]
+    )
     assert (d["measure"], d["method"], d["ci_method"], d["profile"]) == ("RR", "REML", "wald", "metafor")
 
 
@@ -75,6 +87,7 @@ def test_option_help_says_where_defaults_come_from():
 
 # -- one confidence level -------------------------------------------------------------------
 
+
 @pytest.mark.slow
 def test_level_runs_through_text_json_figures_and_report(tmp_path):
     csv = tmp_path / "bcg.csv"
@@ -83,9 +96,13 @@ def test_level_runs_through_text_json_figures_and_report(tmp_path):
     assert code == 0, err
     assert "90% CI" in out and "Prediction interval (90%)" in out and "95%" not in out
     d = json.loads(run_cli("pool", csv, "--level", "0.9", "--format", "json")[1])
-    e = next(a["expected"] for a in load_case("bcg")["analyses"]
-             if (a["measure"], a["method"], a["ci_method"]) == ("RR", "REML", "hk"))
+    e = next(
+        a["expected"]
+        for a in load_case("bcg")["analyses"]
+        if (a["measure"], a["method"], a["ci_method"]) == ("RR", "REML", "hk")
+    )
     from metamg.models.distributions import t_ppf
+
     assert d["level"] == 0.9
     assert d["ci_low"] == pytest.approx(e["estimate"] - t_ppf(0.95, 12) * e["se"], rel=1e-9)
     a = metamg.pool(csv, level=0.9)
@@ -103,6 +120,7 @@ def test_level_runs_through_text_json_figures_and_report(tmp_path):
 
 def test_forest_header_shows_the_level(tmp_path):
     from metamg.render.forest import draw_forest
+
     fig = draw_forest(forest_layout(metamg.pool(CASES_DIR / "bcg.csv", level=0.8)))
     assert "RR [80% CI]" in [t.get_text() for t in fig.axes[0].texts]
 
@@ -114,6 +132,7 @@ def test_level_outside_0_1_is_a_usage_error(level):
 
 
 # -- every number from the analysis it names --------------------------------------------------
+
 
 @pytest.fixture(scope="module")
 def mi():
@@ -135,17 +154,21 @@ def test_mi_report_shows_both_models_and_says_which_the_verdicts_use(tmp_path):
     assert run_cli("report", MI, "-o", tmp_path)[0] == 0
     text = (tmp_path / "iv_magnesium_mi_mortality.md").read_text()
     story = text.split("## What the evidence says")[1].split("## Summary of findings")[0]
-    assert story.lstrip().startswith("**The answer used here: the common-effect model, OR 1.01 (95% CI 0.96 to 1.08).**")
+    assert story.lstrip().startswith(
+        "**The answer used here: the common-effect model, OR 1.01 (95% CI 0.96 to 1.08).**"
+    )
     assert "| death | 62,607 (16 studies) | OR 1.01 (0.96 to 1.08) |" in text
     robust = text.split("## Is it robust?")[1]
     cum = robust.split("### Cumulative meta-analysis")[1].split("###")[0]
     assert "(common-effect model, inverse variance, CI wald: the model the verdicts use)" in cum
-    assert "| ISIS-4 1995 | 1.01 (0.96 to 1.08) |" in cum      # the bullet's last step is the table's
+    assert "| ISIS-4 1995 | 1.01 (0.96 to 1.08) |" in cum  # the bullet's last step is the table's
     assert "(common-effect model, studies added by year)" in story
     layout = forest_layout(appraise(MI).analysis, answer=appraise(MI).answer)
     overall = [r for r in layout.rows if r.kind == "overall"]
-    assert [r.label for r in overall] == ["Random effects (REML, HKSJ CI) (main analysis)",
-                                          "Common effect (inverse variance) (used for the verdicts)"]
+    assert [r.label for r in overall] == [
+        "Random effects (REML, HKSJ CI) (main analysis)",
+        "Common effect (inverse variance) (used for the verdicts)",
+    ]
 
 
 @pytest.mark.slow
@@ -155,8 +178,10 @@ def test_cumulative_table_and_bullet_share_the_model_when_the_models_agree(tmp_p
     assert run_cli("report", csv, "-o", tmp_path / "out")[0] == 0
     text = (tmp_path / "out" / "bcg.md").read_text()
     assert "**Cumulative meta-analysis** (random-effects model" in text
-    assert "### Cumulative meta-analysis, studies added by year, ties in data order " \
-           "(random-effects model, REML, CI hk)" in text
+    assert (
+        "### Cumulative meta-analysis, studies added by year, ties in data order "
+        "(random-effects model, REML, CI hk)" in text
+    )
 
 
 def test_bias_with_fe_is_labelled_the_common_effect_model():
@@ -167,6 +192,7 @@ def test_bias_with_fe_is_labelled_the_common_effect_model():
 
 
 # -- the index keeps every set ------------------------------------------------------------------
+
 
 @pytest.mark.slow
 def test_reporting_one_set_keeps_the_other_rows_of_the_index(tmp_path):
@@ -179,7 +205,10 @@ def test_reporting_one_set_keeps_the_other_rows_of_the_index(tmp_path):
     after = (out / "index.md").read_text()
     assert "[bcg](bcg.md)" in after and "[egger2001](egger2001.md)" in after
     assert after.count("](egger2001.md)") == before.count("](egger2001.md)")
-    assert "| [egger2001](egger2001.md) |" in after and " OR " in after.split("egger2001.md) |")[1].split("\n")[0]
+    assert (
+        "| [egger2001](egger2001.md) |" in after
+        and " OR " in after.split("egger2001.md) |")[1].split("\n")[0]
+    )
     (out / "bcg.md").unlink()  # a report removed by hand leaves the index at the next run
     assert run_cli("report", tmp_path / "egger2001.csv", "-o", out)[0] == 0
     assert "bcg.md" not in (out / "index.md").read_text()
@@ -193,6 +222,7 @@ def test_a_set_named_index_is_refused(tmp_path):
 
 # -- metamg new ---------------------------------------------------------------------------------
 
+
 def test_new_with_a_csv_name_creates_that_file(tmp_path):
     code, out, err = run_cli("new", "t1.csv", "--type", "binary", "--dir", tmp_path)
     assert code == 0, err
@@ -205,8 +235,9 @@ def test_an_unfilled_template_is_not_printed_as_the_question(tmp_path):
     csv = tmp_path / "t1.csv"
     header = csv.read_text().strip().split(",")
     rows = [dict(study="A 2001", yi="0.1", sei="0.2"), dict(study="B 2002", yi="0.3", sei="0.25")]
-    csv.write_text(",".join(header) + "\n" + "".join(
-        ",".join(r.get(h, "") for h in header) + "\n" for r in rows))
+    csv.write_text(
+        ",".join(header) + "\n" + "".join(",".join(r.get(h, "") for h in header) + "\n" for r in rows)
+    )
     code, out, err = run_cli("report", csv, "-o", tmp_path / "out")
     assert code == 0, err
     text = (tmp_path / "out" / "t1.md").read_text()

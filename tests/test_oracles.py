@@ -219,7 +219,7 @@ def test_t_matches_scipy(df, q):
     # q = 0.4993509281380692 mpmath (40 digits) gives -0.001730859378780660682, metamg
     # -0.0017308593787806826 and scipy -0.0017308593789257469
     assert d.t_ppf(q, df) == pytest.approx(t, rel=rel(df), abs=1e-12)
-    assert d.t_sf(-d.t_ppf(q, df), df) == pytest.approx(q, rel=10 * rel(df))   # round trip
+    assert d.t_sf(-d.t_ppf(q, df), df) == pytest.approx(q, rel=10 * rel(df))  # round trip
     assert d.t_sf(t, df) == pytest.approx(stats.t.sf(t, df), rel=10 * rel(df))
 
 

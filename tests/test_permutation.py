@@ -1,5 +1,6 @@
 """Permutation p-values agree with metafor's permutest within Monte-Carlo error and are
 reproducible with a seed (values and method: tests/reference/permutest/README.md)."""
+
 import json
 import math
 from pathlib import Path
@@ -16,11 +17,14 @@ N = 2000
 
 @pytest.mark.slow
 @pytest.mark.reference
-@pytest.mark.parametrize("key,case,measure,mod,ci", [
-    ("bcg_RR_ablat_z", "bcg", "RR", "ablat", "wald"),
-    ("bcg_RR_ablat_knha", "bcg", "RR", "ablat", "hk"),
-    ("molloy2014_ZCOR_meanage_z", "molloy2014", "ZCOR", "meanage", "wald"),
-])
+@pytest.mark.parametrize(
+    "key,case,measure,mod,ci",
+    [
+        ("bcg_RR_ablat_z", "bcg", "RR", "ablat", "wald"),
+        ("bcg_RR_ablat_knha", "bcg", "RR", "ablat", "hk"),
+        ("molloy2014_ZCOR_meanage_z", "molloy2014", "ZCOR", "meanage", "wald"),
+    ],
+)
 def test_permutation_p_values_agree_with_metafor(key, case, measure, mod, ci):
     a = metamg.pool(CASES_DIR / f"{case}.csv", measure=measure, method="REML", ci_method="wald")
     ours = permutation_test(a, [mod], ci, N, seed=7)
@@ -32,8 +36,7 @@ def test_permutation_p_values_agree_with_metafor(key, case, measure, mod, ci):
 
 @pytest.mark.slow
 def test_permutations_are_reproducible_with_a_seed():
-    args = ("regress", CASES_DIR / "bcg.csv", "--mods", "ablat", "--permutations", "200",
-            "--format", "json")
+    args = ("regress", CASES_DIR / "bcg.csv", "--mods", "ablat", "--permutations", "200", "--format", "json")
     first = json.loads(run_cli(*args, "--seed", "11")[1])
     again = json.loads(run_cli(*args, "--seed", "11")[1])
     other = json.loads(run_cli(*args, "--seed", "12")[1])

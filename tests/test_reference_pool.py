@@ -3,6 +3,7 @@ through ``metamg pool ... --format json``, compared value by value at rtol 1e-6,
 
 Adding a case is copying its CSV and JSON into tests/reference/cases.
 """
+
 import copy
 import json
 
@@ -57,8 +58,9 @@ def test_pool_matches_metafor(case, analysis):
     expected = copy.deepcopy(expected)
     for key in KNOWN.get((case, analysis["method"]), ()):
         expected.pop(key)
-    actual = pool_json(case, "--measure", analysis["measure"], "--method", analysis["method"],
-                       "--ci", analysis["ci_method"])
+    actual = pool_json(
+        case, "--measure", analysis["measure"], "--method", analysis["method"], "--ci", analysis["ci_method"]
+    )
     compare(expected, actual)
 
 
@@ -77,10 +79,13 @@ def test_edge_k2_ml_tau_is_zero(measure):
     es = compute_effects(read_studies(CASES_DIR / "edge_k2.csv"), measure)
     w = 1 / es.vi
     mu = np.sum(w * es.yi) / np.sum(w)
-    assert np.sum(w ** 2 * (es.yi - mu) ** 2) - np.sum(w) < 0
+    assert np.sum(w**2 * (es.yi - mu) ** 2) - np.sum(w) < 0
     assert maximum_likelihood(es.yi, es.vi) == 0.0
-    expected = next(a["expected"] for a in load_case("edge_k2")["analyses"]
-                    if a["measure"] == measure and a["method"] == "ML")
+    expected = next(
+        a["expected"]
+        for a in load_case("edge_k2")["analyses"]
+        if a["measure"] == measure and a["method"] == "ML"
+    )
     assert expected["tau2"] < 1e-12  # metafor stopped within its threshold of the same answer
     actual = pool_json("edge_k2", "--measure", measure, "--method", "ML", "--ci", "wald")
     assert actual["tau"] == 0.0 and actual["I2"] == 0.0
@@ -100,7 +105,9 @@ def test_identical_studies_under_hksj_match_metafor(tmp_path):
     import metamg
 
     p = tmp_path / "same.csv"
-    p.write_text("study,events_treatment,n_treatment,events_control,n_control\nA,12,60,30,60\nB,12,60,30,60\n")
+    p.write_text(
+        "study,events_treatment,n_treatment,events_control,n_control\nA,12,60,30,60\nB,12,60,30,60\n"
+    )
     r = metamg.pool(p, measure="RR", method="REML", ci_method="hk").result
     assert r.estimate == pytest.approx(math.log(0.4), rel=1e-12)
     assert (r.se, r.ci_low, r.ci_high) == (0.0, r.estimate, r.estimate)

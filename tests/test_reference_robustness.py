@@ -1,5 +1,6 @@
 """Leave-one-out, cumulative, classical Egger, Begg and fail-safe N against every reference case,
 through ``metamg sensitivity|bias --format json`` on the reference's REML + Wald model."""
+
 import json
 
 import pytest
@@ -19,8 +20,18 @@ def per_measure_extras():
 
 
 def run_json(command, case, measure):
-    code, out, err = run_cli(command, CASES_DIR / f"{case}.csv", "--measure", measure,
-                             "--method", "REML", "--ci", "wald", "--format", "json")
+    code, out, err = run_cli(
+        command,
+        CASES_DIR / f"{case}.csv",
+        "--measure",
+        measure,
+        "--method",
+        "REML",
+        "--ci",
+        "wald",
+        "--format",
+        "json",
+    )
     assert code == 0, err
     return json.loads(out)
 
@@ -45,6 +56,7 @@ def test_bias_needs_two_studies():
 
 def test_sensitivity_text_tells_the_story_in_order(monkeypatch):
     from pathlib import Path
+
     monkeypatch.chdir(Path(__file__).resolve().parents[1])
     code, out, _ = run_cli("sensitivity", "studies/iv_magnesium_mi_mortality.csv", "--measure", "OR")
     assert code == 0
@@ -66,15 +78,31 @@ def metareg_cases():
     for case, measure, extras in (p.values for p in per_measure_extras()):
         for model in extras.get("metareg", []):
             for ci in ("wald", "hk"):
-                yield pytest.param(case, measure, model["formula"], ci, model[ci],
-                                   id=f"{case}-{measure}-{model['formula']}-{ci}")
+                yield pytest.param(
+                    case,
+                    measure,
+                    model["formula"],
+                    ci,
+                    model[ci],
+                    id=f"{case}-{measure}-{model['formula']}-{ci}",
+                )
 
 
 @pytest.mark.parametrize("case,measure,formula,ci,expected", list(metareg_cases()))
 def test_meta_regression_matches_metafor(case, measure, formula, ci, expected):
     mods = ",".join(t.strip() for t in formula.lstrip("~ ").split("+"))
-    code, out, err = run_cli("regress", CASES_DIR / f"{case}.csv", "--measure", measure,
-                             "--mods", mods, "--ci", ci, "--format", "json")
+    code, out, err = run_cli(
+        "regress",
+        CASES_DIR / f"{case}.csv",
+        "--measure",
+        measure,
+        "--mods",
+        mods,
+        "--ci",
+        ci,
+        "--format",
+        "json",
+    )
     assert code == 0, err
     compare(expected, json.loads(out))
 
@@ -87,12 +115,26 @@ def subgroup_cases():
 
 @pytest.mark.parametrize("case,measure,expected", list(subgroup_cases()))
 def test_subgroups_match_metafor(case, measure, expected):
-    code, out, err = run_cli("pool", CASES_DIR / f"{case}.csv", "--measure", measure, "--method",
-                             "REML", "--ci", "wald", "--by", expected["column"], "--format", "json")
+    code, out, err = run_cli(
+        "pool",
+        CASES_DIR / f"{case}.csv",
+        "--measure",
+        measure,
+        "--method",
+        "REML",
+        "--ci",
+        "wald",
+        "--by",
+        expected["column"],
+        "--format",
+        "json",
+    )
     assert code == 0, err
     actual = json.loads(out)["subgroups"]
     assert actual["column"] == expected["column"]
-    assert sorted(lev["level"] for lev in actual["levels"]) == sorted(lev["level"] for lev in expected["levels"])
+    assert sorted(lev["level"] for lev in actual["levels"]) == sorted(
+        lev["level"] for lev in expected["levels"]
+    )
     compare(expected, actual)
 
 
@@ -104,8 +146,18 @@ def test_every_subgroup_and_metareg_case_is_collected():
 @pytest.mark.parametrize("case,measure,extras", list(per_measure_extras()))
 def test_trim_and_fill_matches_metafor(case, measure, extras):
     for method, key in (("REML", "trimfill"), ("FE", "trimfill_fe")):
-        code, out, err = run_cli("bias", CASES_DIR / f"{case}.csv", "--measure", measure,
-                                 "--method", method, "--ci", "wald", "--format", "json")
+        code, out, err = run_cli(
+            "bias",
+            CASES_DIR / f"{case}.csv",
+            "--measure",
+            measure,
+            "--method",
+            method,
+            "--ci",
+            "wald",
+            "--format",
+            "json",
+        )
         assert code == 0, err
         actual, expected = json.loads(out)["trimfill"], extras[key]
         if (case, measure, key) == ("edge_k2", "RD", "trimfill_fe"):
@@ -135,11 +187,12 @@ def test_edge_k2_rd_trimfill_fe_is_exact():
 
 def test_gosh_matches_metafor():
     expected = load_case("bcg")["extras"]["RR"]["gosh"]
-    code, out, err = run_cli("sensitivity", CASES_DIR / "bcg.csv", "--measure", "RR",
-                             "--method", "FE", "--format", "json")
+    code, out, err = run_cli(
+        "sensitivity", CASES_DIR / "bcg.csv", "--measure", "RR", "--method", "FE", "--format", "json"
+    )
     assert code == 0, err
     actual = json.loads(out)["gosh"]
-    assert actual["exhaustive"] and actual["n_subsets"] == 2 ** 13 - 1
+    assert actual["exhaustive"] and actual["n_subsets"] == 2**13 - 1
     compare(expected, actual)
 
 
@@ -161,6 +214,7 @@ def test_gosh_samples_reproducibly_above_20_studies():
     # exhaustively on 5 studies: singletons are the studies themselves, and subset number
     # 0b10110 (studies 2, 3, 5) is their own common-effect fit
     from metamg.models import fit
+
     small = gosh(yi[:5], vi[:5])
     single = small.subset_k == 1
     assert single.sum() == 5 and sorted(small.estimate[single]) == pytest.approx(sorted(yi[:5]))

@@ -1,4 +1,5 @@
 """metamg report: numbers are pool's, output is stable, failures are contained."""
+
 import json
 import math
 import os
@@ -32,7 +33,10 @@ def test_report_numbers_are_the_pool_numbers(tmp_path, in_repo):
     d = json.loads(js)
     e = math.exp
     main = "(main analysis; random-effects model, REML, CI hk)"
-    assert f"| Pooled effect {main} | {e(d['estimate']):.2f} (95% CI {e(d['ci_low']):.2f} to {e(d['ci_high']):.2f}) |" in text
+    assert (
+        f"| Pooled effect {main} | {e(d['estimate']):.2f} (95% CI {e(d['ci_low']):.2f} to {e(d['ci_high']):.2f}) |"
+        in text
+    )
     assert f"| Prediction interval (95%) | {e(d['pi_low']):.2f} to {e(d['pi_high']):.2f} |" in text
     assert f"tau² = {d['tau2']:.4f} (95% CI {d['tau2_ci_low']:.4f} to {d['tau2_ci_high']:.4f})" in text
     assert f"I² = {d['I2']:.0f}% (95% CI {d['I2_ci_low']:.0f}% to {d['I2_ci_high']:.0f}%)" in text
@@ -44,11 +48,15 @@ def test_report_numbers_are_the_pool_numbers(tmp_path, in_repo):
     _, js, _ = run_cli("pool", csv, "--method", "FE", "--ci", "wald", "--format", "json")
     fe = json.loads(js)
     verdicts = "(used for the verdicts; common-effect model, inverse variance, CI wald)"
-    assert f"| Pooled effect {verdicts} | {e(fe['estimate']):.2f} (95% CI {e(fe['ci_low']):.2f} to " \
-           f"{e(fe['ci_high']):.2f}) |" in text
+    assert (
+        f"| Pooled effect {verdicts} | {e(fe['estimate']):.2f} (95% CI {e(fe['ci_low']):.2f} to "
+        f"{e(fe['ci_high']):.2f}) |" in text
+    )
     index = (tmp_path / "index.md").read_text()
-    assert f"OR {e(fe['estimate']):.2f} (95% CI {e(fe['ci_low']):.2f} to {e(fe['ci_high']):.2f}) " \
-           "(common-effect model: small-study effects)" in index
+    assert (
+        f"OR {e(fe['estimate']):.2f} (95% CI {e(fe['ci_low']):.2f} to {e(fe['ci_high']):.2f}) "
+        "(common-effect model: small-study effects)" in index
+    )
 
 
 def test_absolute_effect_by_hand():
@@ -65,7 +73,10 @@ def test_absolute_effect_by_hand():
 
 
 def test_i2_bands_overlap_as_in_the_handbook():
-    assert i2_meaning(35) == "might not be important (0% to 40%); may represent moderate heterogeneity (30% to 60%)"
+    assert (
+        i2_meaning(35)
+        == "might not be important (0% to 40%); may represent moderate heterogeneity (30% to 60%)"
+    )
     assert i2_meaning(80).endswith("represents considerable heterogeneity (75% to 100%)")
 
 
@@ -95,12 +106,16 @@ def test_committed_reports_are_up_to_date(tmp_path, in_repo):
     assert sorted(os.listdir(committed)) == fresh_names
     same_renderer = f"- Software: {software_line()}" in (committed / "index.md").read_text() or all(
         f"- Software: {software_line()}" in (committed / n).read_text()
-        for n in fresh_names if n.endswith(".md") and n != "index.md")
+        for n in fresh_names
+        if n.endswith(".md") and n != "index.md"
+    )
     for name in fresh_names:
         old, new = (committed / name).read_bytes(), (tmp_path / name).read_bytes()
         if name.endswith(".md"):
             old_t, new_t = old.decode(), new.decode().replace(f"-o {tmp_path}", "-o reports")
-            assert _without_software(old_t) == _without_software(new_t), f"reports/{name} is stale: run `metamg report`"
+            assert _without_software(old_t) == _without_software(new_t), (
+                f"reports/{name} is stale: run `metamg report`"
+            )
         elif same_renderer:  # figure bytes are comparable only with the same library versions
             assert old == new, f"reports/{name} is stale: run `metamg report`"
 
@@ -125,17 +140,22 @@ def test_small_sets_omit_the_funnel_with_the_reason(tmp_path):
     assert code == 0, err
     text = (tmp_path / "out" / "two.md").read_text()
     assert "Not drawn: 2 studies, and a funnel plot needs at least 10" in text
-    assert "*No metadata file; defaults used: benefit = lower values favour the intervention; " \
-           "measure = RR; profile = cochrane; subgroup = none.*" in text
+    assert (
+        "*No metadata file; defaults used: benefit = lower values favour the intervention; "
+        "measure = RR; profile = cochrane; subgroup = none.*" in text
+    )
     assert not (tmp_path / "out" / "two-funnel.png").exists()
 
 
-@pytest.mark.parametrize("toml,line,message", [
-    ('title = "x"\nmeasure = "XYZ"\n', 2, "measure: unknown measure; choose one of"),
-    ('title = "x"\ncolour = "red"\n', 2, "colour: unknown key"),
-    ('title = "x\n', 1, "is not valid TOML"),
-    ('benefit = "up"\n', 1, "benefit: must be 'lower' or 'higher'"),
-])
+@pytest.mark.parametrize(
+    "toml,line,message",
+    [
+        ('title = "x"\nmeasure = "XYZ"\n', 2, "measure: unknown measure; choose one of"),
+        ('title = "x"\ncolour = "red"\n', 2, "colour: unknown key"),
+        ('title = "x\n', 1, "is not valid TOML"),
+        ('benefit = "up"\n', 1, "benefit: must be 'lower' or 'higher'"),
+    ],
+)
 def test_malformed_metadata_gets_a_clear_error(tmp_path, toml, line, message):
     shutil.copy(CASES_DIR / "bcg.csv", tmp_path / "s.csv")
     (tmp_path / "s.toml").write_text(toml)
@@ -156,8 +176,10 @@ def test_robustness_section_uses_the_same_numbers(tmp_path, in_repo):
     assert robust.count("\n| ") == 2 * (16 + 1)  # leave-one-out and cumulative tables
     bias = json.loads(run_cli("bias", csv, "--measure", "OR", "--format", "json")[1])
     tf = bias["trimfill"]
-    assert f"): {tf['k0']} studies imputed on the {tf['side']}; adjusted OR " \
-           f"{math.exp(tf['estimate']):.2f}" in robust
+    assert (
+        f"): {tf['k0']} studies imputed on the {tf['side']}; adjusted OR "
+        f"{math.exp(tf['estimate']):.2f}" in robust
+    )
     egger = bias["egger"]
     stat = "z" if egger["df"] is None else f"t({egger['df']})"  # the model's own test, as regtest
     assert f"{stat} = {egger['statistic']:.2f}" in robust
@@ -173,4 +195,7 @@ def test_metadata_subgroup_adds_the_subgroup_table(tmp_path):
     assert "### Subgroups by alloc" in text
     assert "| random | 7 |" in text and "| alternate | 2 |" in text
     assert "Test for subgroup differences (Q on the subgroup estimates, as RevMan)" in text
-    assert "Moderator test (one model with a dummy per subgroup, as metafor's rma(mods = ~ factor(alloc))): F(2, 10) = " in text
+    assert (
+        "Moderator test (one model with a dummy per subgroup, as metafor's rma(mods = ~ factor(alloc))): F(2, 10) = "
+        in text
+    )

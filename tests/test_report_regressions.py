@@ -1,5 +1,6 @@
 """Meta-regressions named in the metadata ([[regressions]]) appear in the report with metafor's
 numbers and the bubble plot."""
+
 import json
 import shutil
 
@@ -8,7 +9,7 @@ import pytest
 from metamg.analyses.appraisal import appraise
 from tests.conftest import CASES_DIR, load_case, run_cli
 
-TOML = '''title = "BCG vaccine and tuberculosis"
+TOML = """title = "BCG vaccine and tuberculosis"
 measure = "RR"
 profile = "metafor"
 
@@ -18,7 +19,7 @@ why = "Trials further from the equator found larger effects (Colditz 1994)."
 
 [[regressions]]
 mods = ["alloc"]
-'''
+"""
 
 
 @pytest.fixture
@@ -30,13 +31,17 @@ def bcg(tmp_path):
 
 def test_named_regressions_match_metafor(bcg):
     ap = appraise(bcg)
-    expected = next(m["wald"] for m in load_case("bcg")["extras"]["RR"]["metareg"] if m["formula"] == "~ ablat")
+    expected = next(
+        m["wald"] for m in load_case("bcg")["extras"]["RR"]["metareg"] if m["formula"] == "~ ablat"
+    )
     fit = ap.regressions[0].fit
     for ours, theirs in zip(fit.coefficients, expected["coefficients"], strict=True):
         assert ours.estimate == pytest.approx(theirs["estimate"], rel=1e-6)
         assert ours.se == pytest.approx(theirs["se"], rel=1e-6)
-    assert fit.qm == pytest.approx(expected["QM"], rel=1e-6) and fit.tau2 == pytest.approx(expected["tau2"], rel=1e-6)
-    assert ap.regressions[0].bubble and not ap.regressions[1].bubble   # alloc is a factor
+    assert fit.qm == pytest.approx(expected["QM"], rel=1e-6) and fit.tau2 == pytest.approx(
+        expected["tau2"], rel=1e-6
+    )
+    assert ap.regressions[0].bubble and not ap.regressions[1].bubble  # alloc is a factor
 
 
 def test_the_report_shows_them_with_the_bubble_plot(bcg, tmp_path):
@@ -44,7 +49,9 @@ def test_the_report_shows_them_with_the_bubble_plot(bcg, tmp_path):
     assert code == 0, err
     text = (tmp_path / "out" / "bcg.md").read_text()
     section = text.split("## Meta-regression")[1].split("## Methods")[0]
-    expected = next(m["wald"] for m in load_case("bcg")["extras"]["RR"]["metareg"] if m["formula"] == "~ ablat")
+    expected = next(
+        m["wald"] for m in load_case("bcg")["extras"]["RR"]["metareg"] if m["formula"] == "~ ablat"
+    )
     slope = expected["coefficients"][1]
     assert f"| ablat | {slope['estimate']:.4f} | {slope['ci_low']:.4f} to {slope['ci_high']:.4f} |" in section
     assert f"Test of moderators: QM(1) = {expected['QM']:.2f}" in section

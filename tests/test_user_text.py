@@ -1,4 +1,5 @@
 """Text users typed is data in every output: markdown, CSV, figures and the terminal."""
+
 import csv
 import io
 import json
@@ -17,16 +18,64 @@ from metamg.render.safe import FORMULA_START, csv_text_cell, one_line
 from tests.conftest import run_cli
 
 MD = MarkdownIt("commonmark").enable("table").enable("strikethrough")
-FRAGMENTS = ["<img src=x onerror=alert(1)>", "<script>", "</td>", "<!--", "[link](http://evil.example)",
-             "![img](http://evil.example/x.png)", "**bold**", "_em_", "`code`", "|", "||", "\\", "#",
-             "# ", "- ", "1. ", "> ", "=", "=1+1", "+1", "-1", "@SUM(A1)", "\t", "\r", "\n", "\n\n",
-             "$", "$x$", "$$", "Cost $10 vs $20", "&lt;", "&amp;", "&#60;", "~~", "***", "---",
-             "שלום", "\u202eevil", "😀", "é", "mg/kg", "a", "B", "7", " ", "'", '"', ";", ","]
+FRAGMENTS = [
+    "<img src=x onerror=alert(1)>",
+    "<script>",
+    "</td>",
+    "<!--",
+    "[link](http://evil.example)",
+    "![img](http://evil.example/x.png)",
+    "**bold**",
+    "_em_",
+    "`code`",
+    "|",
+    "||",
+    "\\",
+    "#",
+    "# ",
+    "- ",
+    "1. ",
+    "> ",
+    "=",
+    "=1+1",
+    "+1",
+    "-1",
+    "@SUM(A1)",
+    "\t",
+    "\r",
+    "\n",
+    "\n\n",
+    "$",
+    "$x$",
+    "$$",
+    "Cost $10 vs $20",
+    "&lt;",
+    "&amp;",
+    "&#60;",
+    "~~",
+    "***",
+    "---",
+    "שלום",
+    "\u202eevil",
+    "😀",
+    "é",
+    "mg/kg",
+    "a",
+    "B",
+    "7",
+    " ",
+    "'",
+    '"',
+    ";",
+    ",",
+]
 HOSTILE = st.lists(st.sampled_from(FRAGMENTS), min_size=1, max_size=6).map("".join)
 
 
 def _toml_string(text: str) -> str:
-    return json.dumps(text, ensure_ascii=False)  # a JSON string is a valid TOML basic string (no DEL in FRAGMENTS)
+    return json.dumps(
+        text, ensure_ascii=False
+    )  # a JSON string is a valid TOML basic string (no DEL in FRAGMENTS)
 
 
 def _write_set(tmp_path, labels, title, notes, claim):
@@ -40,9 +89,11 @@ def _write_set(tmp_path, labels, title, notes, claim):
     path.write_text(buf.getvalue(), encoding="utf-8", newline="")
     (tmp_path / "hostile.toml").write_text(
         f"title = {_toml_string(title)}\nnotes = {_toml_string(notes)}\n"
-        f"intervention = {_toml_string(title)}\nmeasure = \"RR\"\nsubgroup = \"dose\"\n"
-        f"[[claims]]\nid = \"c1\"\ntext = {_toml_string(claim)}\nmade_in = {_toml_string(notes)}\n"
-        "primary_source_found = false\n", encoding="utf-8")
+        f'intervention = {_toml_string(title)}\nmeasure = "RR"\nsubgroup = "dose"\n'
+        f'[[claims]]\nid = "c1"\ntext = {_toml_string(claim)}\nmade_in = {_toml_string(notes)}\n'
+        "primary_source_found = false\n",
+        encoding="utf-8",
+    )
     return path
 
 
@@ -84,6 +135,7 @@ def _rendered(inline_markdown: str) -> str:
     """The plain text a reader sees for an inline markdown string."""
     html = MD.renderInline(inline_markdown)
     import html as htmllib
+
     return htmllib.unescape(re.sub(r"<[^>]+>", "", html))
 
 
@@ -92,7 +144,11 @@ def _rendered(inline_markdown: str) -> str:
 def test_hostile_text_stays_data_in_every_output(tmp_path_factory, labels, title, notes, claim):
     tmp_path = tmp_path_factory.mktemp("hostile")
     labels = [f"{lab} {i}" for i, lab in enumerate(labels)]  # unique whatever was drawn
-    title, claim, notes = f"{title} t", f"{claim} c", f"{notes} n"  # never blank (a blank claim is rightly an error)
+    title, claim, notes = (
+        f"{title} t",
+        f"{claim} c",
+        f"{notes} n",
+    )  # never blank (a blank claim is rightly an error)
     path = _write_set(tmp_path, labels, title, notes, claim)
     out = tmp_path / "out"
     code, _, err = run_cli("report", path, "-o", out)
@@ -148,24 +204,43 @@ def test_long_labels_are_shortened_in_figures_and_kept_in_tables(tmp_path):
     assert f"| {long} |" in (tmp_path / "out" / "l.md").read_text()
 
 
-@pytest.mark.parametrize("text,expected", [
-    ("<b>x</b>", "\\<b>x\\</b>"), ("p < 0.05", "p < 0.05"), ("a|b", "a\\|b"),
-    ("[a](b)", "\\[a\\](b)"), ("*a*", "\\*a\\*"), ("x\ny", "x y"), ("&amp;", "&amp;amp;"),
-    ("R&D", "R&D"),
-])
+@pytest.mark.parametrize(
+    "text,expected",
+    [
+        ("<b>x</b>", "\\<b>x\\</b>"),
+        ("p < 0.05", "p < 0.05"),
+        ("a|b", "a\\|b"),
+        ("[a](b)", "\\[a\\](b)"),
+        ("*a*", "\\*a\\*"),
+        ("x\ny", "x y"),
+        ("&amp;", "&amp;amp;"),
+        ("R&D", "R&D"),
+    ],
+)
 def test_md_text(text, expected):
     assert md_text(text) == expected
 
 
-@pytest.mark.parametrize("text,expected", [("# h", "\\# h"), ("- item", "\\- item"),
-                                           ("12. x", "12\\. x"), ("-0.5", "\\-0.5"), ("ok", "ok")])
+@pytest.mark.parametrize(
+    "text,expected",
+    [("# h", "\\# h"), ("- item", "\\- item"), ("12. x", "12\\. x"), ("-0.5", "\\-0.5"), ("ok", "ok")],
+)
 def test_md_line_escapes_block_markup_at_the_start(text, expected):
     assert md_line(text) == expected
 
 
-@pytest.mark.parametrize("cell,expected", [("=1+1", "'=1+1"), ("+44", "'+44"), ("-x", "'-x"),
-                                           ("@A1", "'@A1"), ("\tx", "'\tx"), ("\rx", "'\rx"),
-                                           ("Smith 2001", "Smith 2001")])
+@pytest.mark.parametrize(
+    "cell,expected",
+    [
+        ("=1+1", "'=1+1"),
+        ("+44", "'+44"),
+        ("-x", "'-x"),
+        ("@A1", "'@A1"),
+        ("\tx", "'\tx"),
+        ("\rx", "'\rx"),
+        ("Smith 2001", "Smith 2001"),
+    ],
+)
 def test_csv_cells_cannot_become_formulas(cell, expected):
     assert csv_text_cell(cell) == expected
 
@@ -176,5 +251,5 @@ def test_csv_output_neutralises_formula_labels_but_not_numbers(tmp_path):
     code, out, err = run_cli("pool", p, "--format", "csv")
     assert code == 0, err
     rows = list(csv.reader(io.StringIO(out)))
-    assert rows[1][0] == "'=HYPERLINK(\"http://x\")" and rows[2][0] == "'@SUM"
+    assert rows[1][0] == '\'=HYPERLINK("http://x")' and rows[2][0] == "'@SUM"
     assert float(rows[1][1]) == -0.5 and float(rows[2][1]) == -0.25

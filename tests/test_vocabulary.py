@@ -1,5 +1,6 @@
 """Every list of names in metamg.vocabulary is the list its implementation knows, and the CLI,
 the metadata and the templates offer exactly those names."""
+
 import ast
 from pathlib import Path
 
@@ -42,6 +43,7 @@ def test_each_list_is_what_its_registry_implements():
 def test_every_method_pools():
     import metamg
     from tests.conftest import CASES_DIR
+
     for method in V.METHODS:
         measure = "OR" if method in V.TABLE_METHODS else "RR"
         a = metamg.pool(CASES_DIR / "bcg.csv", measure=measure, method=method, ci_method="wald")

@@ -8,6 +8,7 @@ leave-one-out, cumulative meta-analysis, influence, small-study tests with trim 
 analyses restricted to verified numbers and to low risk of bias, GRADE, the summary of findings
 and the claim verdicts. ``render`` only turns the result into words and pictures.
 """
+
 from __future__ import annotations
 
 import os
@@ -31,9 +32,9 @@ from metamg.models.display import frame, html_table, interval, num, one_line, p_
 from metamg.models.metaregression import MetaRegression
 from metamg.vocabulary import EVIDENCE_STATUSES, STATUS_COLUMN, VERIFIED_STATUSES
 
-SMALL_STUDY_P = 0.10   # Egger's test threshold for small-study effects (Egger et al. 1997)
+SMALL_STUDY_P = 0.10  # Egger's test threshold for small-study effects (Egger et al. 1997)
 STRONG_SHIFT_LOG = 0.22314355131420976  # log(1.25): estimates further apart count as a disagreement
-MIN_K_REFITS = 3       # leave-one-out, influence and small-study tests need at least 3 studies
+MIN_K_REFITS = 3  # leave-one-out, influence and small-study tests need at least 3 studies
 # Leave-one-out, influence and cumulative analyses refit the model once per study; beyond this
 # many studies that is minutes of work for tables nobody can read, so the appraisal leaves them
 # out and says so (``metamg sensitivity`` still runs them on request).
@@ -49,15 +50,16 @@ def models_disagree(a, b) -> bool:
     """Different conclusions (one CI excludes no effect, the other not), or estimates more than
     25% apart on the ratio scale (0.223 on the analysis scale)."""
     return excludes_null(a) != excludes_null(b) or (
-        a.k > 1 and abs(a.estimate - b.estimate) > STRONG_SHIFT_LOG)
+        a.k > 1 and abs(a.estimate - b.estimate) > STRONG_SHIFT_LOG
+    )
 
 
 @dataclass(frozen=True)
 class Restricted:
     """The main analysis restricted to some of its studies (verified numbers, low risk of bias)."""
 
-    analysis: PoolAnalysis | None   # None when nothing is left to pool
-    differs: bool                   # False when the restriction leaves every pooled study in
+    analysis: PoolAnalysis | None  # None when nothing is left to pool
+    differs: bool  # False when the restriction leaves every pooled study in
 
 
 @dataclass(frozen=True)
@@ -86,24 +88,24 @@ class Appraisal:
 
     source: str
     meta: StudySetMeta
-    options: PoolOptions            # as resolved for the main analysis
-    table: StudyTable               # the candidate studies as analysed (statuses set aside, arms combined)
+    options: PoolOptions  # as resolved for the main analysis
+    table: StudyTable  # the candidate studies as analysed (statuses set aside, arms combined)
     effects: EffectSizes
-    analysis: PoolAnalysis | None   # the main analysis; None when nothing could be pooled
-    other: PoolAnalysis | None      # the other model (common effect beside random effects, or the reverse)
+    analysis: PoolAnalysis | None  # the main analysis; None when nothing could be pooled
+    other: PoolAnalysis | None  # the other model (common effect beside random effects, or the reverse)
     answer: PoolAnalysis | None
-    answer_reason: str | None       # why ``answer`` is not the main analysis
+    answer_reason: str | None  # why ``answer`` is not the main analysis
     subgroups: SubgroupAnalysis | None = None
     leave1out: tuple[Refit, ...] = ()
-    cumulative: Cumulative | None = None   # with the answer's model
+    cumulative: Cumulative | None = None  # with the answer's model
     influence: tuple[Influence, ...] = ()
     bias: SmallStudyTests | None = None
-    verified: Restricted | None = None     # None: no evidence_status column
-    low_risk: Restricted | None = None     # None: no risk of bias recorded
+    verified: Restricted | None = None  # None: no evidence_status column
+    low_risk: Restricted | None = None  # None: no risk of bias recorded
     findings: Findings | None = None
     claims: tuple[ClaimCheck, ...] = ()
-    reported_not_pooled: tuple[ReportedResult, ...] = ()   # results given as reported, not pooled
-    regressions: tuple[Regression, ...] = ()   # those the metadata names, in its order
+    reported_not_pooled: tuple[ReportedResult, ...] = ()  # results given as reported, not pooled
+    regressions: tuple[Regression, ...] = ()  # those the metadata names, in its order
     not_run: tuple[tuple[str, str], ...] = field(default=())  # (analysis, why it was not run)
 
     @property
@@ -123,11 +125,19 @@ class Appraisal:
         return self.other is not None and models_disagree(self.analysis.result, self.other.result)
 
     def to_dict(self) -> dict:
-        d = {"study_set": self.name, "source": self.source,
-             "options": {"measure": self.effects.measure.name, "method": self.options.method,
-                         "ci_method": self.options.ci_method, "level": self.options.level, "pi": self.options.pi,
-                         "profile": self.options.profile},
-             "k": self.k}
+        d = {
+            "study_set": self.name,
+            "source": self.source,
+            "options": {
+                "measure": self.effects.measure.name,
+                "method": self.options.method,
+                "ci_method": self.options.ci_method,
+                "level": self.options.level,
+                "pi": self.options.pi,
+                "profile": self.options.profile,
+            },
+            "k": self.k,
+        }
         for key in ("analysis", "other", "answer"):
             a = getattr(self, key)
             d[key] = a.to_dict() if a is not None else None
@@ -139,8 +149,11 @@ class Appraisal:
 
     def __repr__(self) -> str:
         a = self.answer
-        return one_line(f"Appraisal({self.name!r}, k={self.k}, "
-                        + (f"answer={a}" if a is not None else "nothing pooled") + ")")
+        return one_line(
+            f"Appraisal({self.name!r}, k={self.k}, "
+            + (f"answer={a}" if a is not None else "nothing pooled")
+            + ")"
+        )
 
     def _analyses(self) -> list[tuple[str, PoolAnalysis]]:
         """Every pooled analysis of the set, named: main, other model, restricted ones."""
@@ -156,16 +169,29 @@ class Appraisal:
         rows = []
         for label, a in self._analyses():
             r, nat = a.result, a.natural
-            rows.append((label, f"{r.method}/{r.ci_method}", num(r.k), num(nat(r.estimate), 3),
-                         interval(nat(r.ci_low), nat(r.ci_high), 3), p_value(r.p), pct(r.i2)))
+            rows.append(
+                (
+                    label,
+                    f"{r.method}/{r.ci_method}",
+                    num(r.k),
+                    num(nat(r.estimate), 3),
+                    interval(nat(r.ci_low), nat(r.ci_high), 3),
+                    p_value(r.p),
+                    pct(r.i2),
+                )
+            )
         notes = [self.answer_reason] if self.answer_reason else []
         if self.findings is not None and self.findings.certainty is not None:
             notes.append(f"certainty (GRADE, suggested): {self.findings.certainty.level}")
         notes += [f"not run: {what} ({why})" for what, why in self.not_run]
         measure = self.effects.measure.name
         caption = f"Appraisal of {self.name}" + (f": {self.meta.title}" if self.meta.title else "")
-        return html_table(("analysis", "model", "k", measure, f"{self.options.level:.0%} CI", "p", "I²"),
-                          rows, caption, notes)
+        return html_table(
+            ("analysis", "model", "k", measure, f"{self.options.level:.0%} CI", "p", "I²"),
+            rows,
+            caption,
+            notes,
+        )
 
     def to_frame(self):
         """One row per pooled analysis (main, other model, the one used for the verdicts when it
@@ -174,17 +200,40 @@ class Appraisal:
         records = []
         for label, a in self._analyses():
             r, nat = a.result, a.natural
-            records.append({"analysis": label, "method": r.method, "ci_method": r.ci_method, "k": r.k,
-                            "estimate": r.estimate, "ci_low": r.ci_low, "ci_high": r.ci_high,
-                            "effect": nat(r.estimate), "effect_ci_low": nat(r.ci_low),
-                            "effect_ci_high": nat(r.ci_high), "p": r.p, "tau2": r.tau2, "I2": r.i2})
+            records.append(
+                {
+                    "analysis": label,
+                    "method": r.method,
+                    "ci_method": r.ci_method,
+                    "k": r.k,
+                    "estimate": r.estimate,
+                    "ci_low": r.ci_low,
+                    "ci_high": r.ci_high,
+                    "effect": nat(r.estimate),
+                    "effect_ci_low": nat(r.ci_low),
+                    "effect_ci_high": nat(r.ci_high),
+                    "p": r.p,
+                    "tau2": r.tau2,
+                    "I2": r.i2,
+                }
+            )
         return frame(records)
 
 
-def appraise(data, meta: StudySetMeta | None = None, measure: str | None = None,
-             method: str | None = None, ci_method: str | None = None, level: float = 0.95,
-             pi: str = "default", profile: str | None = None, continuity: Continuity = Continuity(),
-             multi_arm: str = "combine", exclude_status=(), low_risk_only: bool = False) -> Appraisal:
+def appraise(
+    data,
+    meta: StudySetMeta | None = None,
+    measure: str | None = None,
+    method: str | None = None,
+    ci_method: str | None = None,
+    level: float = 0.95,
+    pi: str = "default",
+    profile: str | None = None,
+    continuity: Continuity = Continuity(),
+    multi_arm: str = "combine",
+    exclude_status=(),
+    low_risk_only: bool = False,
+) -> Appraisal:
     """Appraise the study set at the CSV path ``data`` (or a DataFrame, described by ``meta``).
 
     The keyword arguments are ``pool``'s and override the metadata; every derived analysis
@@ -197,16 +246,39 @@ def appraise(data, meta: StudySetMeta | None = None, measure: str | None = None,
     raw = read_table(data, measure)  # read once; the restricted analyses reuse it
     table = prepare_table(raw, measure, multi_arm, exclude_status, low_risk_only)
     effects = compute_effects(table, measure, continuity)
-    settings = dict(measure=measure, method=method, ci_method=ci_method, level=level, pi=pi, profile=profile,
-                    continuity=continuity, multi_arm=multi_arm, exclude_status=exclude_status,
-                    low_risk_only=low_risk_only, meta=meta)
-    base = dict(source=raw.source, meta=meta, table=table, effects=effects,
-                reported_not_pooled=reported_not_pooled(table, effects.measure, level))
+    settings = dict(
+        measure=measure,
+        method=method,
+        ci_method=ci_method,
+        level=level,
+        pi=pi,
+        profile=profile,
+        continuity=continuity,
+        multi_arm=multi_arm,
+        exclude_status=exclude_status,
+        low_risk_only=low_risk_only,
+        meta=meta,
+    )
+    base = dict(
+        source=raw.source,
+        meta=meta,
+        table=table,
+        effects=effects,
+        reported_not_pooled=reported_not_pooled(table, effects.measure, level),
+    )
     if not effects.k:
         claims = tuple(check_claim(c, effects.measure, meta.benefit, None) for c in meta.claims)
         options = PoolOptions(**{key: v for key, v in settings.items() if key != "meta"})
-        return Appraisal(**base, options=options, analysis=None, other=None, answer=None,
-                         answer_reason=None, findings=summarise_findings(None, meta), claims=claims)
+        return Appraisal(
+            **base,
+            options=options,
+            analysis=None,
+            other=None,
+            answer=None,
+            answer_reason=None,
+            findings=summarise_findings(None, meta),
+            claims=claims,
+        )
 
     analysis = pool(effects, **settings)
     k = analysis.result.k
@@ -217,10 +289,13 @@ def appraise(data, meta: StudySetMeta | None = None, measure: str | None = None,
     not_run = [("small-study tests", bias_not_run)] if bias_not_run else []
     loo, infl, cum = (), (), None
     if k > MAX_K_REFITS:
-        why = (f"{k:,} studies, more than the {MAX_K_REFITS:,} for which a report refits the model "
-               "once per study; `metamg sensitivity` runs it on request")
-        not_run += [(name, why) for name in ("leave-one-out", "influence diagnostics",
-                                             "cumulative meta-analysis")]
+        why = (
+            f"{k:,} studies, more than the {MAX_K_REFITS:,} for which a report refits the model "
+            "once per study; `metamg sensitivity` runs it on request"
+        )
+        not_run += [
+            (name, why) for name in ("leave-one-out", "influence diagnostics", "cumulative meta-analysis")
+        ]
     else:
         loo = leave_one_out(analysis) if k >= MIN_K_REFITS else ()
         infl = influence(analysis, loo) if k >= MIN_K_REFITS else ()
@@ -237,15 +312,30 @@ def appraise(data, meta: StudySetMeta | None = None, measure: str | None = None,
     random_fit = analysis.result if analysis.result.is_random else (other.result if other else None)
     findings = summarise_findings(answer, meta, bias, subgroups, random_fit)
     claims = _check_claims(meta, analysis, other, answer, bias, verified)
-    return Appraisal(**base, options=analysis.options, analysis=analysis, other=other, answer=answer,
-                     answer_reason=answer_reason, subgroups=subgroups, leave1out=loo, cumulative=cum,
-                     influence=infl, bias=bias, verified=verified, low_risk=low_risk,
-                     findings=findings, claims=claims, not_run=tuple(not_run),
-                     regressions=tuple(regressions))
+    return Appraisal(
+        **base,
+        options=analysis.options,
+        analysis=analysis,
+        other=other,
+        answer=answer,
+        answer_reason=answer_reason,
+        subgroups=subgroups,
+        leave1out=loo,
+        cumulative=cum,
+        influence=infl,
+        bias=bias,
+        verified=verified,
+        low_risk=low_risk,
+        findings=findings,
+        claims=claims,
+        not_run=tuple(not_run),
+        regressions=tuple(regressions),
+    )
 
 
-def verdict_model(analysis: PoolAnalysis, other: PoolAnalysis | None = None,
-                  tests: SmallStudyTests | None = None) -> tuple[PoolAnalysis, str | None]:
+def verdict_model(
+    analysis: PoolAnalysis, other: PoolAnalysis | None = None, tests: SmallStudyTests | None = None
+) -> tuple[PoolAnalysis, str | None]:
     """The analysis a reader should judge by, and why when it is not the main one: the
     common-effect model when the main analysis is random effects, small-study effects are
     detected and the two models disagree (Cochrane Handbook 13.3.5.6). ``other`` and ``tests``
@@ -258,10 +348,12 @@ def verdict_model(analysis: PoolAnalysis, other: PoolAnalysis | None = None,
     tests = tests if tests is not None else _small_study_tests(analysis)[0]
     if not _small_study_effects(tests):
         return analysis, None
-    return other, ("small-study effects were detected (Egger's test) and the common-effect and "
-                   "random-effects models disagree: the random-effects estimate leans on the small "
-                   "studies, so the common-effect estimate is the one to judge by (Cochrane Handbook "
-                   "13.3.5.6)")
+    return other, (
+        "small-study effects were detected (Egger's test) and the common-effect and "
+        "random-effects models disagree: the random-effects estimate leans on the small "
+        "studies, so the common-effect estimate is the one to judge by (Cochrane Handbook "
+        "13.3.5.6)"
+    )
 
 
 def _regression(analysis: PoolAnalysis, spec: RegressionSpec) -> tuple[Regression | None, str | None]:
@@ -285,8 +377,13 @@ def _small_study_tests(analysis) -> tuple[SmallStudyTests | None, str | None]:
 
 def _small_study_effects(tests: SmallStudyTests | None) -> bool:
     """Egger's test with at least 10 studies gives p < 0.10."""
-    return (tests is not None and tests.egger is not None and tests.caution is None
-            and tests.egger.p is not None and tests.egger.p < SMALL_STUDY_P)
+    return (
+        tests is not None
+        and tests.egger is not None
+        and tests.caution is None
+        and tests.egger.p is not None
+        and tests.egger.p < SMALL_STUDY_P
+    )
 
 
 def _other_model(analysis: PoolAnalysis) -> PoolAnalysis | None:
@@ -305,8 +402,12 @@ def _restricted(raw, analysis: PoolAnalysis, exclude_status, low_risk_only=False
     es = compute_effects(table, o.measure, o.continuity)
     if es.studies == analysis.effects.studies:
         return Restricted(None, False)
-    return Restricted(analysis.with_options(es, exclude_status=exclude_status,
-                                            low_risk_only=low_risk_only) if es.k else None, True)
+    return Restricted(
+        analysis.with_options(es, exclude_status=exclude_status, low_risk_only=low_risk_only)
+        if es.k
+        else None,
+        True,
+    )
 
 
 def _verified_only(raw, analysis: PoolAnalysis) -> Restricted | None:
@@ -334,11 +435,17 @@ def _check_claims(meta, analysis, other, answer, tests, verified):
     if answer is analysis:
         main = _evidence("main analysis", analysis.result)
         if other is not None:
-            sens.append(_evidence(("common-effect" if analysis.result.is_random else "random-effects")
-                                  + " model", other.result))
+            sens.append(
+                _evidence(
+                    ("common-effect" if analysis.result.is_random else "random-effects") + " model",
+                    other.result,
+                )
+            )
     else:
-        main = _evidence("common-effect model, used because small-study effects were detected and "
-                         "the two models disagree", answer.result)
+        main = _evidence(
+            "common-effect model, used because small-study effects were detected and the two models disagree",
+            answer.result,
+        )
         sens.append(_evidence("random-effects model (main analysis)", analysis.result))
     if tests is not None and tests.trimfill is not None and tests.trimfill.k0:
         sens.append(_evidence("trim-and-fill adjusted analysis", tests.trimfill.result))

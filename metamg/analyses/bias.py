@@ -1,5 +1,6 @@
 """Small-study effects: Egger's regression test (classical form), Begg and Mazumdar's rank
 correlation, and Rosenthal's fail-safe N, as metafor's regtest(model="lm"), ranktest and fsn."""
+
 from __future__ import annotations
 
 import math
@@ -64,8 +65,10 @@ class FailSafeN:
         return asdict(self)
 
 
-EXACT_LINE = ("the line through the effects and their standard errors fits every study exactly "
-              "(residual variance 0), so its slope has no test")
+EXACT_LINE = (
+    "the line through the effects and their standard errors fits every study exactly "
+    "(residual variance 0), so its slope has no test"
+)
 
 
 def egger_lm(yi, vi, level: float = 0.95) -> EggerTest:
@@ -75,12 +78,26 @@ def egger_lm(yi, vi, level: float = 0.95) -> EggerTest:
     common-effect meta-regression with the Knapp-Hartung residual scaling (R's lm with weights)."""
     yi, vi = np.asarray(yi, float), np.asarray(vi, float)
     df = len(yi) - 2
-    reg = meta_regression(yi, vi, intercept_and(np.sqrt(vi)), ["intrcpt", "sei"], method="FE",
-                          ci_method="hk" if df > 0 else "wald", level=level)
+    reg = meta_regression(
+        yi,
+        vi,
+        intercept_and(np.sqrt(vi)),
+        ["intrcpt", "sei"],
+        method="FE",
+        ci_method="hk" if df > 0 else "wald",
+        level=level,
+    )
     limit = reg.coefficient("intrcpt")
     if df <= 0:  # an exact fit: the line exists, its tests do not
-        return EggerTest(None, None, df, limit.estimate, None, None,
-                         "with 2 studies the line fits both exactly: no residual degrees of freedom")
+        return EggerTest(
+            None,
+            None,
+            df,
+            limit.estimate,
+            None,
+            None,
+            "with 2 studies the line fits both exactly: no residual degrees of freedom",
+        )
     if reg.hk_scale == 0:
         return EggerTest(None, None, df, limit.estimate, limit.ci_low, limit.ci_high, EXACT_LINE)
     slope = reg.coefficient("sei")
@@ -94,14 +111,19 @@ def egger_rma(yi, vi, level: float = 0.95, method: str = "REML", ci_method: str 
     with the model's method and test; the slope's test tests asymmetry, and the intercept is the
     limit estimate as se -> 0 (Egger et al. 1997; Sterne & Egger 2005)."""
     yi, vi = np.asarray(yi, float), np.asarray(vi, float)
-    reg = meta_regression(yi, vi, intercept_and(np.sqrt(vi)), ["intrcpt", "sei"], method=method,
-                          ci_method=ci_method, level=level)
+    reg = meta_regression(
+        yi,
+        vi,
+        intercept_and(np.sqrt(vi)),
+        ["intrcpt", "sei"],
+        method=method,
+        ci_method=ci_method,
+        level=level,
+    )
     slope, limit = reg.coefficient("sei"), reg.coefficient("intrcpt")
     if reg.hk_scale == 0:  # metafor: z and p NaN
-        return EggerTest(None, None, reg.qm_df2, limit.estimate, limit.ci_low, limit.ci_high,
-                         EXACT_LINE)
-    return EggerTest(slope.statistic, slope.p, reg.qm_df2, limit.estimate, limit.ci_low,
-                     limit.ci_high)
+        return EggerTest(None, None, reg.qm_df2, limit.estimate, limit.ci_low, limit.ci_high, EXACT_LINE)
+    return EggerTest(slope.statistic, slope.p, reg.qm_df2, limit.estimate, limit.ci_low, limit.ci_high)
 
 
 # R's exact distribution of Kendall's statistic (cor.test, which metafor 3.8's ranktest calls
@@ -125,8 +147,9 @@ def rank_test(yi, vi) -> RankTest:
     n = len(yi)
     if np.all(yi == yi[0]) or np.all(vi == vi[0]):  # the deviates would be rounding noise
         what = "effect" if np.all(yi == yi[0]) else "sampling variance"
-        return RankTest(math.nan, math.nan, False,
-                        f"Kendall's tau is undefined: every study has the same {what}")
+        return RankTest(
+            math.nan, math.nan, False, f"Kendall's tau is undefined: every study has the same {what}"
+        )
     tau, s, ties_x, ties_y = _kendall_tau_b(ystar, vi)
     if not ties_x and not ties_y and n <= EXACT_MAX_K:
         q = round((tau + 1) * n * (n - 1) / 4)
@@ -234,72 +257,117 @@ SMALL_K = 10
 
 @dataclass(frozen=True)
 class SmallStudyTests:
-    egger: EggerTest | None   # None when there are too few studies (k <= 2)
+    egger: EggerTest | None  # None when there are too few studies (k <= 2)
     egger_lm: EggerTest
     begg: RankTest
     fsn: FailSafeN
-    trimfill: object | None   # TrimFill, or None with the reason in trimfill_error
+    trimfill: object | None  # TrimFill, or None with the reason in trimfill_error
     trimfill_error: str | None
     caution: str | None
 
     def to_dict(self) -> dict:
-        egger = self.egger.to_dict() if self.egger else {
-            "error": "the mixed-effects Egger test needs at least 3 studies"}
+        egger = (
+            self.egger.to_dict()
+            if self.egger
+            else {"error": "the mixed-effects Egger test needs at least 3 studies"}
+        )
         trimfill = self.trimfill.to_dict() if self.trimfill else {"error": self.trimfill_error}
-        return {"egger": egger, "egger_lm": self.egger_lm.to_dict(), "begg": self.begg.to_dict(),
-                "trimfill": trimfill, "fsn": self.fsn.to_dict(), "caution": self.caution}
+        return {
+            "egger": egger,
+            "egger_lm": self.egger_lm.to_dict(),
+            "begg": self.begg.to_dict(),
+            "trimfill": trimfill,
+            "fsn": self.fsn.to_dict(),
+            "caution": self.caution,
+        }
 
     def _records(self) -> list[dict[str, Any]]:
         """One record per test, on the analysis scale: statistic, df, p, an estimate with its CI
         where the test has one (Egger's limit estimate, trim and fill's adjusted estimate), and
         why a value is missing."""
+
         def egger(name: str, e: EggerTest | None) -> dict[str, Any]:
             if e is None:
                 return {"test": name, "note": "the mixed-effects Egger test needs at least 3 studies"}
-            return {"test": name, "statistic": e.statistic, "df": e.df, "p": e.p,
-                    "estimate": e.limit_estimate, "ci_low": e.limit_ci_low, "ci_high": e.limit_ci_high,
-                    "note": e.note}
+            return {
+                "test": name,
+                "statistic": e.statistic,
+                "df": e.df,
+                "p": e.p,
+                "estimate": e.limit_estimate,
+                "ci_low": e.limit_ci_low,
+                "ci_high": e.limit_ci_high,
+                "note": e.note,
+            }
 
         b, f = self.begg, self.fsn
-        records = [egger("Egger (mixed-effects, regtest)", self.egger),
-                   egger("Egger (classical, lm)", self.egger_lm),
-                   {"test": "Begg (rank correlation)", "statistic": b.tau, "p": b.p, "note": b.note},
-                   {"test": "fail-safe N (Rosenthal)", "statistic": f.fsnum, "p": f.p}]
+        records = [
+            egger("Egger (mixed-effects, regtest)", self.egger),
+            egger("Egger (classical, lm)", self.egger_lm),
+            {"test": "Begg (rank correlation)", "statistic": b.tau, "p": b.p, "note": b.note},
+            {"test": "fail-safe N (Rosenthal)", "statistic": f.fsnum, "p": f.p},
+        ]
         if self.trimfill is not None:
             t = cast("TrimFill", self.trimfill)
-            records.append({"test": "trim and fill", "statistic": t.k0, "p": t.result.p,
-                            "estimate": t.result.estimate, "ci_low": t.result.ci_low,
-                            "ci_high": t.result.ci_high,
-                            "note": f"{t.k0} filled on the {t.side}; adjusted estimate with "
-                                    f"k = {t.result.k}"})
+            records.append(
+                {
+                    "test": "trim and fill",
+                    "statistic": t.k0,
+                    "p": t.result.p,
+                    "estimate": t.result.estimate,
+                    "ci_low": t.result.ci_low,
+                    "ci_high": t.result.ci_high,
+                    "note": f"{t.k0} filled on the {t.side}; adjusted estimate with k = {t.result.k}",
+                }
+            )
         else:
             records.append({"test": "trim and fill", "note": self.trimfill_error})
         return records
 
     def __repr__(self) -> str:
         e, b = self.egger or self.egger_lm, self.begg
-        egger = (f"Egger {'t' if e.df is not None else 'z'}={num(e.statistic, 3)}, {p_is(e.p)}"
-                 if e.p is not None else f"Egger: {e.note}")
-        tf = (f"trim and fill k0={cast('TrimFill', self.trimfill).k0}" if self.trimfill is not None
-              else f"trim and fill: {self.trimfill_error}")
-        return one_line(f"SmallStudyTests({egger}; Begg tau={num(b.tau, 3)}, {p_is(b.p)}; {tf}; "
-                        f"fail-safe N={self.fsn.fsnum}"
-                        + (f"; caution: {self.caution}" if self.caution else "") + ")")
+        egger = (
+            f"Egger {'t' if e.df is not None else 'z'}={num(e.statistic, 3)}, {p_is(e.p)}"
+            if e.p is not None
+            else f"Egger: {e.note}"
+        )
+        tf = (
+            f"trim and fill k0={cast('TrimFill', self.trimfill).k0}"
+            if self.trimfill is not None
+            else f"trim and fill: {self.trimfill_error}"
+        )
+        return one_line(
+            f"SmallStudyTests({egger}; Begg tau={num(b.tau, 3)}, {p_is(b.p)}; {tf}; "
+            f"fail-safe N={self.fsn.fsnum}" + (f"; caution: {self.caution}" if self.caution else "") + ")"
+        )
 
     def _repr_html_(self) -> str:
-        rows = [(d["test"], num(d.get("statistic")), num(d.get("df")), p_value(d.get("p")),
-                 num(d.get("estimate")) if "estimate" in d else MISSING,
-                 interval(d.get("ci_low"), d.get("ci_high")) if "ci_low" in d else MISSING,
-                 d.get("note") or "") for d in self._records()]
-        return html_table(("test", "statistic", "df", "p", "estimate", "CI", "note"), rows,
-                          "Small-study effects (analysis scale)", [self.caution] if self.caution else [])
+        rows = [
+            (
+                d["test"],
+                num(d.get("statistic")),
+                num(d.get("df")),
+                p_value(d.get("p")),
+                num(d.get("estimate")) if "estimate" in d else MISSING,
+                interval(d.get("ci_low"), d.get("ci_high")) if "ci_low" in d else MISSING,
+                d.get("note") or "",
+            )
+            for d in self._records()
+        ]
+        return html_table(
+            ("test", "statistic", "df", "p", "estimate", "CI", "note"),
+            rows,
+            "Small-study effects (analysis scale)",
+            [self.caution] if self.caution else [],
+        )
 
     def to_frame(self) -> pd.DataFrame:
         """One row per test (Egger's two forms, Begg, fail-safe N, trim and fill): statistic
         (Kendall's tau for Begg, the number of studies for fail-safe N and trim and fill), df,
         p, an estimate with its CI where the test has one, and a note."""
-        return frame(self._records(), columns=("test", "statistic", "df", "p", "estimate", "ci_low",
-                                               "ci_high", "note"))
+        return frame(
+            self._records(), columns=("test", "statistic", "df", "p", "estimate", "ci_low", "ci_high", "note")
+        )
 
 
 def model_effects(analysis) -> tuple[np.ndarray, np.ndarray]:
@@ -335,28 +403,51 @@ def small_study_tests(analysis) -> SmallStudyTests:
     yi, vi = model_effects(analysis)
     k = len(yi)
     if k >= 2 and np.all(vi == vi[0]):
-        raise InputError([Problem(es.source, "small-study tests need studies of different precision: "
-                                  "every study has the same sampling variance, so the funnel plot has "
-                                  "no asymmetry to test (metafor's regtest stops: the model matrix is "
-                                  "not of full rank)")])
+        raise InputError(
+            [
+                Problem(
+                    es.source,
+                    "small-study tests need studies of different precision: "
+                    "every study has the same sampling variance, so the funnel plot has "
+                    "no asymmetry to test (metafor's regtest stops: the model matrix is "
+                    "not of full rank)",
+                )
+            ]
+        )
     if k < 2:
-        why = "" if k == es.k else (f" ({es.k - k} double-zero stud{'y has' if es.k - k == 1 else 'ies have'}"
-                                    f" no effect in the {'Peto' if analysis.result.method == 'PETO' else 'Mantel-Haenszel'} model)")
+        why = (
+            ""
+            if k == es.k
+            else (
+                f" ({es.k - k} double-zero stud{'y has' if es.k - k == 1 else 'ies have'}"
+                f" no effect in the {'Peto' if analysis.result.method == 'PETO' else 'Mantel-Haenszel'} model)"
+            )
+        )
         raise InputError([Problem(es.source, f"small-study tests need at least 2 studies, not {k}{why}")])
     caution = None
     if k < SMALL_K:
-        caution = (f"only {k} studies: tests for funnel asymmetry have too little power to "
-                   f"distinguish chance from real asymmetry with fewer than {SMALL_K} "
-                   "(Cochrane Handbook 13.3.5.4)")
+        caution = (
+            f"only {k} studies: tests for funnel asymmetry have too little power to "
+            f"distinguish chance from real asymmetry with fewer than {SMALL_K} "
+            "(Cochrane Handbook 13.3.5.4)"
+        )
     r = analysis.result
     level = r.level
     iv = r.model == "inverse-variance"
-    egger = egger_rma(yi, vi, level, r.method if iv else "FE", r.ci_method if iv else "wald") \
-        if k > 2 else None
+    egger = (
+        egger_rma(yi, vi, level, r.method if iv else "FE", r.ci_method if iv else "wald") if k > 2 else None
+    )
     trimfill, trimfill_error = None, None
     try:
         trimfill = trim_and_fill_for(analysis)
     except InputError as exc:
         trimfill_error = "; ".join(p.message for p in exc.problems)
-    return SmallStudyTests(egger, egger_lm(yi, vi, level), rank_test(yi, vi), fail_safe_n(yi, vi),
-                           trimfill, trimfill_error, caution)
+    return SmallStudyTests(
+        egger,
+        egger_lm(yi, vi, level),
+        rank_test(yi, vi),
+        fail_safe_n(yi, vi),
+        trimfill,
+        trimfill_error,
+        caution,
+    )

@@ -3,6 +3,7 @@
 Each set is read once, by the check (``inspect_study_set``), whose table and effects give the
 counts shown.
 """
+
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
@@ -15,11 +16,11 @@ class StudySetInfo:
     path: str
     name: str
     title: str
-    data_type: str       # "?" when the CSV cannot be read
+    data_type: str  # "?" when the CSV cannot be read
     measure: str
     estimable: int
     total: int
-    problems: int        # what ``metamg check`` finds
+    problems: int  # what ``metamg check`` finds
 
     @property
     def check_passes(self) -> bool:
@@ -29,10 +30,15 @@ class StudySetInfo:
         return asdict(self) | {"check_passes": self.check_passes}
 
     def __str__(self) -> str:
-        ok = "check OK" if self.check_passes else f"check: {self.problems} problem" + (
-            "s" if self.problems != 1 else "")
-        return (f"{self.name}: {self.title} ({self.data_type}, {self.measure}, k = {self.estimable}/"
-                f"{self.total}; {ok})")
+        ok = (
+            "check OK"
+            if self.check_passes
+            else f"check: {self.problems} problem" + ("s" if self.problems != 1 else "")
+        )
+        return (
+            f"{self.name}: {self.title} ({self.data_type}, {self.measure}, k = {self.estimable}/"
+            f"{self.total}; {ok})"
+        )
 
 
 def describe_study_set(csv_path) -> StudySetInfo:
@@ -42,7 +48,23 @@ def describe_study_set(csv_path) -> StudySetInfo:
     name = meta.name if meta else str(csv_path)
     title = meta.title if meta else name
     if effects is None:
-        return StudySetInfo(str(csv_path), name, title, "?", (meta.measure if meta else None) or "?",
-                            0, 0, len(found.problems))
-    return StudySetInfo(str(csv_path), name, title, found.table.data_type, effects.measure.name,
-                        effects.k, effects.k + len(effects.excluded), len(found.problems))
+        return StudySetInfo(
+            str(csv_path),
+            name,
+            title,
+            "?",
+            (meta.measure if meta else None) or "?",
+            0,
+            0,
+            len(found.problems),
+        )
+    return StudySetInfo(
+        str(csv_path),
+        name,
+        title,
+        found.table.data_type,
+        effects.measure.name,
+        effects.k,
+        effects.k + len(effects.excluded),
+        len(found.problems),
+    )

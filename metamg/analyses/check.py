@@ -5,6 +5,7 @@ metadata (including the question's keys left blank or as the template wrote them
 that refer to studies or columns the set does not have. Every step is linear in the number of
 rows, and the CSV is read once (it may be a pipe).
 """
+
 from __future__ import annotations
 
 import os
@@ -28,8 +29,8 @@ class Inspection:
 
     problems: tuple[Problem, ...]
     meta: StudySetMeta | None
-    table: StudyTable | None        # the study table as read and validated
-    effects: EffectSizes | None     # the effects pooling would use
+    table: StudyTable | None  # the study table as read and validated
+    effects: EffectSizes | None  # the effects pooling would use
 
 
 def check_study_set(csv_path) -> tuple[Problem, ...]:
@@ -47,11 +48,14 @@ def inspect_study_set(csv_path) -> Inspection:
     except InputError as exc:
         problems += exc.problems
     if not os.path.lexists(meta_file):
-        problems.append(Problem(meta_file, "metadata file missing: a shipped set needs its question, "
-                                "measure and claims"))
+        problems.append(
+            Problem(meta_file, "metadata file missing: a shipped set needs its question, measure and claims")
+        )
     elif meta is not None:
-        problems += [Problem(meta_file, f"not filled in: say {QUESTION[key]}", line=meta.line_of(key),
-                             column=key) for key in unfilled(meta)]
+        problems += [
+            Problem(meta_file, f"not filled in: say {QUESTION[key]}", line=meta.line_of(key), column=key)
+            for key in unfilled(meta)
+        ]
     measure = meta.measure if meta else None
     try:
         forced = MEASURES[measure].data_type if measure else None
@@ -76,27 +80,61 @@ def _in_order(problems) -> tuple[Problem, ...]:
 def _metadata_refs(meta, table, meta_file) -> list[Problem]:
     out = []
     if meta.subgroup and meta.subgroup not in table.extra:
-        out.append(Problem(meta_file, f"names a column that {os.path.basename(table.source)} does not have",
-                           line=meta.line_of("subgroup"), column="subgroup", value=meta.subgroup))
+        out.append(
+            Problem(
+                meta_file,
+                f"names a column that {os.path.basename(table.source)} does not have",
+                line=meta.line_of("subgroup"),
+                column="subgroup",
+                value=meta.subgroup,
+            )
+        )
     columns = {c.strip().lower() for c in table.extra}
     for n, spec in enumerate(meta.regressions, 1):
         for mod in spec.mods:
             if mod.strip().lower() not in columns:
-                out.append(Problem(meta_file, f"names a moderator column that {os.path.basename(table.source)} "
-                                   "does not have", line=spec.line, column=f"regressions[{n}].mods", value=mod))
+                out.append(
+                    Problem(
+                        meta_file,
+                        f"names a moderator column that {os.path.basename(table.source)} does not have",
+                        line=spec.line,
+                        column=f"regressions[{n}].mods",
+                        value=mod,
+                    )
+                )
     known = set(table.studies) | {t.strip() for t in table.extra.get(TRIAL_COLUMN, ()) if t.strip()}
     measure = MEASURES.get(meta.measure or "")
     for n, claim in enumerate(meta.claims, 1):
         for label in claim.studies:
             if label not in known:
-                out.append(Problem(meta_file, f"claim {claim.id!r} refers to a study that "
-                                   f"{os.path.basename(table.source)} does not have",
-                                   line=claim.line, column=f"claims[{n}].studies", value=label))
+                out.append(
+                    Problem(
+                        meta_file,
+                        f"claim {claim.id!r} refers to a study that "
+                        f"{os.path.basename(table.source)} does not have",
+                        line=claim.line,
+                        column=f"claims[{n}].studies",
+                        value=label,
+                    )
+                )
         if claim.implied_effect is not None:
             if measure is None:
-                out.append(Problem(meta_file, "an implied effect needs the set's measure (key measure)",
-                                   line=claim.line, column=f"claims[{n}].implied_effect"))
+                out.append(
+                    Problem(
+                        meta_file,
+                        "an implied effect needs the set's measure (key measure)",
+                        line=claim.line,
+                        column=f"claims[{n}].implied_effect",
+                    )
+                )
             elif not np.isfinite(to_analysis_scale(measure, np.array([claim.implied_effect]))[0]):
-                out.append(Problem(meta_file, f"not a possible {measure.name}", line=claim.line,
-                                   column=f"claims[{n}].implied_effect", value=f"{claim.implied_effect:g}"))
+                out.append(
+                    Problem(
+                        meta_file,
+                        f"not a possible {measure.name}",
+                        line=claim.line,
+                        column=f"claims[{n}].implied_effect",
+                        value=f"{claim.implied_effect:g}",
+                    )
+                )
     return out

@@ -21,6 +21,7 @@ The verdict comes from the main analysis. Each sensitivity analysis passed in (t
 model, small-study adjustment, verified evidence only) is judged by the same rules, and any
 that disagrees is named in the reasons, so that a verdict that is not robust says so.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -41,7 +42,7 @@ VERDICTS = (SUPPORTED, CONTRADICTED, NOT_TESTABLE, NO_SOURCE)
 class Evidence:
     """A pooled result on the analysis scale, as the claim check sees it."""
 
-    label: str          # "main analysis", "common-effect model", ...
+    label: str  # "main analysis", "common-effect model", ...
     estimate: float
     ci_low: float
     ci_high: float
@@ -53,7 +54,7 @@ class ClaimCheck:
     claim: Claim
     verdict: str
     reasons: tuple[str, ...]
-    evidence_verdict: str | None           # what the data alone say (None: nothing pooled)
+    evidence_verdict: str | None  # what the data alone say (None: nothing pooled)
     disagreeing: tuple[tuple[str, str], ...]  # (sensitivity analysis, its verdict)
 
     @property
@@ -62,11 +63,19 @@ class ClaimCheck:
 
     def to_dict(self) -> dict:
         c = self.claim
-        return {"id": c.id, "claim": c.text, "made_in": c.made_in,
-                "primary_source_found": c.primary_source_found, "primary_source": c.primary_source,
-                "implied_effect": c.implied_effect, "implies": c.implies, "verdict": self.verdict,
-                "evidence_verdict": self.evidence_verdict, "reasons": list(self.reasons),
-                "not_robust_to": [{"analysis": a, "verdict": v} for a, v in self.disagreeing]}
+        return {
+            "id": c.id,
+            "claim": c.text,
+            "made_in": c.made_in,
+            "primary_source_found": c.primary_source_found,
+            "primary_source": c.primary_source,
+            "implied_effect": c.implied_effect,
+            "implies": c.implies,
+            "verdict": self.verdict,
+            "evidence_verdict": self.evidence_verdict,
+            "reasons": list(self.reasons),
+            "not_robust_to": [{"analysis": a, "verdict": v} for a, v in self.disagreeing],
+        }
 
     def __str__(self) -> str:
         return f"{self.claim.id}: {self.verdict} - {self.claim.text}"
@@ -80,7 +89,7 @@ def claimed_side(claim: Claim, benefit: str) -> int:
 
 def evidence_verdict(theta: float | None, side: int, ev: Evidence) -> tuple[str, str]:
     """Rules 3 to 5 for one pooled result: (verdict, the reason in words)."""
-    lo, hi = -side * ev.ci_low, -side * ev.ci_high   # flipped so that the claimed side is negative
+    lo, hi = -side * ev.ci_low, -side * ev.ci_high  # flipped so that the claimed side is negative
     lo, hi = min(lo, hi), max(lo, hi)
     if lo > 0:
         return CONTRADICTED, "the confidence interval lies wholly on the other side of no effect"
@@ -88,22 +97,30 @@ def evidence_verdict(theta: float | None, side: int, ev: Evidence) -> tuple[str,
     if theta is None:
         if excludes_null:
             return SUPPORTED, "the confidence interval excludes no effect, on the claimed side"
-        return NOT_TESTABLE, ("the confidence interval includes no effect: the data are too imprecise "
-                              "to confirm or rule out the claimed direction")
+        return NOT_TESTABLE, (
+            "the confidence interval includes no effect: the data are too imprecise "
+            "to confirm or rule out the claimed direction"
+        )
     t = -side * theta
     if t < lo:
-        return CONTRADICTED, ("the claimed effect lies beyond the confidence interval: the data rule "
-                              "out an effect as large as claimed")
+        return CONTRADICTED, (
+            "the claimed effect lies beyond the confidence interval: the data rule "
+            "out an effect as large as claimed"
+        )
     if excludes_null:
-        return SUPPORTED, ("the confidence interval excludes no effect and "
-                           + ("contains the claimed effect" if t <= hi else
-                              "shows an effect at least as large as claimed"))
-    return NOT_TESTABLE, ("the confidence interval includes both no effect and the claimed effect: "
-                          "the data cannot tell them apart")
+        return SUPPORTED, (
+            "the confidence interval excludes no effect and "
+            + ("contains the claimed effect" if t <= hi else "shows an effect at least as large as claimed")
+        )
+    return NOT_TESTABLE, (
+        "the confidence interval includes both no effect and the claimed effect: "
+        "the data cannot tell them apart"
+    )
 
 
-def check_claim(claim: Claim, measure, benefit: str, main: Evidence | None,
-                sensitivity: tuple[Evidence, ...] = ()) -> ClaimCheck:
+def check_claim(
+    claim: Claim, measure, benefit: str, main: Evidence | None, sensitivity: tuple[Evidence, ...] = ()
+) -> ClaimCheck:
     """The verdict on ``claim`` given the main pooled result (None when nothing could be pooled)
     and the sensitivity analyses, in ``measure`` (an effects.Measure)."""
     theta = None
@@ -124,8 +141,10 @@ def check_claim(claim: Claim, measure, benefit: str, main: Evidence | None,
             v, why_other = evidence_verdict(theta, side, ev)
             if v != ev_verdict:
                 disagreeing.append((ev.label, v))
-                reasons.append(f"not robust: with the {ev.label} (k = {ev.k}) the verdict would be "
-                               f"'{v}', because {why_other}")
+                reasons.append(
+                    f"not robust: with the {ev.label} (k = {ev.k}) the verdict would be "
+                    f"'{v}', because {why_other}"
+                )
     if not claim.primary_source_found:
         verdict = NO_SOURCE
         reasons.insert(0, f"no primary source for this claim could be found (claimed in: {claim.made_in})")

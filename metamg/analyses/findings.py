@@ -5,6 +5,7 @@ Absolute effects of binary outcomes are risks per 1,000 at the assumed control-g
 (Handbook 14.1.5.1); statements use GRADE's standard wording (Santesso N et al., GRADE
 guidelines 26, J Clin Epidemiol 2020;119:126-135; Cochrane's plain-language-summary phrasing).
 """
+
 from __future__ import annotations
 
 import math
@@ -28,18 +29,19 @@ class AbsoluteEffect:
 
     control_risk: float
     control_risk_source: str  # grade.CONTROL_RISK_SOURCES
-    per_1000: float          # difference, intervention minus control
+    per_1000: float  # difference, intervention minus control
     per_1000_low: float
     per_1000_high: float
-    risk_with: float         # intervention-group risk per 1,000
+    risk_with: float  # intervention-group risk per 1,000
     risk_with_low: float
     risk_with_high: float
-    nnt: int | None          # when the CI excludes no effect
-    nnt_kind: str = ""       # "benefit" (number needed to treat) or "harm" (to harm)
+    nnt: int | None  # when the CI excludes no effect
+    nnt_kind: str = ""  # "benefit" (number needed to treat) or "harm" (to harm)
 
 
-def absolute_effect(analysis, benefit: str = "lower",
-                    settings: GradeSettings = GradeSettings()) -> AbsoluteEffect | None:
+def absolute_effect(
+    analysis, benefit: str = "lower", settings: GradeSettings = GradeSettings()
+) -> AbsoluteEffect | None:
     """The pooled effect as risks per 1,000 (binary outcomes; None otherwise or without a
     control risk)."""
     m, r = analysis.measure, analysis.result
@@ -56,8 +58,7 @@ def absolute_effect(analysis, benefit: str = "lower",
         nnt = math.ceil(1000 / abs(diffs[0]))
         good = (diffs[0] < 0) == (benefit == "lower")
         kind = "benefit" if good else "harm"
-    return AbsoluteEffect(p0, source, diffs[0], lo, hi, risks[0], min(risks[1:]), max(risks[1:]),
-                          nnt, kind)
+    return AbsoluteEffect(p0, source, diffs[0], lo, hi, risks[0], min(risks[1:]), max(risks[1:]), nnt, kind)
 
 
 STATEMENT_KINDS = ("important", "small", "no_difference", "very_uncertain", "not_pooled")
@@ -69,9 +70,9 @@ class Statement:
     statement the certainty and the effect call for, and the words it needs; ``render`` words it
     ("Magnesium probably reduces death slightly.")."""
 
-    kind: str                  # STATEMENT_KINDS
-    certainty: str | None      # the GRADE level; None when nothing was pooled
-    direction: str | None      # "reduce" or "increase"; None for no difference
+    kind: str  # STATEMENT_KINDS
+    certainty: str | None  # the GRADE level; None when nothing was pooled
+    direction: str | None  # "reduce" or "increase"; None for no difference
     intervention: str
     outcome: str
 
@@ -86,9 +87,9 @@ class Findings:
     outcome: str
     studies: int
     participants: int | None
-    participants_missing: int        # pooled studies that do not give their numbers
+    participants_missing: int  # pooled studies that do not give their numbers
     measure: str
-    relative: tuple[float, float, float] | None   # ratio measures, natural scale
+    relative: tuple[float, float, float] | None  # ratio measures, natural scale
     difference: tuple[float, float, float] | None  # difference measures, natural scale
     absolute: AbsoluteEffect | None
     level: float
@@ -103,9 +104,11 @@ class Findings:
 
     def __str__(self) -> str:
         effect = self.relative or self.difference
-        text = (f"{self.outcome}: {self.studies} studies, {self.participants} participants; "
-                + (f"{self.measure} {effect[0]:.2f} ({effect[1]:.2f} to {effect[2]:.2f}); " if effect else "")
-                + (f"certainty {self.certainty.level} (suggested); " if self.certainty else ""))
+        text = (
+            f"{self.outcome}: {self.studies} studies, {self.participants} participants; "
+            + (f"{self.measure} {effect[0]:.2f} ({effect[1]:.2f} to {effect[2]:.2f}); " if effect else "")
+            + (f"certainty {self.certainty.level} (suggested); " if self.certainty else "")
+        )
         return text + f"statement: {self.statement.kind}"
 
     def __repr__(self) -> str:
@@ -120,13 +123,36 @@ class Findings:
     def _repr_html_(self) -> str:
         est, ci = self._effect()
         a = self.absolute
-        per_1000 = (f"{num(a.per_1000, 3)} per 1,000 {interval(a.per_1000_low, a.per_1000_high, 3)}"
-                    if a is not None else "–")
-        return html_table(("outcome", "studies", "participants", self.measure, f"{self.level:.0%} CI",
-                           "absolute effect", "certainty", "statement"),
-                          [(self.outcome, num(self.studies), num(self.participants), est, ci, per_1000,
-                            self.certainty.level if self.certainty else "–", self.statement.kind)],
-                          "Summary of findings")
+        per_1000 = (
+            f"{num(a.per_1000, 3)} per 1,000 {interval(a.per_1000_low, a.per_1000_high, 3)}"
+            if a is not None
+            else "–"
+        )
+        return html_table(
+            (
+                "outcome",
+                "studies",
+                "participants",
+                self.measure,
+                f"{self.level:.0%} CI",
+                "absolute effect",
+                "certainty",
+                "statement",
+            ),
+            [
+                (
+                    self.outcome,
+                    num(self.studies),
+                    num(self.participants),
+                    est,
+                    ci,
+                    per_1000,
+                    self.certainty.level if self.certainty else "–",
+                    self.statement.kind,
+                )
+            ],
+            "Summary of findings",
+        )
 
     def to_frame(self):
         """One row: the outcome, its effect (natural scale), absolute effect, certainty and kind of
@@ -135,18 +161,31 @@ class Findings:
 
         effect = self.relative or self.difference or (None, None, None)
         a = self.absolute
-        return frame([{"outcome": self.outcome, "studies": self.studies, "participants": self.participants,
-                       "measure": self.measure, "effect": effect[0], "ci_low": effect[1],
-                       "ci_high": effect[2],
-                       "level": self.level, "per_1000": a.per_1000 if a else None,
-                       "per_1000_low": a.per_1000_low if a else None,
-                       "per_1000_high": a.per_1000_high if a else None, "nnt": a.nnt if a else None,
-                       "certainty": self.certainty.level if self.certainty else None,
-                       "statement": self.statement.kind}])
+        return frame(
+            [
+                {
+                    "outcome": self.outcome,
+                    "studies": self.studies,
+                    "participants": self.participants,
+                    "measure": self.measure,
+                    "effect": effect[0],
+                    "ci_low": effect[1],
+                    "ci_high": effect[2],
+                    "level": self.level,
+                    "per_1000": a.per_1000 if a else None,
+                    "per_1000_low": a.per_1000_low if a else None,
+                    "per_1000_high": a.per_1000_high if a else None,
+                    "nnt": a.nnt if a else None,
+                    "certainty": self.certainty.level if self.certainty else None,
+                    "statement": self.statement.kind,
+                }
+            ]
+        )
 
 
-def plain_statement(level: str, estimate: float, ci_low: float, ci_high: float, thresholds,
-                    intervention: str, outcome: str) -> Statement:
+def plain_statement(
+    level: str, estimate: float, ci_low: float, ci_high: float, thresholds, intervention: str, outcome: str
+) -> Statement:
     """GRADE's informative statement for an effect (analysis scale) at a certainty ``level``.
 
     Important: the point estimate is at or beyond a decision threshold (or, without thresholds,
@@ -172,16 +211,38 @@ def summarise_findings(analysis, meta, tests=None, subgroups=None, random_fit=No
     outcome = g.outcome or meta.outcome or "the outcome"
     intervention = g.intervention or meta.intervention or "the intervention"
     if analysis is None:
-        return Findings(outcome, 0, None, 0, meta.measure or "", None, None, None, 0.95, None,
-                        Statement("not_pooled", None, None, intervention, outcome))
+        return Findings(
+            outcome,
+            0,
+            None,
+            0,
+            meta.measure or "",
+            None,
+            None,
+            None,
+            0.95,
+            None,
+            Statement("not_pooled", None, None, intervention, outcome),
+        )
     m, r = analysis.measure, analysis.result
     certainty = grade_certainty(analysis, g, tests, subgroups, random_fit)
     effect = tuple(analysis.natural(x) for x in (r.estimate, r.ci_low, r.ci_high))
     n, missing = participants(analysis.effects)
     thresholds = decision_thresholds(m, g.mid)[0]
-    statement = plain_statement(certainty.level, r.estimate, r.ci_low, r.ci_high, thresholds,
-                                intervention, outcome)
+    statement = plain_statement(
+        certainty.level, r.estimate, r.ci_low, r.ci_high, thresholds, intervention, outcome
+    )
     ratio = m.scale == "log"
-    return Findings(outcome, r.k, n, missing, m.name, effect if ratio else None,
-                    None if ratio else effect, absolute_effect(analysis, meta.benefit, g), r.level,
-                    certainty, statement)
+    return Findings(
+        outcome,
+        r.k,
+        n,
+        missing,
+        m.name,
+        effect if ratio else None,
+        None if ratio else effect,
+        absolute_effect(analysis, meta.benefit, g),
+        r.level,
+        certainty,
+        statement,
+    )

@@ -25,6 +25,7 @@ Rules applied (each domain's reason states the numbers it used):
   p < 0.10; with fewer studies not assessable, and not downgraded.
 - Indirectness: the user's judgement from the metadata; when absent, not downgraded and said so.
 """
+
 from __future__ import annotations
 
 import math
@@ -40,7 +41,7 @@ from metamg.models.distributions import norm_ppf
 from metamg.vocabulary import GRADE_LEVELS, GRADE_RATINGS
 
 LEVELS = GRADE_LEVELS
-DEFAULT_RATIO_MID = 0.75   # GRADE 6: "an RR of under 0.75 or over 1.25 as a rough guide"
+DEFAULT_RATIO_MID = 0.75  # GRADE 6: "an RR of under 0.75 or over 1.25 as a rough guide"
 ROB_HIGH_VERY_SERIOUS, ROB_CONCERN_SERIOUS, ROB_NOT_LOW_SERIOUS = 50.0, 25.0, 50.0
 I2_SERIOUS, I2_VERY_SERIOUS = 50.0, 75.0
 SUBGROUP_P = 0.10
@@ -74,7 +75,7 @@ class DomainRating:
     override from the metadata has the single reason ``override`` with the user's ``text``."""
 
     domain: str
-    rating: str                        # not serious | serious | very serious
+    rating: str  # not serious | serious | very serious
     reasons: tuple[Reason, ...]
     suggested: str
     suggested_reasons: tuple[Reason, ...]
@@ -97,10 +98,16 @@ class DomainRating:
         return found
 
     def to_dict(self) -> dict:
-        return {"domain": self.domain, "rating": self.rating, "downgrade": self.downgrade,
-                "reasons": [r.to_dict() for r in self.reasons], "suggested": self.suggested,
-                "suggested_reasons": [r.to_dict() for r in self.suggested_reasons],
-                "overridden": self.overridden, "assessable": self.assessable}
+        return {
+            "domain": self.domain,
+            "rating": self.rating,
+            "downgrade": self.downgrade,
+            "reasons": [r.to_dict() for r in self.reasons],
+            "suggested": self.suggested,
+            "suggested_reasons": [r.to_dict() for r in self.suggested_reasons],
+            "overridden": self.overridden,
+            "assessable": self.assessable,
+        }
 
 
 @dataclass(frozen=True)
@@ -111,45 +118,75 @@ class Certainty:
     start: str
     level: str
     domains: tuple[DomainRating, ...]
-    thresholds: tuple[float, float] | None   # decision thresholds, natural scale
-    threshold_source: str    # THRESHOLD_SOURCES: where the thresholds came from
+    thresholds: tuple[float, float] | None  # decision thresholds, natural scale
+    threshold_source: str  # THRESHOLD_SOURCES: where the thresholds came from
 
     def domain(self, name: str) -> DomainRating:
         return next(d for d in self.domains if d.domain == name)
 
     def to_dict(self) -> dict:
-        return {"design": self.design, "start": self.start, "level": self.level,
-                "thresholds": list(self.thresholds) if self.thresholds else None,
-                "threshold_source": self.threshold_source, "suggestion": True,
-                "domains": [d.to_dict() for d in self.domains]}
+        return {
+            "design": self.design,
+            "start": self.start,
+            "level": self.level,
+            "thresholds": list(self.thresholds) if self.thresholds else None,
+            "threshold_source": self.threshold_source,
+            "suggestion": True,
+            "domains": [d.to_dict() for d in self.domains],
+        }
 
     def __str__(self) -> str:
         lines = [f"Certainty (GRADE, suggested): {self.level} (starts {self.start}: {self.design} studies)"]
-        lines += [f"  {d.name}: {d.rating}{' (override)' if d.overridden else ''} [{', '.join(d.rules)}]"
-                  for d in self.domains]
+        lines += [
+            f"  {d.name}: {d.rating}{' (override)' if d.overridden else ''} [{', '.join(d.rules)}]"
+            for d in self.domains
+        ]
         return "\n".join(lines)
 
     def __repr__(self) -> str:
         concerns = "; ".join(f"{d.rating} {d.domain}" for d in self.domains if d.downgrade)
-        return one_line(f"Certainty({self.level}, suggested: starts {self.start} ({self.design}); "
-                        + (concerns or "no serious concern") + ")")
+        return one_line(
+            f"Certainty({self.level}, suggested: starts {self.start} ({self.design}); "
+            + (concerns or "no serious concern")
+            + ")"
+        )
 
     def _repr_html_(self) -> str:
         """Each domain's rating and the rules that gave it (metamg.render.grade_text words them)."""
-        rows = [(d.domain, d.rating + (" (override)" if d.overridden else ""), d.suggested,
-                 "; ".join(_rule_and_facts(r) for r in d.reasons)) for d in self.domains]
-        return html_table(("domain", "rating", "suggested by the data", "reasons"), rows,
-                          f"Certainty (GRADE, suggested): {self.level}, starting {self.start} "
-                          f"({self.design} studies)")
+        rows = [
+            (
+                d.domain,
+                d.rating + (" (override)" if d.overridden else ""),
+                d.suggested,
+                "; ".join(_rule_and_facts(r) for r in d.reasons),
+            )
+            for d in self.domains
+        ]
+        return html_table(
+            ("domain", "rating", "suggested by the data", "reasons"),
+            rows,
+            f"Certainty (GRADE, suggested): {self.level}, starting {self.start} ({self.design} studies)",
+        )
 
     def to_frame(self):
         """One row per domain: rating, downgrade, suggested rating, overridden, assessable and
         the rules that applied."""
         from metamg.models.display import frame
 
-        return frame([{"domain": d.domain, "rating": d.rating, "downgrade": d.downgrade,
-                       "suggested": d.suggested, "overridden": d.overridden, "assessable": d.assessable,
-                       "rules": ", ".join(d.rules)} for d in self.domains])
+        return frame(
+            [
+                {
+                    "domain": d.domain,
+                    "rating": d.rating,
+                    "downgrade": d.downgrade,
+                    "suggested": d.suggested,
+                    "overridden": d.overridden,
+                    "assessable": d.assessable,
+                    "rules": ", ".join(d.rules),
+                }
+                for d in self.domains
+            ]
+        )
 
 
 def _rule_and_facts(reason) -> str:
@@ -223,8 +260,7 @@ def treated_risk(measure_name: str, p0: float, effect: float) -> float:
     return min(1.0, max(0.0, p0 + effect))
 
 
-def optimal_information_size(p0: float, p1: float, alpha: float = OIS_ALPHA,
-                             power: float = OIS_POWER) -> int:
+def optimal_information_size(p0: float, p1: float, alpha: float = OIS_ALPHA, power: float = OIS_POWER) -> int:
     """Total participants of one trial powered to detect p0 against p1 (two groups of equal
     size; the normal-approximation formula of GRADE 6's OIS)."""
     z = norm_ppf(1 - alpha / 2) + norm_ppf(power)
@@ -237,14 +273,21 @@ def rate_risk_of_bias(analysis) -> DomainRating:
     w = _weights(analysis)
     overall = np.asarray(overall_judgements(es.extra, es.k), dtype=object)
     share = {lev: float(w[overall == lev].sum()) for lev in ("low", "some concerns", "high", "")}
-    shares = _reason("rob.weight_shares", high=share["high"], some_concerns=share["some concerns"],
-                     low=share["low"], not_assessed=share[""])
+    shares = _reason(
+        "rob.weight_shares",
+        high=share["high"],
+        some_concerns=share["some concerns"],
+        low=share["low"],
+        not_assessed=share[""],
+    )
     if share[""] >= 99.95:
         return _rated("risk_of_bias", "serious", _reason("rob.not_assessed"))
     if share["high"] >= ROB_HIGH_VERY_SERIOUS:
         return _rated("risk_of_bias", "very serious", shares)
-    if share["high"] + share[""] >= ROB_CONCERN_SERIOUS or \
-            share["high"] + share[""] + share["some concerns"] >= ROB_NOT_LOW_SERIOUS:
+    if (
+        share["high"] + share[""] >= ROB_CONCERN_SERIOUS
+        or share["high"] + share[""] + share["some concerns"] >= ROB_NOT_LOW_SERIOUS
+    ):
         return _rated("risk_of_bias", "serious", shares)
     return _rated("risk_of_bias", "not serious", shares)
 
@@ -262,9 +305,17 @@ def rate_inconsistency(analysis, random_fit, thresholds, subgroups=None) -> Doma
     if i2 >= I2_SERIOUS and (crosses_null or crosses_threshold):
         rating = "very serious" if i2 >= I2_VERY_SERIOUS and crosses_null else "serious"
         includes = "no effect" if crosses_null else "a decision threshold"
-    why = [_reason("inconsistency.i2", i2=i2),
-           _reason("inconsistency.prediction_interval", low=analysis.natural(lo), high=analysis.natural(hi),
-                   includes=includes) if has_pi else _reason("inconsistency.no_prediction_interval")]
+    why = [
+        _reason("inconsistency.i2", i2=i2),
+        _reason(
+            "inconsistency.prediction_interval",
+            low=analysis.natural(lo),
+            high=analysis.natural(hi),
+            includes=includes,
+        )
+        if has_pi
+        else _reason("inconsistency.no_prediction_interval"),
+    ]
     if i2 >= I2_SERIOUS and includes is None:
         why.append(_reason("inconsistency.size_not_direction"))
     between = getattr(subgroups, "between", None)
@@ -303,8 +354,14 @@ def rate_imprecision(analysis, thresholds, settings: GradeSettings) -> DomainRat
         p1 = _ois_alternative(m.name, p0, thresholds)
         if p0 is not None and p1 is not None and 0 < p0 < 1 and p1 != p0:
             ois = optimal_information_size(p0, p1)
-            facts = dict(participants=n, ois=ois, control_risk=p0, alternative_risk=p1,
-                         alpha=OIS_ALPHA, power=OIS_POWER)
+            facts = dict(
+                participants=n,
+                ois=ois,
+                control_risk=p0,
+                alternative_risk=p1,
+                alpha=OIS_ALPHA,
+                power=OIS_POWER,
+            )
             if n < ois:
                 rating = max(rating, "serious", key=GRADE_RATINGS.index)
                 why.append(_reason("imprecision.below_ois", **facts))
@@ -316,14 +373,23 @@ def rate_imprecision(analysis, thresholds, settings: GradeSettings) -> DomainRat
 def rate_publication_bias(analysis, tests=None) -> DomainRating:
     k = analysis.result.k
     if k < BIAS_MIN_K:
-        return _rated("publication_bias", "not serious",
-                      _reason("publication_bias.too_few_studies", k=k, min_k=BIAS_MIN_K), assessable=False)
+        return _rated(
+            "publication_bias",
+            "not serious",
+            _reason("publication_bias.too_few_studies", k=k, min_k=BIAS_MIN_K),
+            assessable=False,
+        )
     if tests is None:
         from metamg.analyses.bias import small_study_tests
+
         tests = small_study_tests(analysis)
     if tests.caution or tests.egger is None or tests.egger.p is None:
-        return _rated("publication_bias", "not serious",
-                      _reason("publication_bias.not_assessable", caution=tests.caution), assessable=False)
+        return _rated(
+            "publication_bias",
+            "not serious",
+            _reason("publication_bias.not_assessable", caution=tests.caution),
+            assessable=False,
+        )
     p = tests.egger.p
     if p < BIAS_P:
         return _rated("publication_bias", "serious", _reason("publication_bias.suspected", egger_p=p))
@@ -334,8 +400,9 @@ def rate_indirectness() -> DomainRating:
     return _rated("indirectness", "not serious", _reason("indirectness.not_judged"))
 
 
-def grade_certainty(analysis, settings: GradeSettings = GradeSettings(), tests=None,
-                    subgroups=None, random_fit=None) -> Certainty:
+def grade_certainty(
+    analysis, settings: GradeSettings = GradeSettings(), tests=None, subgroups=None, random_fit=None
+) -> Certainty:
     """Suggested GRADE certainty for the outcome of ``analysis`` (a PoolAnalysis).
 
     ``tests`` (SmallStudyTests), ``subgroups`` (SubgroupAnalysis) and, for a common-effect
@@ -346,11 +413,13 @@ def grade_certainty(analysis, settings: GradeSettings = GradeSettings(), tests=N
         random_fit = analysis.result
     elif random_fit is None:
         random_fit = _random(analysis)
-    suggested = (rate_risk_of_bias(analysis),
-                 rate_inconsistency(analysis, random_fit, thresholds, subgroups),
-                 rate_indirectness(),
-                 rate_imprecision(analysis, thresholds, settings),
-                 rate_publication_bias(analysis, tests))
+    suggested = (
+        rate_risk_of_bias(analysis),
+        rate_inconsistency(analysis, random_fit, thresholds, subgroups),
+        rate_indirectness(),
+        rate_imprecision(analysis, thresholds, settings),
+        rate_publication_bias(analysis, tests),
+    )
     domains = tuple(_apply_override(d, settings.judgement(d.domain)) for d in suggested)
     start = 3 if settings.design == "randomised" else 1
     level = LEVELS[max(0, start - sum(d.downgrade for d in domains))]
@@ -360,8 +429,15 @@ def grade_certainty(analysis, settings: GradeSettings = GradeSettings(), tests=N
 def _apply_override(d: DomainRating, judgement) -> DomainRating:
     if judgement is None:
         return d
-    return DomainRating(d.domain, judgement.rating, (_reason("override", text=judgement.reason),),
-                        d.suggested, d.suggested_reasons, overridden=True, assessable=d.assessable)
+    return DomainRating(
+        d.domain,
+        judgement.rating,
+        (_reason("override", text=judgement.reason),),
+        d.suggested,
+        d.suggested_reasons,
+        overridden=True,
+        assessable=d.assessable,
+    )
 
 
 def _rated(domain, rating, *reasons: Reason, assessable=True) -> DomainRating:

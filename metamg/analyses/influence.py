@@ -1,5 +1,6 @@
 """Outlier and influence diagnostics for the pooled model (metafor's influence.rma.uni;
 Viechtbauer & Cheung 2010, Res Synth Methods 1:112-125), from leave-one-out refits."""
+
 from __future__ import annotations
 
 import math
@@ -20,14 +21,14 @@ RESID_ZERO = 100 * np.finfo(float).eps
 @dataclass(frozen=True)
 class Influence:
     study: str
-    rstudent: float   # externally standardized residual
+    rstudent: float  # externally standardized residual
     dffits: float
     cook_d: float
     cov_r: float
     tau2_del: float
     QE_del: float
-    hat: float        # proportion
-    weight: float     # percent
+    hat: float  # proportion
+    weight: float  # percent
     dfbetas: float
     influential: bool
 
@@ -36,8 +37,19 @@ class Influence:
         return {k: _num(v) if isinstance(v, float) else v for k, v in asdict(self).items()}
 
 
-COLUMNS = ("study", "rstudent", "dffits", "cook_d", "cov_r", "tau2_del", "QE_del", "hat", "weight",
-           "dfbetas", "influential")
+COLUMNS = (
+    "study",
+    "rstudent",
+    "dffits",
+    "cook_d",
+    "cov_r",
+    "tau2_del",
+    "QE_del",
+    "hat",
+    "weight",
+    "dfbetas",
+    "influential",
+)
 
 
 class InfluenceTable(tuple):
@@ -56,15 +68,34 @@ class InfluenceTable(tuple):
         names = ", ".join(repr(s) for s in flagged[:5])
         if len(flagged) > 5:
             names += f" and {len(flagged) - 5} more"
-        return one_line(f"InfluenceTable({len(self)} studies, {len(flagged)} influential"
-                        + (f": {names})" if flagged else ")"))
+        return one_line(
+            f"InfluenceTable({len(self)} studies, {len(flagged)} influential"
+            + (f": {names})" if flagged else ")")
+        )
 
     def _repr_html_(self) -> str:
-        rows = [(r.study, num(r.rstudent, 3), num(r.dffits, 3), num(r.cook_d, 3), num(r.cov_r, 3),
-                 num(r.tau2_del, 3), num(r.QE_del, 4), num(r.hat, 3), pct(r.weight), num(r.dfbetas, 3),
-                 "*" if r.influential else "") for r in self]
-        return html_table(COLUMNS, rows, "Influence diagnostics (metafor's influence.rma.uni)",
-                          ["* influential by metafor's cut-offs"] if self.influential else [])
+        rows = [
+            (
+                r.study,
+                num(r.rstudent, 3),
+                num(r.dffits, 3),
+                num(r.cook_d, 3),
+                num(r.cov_r, 3),
+                num(r.tau2_del, 3),
+                num(r.QE_del, 4),
+                num(r.hat, 3),
+                pct(r.weight),
+                num(r.dfbetas, 3),
+                "*" if r.influential else "",
+            )
+            for r in self
+        ]
+        return html_table(
+            COLUMNS,
+            rows,
+            "Influence diagnostics (metafor's influence.rma.uni)",
+            ["* influential by metafor's cut-offs"] if self.influential else [],
+        )
 
     def to_frame(self):
         """One row per study: to_dict()'s diagnostics (undefined values as NaN)."""
@@ -113,20 +144,37 @@ def influence(analysis: PoolAnalysis, loo=None) -> InfluenceTable:
         resid = float(yi[i] - d.estimate)
         if abs(resid) < RESID_ZERO:
             resid = 0.0
-        rstudent = _ratio(resid, math.sqrt(s2_del * (vi[i] + tau2_del) + d.se ** 2))
+        rstudent = _ratio(resid, math.sqrt(s2_del * (vi[i] + tau2_del) + d.se**2))
         change = r.estimate - d.estimate
         if r.model == "inverse-variance":
             var_fitted = s2_del * hat * (tau2_del + vi[i])
             var_full_at_del = s2_del / float(np.sum(1 / (analysis.effects.vi + tau2_del)))
         else:
-            var_fitted = var_full_at_del = r.se ** 2
+            var_fitted = var_full_at_del = r.se**2
         dffits = _ratio(change, math.sqrt(var_fitted))
         dfbetas = _ratio(change, math.sqrt(var_full_at_del))
-        cook = _ratio(change ** 2, r.se ** 2)
-        flagged = (abs(dffits) > 3 * math.sqrt(p / (k - p)) or chi2_cdf(cook, p) > 0.5
-                   or hat > 3 * p / k or abs(dfbetas) > 1)
-        out.append(Influence(studies[i], rstudent, dffits, cook, _ratio(d.se ** 2, r.se ** 2),
-                             tau2_del, d.q, hat, float(r.weights[i]), dfbetas, bool(flagged)))
+        cook = _ratio(change**2, r.se**2)
+        flagged = (
+            abs(dffits) > 3 * math.sqrt(p / (k - p))
+            or chi2_cdf(cook, p) > 0.5
+            or hat > 3 * p / k
+            or abs(dfbetas) > 1
+        )
+        out.append(
+            Influence(
+                studies[i],
+                rstudent,
+                dffits,
+                cook,
+                _ratio(d.se**2, r.se**2),
+                tau2_del,
+                d.q,
+                hat,
+                float(r.weights[i]),
+                dfbetas,
+                bool(flagged),
+            )
+        )
     return InfluenceTable(out)
 
 
@@ -142,7 +190,7 @@ def _ratio(num: float, den: float) -> float:
 class BaujatPoint:
     study: str
     contribution: float  # to Cochran's Q: (yi - θ)² / vi
-    influence: float     # on the pooled result: (θ - θ₍₋ᵢ₎)² / var(θ₍₋ᵢ₎)
+    influence: float  # on the pooled result: (θ - θ₍₋ᵢ₎)² / var(θ₍₋ᵢ₎)
 
 
 def baujat_points(analysis: PoolAnalysis) -> tuple[BaujatPoint, ...]:
@@ -160,5 +208,7 @@ def baujat_points(analysis: PoolAnalysis) -> tuple[BaujatPoint, ...]:
         theta_del = (swy - w * yi) / rest
         influence_ = (theta - theta_del) ** 2 * rest
     contribution = (yi - theta) ** 2 / vi
-    return tuple(BaujatPoint(s, float(c), float(i)) for s, c, i in zip(es.studies, contribution, influence_, strict=True))
-
+    return tuple(
+        BaujatPoint(s, float(c), float(i))
+        for s, c, i in zip(es.studies, contribution, influence_, strict=True)
+    )

@@ -1,4 +1,5 @@
 """One call from a study table to a pooled result: what ``metamg pool`` runs."""
+
 from __future__ import annotations
 
 import os
@@ -73,18 +74,30 @@ class PoolAnalysis:
     excluded: tuple[NotEstimable, ...]
     warnings: tuple[str, ...]
     options: PoolOptions = PoolOptions()
-    meta: StudySetMeta | None = None   # the study set's metadata, when pooled from its CSV path
+    meta: StudySetMeta | None = None  # the study set's metadata, when pooled from its CSV path
 
     @cached_property
     def rows(self) -> tuple[StudyRow, ...]:
         z = norm_ppf(1 - (1 - self.result.level) / 2)
         yi, vi = self.effects.yi, self.effects.vi
         half = z * np.sqrt(vi)
-        w = np.asarray(self.result.weights, dtype=float) if len(self.result.weights) else \
-            np.full(self.effects.k, np.nan)
+        w = (
+            np.asarray(self.result.weights, dtype=float)
+            if len(self.result.weights)
+            else np.full(self.effects.k, np.nan)
+        )
         weights = [x if np.isfinite(x) else None for x in w.tolist()]
-        return tuple(map(StudyRow, self.effects.studies, yi.tolist(), vi.tolist(), (yi - half).tolist(),
-                         (yi + half).tolist(), weights))
+        return tuple(
+            map(
+                StudyRow,
+                self.effects.studies,
+                yi.tolist(),
+                vi.tolist(),
+                (yi - half).tolist(),
+                (yi + half).tolist(),
+                weights,
+            )
+        )
 
     def refit(self, indices) -> PoolAnalysis:
         """The same analysis (method, CI, level, ...) on the studies at ``indices`` only."""
@@ -95,10 +108,20 @@ class PoolAnalysis:
         the same effects): the one way every derived analysis is run, so it keeps the level,
         continuity rule, profile and metadata of the analysis it derives from."""
         o = replace(self.options, **changes)
-        return pool(self.effects if effects is None else effects, measure=o.measure, method=o.method,
-                    ci_method=o.ci_method, level=o.level, pi=o.pi, profile=o.profile, continuity=o.continuity,
-                    multi_arm=o.multi_arm, exclude_status=o.exclude_status,
-                    low_risk_only=o.low_risk_only, meta=self.meta)
+        return pool(
+            self.effects if effects is None else effects,
+            measure=o.measure,
+            method=o.method,
+            ci_method=o.ci_method,
+            level=o.level,
+            pi=o.pi,
+            profile=o.profile,
+            continuity=o.continuity,
+            multi_arm=o.multi_arm,
+            exclude_status=o.exclude_status,
+            low_risk_only=o.low_risk_only,
+            meta=self.meta,
+        )
 
     def natural(self, x):
         return None if x is None else _num(self.measure.to_natural(x))
@@ -107,50 +130,82 @@ class PoolAnalysis:
     def rules(self) -> tuple[str, ...]:
         extra = ()
         if self.effects.converted:
-            extra += ("effects reported with a confidence interval or p-value: converted as metafor's "
-                      "conv.wald (SE from the interval's width at its stated level)",)
+            extra += (
+                "effects reported with a confidence interval or p-value: converted as metafor's "
+                "conv.wald (SE from the interval's width at its stated level)",
+            )
         if self.effects.notes:
-            extra += ("multi-arm trials: " + ("intervention arms combined into one group"
-                      if self.options.multi_arm == "combine" else "shared control group split equally")
-                      + " (Cochrane Handbook 23.3.4)",)
+            extra += (
+                "multi-arm trials: "
+                + (
+                    "intervention arms combined into one group"
+                    if self.options.multi_arm == "combine"
+                    else "shared control group split equally"
+                )
+                + " (Cochrane Handbook 23.3.4)",
+            )
         if self.options.exclude_status:
             extra += ("evidence status excluded: " + ", ".join(self.options.exclude_status),)
         if self.options.low_risk_only:
             extra += ("only studies at low overall risk of bias (RoB 2)",)
-        return (f"measure: {self.measure.label} ({self.measure.name}), analysed on the "
-                f"{self.measure.scale} scale",) + self.result.rules + (
-            f"zero cells: {self.effects.continuity.describe()}",) + extra
+        return (
+            (
+                f"measure: {self.measure.label} ({self.measure.name}), analysed on the "
+                f"{self.measure.scale} scale",
+            )
+            + self.result.rules
+            + (f"zero cells: {self.effects.continuity.describe()}",)
+            + extra
+        )
 
     def to_dict(self) -> dict:
         r = self.result
         d = r.to_dict()
-        d["studies"] = [{"study": row.study, "yi": _num(row.yi), "vi": _num(row.vi),
-                         "weight": _num(row.weight), "ci_low": _num(row.ci_low),
-                         "ci_high": _num(row.ci_high)} for row in self.rows]
-        d.update({
-            "source": self.source, "measure": self.measure.name, "scale": self.measure.scale,
-            "profile": self.profile,
-            "natural": {key: self.natural(getattr(r, key)) for key in
-                        ("estimate", "ci_low", "ci_high", "pi_low", "pi_high")},
-            "excluded": [{"study": e.study, "line": e.line, "reason": e.reason} for e in self.excluded],
-            "rules": list(self.rules),
-            "warnings": list(self.warnings),
-        })
+        d["studies"] = [
+            {
+                "study": row.study,
+                "yi": _num(row.yi),
+                "vi": _num(row.vi),
+                "weight": _num(row.weight),
+                "ci_low": _num(row.ci_low),
+                "ci_high": _num(row.ci_high),
+            }
+            for row in self.rows
+        ]
+        d.update(
+            {
+                "source": self.source,
+                "measure": self.measure.name,
+                "scale": self.measure.scale,
+                "profile": self.profile,
+                "natural": {
+                    key: self.natural(getattr(r, key))
+                    for key in ("estimate", "ci_low", "ci_high", "pi_low", "pi_high")
+                },
+                "excluded": [{"study": e.study, "line": e.line, "reason": e.reason} for e in self.excluded],
+                "rules": list(self.rules),
+                "warnings": list(self.warnings),
+            }
+        )
         return d
 
     def __str__(self) -> str:
         """One line; metamg.render.text.pool_text(analysis) gives the full text report."""
         r, m = self.result, self.measure
         est, lo, hi = (self.natural(x) for x in (r.estimate, r.ci_low, r.ci_high))
-        return (f"{m.name} {est:.3g} ({r.level:.0%} CI {lo:.3g} to {hi:.3g}), k={r.k}, "
-                f"{r.method}/{r.ci_method}, I²={r.i2:.1f}% ({self.source})")
+        return (
+            f"{m.name} {est:.3g} ({r.level:.0%} CI {lo:.3g} to {hi:.3g}), k={r.k}, "
+            f"{r.method}/{r.ci_method}, I²={r.i2:.1f}% ({self.source})"
+        )
 
     def __repr__(self) -> str:
         """One line (the dataclass default would print every effect and option)."""
         r, m = self.result, self.measure
         est, lo, hi = (num(self.natural(x), 3) for x in (r.estimate, r.ci_low, r.ci_high))
-        return one_line(f"PoolAnalysis({m.name} {est} ({r.level:.0%} CI {lo} to {hi}), k={r.k}, "
-                        f"{r.method}/{r.ci_method}, I²={num(r.i2, 3)}%, source={self.source!r})")
+        return one_line(
+            f"PoolAnalysis({m.name} {est} ({r.level:.0%} CI {lo} to {hi}), k={r.k}, "
+            f"{r.method}/{r.ci_method}, I²={num(r.i2, 3)}%, source={self.source!r})"
+        )
 
     def _repr_html_(self) -> str:
         """The pooled effect on the natural scale, then the studies (collapsed) and warnings."""
@@ -161,15 +216,35 @@ class PoolAnalysis:
         pi = interval(nat(r.pi_low), nat(r.pi_high), 3) if r.is_random and r.k > 1 else MISSING
         summary = html_table(
             ("k", m.name, f"{lvl} CI", f"{lvl} PI", "test", "p", "tau²", "I²", "Q"),
-            [(num(r.k), num(nat(r.estimate), 3), interval(nat(r.ci_low), nat(r.ci_high), 3), pi,
-              f"{test} = {num(r.statistic, 3)}", p_value(r.p), num(r.tau2, 3), pct(r.i2),
-              f"{num(r.q, 4)} on {r.q_df} df, {p_is(r.q_p)}")],
+            [
+                (
+                    num(r.k),
+                    num(nat(r.estimate), 3),
+                    interval(nat(r.ci_low), nat(r.ci_high), 3),
+                    pi,
+                    f"{test} = {num(r.statistic, 3)}",
+                    p_value(r.p),
+                    num(r.tau2, 3),
+                    pct(r.i2),
+                    f"{num(r.q, 4)} on {r.q_df} df, {p_is(r.q_p)}",
+                )
+            ],
             f"{m.label} ({m.name}), {r.method} with {r.ci_method} CI: {self.source}",
-            [f"warning: {w}" for w in self.warnings])
-        studies = html_table(("study", m.name, f"{lvl} CI", "weight"),
-                             [(row.study, num(nat(row.yi), 3), interval(nat(row.ci_low), nat(row.ci_high), 3),
-                               pct(row.weight)) for row in self.rows],
-                             notes=[f"not estimable: {e.study} ({e.reason})" for e in self.excluded])
+            [f"warning: {w}" for w in self.warnings],
+        )
+        studies = html_table(
+            ("study", m.name, f"{lvl} CI", "weight"),
+            [
+                (
+                    row.study,
+                    num(nat(row.yi), 3),
+                    interval(nat(row.ci_low), nat(row.ci_high), 3),
+                    pct(row.weight),
+                )
+                for row in self.rows
+            ],
+            notes=[f"not estimable: {e.study} ({e.reason})" for e in self.excluded],
+        )
         return summary + "\n" + details(f"{len(self.rows)} studies", studies)
 
     def to_frame(self):
@@ -180,8 +255,11 @@ class PoolAnalysis:
         for s in self.to_dict()["studies"]:
             d = {key: s[key] for key in ("study", "yi", "vi", "ci_low", "ci_high")}
             if self.measure.scale != "identity":
-                d.update(effect=self.natural(s["yi"]), effect_ci_low=self.natural(s["ci_low"]),
-                         effect_ci_high=self.natural(s["ci_high"]))
+                d.update(
+                    effect=self.natural(s["yi"]),
+                    effect_ci_low=self.natural(s["ci_low"]),
+                    effect_ci_high=self.natural(s["ci_high"]),
+                )
             records.append(d | {"weight_percent": s["weight"]})
         return frame(records)
 
@@ -191,10 +269,20 @@ def study_set_metadata(data) -> StudySetMeta | None:
     return read_metadata(data) if isinstance(data, (str, os.PathLike)) else None
 
 
-def pool(data, measure: str | None = None, method: str | None = None, ci_method: str | None = None,
-         level: float = 0.95, pi: str = "default", profile: str | None = None,
-         continuity: Continuity = Continuity(), multi_arm: str = "combine",
-         exclude_status=(), low_risk_only: bool = False, meta: StudySetMeta | None = None) -> PoolAnalysis:
+def pool(
+    data,
+    measure: str | None = None,
+    method: str | None = None,
+    ci_method: str | None = None,
+    level: float = 0.95,
+    pi: str = "default",
+    profile: str | None = None,
+    continuity: Continuity = Continuity(),
+    multi_arm: str = "combine",
+    exclude_status=(),
+    low_risk_only: bool = False,
+    meta: StudySetMeta | None = None,
+) -> PoolAnalysis:
     """Pool a study CSV path, pandas DataFrame, StudyTable or EffectSizes.
 
     Settings are resolved in one order, for every command and this function alike: what is
@@ -210,13 +298,15 @@ def pool(data, measure: str | None = None, method: str | None = None, ci_method:
         profile = profile or meta.profile
     profile = profile or DEFAULT_PROFILE
     if profile not in PROFILES:
-        raise InputError([Problem("profile", f"unknown profile {profile!r}; choose one of "
-                                  + ", ".join(PROFILES))])
+        raise InputError(
+            [Problem("profile", f"unknown profile {profile!r}; choose one of " + ", ".join(PROFILES))]
+        )
     prof = PROFILES[profile]
     method = (method or prof.method).upper()
     if method not in METHODS:
-        raise InputError([Problem("method", f"unknown method {method!r}; choose one of "
-                                  + ", ".join(METHODS))])
+        raise InputError(
+            [Problem("method", f"unknown method {method!r}; choose one of " + ", ".join(METHODS))]
+        )
     if level > 1:
         level = level / 100  # metafor writes level=95
     if not 0 < level < 1:
@@ -224,16 +314,31 @@ def pool(data, measure: str | None = None, method: str | None = None, ci_method:
 
     exclude_status = tuple(exclude_status)
     effects = _effects(data, measure, method, continuity, multi_arm, exclude_status, low_risk_only)
-    if method in ("FE", "EE", "CE") and effects.measure.data_type == "binary" \
-            and prof.binary_common_effect == "MH" and effects.measure.name in ("OR", "RR", "RD") \
-            and not effects.converted:  # MH needs every study's 2x2 table
+    if (
+        method in ("FE", "EE", "CE")
+        and effects.measure.data_type == "binary"
+        and prof.binary_common_effect == "MH"
+        and effects.measure.name in ("OR", "RR", "RD")
+        and not effects.converted
+    ):  # MH needs every study's 2x2 table
         method = "MH"
     result = _fit(effects, method, ci_method, prof.ci_method, level, pi)
     warnings = effects.warnings + result.warnings
-    options = PoolOptions(effects.measure.name, method, ci_method, level, pi, profile, continuity,
-                          multi_arm, exclude_status, low_risk_only)
-    return PoolAnalysis(effects.source, effects.measure, profile, effects, result,
-                        effects.excluded, warnings, options, meta)
+    options = PoolOptions(
+        effects.measure.name,
+        method,
+        ci_method,
+        level,
+        pi,
+        profile,
+        continuity,
+        multi_arm,
+        exclude_status,
+        low_risk_only,
+    )
+    return PoolAnalysis(
+        effects.source, effects.measure, profile, effects, result, effects.excluded, warnings, options, meta
+    )
 
 
 def _effects(data, measure, method, continuity, multi_arm, exclude_status, low_risk_only) -> EffectSizes:
@@ -241,8 +346,9 @@ def _effects(data, measure, method, continuity, multi_arm, exclude_status, low_r
         return data
     if method == "PETO" and measure is None:
         measure = "OR"
-    return compute_effects(prepare_table(data, measure, multi_arm, exclude_status, low_risk_only),
-                           measure, continuity)
+    return compute_effects(
+        prepare_table(data, measure, multi_arm, exclude_status, low_risk_only), measure, continuity
+    )
 
 
 def read_table(data, measure=None) -> StudyTable:
@@ -254,8 +360,9 @@ def read_table(data, measure=None) -> StudyTable:
     return read_studies(data, forced)
 
 
-def prepare_table(data, measure=None, multi_arm="combine", exclude_status=(),
-                  low_risk_only=False) -> StudyTable:
+def prepare_table(
+    data, measure=None, multi_arm="combine", exclude_status=(), low_risk_only=False
+) -> StudyTable:
     """Read (if need be) and validate the studies, set aside excluded evidence statuses (and,
     if asked, studies not at low risk of bias), and make multi-arm trials into single
     comparisons: the table escalc then works on."""
@@ -271,27 +378,44 @@ def _fit(es: EffectSizes, method, ci_method, default_ci, level, pi) -> PoolResul
     if method in ("MH", "PETO"):
         allowed = ("OR", "RR", "RD") if method == "MH" else ("OR",)
         if es.measure.name not in allowed:
-            raise InputError([Problem(es.source, f"method {method} works with measure "
-                                      f"{' or '.join(allowed)}, not {es.measure.name}")])
+            raise InputError(
+                [
+                    Problem(
+                        es.source,
+                        f"method {method} works with measure {' or '.join(allowed)}, not {es.measure.name}",
+                    )
+                ]
+            )
         if es.converted:
-            raise InputError([Problem(es.source, f"method {method} needs every study's 2x2 table; "
-                                      f"{name_list(es.converted)} give only an effect and its CI "
-                                      "(use an inverse-variance method, e.g. FE)")])
+            raise InputError(
+                [
+                    Problem(
+                        es.source,
+                        f"method {method} needs every study's 2x2 table; "
+                        f"{name_list(es.converted)} give only an effect and its CI "
+                        "(use an inverse-variance method, e.g. FE)",
+                    )
+                ]
+            )
         ci_note = None
         if ci_method not in (None, "wald"):  # only when the user asked for another interval
             ci_note = f"{method} uses a Wald (z) interval; --ci {ci_method} does not apply"
         d = es.data
         args = (d["ai"], d["n1i"], d["ci"], d["n2i"])
         try:
-            res = (mantel_haenszel(*args, measure=es.measure.name, level=level, studies=es.studies)
-                   if method == "MH" else peto(*args, level=level, studies=es.studies))
+            res = (
+                mantel_haenszel(*args, measure=es.measure.name, level=level, studies=es.studies)
+                if method == "MH"
+                else peto(*args, level=level, studies=es.studies)
+            )
         except Undefined as exc:  # the counts leave the estimate undefined: the user's to know why
             raise InputError([Problem(es.source, str(exc))]) from None
         if ci_note:
             res = _with_warning(res, ci_note)
         return res
-    return fit(es.yi, es.vi, method=method, ci_method=ci_method or default_ci, level=level, pi=pi,
-               studies=es.studies)
+    return fit(
+        es.yi, es.vi, method=method, ci_method=ci_method or default_ci, level=level, pi=pi, studies=es.studies
+    )
 
 
 def _with_warning(res: PoolResult, message: str) -> PoolResult:

@@ -1,4 +1,5 @@
 """Meta-regression on CSV columns: numeric columns as they are, text columns as dummies."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -16,9 +17,9 @@ from metamg.vocabulary import TABLE_METHODS
 class Design:
     X: np.ndarray
     names: tuple[str, ...]
-    rows: np.ndarray                 # indices of the studies used (moderators all present)
-    reference_levels: dict           # categorical column -> its reference level
-    dropped: tuple[str, ...]         # studies left out for a missing moderator value
+    rows: np.ndarray  # indices of the studies used (moderators all present)
+    reference_levels: dict  # categorical column -> its reference level
+    dropped: tuple[str, ...]  # studies left out for a missing moderator value
 
 
 def design(analysis: PoolAnalysis, mods) -> Design:
@@ -30,8 +31,13 @@ def design(analysis: PoolAnalysis, mods) -> Design:
     for mod in mods:
         key = mod.strip().lower()
         if key not in lookup:
-            problems.append(Problem(es.source, f"no column {mod!r} for meta-regression; the file has: "
-                                    + (", ".join(es.extra) or "no extra columns")))
+            problems.append(
+                Problem(
+                    es.source,
+                    f"no column {mod!r} for meta-regression; the file has: "
+                    + (", ".join(es.extra) or "no extra columns"),
+                )
+            )
         else:
             cols.append(lookup[key])
     if problems:
@@ -54,8 +60,9 @@ def design(analysis: PoolAnalysis, mods) -> Design:
     return Design(np.column_stack(columns), tuple(names), rows, refs, dropped)
 
 
-def regression_settings(analysis: PoolAnalysis, method: str | None = None,
-                        ci_method: str | None = None) -> tuple[str, str]:
+def regression_settings(
+    analysis: PoolAnalysis, method: str | None = None, ci_method: str | None = None
+) -> tuple[str, str]:
     """The tau² estimator and test a meta-regression of ``analysis`` uses unless told otherwise:
     the analysis's own, with the common-effect model for Mantel-Haenszel and Peto analyses
     (which have no meta-regression form of their own)."""
@@ -63,8 +70,9 @@ def regression_settings(analysis: PoolAnalysis, method: str | None = None,
     return (method or ("FE" if r.method in TABLE_METHODS else r.method)), (ci_method or r.ci_method)
 
 
-def regress(analysis: PoolAnalysis, mods, ci_method: str | None = None,
-            method: str | None = None) -> tuple[MetaRegression, Design]:
+def regress(
+    analysis: PoolAnalysis, mods, ci_method: str | None = None, method: str | None = None
+) -> tuple[MetaRegression, Design]:
     """Meta-regression of the analysis's effects on ``mods`` with tau² by ``method`` (FE, DL,
     HE, HS, SJ, ML, REML, EB or PM, as metafor's rma(..., mods=) fits them; EE and CE mean FE)
     and tests by ``ci_method`` (wald, hk or hk-adhoc), each by default the analysis's own
@@ -77,15 +85,29 @@ def regress(analysis: PoolAnalysis, mods, ci_method: str | None = None,
     except ValueError as exc:
         raise InputError([Problem(es.source, f"meta-regression: {exc}")]) from None
     try:
-        fit = meta_regression(es.yi[d.rows], es.vi[d.rows], d.X, d.names, method=method, ci_method=ci_method,
-                              level=analysis.result.level)
+        fit = meta_regression(
+            es.yi[d.rows],
+            es.vi[d.rows],
+            d.X,
+            d.names,
+            method=method,
+            ci_method=ci_method,
+            level=analysis.result.level,
+        )
     except ValueError as exc:
         raise InputError([Problem(es.source, f"meta-regression on {', '.join(mods)}: {exc}")]) from None
     if fit.hk_scale == 0:
-        raise InputError([Problem(es.source, f"meta-regression on {', '.join(mods)}: the moderators "
-                                  "fit every study exactly (residual Q = 0), so the Knapp-Hartung "
-                                  "variance is 0 and its t and F tests do not exist (metafor: NA); "
-                                  "use Wald tests (--ci wald)")])
+        raise InputError(
+            [
+                Problem(
+                    es.source,
+                    f"meta-regression on {', '.join(mods)}: the moderators "
+                    "fit every study exactly (residual Q = 0), so the Knapp-Hartung "
+                    "variance is 0 and its t and F tests do not exist (metafor: NA); "
+                    "use Wald tests (--ci wald)",
+                )
+            ]
+        )
     return fit, d
 
 
@@ -98,9 +120,9 @@ class PermutationTest:
 
     permutations: int
     seed: int
-    p: tuple[float, ...]   # per coefficient, in the model's order
+    p: tuple[float, ...]  # per coefficient, in the model's order
     qm_p: float
-    names: tuple[str, ...] = ()   # the coefficients' names, in that order
+    names: tuple[str, ...] = ()  # the coefficients' names, in that order
 
     def _named(self):
         """(name, p) per coefficient; unnamed when built without names."""
@@ -110,30 +132,44 @@ class PermutationTest:
     def to_dict(self) -> dict:
         """The names of ``metamg regress --permutations --format json``: p_perm per coefficient,
         QM_p_perm, permutations and seed."""
-        return {"coefficients": [{"name": n, "p_perm": p} for n, p in self._named()],
-                "QM_p_perm": self.qm_p, "permutations": self.permutations, "seed": self.seed}
+        return {
+            "coefficients": [{"name": n, "p_perm": p} for n, p in self._named()],
+            "QM_p_perm": self.qm_p,
+            "permutations": self.permutations,
+            "seed": self.seed,
+        }
 
     def __repr__(self) -> str:
         ps = ", ".join(f"{n} {p_is(p)}" for n, p in self._named())
-        return one_line(f"PermutationTest({self.permutations:,} permutations, seed {self.seed}: {ps}; "
-                        f"QM {p_is(self.qm_p)})")
+        return one_line(
+            f"PermutationTest({self.permutations:,} permutations, seed {self.seed}: {ps}; "
+            f"QM {p_is(self.qm_p)})"
+        )
 
     def _repr_html_(self) -> str:
-        return html_table(("coefficient", "permutation p"),
-                          [(n, p_value(p)) for n, p in self._named()],
-                          f"Permutation test ({self.permutations:,} permutations, seed {self.seed})",
-                          [f"test of moderators: permutation {p_is(self.qm_p)}"])
+        return html_table(
+            ("coefficient", "permutation p"),
+            [(n, p_value(p)) for n, p in self._named()],
+            f"Permutation test ({self.permutations:,} permutations, seed {self.seed})",
+            [f"test of moderators: permutation {p_is(self.qm_p)}"],
+        )
 
     def to_frame(self):
         """One row per coefficient: its name and permutation p-value."""
         return frame(self.to_dict()["coefficients"])
 
 
-def permutation_test(analysis: PoolAnalysis, mods, ci_method: str | None = None, permutations: int = 1000,
-                     seed: int = 1, method: str | None = None) -> PermutationTest:
+def permutation_test(
+    analysis: PoolAnalysis,
+    mods,
+    ci_method: str | None = None,
+    permutations: int = 1000,
+    seed: int = 1,
+    method: str | None = None,
+) -> PermutationTest:
     """``method`` and ``ci_method`` as regress(): by default the analysis's own."""
     fit, d = regress(analysis, mods, ci_method=ci_method, method=method)
-    method, ci_method = fit.method, fit.ci_method   # as resolved for the observed fit
+    method, ci_method = fit.method, fit.ci_method  # as resolved for the observed fit
     es = analysis.effects
     yi, vi = es.yi[d.rows], es.vi[d.rows]
     observed = np.abs([c.statistic for c in fit.coefficients])
@@ -144,12 +180,18 @@ def permutation_test(analysis: PoolAnalysis, mods, ci_method: str | None = None,
     for _ in range(permutations):
         X = d.X[rng.permutation(len(yi))]
         try:
-            perm = meta_regression(yi, vi, X, d.names, method=method, ci_method=ci_method,
-                                   level=analysis.result.level)
+            perm = meta_regression(
+                yi, vi, X, d.names, method=method, ci_method=ci_method, level=analysis.result.level
+            )
         except ValueError:
             continue
         hits += np.abs([c.statistic for c in perm.coefficients]) >= observed * (1 - tol)
         qm_hits += perm.qm >= fit.qm * (1 - tol)
     n = permutations
-    return PermutationTest(n, seed, tuple(float(x) for x in (1 + hits) / (n + 1)),
-                           float((1 + qm_hits) / (n + 1)), tuple(c.name for c in fit.coefficients))
+    return PermutationTest(
+        n,
+        seed,
+        tuple(float(x) for x in (1 + hits) / (n + 1)),
+        float((1 + qm_hits) / (n + 1)),
+        tuple(c.name for c in fit.coefficients),
+    )

@@ -2,6 +2,7 @@
 it does not pool: review-level results, other outcomes. They are re-expressed at the analysis's
 confidence level, as metafor's conv.wald does, so that a reader can set them beside the pooled
 result."""
+
 from __future__ import annotations
 
 import math
@@ -12,7 +13,7 @@ import numpy as np
 from metamg.effects.conversion import convert_wald, z_for_level
 from metamg.effects.measures import MEASURES
 
-DEFAULT_STATED_LEVEL = 95.0   # a blank ci_level means a 95% interval
+DEFAULT_STATED_LEVEL = 95.0  # a blank ci_level means a 95% interval
 
 
 @dataclass(frozen=True)
@@ -21,12 +22,12 @@ class ReportedResult:
 
     study: str
     line: int
-    measure: str                     # the row's effect_measure, else the set's; "" when unknown
+    measure: str  # the row's effect_measure, else the set's; "" when unknown
     effect: float | None
     ci_low: float
     ci_high: float
-    stated_level: float              # percent, as reported
-    converted: tuple[float, float, float] | None   # estimate and CI at ``level``; None: measure unknown
+    stated_level: float  # percent, as reported
+    converted: tuple[float, float, float] | None  # estimate and CI at ``level``; None: measure unknown
     level: float
 
 
@@ -45,15 +46,30 @@ def reported_not_pooled(table, measure, level: float = 0.95) -> tuple[ReportedRe
         if np.isnan(lo) or np.isnan(hi):
             continue
         code = (row_measures[i].strip().upper() if row_measures is not None else "") or (
-            measure.name if measure else "")
-        stated = v["ci_level"][i] if "ci_level" in v and not np.isnan(v["ci_level"][i]) else DEFAULT_STATED_LEVEL
+            measure.name if measure else ""
+        )
+        stated = (
+            v["ci_level"][i] if "ci_level" in v and not np.isnan(v["ci_level"][i]) else DEFAULT_STATED_LEVEL
+        )
         m = MEASURES.get(code)
         converted = None
         if m is not None:
-            conv = convert_wald(m, np.array([eff]), np.array([lo]), np.array([hi]), np.array([stated]),
-                                np.array([np.nan]))
+            conv = convert_wald(
+                m, np.array([eff]), np.array([lo]), np.array([hi]), np.array([stated]), np.array([np.nan])
+            )
             y, se = float(conv.yi[0]), math.sqrt(conv.vi[0])
             converted = tuple(float(m.to_natural(x)) for x in (y, y - z * se, y + z * se))
-        out.append(ReportedResult(e.study, e.line, m.name if m else code, None if np.isnan(eff) else float(eff),
-                                  float(lo), float(hi), float(stated), converted, level))
+        out.append(
+            ReportedResult(
+                e.study,
+                e.line,
+                m.name if m else code,
+                None if np.isnan(eff) else float(eff),
+                float(lo),
+                float(hi),
+                float(stated),
+                converted,
+                level,
+            )
+        )
     return tuple(out)

@@ -1,6 +1,7 @@
 """Which studies an analysis keeps: the sensitivity analyses that set some of them aside
 (``--exclude-status``, ``--low-risk-only``). Each returns the table with the studies set aside
 marked not estimable, with the reason, so that reports list them."""
+
 from __future__ import annotations
 
 from metamg.errors import InputError, Problem
@@ -17,11 +18,21 @@ def exclude_by_status(table: StudyTable, statuses) -> StudyTable:
     if not statuses:
         return table
     if column is None:
-        raise InputError([Problem(table.source, f"--exclude-status needs an {STATUS_COLUMN} column",
-                                  line=1, column=STATUS_COLUMN)])
+        raise InputError(
+            [
+                Problem(
+                    table.source,
+                    f"--exclude-status needs an {STATUS_COLUMN} column",
+                    line=1,
+                    column=STATUS_COLUMN,
+                )
+            ]
+        )
     keep = table.estimable
     rows = [i for i in range(len(table.studies)) if keep[i] and column[i].strip() in statuses]
-    return set_aside(table, rows, lambda i: f"evidence status '{column[i].strip()}' excluded from this analysis")
+    return set_aside(
+        table, rows, lambda i: f"evidence status '{column[i].strip()}' excluded from this analysis"
+    )
 
 
 def keep_low_risk(table: StudyTable) -> StudyTable:
@@ -30,5 +41,8 @@ def keep_low_risk(table: StudyTable) -> StudyTable:
     overall = rob.overall_judgements(table.extra, len(table.studies))
     keep = table.estimable
     rows = [i for i in range(len(table.studies)) if keep[i] and overall[i] != "low"]
-    return set_aside(table, rows, lambda i: f"risk of bias {overall[i] or 'not assessed'}: left out of "
-                                            "the low-risk-only analysis")
+    return set_aside(
+        table,
+        rows,
+        lambda i: f"risk of bias {overall[i] or 'not assessed'}: left out of the low-risk-only analysis",
+    )

@@ -2,6 +2,7 @@
 
 Each refit uses the options of the analysis it starts from (method, CI, level, ...).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -30,8 +31,15 @@ class Refit:
         """The refit as a row of text cells: study, effect and CI (natural scale), p, tau², I²."""
         a = self.analysis
         r, nat = a.result, a.natural
-        return (self.study, num(r.k), num(nat(r.estimate), 3), interval(nat(r.ci_low), nat(r.ci_high), 3),
-                p_value(r.p), num(r.tau2, 3), pct(r.i2))
+        return (
+            self.study,
+            num(r.k),
+            num(nat(r.estimate), 3),
+            interval(nat(r.ci_low), nat(r.ci_high), 3),
+            p_value(r.p),
+            num(r.tau2, 3),
+            pct(r.i2),
+        )
 
 
 def _refit_header(refits, first: str) -> tuple[str, ...]:
@@ -60,8 +68,11 @@ class LeaveOneOut(tuple):
         return one_line(f"LeaveOneOut({len(self)} refits: {_estimate_range(self)} without one study)")
 
     def _repr_html_(self) -> str:
-        return html_table(_refit_header(self, "left out"), [r.table_row() for r in self],
-                          "Leave-one-out: the pooled result without each study")
+        return html_table(
+            _refit_header(self, "left out"),
+            [r.table_row() for r in self],
+            "Leave-one-out: the pooled result without each study",
+        )
 
     def to_frame(self):
         """One row per study left out: to_dict()'s numbers (analysis scale)."""
@@ -81,12 +92,17 @@ class Cumulative:
             return "Cumulative(no studies)"
         a, last = self.rows[0].analysis, self.rows[-1].analysis
         first_est, last_est = (num(x.natural(x.result.estimate), 3) for x in (a, last))
-        return one_line(f"Cumulative(by {self.order}, {len(self.rows)} steps: {a.measure.name} "
-                        f"{first_est} after the first study, {last_est} after all)")
+        return one_line(
+            f"Cumulative(by {self.order}, {len(self.rows)} steps: {a.measure.name} "
+            f"{first_est} after the first study, {last_est} after all)"
+        )
 
     def _repr_html_(self) -> str:
-        return html_table(_refit_header(self.rows, "study added"), [r.table_row() for r in self.rows],
-                          f"Cumulative meta-analysis, studies added by {self.order}")
+        return html_table(
+            _refit_header(self.rows, "study added"),
+            [r.table_row() for r in self.rows],
+            f"Cumulative meta-analysis, studies added by {self.order}",
+        )
 
     def to_frame(self):
         """One row per step, named by the study added: to_dict()'s numbers (analysis scale)."""
@@ -96,8 +112,10 @@ class Cumulative:
 def leave_one_out(analysis: PoolAnalysis) -> LeaveOneOut:
     """The pooled result without each study in turn."""
     k = analysis.effects.k
-    return LeaveOneOut(Refit(s, analysis.refit([j for j in range(k) if j != i]))
-                       for i, s in enumerate(analysis.effects.studies))
+    return LeaveOneOut(
+        Refit(s, analysis.refit([j for j in range(k) if j != i]))
+        for i, s in enumerate(analysis.effects.studies)
+    )
 
 
 def cumulative(analysis: PoolAnalysis) -> Cumulative:
@@ -116,5 +134,5 @@ def cumulative(analysis: PoolAnalysis) -> Cumulative:
         if keys is not None:
             order.sort(key=lambda i: keys[i])  # stable: ties keep data order
             label = "year (ties keep data order)"
-    rows = tuple(Refit(es.studies[i], analysis.refit(order[:n + 1])) for n, i in enumerate(order))
+    rows = tuple(Refit(es.studies[i], analysis.refit(order[: n + 1])) for n, i in enumerate(order))
     return Cumulative(label, rows)

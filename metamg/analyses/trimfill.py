@@ -3,6 +3,7 @@ metafor's trimfill(): the side of the missing studies comes from the sign of the
 their standard errors (negative slope: studies missing on the right), the data are flipped so
 that the missing side is the left, the k0 most extreme studies are trimmed until the L0 estimate
 of k0 stops changing, and their mirror images around the trimmed estimate are filled in."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -22,40 +23,72 @@ MAX_ITER = 100
 @dataclass(frozen=True)
 class TrimFill:
     k0: int
-    side: str            # where the missing studies are: "left" or "right"
+    side: str  # where the missing studies are: "left" or "right"
     filled_yi: tuple[float, ...]
     filled_vi: tuple[float, ...]
-    result: PoolResult   # the model refitted with the filled studies
+    result: PoolResult  # the model refitted with the filled studies
 
     def to_dict(self) -> dict:
         r = self.result
-        return {"k0": self.k0, "side": self.side, "k_total": r.k, "estimate": _num(r.estimate),
-                "se": _num(r.se), "ci_low": _num(r.ci_low), "ci_high": _num(r.ci_high),
-                "statistic": _num(r.statistic), "p": _num(r.p), "tau2": _num(r.tau2),
-                "filled": [{"yi": y, "vi": v} for y, v in zip(self.filled_yi, self.filled_vi, strict=True)]}
+        return {
+            "k0": self.k0,
+            "side": self.side,
+            "k_total": r.k,
+            "estimate": _num(r.estimate),
+            "se": _num(r.se),
+            "ci_low": _num(r.ci_low),
+            "ci_high": _num(r.ci_high),
+            "statistic": _num(r.statistic),
+            "p": _num(r.p),
+            "tau2": _num(r.tau2),
+            "filled": [{"yi": y, "vi": v} for y, v in zip(self.filled_yi, self.filled_vi, strict=True)],
+        }
 
     def __repr__(self) -> str:
         r = self.result
         filled = f"{self.k0} filled on the {self.side}" if self.k0 else "no study filled"
-        return one_line(f"TrimFill({filled}; estimate {num(r.estimate)} ({r.level:.0%} CI {num(r.ci_low)} "
-                        f"to {num(r.ci_high)}), k={r.k}, analysis scale)")
+        return one_line(
+            f"TrimFill({filled}; estimate {num(r.estimate)} ({r.level:.0%} CI {num(r.ci_low)} "
+            f"to {num(r.ci_high)}), k={r.k}, analysis scale)"
+        )
 
     def _repr_html_(self) -> str:
         r = self.result
-        return html_table(("filled", "side", "k", "estimate", f"{r.level:.0%} CI", "p", "tau²"),
-                          [(num(self.k0), self.side, num(r.k), num(r.estimate), interval(r.ci_low, r.ci_high),
-                            p_is(r.p), num(r.tau2))],
-                          "Trim and fill (analysis scale)",
-                          [f"filled study: yi = {num(y)}, vi = {num(v)}"
-                           for y, v in zip(self.filled_yi, self.filled_vi, strict=True)])
+        return html_table(
+            ("filled", "side", "k", "estimate", f"{r.level:.0%} CI", "p", "tau²"),
+            [
+                (
+                    num(self.k0),
+                    self.side,
+                    num(r.k),
+                    num(r.estimate),
+                    interval(r.ci_low, r.ci_high),
+                    p_is(r.p),
+                    num(r.tau2),
+                )
+            ],
+            "Trim and fill (analysis scale)",
+            [
+                f"filled study: yi = {num(y)}, vi = {num(v)}"
+                for y, v in zip(self.filled_yi, self.filled_vi, strict=True)
+            ],
+        )
 
     def to_frame(self):
         """One row: the adjusted analysis (to_dict() without the filled studies)."""
         return frame([{k: v for k, v in self.to_dict().items() if k != "filled"}])
 
 
-def trim_and_fill(yi, vi, method: str = "REML", level: float = 0.95, source: str = "",
-                  ci_method: str = "wald", pi: str = "default", base: PoolResult | None = None) -> TrimFill:
+def trim_and_fill(
+    yi,
+    vi,
+    method: str = "REML",
+    level: float = 0.95,
+    source: str = "",
+    ci_method: str = "wald",
+    pi: str = "default",
+    base: PoolResult | None = None,
+) -> TrimFill:
     """Trim and fill with the model ``method`` (FE or a tau² estimator): the side from the slope
     of the Egger-type regression fitted with that same method, as metafor; the filled data are
     refitted with the analysis's CI rule ``ci_method`` (and prediction-interval rule ``pi``), and with
@@ -67,11 +100,20 @@ def trim_and_fill(yi, vi, method: str = "REML", level: float = 0.95, source: str
     yi, vi = np.asarray(yi, float), np.asarray(vi, float)
     k = len(yi)
     try:
-        slope = meta_regression(yi, vi, intercept_and(np.sqrt(vi)), ["intrcpt", "sei"],
-                                method=method).coefficient("sei").estimate
+        slope = (
+            meta_regression(yi, vi, intercept_and(np.sqrt(vi)), ["intrcpt", "sei"], method=method)
+            .coefficient("sei")
+            .estimate
+        )
     except ValueError:
-        raise InputError([Problem(source or "trim and fill",
-                                  f"trim and fill needs more studies to choose the side ({k} given)")]) from None
+        raise InputError(
+            [
+                Problem(
+                    source or "trim and fill",
+                    f"trim and fill needs more studies to choose the side ({k} given)",
+                )
+            ]
+        ) from None
     side = "right" if slope < 0 else "left"
     y = -yi if side == "right" else yi.copy()
     order = np.argsort(y, kind="stable")
@@ -82,9 +124,15 @@ def trim_and_fill(yi, vi, method: str = "REML", level: float = 0.95, source: str
             break
         previous = k0
         if k - k0 < 1:
-            raise InputError([Problem(source or "trim and fill",
-                                      "trim and fill stopped: the L0 estimator trimmed every study")])
-        beta = fit(y[:k - k0], v[:k - k0], method=method, ci_method="wald", tau2_ci=False).estimate
+            raise InputError(
+                [
+                    Problem(
+                        source or "trim and fill",
+                        "trim and fill stopped: the L0 estimator trimmed every study",
+                    )
+                ]
+            )
+        beta = fit(y[: k - k0], v[: k - k0], method=method, ci_method="wald", tau2_ci=False).estimate
         centred = y - beta
         ranks = np.empty(k)
         ranks[np.lexsort((np.arange(k), np.abs(centred)))] = np.arange(1, k + 1)  # ties: first
@@ -92,14 +140,20 @@ def trim_and_fill(yi, vi, method: str = "REML", level: float = 0.95, source: str
         k0 = max(0, int(round((4 * s_r - k * (k + 1)) / (2 * k - 1))))
     if k0 == 0 and base is not None:
         return TrimFill(0, side, (), (), base)
-    filled_y = 2 * beta - y[k - k0:] if k0 else np.empty(0)
-    filled_v = v[k - k0:] if k0 else np.empty(0)
+    filled_y = 2 * beta - y[k - k0 :] if k0 else np.empty(0)
+    filled_v = v[k - k0 :] if k0 else np.empty(0)
     if side == "right":
         filled_y = -filled_y
-    result = fit(np.concatenate([yi, filled_y]), np.concatenate([vi, filled_v]), method=method,
-                 ci_method=ci_method, level=level, pi=pi, tau2_ci=False)
-    return TrimFill(k0, side, tuple(float(x) for x in filled_y), tuple(float(x) for x in filled_v),
-                    result)
+    result = fit(
+        np.concatenate([yi, filled_y]),
+        np.concatenate([vi, filled_v]),
+        method=method,
+        ci_method=ci_method,
+        level=level,
+        pi=pi,
+        tau2_ci=False,
+    )
+    return TrimFill(k0, side, tuple(float(x) for x in filled_y), tuple(float(x) for x in filled_v), result)
 
 
 def trim_and_fill_for(analysis) -> TrimFill:
@@ -109,7 +163,8 @@ def trim_and_fill_for(analysis) -> TrimFill:
     intervals (metafor's trimfill() takes rma.uni models only)."""
     r, es = analysis.result, analysis.effects
     if r.model == "inverse-variance":
-        return trim_and_fill(es.yi, es.vi, r.method, r.level, es.source, ci_method=r.ci_method,
-                             pi=analysis.options.pi, base=r)
+        return trim_and_fill(
+            es.yi, es.vi, r.method, r.level, es.source, ci_method=r.ci_method, pi=analysis.options.pi, base=r
+        )
     yi, vi = model_effects(analysis)
     return trim_and_fill(yi, vi, "FE", r.level, es.source)

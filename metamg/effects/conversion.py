@@ -10,6 +10,7 @@ on the analysis scale (log for ratios) a Wald interval is estimate ± z·SE, so
 and an estimate left blank is the midpoint of the interval. The interval is used when both
 are given, as conv.wald does.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -29,8 +30,8 @@ class Converted:
 
     yi: np.ndarray
     vi: np.ndarray
-    invalid: tuple[tuple[int, str, str], ...]   # (row index, column key, message)
-    off_centre: tuple[int, ...]                 # rows whose estimate is not mid-interval
+    invalid: tuple[tuple[int, str, str], ...]  # (row index, column key, message)
+    off_centre: tuple[int, ...]  # rows whose estimate is not mid-interval
 
 
 def to_analysis_scale(measure: Measure, x):
@@ -68,17 +69,15 @@ def convert_wald(measure: Measure, effect, ci_low, ci_high, ci_level, pval) -> C
     invalid = []
     for key, given, moved in (("effect", effect, est), ("ci_low", ci_low, lo), ("ci_high", ci_high, hi)):
         for i in np.flatnonzero(~np.isnan(given) & np.isnan(moved)):
-            invalid.append((int(i), key, f"not a valid {measure.name} (its {measure.scale} "
-                                         "is undefined)"))
+            invalid.append((int(i), key, f"not a valid {measure.name} (its {measure.scale} is undefined)"))
     has_ci = ~np.isnan(lo) & ~np.isnan(hi)
     yi = np.where(np.isnan(est) & has_ci, (lo + hi) / 2, est)
     with np.errstate(divide="ignore", invalid="ignore"):
         se_ci = (hi - lo) / (2 * z_for_level(level))
         p = np.asarray(pval, dtype=float)
-        se_p = np.abs(yi) / np.array([_Z.inv_cdf(1 - v / 2) if 0 < v < 1 else np.nan
-                                      for v in p])
+        se_p = np.abs(yi) / np.array([_Z.inv_cdf(1 - v / 2) if 0 < v < 1 else np.nan for v in p])
     se = np.where(has_ci, se_ci, se_p)
-    vi = se ** 2
+    vi = se**2
     bad_bits = [i for i, _, _ in invalid]
     for i in np.flatnonzero(~has_ci & ~np.isnan(p) & (yi == 0)):
         if i not in bad_bits:

@@ -4,6 +4,7 @@ Zero cells follow metafor's defaults: ``add`` (1/2) is added to every cell of a 
 zero cell (``to="only0"``), double-zero studies are kept unless ``drop00``; for proportions
 the same applies when events = 0 or events = n.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
@@ -34,9 +35,11 @@ class Continuity:
     def describe(self) -> str:
         if self.to == "none" or self.add == 0:
             return "no continuity correction"
-        where = {"only0": "to every cell of studies with a zero cell",
-                 "all": "to every cell of every study",
-                 "if0all": "to every cell of every study, because some study has a zero cell"}[self.to]
+        where = {
+            "only0": "to every cell of studies with a zero cell",
+            "all": "to every cell of every study",
+            "if0all": "to every cell of every study, because some study has a zero cell",
+        }[self.to]
         dz = "double-zero studies dropped" if self.drop00 else "double-zero studies kept"
         return f"{self.add:g} added {where}; {dz}"
 
@@ -51,15 +54,15 @@ class EffectSizes:
     lines: tuple[int, ...]
     yi: np.ndarray
     vi: np.ndarray
-    data: MappingProxyType          # canonical input columns of the included studies
-    extra: MappingProxyType         # other CSV columns of the included studies
+    data: MappingProxyType  # canonical input columns of the included studies
+    extra: MappingProxyType  # other CSV columns of the included studies
     excluded: tuple[NotEstimable, ...]
-    corrected: tuple[str, ...]      # studies that received the continuity correction
+    corrected: tuple[str, ...]  # studies that received the continuity correction
     double_zero: tuple[str, ...]
     continuity: Continuity
     warnings: tuple[str, ...]
     converted: tuple[str, ...] = ()  # studies given as effect + CI or p-value (conv.wald)
-    notes: tuple[str, ...] = ()      # how rows were prepared, e.g. multi-arm trials combined
+    notes: tuple[str, ...] = ()  # how rows were prepared, e.g. multi-arm trials combined
 
     @property
     def k(self) -> int:
@@ -75,11 +78,15 @@ class EffectSizes:
             return tuple(s for i, s in enumerate(self.studies) if i in keep and s in names)
 
         return replace(
-            self, studies=_take(self.studies, idx), lines=_take(self.lines, idx),
-            yi=self.yi[idx], vi=self.vi[idx],
+            self,
+            studies=_take(self.studies, idx),
+            lines=_take(self.lines, idx),
+            yi=self.yi[idx],
+            vi=self.vi[idx],
             data=MappingProxyType({k: v[idx] for k, v in self.data.items()}),
             extra=MappingProxyType({c: _take(v, idx) for c, v in self.extra.items()}),
-            corrected=kept(self.corrected), converted=kept(self.converted),
+            corrected=kept(self.corrected),
+            converted=kept(self.converted),
             double_zero=kept(self.double_zero),
         )
 
@@ -108,8 +115,9 @@ def name_list(names, limit: int = NAMES_SHOWN) -> str:
 def resolve_measure(table_type: str, measure: str | None, source: str = "") -> Measure:
     name = (measure or DEFAULT_MEASURE[table_type]).upper()
     if name not in MEASURES:
-        raise InputError([Problem(source or "measure", f"unknown measure {name!r}; choose one of "
-                                  + ", ".join(MEASURES))])
+        raise InputError(
+            [Problem(source or "measure", f"unknown measure {name!r}; choose one of " + ", ".join(MEASURES))]
+        )
     return MEASURES[name]
 
 
@@ -131,16 +139,29 @@ def zero_cells(table: StudyTable, rows) -> tuple[np.ndarray, np.ndarray]:
     return np.zeros(len(rows), dtype=bool), np.zeros(len(rows), dtype=bool)
 
 
-def compute_effects(table: StudyTable, measure: str | None = None,
-                    continuity: Continuity = Continuity()) -> EffectSizes:
+def compute_effects(
+    table: StudyTable, measure: str | None = None, continuity: Continuity = Continuity()
+) -> EffectSizes:
     """escalc: one (yi, vi) per estimable study of ``table`` for ``measure``."""
     m = resolve_measure(table.data_type, measure, table.source)
     if m.data_type != table.data_type:
-        raise InputError([Problem(table.source, f"measure {m.name} needs {m.data_type} data, "
-                                  f"but the file holds {table.data_type} data")])
+        raise InputError(
+            [
+                Problem(
+                    table.source,
+                    f"measure {m.name} needs {m.data_type} data, but the file holds {table.data_type} data",
+                )
+            ]
+        )
     if continuity.to not in CC_TO:
-        raise InputError([Problem(table.source, f"unknown continuity rule {continuity.to!r}; "
-                                  f"choose one of {', '.join(CC_TO)}")])
+        raise InputError(
+            [
+                Problem(
+                    table.source,
+                    f"unknown continuity rule {continuity.to!r}; choose one of {', '.join(CC_TO)}",
+                )
+            ]
+        )
     keep = table.estimable
     excluded = list(table.not_estimable)
     reported = keep & (np.array(table.forms) == "reported") if table.forms else np.zeros_like(keep)
@@ -150,8 +171,11 @@ def compute_effects(table: StudyTable, measure: str | None = None,
     double_zero = tuple(table.studies[i] for i in idx[dz])
     if continuity.drop00 and dz.any():
         for i in idx[dz]:
-            excluded.append(NotEstimable(table.studies[i], table.lines[i],
-                                         "double zero (no events in either group), dropped"))
+            excluded.append(
+                NotEstimable(
+                    table.studies[i], table.lines[i], "double zero (no events in either group), dropped"
+                )
+            )
         idx, zero = idx[~dz], zero[~dz]
 
     cols = {k: table.values[k][idx] for k in m.args}
@@ -168,10 +192,19 @@ def compute_effects(table: StudyTable, measure: str | None = None,
     idx, yi, vi, converted, off_centre = _with_reported(table, m, idx, yi, vi, np.flatnonzero(reported))
     bad = ~np.isfinite(yi) | ~np.isfinite(vi) | (vi <= 0)
     if bad.any():
-        raise InputError([Problem(table.source, f"{m.name} cannot be computed for this study "
-                                  "(zero variance or a zero cell without continuity correction)",
-                                  line=table.lines[i], column=table.column_name("study"),
-                                  value=table.studies[i]) for i in idx[bad]])
+        raise InputError(
+            [
+                Problem(
+                    table.source,
+                    f"{m.name} cannot be computed for this study "
+                    "(zero variance or a zero cell without continuity correction)",
+                    line=table.lines[i],
+                    column=table.column_name("study"),
+                    value=table.studies[i],
+                )
+                for i in idx[bad]
+            ]
+        )
     extreme = _extreme_effects(table, m, idx, yi, vi) or _spread_problems(table, idx, vi)
     if extreme:
         raise InputError(extreme)
@@ -179,17 +212,27 @@ def compute_effects(table: StudyTable, measure: str | None = None,
     warnings = _warnings(table, m, continuity, corrected, double_zero, yi, idx) + tuple(
         f"{table.source}:{table.lines[i]}: {table.studies[i]}: the effect is not halfway between "
         f"its confidence limits on the {m.scale} scale; check the numbers (the variance is taken "
-        "from the interval's width)" for i in off_centre)
+        "from the interval's width)"
+        for i in off_centre
+    )
     for arr in (yi, vi):
         arr.setflags(write=False)
     return EffectSizes(
-        source=table.source, measure=m,
-        studies=_take(table.studies, idx), lines=_take(table.lines, idx),
-        yi=yi, vi=vi,
+        source=table.source,
+        measure=m,
+        studies=_take(table.studies, idx),
+        lines=_take(table.lines, idx),
+        yi=yi,
+        vi=vi,
         data=MappingProxyType({k: table.values[k][idx] for k in table.values}),
         extra=MappingProxyType({c: _take(v, idx) for c, v in table.extra.items()}),
-        excluded=tuple(excluded), corrected=corrected, double_zero=double_zero,
-        continuity=continuity, warnings=warnings, converted=converted, notes=table.notes,
+        excluded=tuple(excluded),
+        corrected=corrected,
+        double_zero=double_zero,
+        continuity=continuity,
+        warnings=warnings,
+        converted=converted,
+        notes=table.notes,
     )
 
 
@@ -203,13 +246,27 @@ def _with_reported(table, m, idx, yi, vi, rep):
     col = {k: (v[k][rep] if k in v else blank) for k in ("effect", "ci_low", "ci_high", "ci_level", "pval")}
     conv = convert_wald(m, col["effect"], col["ci_low"], col["ci_high"], col["ci_level"], col["pval"])
     if conv.invalid:
-        raise InputError([Problem(table.source, message, line=table.lines[rep[j]],
-                                  column=table.column_name(key), value=f"{v[key][rep[j]]:g}")
-                          for j, key, message in conv.invalid])
+        raise InputError(
+            [
+                Problem(
+                    table.source,
+                    message,
+                    line=table.lines[rep[j]],
+                    column=table.column_name(key),
+                    value=f"{v[key][rep[j]]:g}",
+                )
+                for j, key, message in conv.invalid
+            ]
+        )
     order = np.argsort(np.concatenate([idx, rep]), kind="stable")
     merged = np.concatenate([idx, rep])[order]
-    return (merged, np.concatenate([yi, conv.yi])[order], np.concatenate([vi, conv.vi])[order],
-            tuple(table.studies[i] for i in rep), tuple(int(rep[j]) for j in conv.off_centre))
+    return (
+        merged,
+        np.concatenate([yi, conv.yi])[order],
+        np.concatenate([vi, conv.vi])[order],
+        tuple(table.studies[i] for i in rep),
+        tuple(int(rep[j]) for j in conv.off_centre),
+    )
 
 
 def _cells_for(data_type):
@@ -234,8 +291,9 @@ def _measure_problems(table, m, cols, idx):
         for j in np.flatnonzero(mask):
             i = idx[j]
             value = table.values[key][i]
-            out.append(Problem(src, message, line=table.lines[i], column=table.column_name(key),
-                               value=f"{value:g}"))
+            out.append(
+                Problem(src, message, line=table.lines[i], column=table.column_name(key), value=f"{value:g}")
+            )
 
     if m.name == "ROM":
         flag(cols["m1i"] <= 0, "m1i", "ROM needs positive means")
@@ -252,10 +310,17 @@ def _measure_problems(table, m, cols, idx):
 def _extreme_effects(table, m, idx, yi, vi) -> list[Problem]:
     """Effects too large or too precise for the models' floating point (metamg.io.bounds)."""
     outside = (np.abs(yi) > EFFECT_MAX) | (vi < EFFECT_VARIANCE_RANGE[0]) | (vi > EFFECT_VARIANCE_RANGE[1])
-    return [Problem(table.source, f"{m.name} for this study: {effect_problem(float(yi[j]), float(vi[j]))}; "
-                    "check the numbers and their units", line=table.lines[i],
-                    column=table.column_name("study"), value=table.studies[i])
-            for j, i in zip(np.flatnonzero(outside), idx[outside], strict=True)]
+    return [
+        Problem(
+            table.source,
+            f"{m.name} for this study: {effect_problem(float(yi[j]), float(vi[j]))}; "
+            "check the numbers and their units",
+            line=table.lines[i],
+            column=table.column_name("study"),
+            value=table.studies[i],
+        )
+        for j, i in zip(np.flatnonzero(outside), idx[outside], strict=True)
+    ]
 
 
 def _spread_problems(table, idx, vi) -> list[Problem]:
@@ -264,28 +329,43 @@ def _spread_problems(table, idx, vi) -> list[Problem]:
     if len(vi) < 2 or vi.max() <= EFFECT_VARIANCE_SPREAD * vi.min():
         return []
     lo, hi = int(np.argmin(vi)), int(np.argmax(vi))
-    return [Problem(table.source, f"this study's variance ({vi[lo]:.3g}) is {vi[hi] / vi[lo]:.3g} "
-                    f"times smaller than that of {table.studies[idx[hi]]} (line {table.lines[idx[hi]]}, "
-                    f"{vi[hi]:.3g}); variances more than {EFFECT_VARIANCE_SPREAD:g} apart cannot be "
-                    "pooled without losing the less precise studies to rounding: check the numbers "
-                    "and their units", line=table.lines[idx[lo]], column=table.column_name("study"),
-                    value=table.studies[idx[lo]])]
+    return [
+        Problem(
+            table.source,
+            f"this study's variance ({vi[lo]:.3g}) is {vi[hi] / vi[lo]:.3g} "
+            f"times smaller than that of {table.studies[idx[hi]]} (line {table.lines[idx[hi]]}, "
+            f"{vi[hi]:.3g}); variances more than {EFFECT_VARIANCE_SPREAD:g} apart cannot be "
+            "pooled without losing the less precise studies to rounding: check the numbers "
+            "and their units",
+            line=table.lines[idx[lo]],
+            column=table.column_name("study"),
+            value=table.studies[idx[lo]],
+        )
+    ]
 
 
 def _warnings(table, m, cc, corrected, double_zero, yi, idx):
     out = []
     if table.ignored:
-        out.append(f"{table.source}: {', '.join(table.ignored)}: numbers of another data type, not "
-                   f"used by {m.name} ({m.data_type} data)")
+        out.append(
+            f"{table.source}: {', '.join(table.ignored)}: numbers of another data type, not "
+            f"used by {m.name} ({m.data_type} data)"
+        )
     if corrected:
-        out.append(f"continuity correction: {cc.add:g} added to every cell of {len(corrected)} "
-                   f"stud{'y' if len(corrected) == 1 else 'ies'} ({name_list(corrected)})")
+        out.append(
+            f"continuity correction: {cc.add:g} added to every cell of {len(corrected)} "
+            f"stud{'y' if len(corrected) == 1 else 'ies'} ({name_list(corrected)})"
+        )
     if double_zero and not cc.drop00:
-        out.append(f"double-zero stud{'y' if len(double_zero) == 1 else 'ies'} kept in the analysis "
-                   f"({name_list(double_zero)}); --drop00 leaves them out")
+        out.append(
+            f"double-zero stud{'y' if len(double_zero) == 1 else 'ies'} kept in the analysis "
+            f"({name_list(double_zero)}); --drop00 leaves them out"
+        )
     if m.name == "SMD":
         big = np.flatnonzero(np.abs(yi) > SMD_WARN)
         for j in big:
-            out.append(f"{table.source}:{table.lines[idx[j]]}: SMD of {yi[j]:.2f} is implausibly large; "
-                       "check that standard deviations were not entered as standard errors")
+            out.append(
+                f"{table.source}:{table.lines[idx[j]]}: SMD of {yi[j]:.2f} is implausibly large; "
+                "check that standard deviations were not entered as standard errors"
+            )
     return tuple(out)

@@ -2,6 +2,7 @@
 
 Each function takes the validated columns (NumPy arrays) and returns (yi, vi).
 """
+
 from __future__ import annotations
 
 import math
@@ -31,7 +32,7 @@ def risk_difference(ai, n1i, ci, n2i):
 
 def mean_difference(m1i, sd1i, n1i, m2i, sd2i, n2i):
     """Raw mean difference with the unequal-variances variance sd1²/n1 + sd2²/n2 (escalc vtype="LS")."""
-    return m1i - m2i, sd1i ** 2 / n1i + sd2i ** 2 / n2i
+    return m1i - m2i, sd1i**2 / n1i + sd2i**2 / n2i
 
 
 def hedges_correction(m):
@@ -45,15 +46,15 @@ def standardized_mean_difference(m1i, sd1i, n1i, m2i, sd2i, n2i):
     """Hedges' g with the exact bias correction and the large-sample variance
     1/n1 + 1/n2 + g²/(2(n1+n2)) (Hedges 1981; escalc measure="SMD", vtype="LS")."""
     m = n1i + n2i - 2
-    sdp = np.sqrt(((n1i - 1) * sd1i ** 2 + (n2i - 1) * sd2i ** 2) / m)
+    sdp = np.sqrt(((n1i - 1) * sd1i**2 + (n2i - 1) * sd2i**2) / m)
     g = hedges_correction(m) * (m1i - m2i) / sdp
-    return g, 1 / n1i + 1 / n2i + g ** 2 / (2 * (n1i + n2i))
+    return g, 1 / n1i + 1 / n2i + g**2 / (2 * (n1i + n2i))
 
 
 def log_ratio_of_means(m1i, sd1i, n1i, m2i, sd2i, n2i):
     """log response ratio with the delta-method variance sd1²/(n1 m1²) + sd2²/(n2 m2²)
     (Hedges, Gurevitch & Curtis 1999, eq. 9)."""
-    return np.log(m1i / m2i), sd1i ** 2 / (n1i * m1i ** 2) + sd2i ** 2 / (n2i * m2i ** 2)
+    return np.log(m1i / m2i), sd1i**2 / (n1i * m1i**2) + sd2i**2 / (n2i * m2i**2)
 
 
 def fisher_z(ri, ni):
@@ -63,7 +64,7 @@ def fisher_z(ri, ni):
 
 def raw_correlation(ri, ni):
     """Raw correlation with the large-sample variance (1-r²)²/(n-1) (escalc measure="COR")."""
-    return ri.copy(), (1 - ri ** 2) ** 2 / (ni - 1)
+    return ri.copy(), (1 - ri**2) ** 2 / (ni - 1)
 
 
 def logit_proportion(xi, ni):
@@ -117,23 +118,47 @@ class Measure:
 
 _BIN = ("ai", "n1i", "ci", "n2i")
 _CONT = ("m1i", "sd1i", "n1i", "m2i", "sd2i", "n2i")
-MEASURES = MappingProxyType({m.name: m for m in (
-    Measure("OR", "binary", "log", "odds ratio", log_odds_ratio, _BIN),
-    Measure("RR", "binary", "log", "risk ratio", log_risk_ratio, _BIN),
-    Measure("RD", "binary", "identity", "risk difference", risk_difference, _BIN),
-    Measure("MD", "continuous", "identity", "mean difference", mean_difference, _CONT),
-    Measure("SMD", "continuous", "identity", "standardised mean difference (Hedges' g)",
-            standardized_mean_difference, _CONT),
-    Measure("ROM", "continuous", "log", "ratio of means", log_ratio_of_means, _CONT),
-    Measure("ZCOR", "correlation", "z", "correlation (Fisher's z)", fisher_z, ("ri", "ni"), "r"),
-    Measure("COR", "correlation", "identity", "correlation", raw_correlation, ("ri", "ni")),
-    Measure("PLO", "proportion", "logit", "proportion (logit)", logit_proportion, ("xi", "ni"),
-            "proportion"),
-    Measure("PR", "proportion", "identity", "proportion", raw_proportion, ("xi", "ni")),
-    Measure("GEN", "generic", "identity", "effect as given", generic, ("yi", "vi")),
-)})
+MEASURES = MappingProxyType(
+    {
+        m.name: m
+        for m in (
+            Measure("OR", "binary", "log", "odds ratio", log_odds_ratio, _BIN),
+            Measure("RR", "binary", "log", "risk ratio", log_risk_ratio, _BIN),
+            Measure("RD", "binary", "identity", "risk difference", risk_difference, _BIN),
+            Measure("MD", "continuous", "identity", "mean difference", mean_difference, _CONT),
+            Measure(
+                "SMD",
+                "continuous",
+                "identity",
+                "standardised mean difference (Hedges' g)",
+                standardized_mean_difference,
+                _CONT,
+            ),
+            Measure("ROM", "continuous", "log", "ratio of means", log_ratio_of_means, _CONT),
+            Measure("ZCOR", "correlation", "z", "correlation (Fisher's z)", fisher_z, ("ri", "ni"), "r"),
+            Measure("COR", "correlation", "identity", "correlation", raw_correlation, ("ri", "ni")),
+            Measure(
+                "PLO",
+                "proportion",
+                "logit",
+                "proportion (logit)",
+                logit_proportion,
+                ("xi", "ni"),
+                "proportion",
+            ),
+            Measure("PR", "proportion", "identity", "proportion", raw_proportion, ("xi", "ni")),
+            Measure("GEN", "generic", "identity", "effect as given", generic, ("yi", "vi")),
+        )
+    }
+)
 
 # Used when no measure is named: RevMan's defaults for binary and continuous data.
-DEFAULT_MEASURE = MappingProxyType({
-    "binary": "RR", "continuous": "MD", "correlation": "ZCOR", "proportion": "PLO", "generic": "GEN",
-})
+DEFAULT_MEASURE = MappingProxyType(
+    {
+        "binary": "RR",
+        "continuous": "MD",
+        "correlation": "ZCOR",
+        "proportion": "PLO",
+        "generic": "GEN",
+    }
+)

@@ -12,6 +12,7 @@ applied arm by arm for more than two; events and sizes of binary arms add up. Th
 the Handbook also allows, ``split``, keeps each comparison and divides the shared control
 group's size (and events) equally among them.
 """
+
 from __future__ import annotations
 
 from dataclasses import replace
@@ -33,8 +34,11 @@ def combine_groups(n, mean, sd) -> tuple[float, float, float]:
     n_all, m_all, sd_all = float(n[0]), float(mean[0]), float(sd[0])
     for n2, m2, sd2 in zip(n[1:], mean[1:], sd[1:], strict=True):
         total = n_all + n2
-        var = ((n_all - 1) * sd_all ** 2 + (n2 - 1) * sd2 ** 2
-               + n_all * n2 / total * (m_all ** 2 + m2 ** 2 - 2 * m_all * m2)) / (total - 1)
+        var = (
+            (n_all - 1) * sd_all**2
+            + (n2 - 1) * sd2**2
+            + n_all * n2 / total * (m_all**2 + m2**2 - 2 * m_all * m2)
+        ) / (total - 1)
         m_all = (n_all * m_all + n2 * m2) / total
         n_all, sd_all = total, float(np.sqrt(var))
     return n_all, m_all, sd_all
@@ -57,8 +61,9 @@ def combine_arms(table: StudyTable, how: str = "combine") -> StudyTable:
     """``table`` with every multi-arm trial made into one comparison (``combine``) or into
     comparisons that share out the control group (``split``)."""
     if how not in HOW:
-        raise InputError([Problem(table.source, f"unknown multi-arm rule {how!r}; choose one of "
-                                  + ", ".join(HOW))])
+        raise InputError(
+            [Problem(table.source, f"unknown multi-arm rule {how!r}; choose one of " + ", ".join(HOW))]
+        )
     groups = trial_groups(table)
     if not groups:
         return table
@@ -74,9 +79,11 @@ def combine_arms(table: StudyTable, how: str = "combine") -> StudyTable:
         if how == "split":
             for k in _SHARED_SIZES[table.data_type]:
                 values[k][rows] = values[k][rows] / len(rows)
-            notes.append(f"{trial}: its {len(rows)} arms ({arms}) share one control group, whose "
-                         f"size{' and events' if table.data_type == 'binary' else ''} were divided "
-                         f"equally among the {len(rows)} comparisons (Cochrane Handbook 23.3.4)")
+            notes.append(
+                f"{trial}: its {len(rows)} arms ({arms}) share one control group, whose "
+                f"size{' and events' if table.data_type == 'binary' else ''} were divided "
+                f"equally among the {len(rows)} comparisons (Cochrane Handbook 23.3.4)"
+            )
             continue
         if table.data_type == "binary":
             values["ai"][first] = values["ai"][rows].sum()
@@ -88,15 +95,19 @@ def combine_arms(table: StudyTable, how: str = "combine") -> StudyTable:
         studies[first] = trial
         for col in extra.values():
             col[first] = "; ".join(dict.fromkeys(col[i].strip() for i in rows if col[i].strip()))
-        notes.append(f"{trial}: {len(rows)} intervention arms ({arms}) combined into one group "
-                     f"against their shared control group, so that it is counted once (Cochrane "
-                     f"Handbook 23.3.4; formulas of Table 6.5.a)")
+        notes.append(
+            f"{trial}: {len(rows)} intervention arms ({arms}) combined into one group "
+            f"against their shared control group, so that it is counted once (Cochrane "
+            f"Handbook 23.3.4; formulas of Table 6.5.a)"
+        )
     keep = [i for i in range(len(table.studies)) if i not in drop]
     for arr in values.values():
         arr.setflags(write=False)
     idx = np.array(keep, dtype=int)
     return replace(
-        table, studies=tuple(studies[i] for i in keep), lines=tuple(table.lines[i] for i in keep),
+        table,
+        studies=tuple(studies[i] for i in keep),
+        lines=tuple(table.lines[i] for i in keep),
         values=MappingProxyType({k: v[idx] for k, v in values.items()}),
         extra=MappingProxyType({c: tuple(v[i] for i in keep) for c, v in extra.items()}),
         forms=tuple(table.forms[i] for i in keep) if table.forms else (),
@@ -107,29 +118,56 @@ def combine_arms(table: StudyTable, how: str = "combine") -> StudyTable:
 def _check(table: StudyTable, groups) -> None:
     src, problems = table.source, []
     if table.data_type not in _CONTROL:
-        raise InputError([Problem(src, f"multi-arm trials (column {TRIAL_COLUMN!r}) can be combined "
-                                  f"for binary or continuous data, not {table.data_type} data",
-                                  line=1, column=TRIAL_COLUMN)])
+        raise InputError(
+            [
+                Problem(
+                    src,
+                    f"multi-arm trials (column {TRIAL_COLUMN!r}) can be combined "
+                    f"for binary or continuous data, not {table.data_type} data",
+                    line=1,
+                    column=TRIAL_COLUMN,
+                )
+            ]
+        )
     labelled = {}  # label (up to case and spacing) -> rows carrying it, built once
     for j, s in enumerate(table.studies):
         labelled.setdefault(label_key(s), set()).add(j)
     for trial, rows in groups.items():
         first = rows[0]
         if labelled.get(label_key(trial), set()) - set(rows):
-            problems.append(Problem(src, "trial name is also the label of another study",
-                                    line=table.lines[first], column=TRIAL_COLUMN, value=trial))
+            problems.append(
+                Problem(
+                    src,
+                    "trial name is also the label of another study",
+                    line=table.lines[first],
+                    column=TRIAL_COLUMN,
+                    value=trial,
+                )
+            )
         for i in rows:
             if table.forms and table.forms[i] != "raw":
-                problems.append(Problem(src, "an arm of a multi-arm trial needs its raw data, "
-                                        "not a reported effect", line=table.lines[i],
-                                        column=TRIAL_COLUMN, value=trial))
+                problems.append(
+                    Problem(
+                        src,
+                        "an arm of a multi-arm trial needs its raw data, not a reported effect",
+                        line=table.lines[i],
+                        column=TRIAL_COLUMN,
+                        value=trial,
+                    )
+                )
                 continue
             for k in _CONTROL[table.data_type]:
                 if table.values[k][i] != table.values[k][first]:
-                    problems.append(Problem(
-                        src, f"arms of trial {trial!r} must share one control group, but this "
-                        f"differs from line {table.lines[first]} "
-                        f"({table.values[k][first]:g})", line=table.lines[i],
-                        column=table.column_name(k), value=f"{table.values[k][i]:g}"))
+                    problems.append(
+                        Problem(
+                            src,
+                            f"arms of trial {trial!r} must share one control group, but this "
+                            f"differs from line {table.lines[first]} "
+                            f"({table.values[k][first]:g})",
+                            line=table.lines[i],
+                            column=table.column_name(k),
+                            value=f"{table.values[k][i]:g}",
+                        )
+                    )
     if problems:
         raise InputError(problems)

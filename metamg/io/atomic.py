@@ -8,6 +8,7 @@ the same directory removes the temporary files of metamg processes that are no l
 A directory or file that cannot be written is the user's problem to fix: an InputError naming
 the user's path, never the temporary file's.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -20,7 +21,7 @@ from metamg.errors import InputError, Problem
 TEMP_PREFIX = ".metamg-"
 TEMP_SUFFIX = ".tmp"
 _TEMP_NAME = re.compile(r"^\.metamg-(\d+)-.*\.tmp$")
-_swept: set[str] = set()   # directories already cleaned by this process
+_swept: set[str] = set()  # directories already cleaned by this process
 
 
 def write_atomic(path, data: str | bytes) -> None:
@@ -31,8 +32,7 @@ def write_atomic(path, data: str | bytes) -> None:
         raise InputError([Problem(path, "is a directory; give a file name to write to")])
     _sweep(directory)
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f"{TEMP_PREFIX}{os.getpid()}-", suffix=TEMP_SUFFIX,
-                                   dir=directory)
+        fd, tmp = tempfile.mkstemp(prefix=f"{TEMP_PREFIX}{os.getpid()}-", suffix=TEMP_SUFFIX, dir=directory)
     except OSError as exc:
         raise _unwritable(path, exc) from None
     umask = os.umask(0)
@@ -59,14 +59,25 @@ def ensure_directory(directory, for_path=None) -> str:
     try:
         os.makedirs(directory, exist_ok=True)
     except FileExistsError:
-        raise InputError([Problem(os.fspath(for_path or directory),
-                                  f"cannot be written: {_first_file(directory)} is a file, not a "
-                                  "directory")]) from None
+        raise InputError(
+            [
+                Problem(
+                    os.fspath(for_path or directory),
+                    f"cannot be written: {_first_file(directory)} is a file, not a directory",
+                )
+            ]
+        ) from None
     except OSError as exc:
         raise _unwritable(for_path or directory, exc) from None
     if not os.path.isdir(directory):
-        raise InputError([Problem(os.fspath(for_path or directory),
-                                  f"cannot be written: {_first_file(directory)} is a file, not a directory")])
+        raise InputError(
+            [
+                Problem(
+                    os.fspath(for_path or directory),
+                    f"cannot be written: {_first_file(directory)} is a file, not a directory",
+                )
+            ]
+        )
     return directory
 
 
@@ -84,7 +95,9 @@ def _first_file(directory: str) -> str:
 def _unwritable(path, exc: OSError) -> InputError:
     reason = exc.strerror or type(exc).__name__
     if isinstance(exc, NotADirectoryError):
-        reason = f"{_first_file(os.path.dirname(os.path.abspath(os.fspath(path))))} is a file, not a directory"
+        reason = (
+            f"{_first_file(os.path.dirname(os.path.abspath(os.fspath(path))))} is a file, not a directory"
+        )
     return InputError([Problem(os.fspath(path), f"cannot be written: {reason}")])
 
 

@@ -29,31 +29,48 @@ ten people beside one of a hundred million.)
 Subnormal numbers (below 2.2·10⁻³⁰⁸, where floating point loses precision) lie outside every
 range, as do infinities and NaN.
 """
+
 from __future__ import annotations
 
 from types import MappingProxyType
 
 COUNT_MAX = 1e12
-REAL_RANGE = (1e-20, 1e20)       # magnitude of a nonzero real number
+REAL_RANGE = (1e-20, 1e20)  # magnitude of a nonzero real number
 SCALE_RANGE = (1e-20, 1e20)
 VARIANCE_RANGE = (1e-40, 1e40)
 P_MIN = 1e-300
-EFFECT_MAX = 1e30                # |yi| of a computed effect
+EFFECT_MAX = 1e30  # |yi| of a computed effect
 EFFECT_VARIANCE_RANGE = (1e-60, 1e60)
-EFFECT_VARIANCE_SPREAD = 1e14    # largest / smallest vi of the studies pooled together
+EFFECT_VARIANCE_SPREAD = 1e14  # largest / smallest vi of the studies pooled together
 
 # Inside every kind's range: a value here needs no further look (most values of any table).
-COMMON_RANGE = (max(REAL_RANGE[0], SCALE_RANGE[0], VARIANCE_RANGE[0], P_MIN),
-                min(COUNT_MAX, REAL_RANGE[1], SCALE_RANGE[1], VARIANCE_RANGE[1]))
+COMMON_RANGE = (
+    max(REAL_RANGE[0], SCALE_RANGE[0], VARIANCE_RANGE[0], P_MIN),
+    min(COUNT_MAX, REAL_RANGE[1], SCALE_RANGE[1], VARIANCE_RANGE[1]),
+)
 
-KIND = MappingProxyType({
-    "ai": "count", "ci": "count", "xi": "count", "n1i": "count", "n2i": "count", "ni": "count",
-    "m1i": "real", "m2i": "real", "yi": "real", "effect": "real", "ci_low": "real",
-    "ci_high": "real", "ri": "real",
-    "sd1i": "scale", "sd2i": "scale", "sei": "scale",
-    "vi": "variance",
-    "pval": "p-value",
-})
+KIND = MappingProxyType(
+    {
+        "ai": "count",
+        "ci": "count",
+        "xi": "count",
+        "n1i": "count",
+        "n2i": "count",
+        "ni": "count",
+        "m1i": "real",
+        "m2i": "real",
+        "yi": "real",
+        "effect": "real",
+        "ci_low": "real",
+        "ci_high": "real",
+        "ri": "real",
+        "sd1i": "scale",
+        "sd2i": "scale",
+        "sei": "scale",
+        "vi": "variance",
+        "pval": "p-value",
+    }
+)
 
 
 def bound_problem(key: str, value: float) -> str | None:
@@ -89,5 +106,5 @@ def effect_problem(yi: float, vi: float) -> str | None:
     if not abs(yi) <= EFFECT_MAX:
         return f"its effect ({yi:.3g}) is too large to pool (at most {EFFECT_MAX:g} in size)"
     if not low <= vi <= high:
-        return (f"its effect's variance ({vi:.3g}) is outside what can be pooled ({low:g} to {high:g})")
+        return f"its effect's variance ({vi:.3g}) is outside what can be pooled ({low:g} to {high:g})"
     return None

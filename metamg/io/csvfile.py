@@ -21,6 +21,7 @@ Files metamg reads:
 * **Quoting**: standard CSV quoting; a quoted field that is never closed is reported at the
   line where its quote opens.
 """
+
 from __future__ import annotations
 
 import codecs
@@ -39,9 +40,11 @@ from metamg.errors import InputError, Problem
 DELIMITERS = MappingProxyType({",": "comma", ";": "semicolon", "\t": "tab"})
 # byte-order mark -> (codec of the rest, name); UTF-32 first: its LE mark starts like UTF-16's
 ENCODINGS = (
-    (codecs.BOM_UTF32_LE, "utf-32-le", "UTF-32LE"), (codecs.BOM_UTF32_BE, "utf-32-be", "UTF-32BE"),
+    (codecs.BOM_UTF32_LE, "utf-32-le", "UTF-32LE"),
+    (codecs.BOM_UTF32_BE, "utf-32-be", "UTF-32BE"),
     (codecs.BOM_UTF8, "utf-8", "UTF-8 with BOM"),
-    (codecs.BOM_UTF16_LE, "utf-16-le", "UTF-16LE"), (codecs.BOM_UTF16_BE, "utf-16-be", "UTF-16BE"),
+    (codecs.BOM_UTF16_LE, "utf-16-le", "UTF-16LE"),
+    (codecs.BOM_UTF16_BE, "utf-16-be", "UTF-16BE"),
 )
 SAVE_AS = "save it as 'CSV UTF-8' (a spreadsheet's plain 'CSV' is Windows-1252)"
 
@@ -59,7 +62,7 @@ class RawTable:
     problems: tuple[Problem, ...] = ()  # rows set aside (wrong field count), reported with the rest
     delimiter: str = ","
     encoding: str = "UTF-8"
-    sha256: str = ""                    # of the bytes read; "" for data given in memory
+    sha256: str = ""  # of the bytes read; "" for data given in memory
 
 
 def read_raw_csv(path, known=frozenset()) -> RawTable:
@@ -80,8 +83,9 @@ def read_input(path, what: str) -> tuple[str, bytes]:
     except FileNotFoundError:
         raise InputError([Problem(name, "no such file")]) from None
     except PermissionError:
-        raise InputError([Problem(name, "permission denied: a directory on the path cannot be "
-                                  "searched")]) from None
+        raise InputError(
+            [Problem(name, "permission denied: a directory on the path cannot be searched")]
+        ) from None
     except OSError as exc:
         raise InputError([Problem(name, f"cannot be read: {exc.strerror or exc}")]) from None
     if kind is not None:
@@ -126,9 +130,15 @@ def parse_csv_bytes(data: bytes, source: str, known=frozenset()) -> RawTable:
     header, body = _records(text, source, delimiter)
     width = len(header.cells)
     rows = tuple(row for row in body if len(row.cells) == width)
-    problems = () if len(rows) == len(body) else tuple(
-        Problem(source, f"row has {len(row.cells)} fields but the header has {width}", line=row.line)
-        for row in body if len(row.cells) != width)
+    problems = (
+        ()
+        if len(rows) == len(body)
+        else tuple(
+            Problem(source, f"row has {len(row.cells)} fields but the header has {width}", line=row.line)
+            for row in body
+            if len(row.cells) != width
+        )
+    )
     return RawTable(source, header.cells, rows, problems, delimiter, encoding, digest)
 
 
@@ -139,15 +149,29 @@ def decode_text(data: bytes, source: str, advice: str = SAVE_AS) -> tuple[str, s
     for bom, codec, label in ENCODINGS:
         if data.startswith(bom):
             try:
-                return data[len(bom):].decode(codec), label
+                return data[len(bom) :].decode(codec), label
             except UnicodeDecodeError as exc:
-                raise InputError([Problem(source, f"starts with a {label} byte-order mark but is not "
-                                          f"valid {label} text (offset {exc.start + len(bom)}); "
-                                          f"{advice}")]) from None
+                raise InputError(
+                    [
+                        Problem(
+                            source,
+                            f"starts with a {label} byte-order mark but is not "
+                            f"valid {label} text (offset {exc.start + len(bom)}); "
+                            f"{advice}",
+                        )
+                    ]
+                ) from None
     unmarked = _unmarked_utf16(data)
     if unmarked:
-        raise InputError([Problem(source, f"looks like {unmarked} text without a byte-order mark, "
-                                  f"which metamg does not guess; {advice}")])
+        raise InputError(
+            [
+                Problem(
+                    source,
+                    f"looks like {unmarked} text without a byte-order mark, "
+                    f"which metamg does not guess; {advice}",
+                )
+            ]
+        )
     if b"\x00" in data:
         raise InputError([Problem(source, "is not a text file (it contains NUL bytes)")])
     try:
@@ -160,8 +184,9 @@ def decode_text(data: bytes, source: str, advice: str = SAVE_AS) -> tuple[str, s
             looks = "; it looks like Windows-1252 (Latin-1), which metamg does not guess"
         except UnicodeDecodeError:
             pass
-        raise InputError([Problem(source, f"is not UTF-8 text (byte 0x{data[exc.start]:02x}){looks}; "
-                                  f"{advice}", line=line)]) from None
+        raise InputError(
+            [Problem(source, f"is not UTF-8 text (byte 0x{data[exc.start]:02x}){looks}; {advice}", line=line)]
+        ) from None
 
 
 def _unmarked_utf16(data: bytes) -> str | None:
@@ -195,8 +220,15 @@ def sniff_delimiter(text: str, source: str, known=frozenset()) -> str:
     distinct = {splits[d] for d in tied}
     if len(distinct) > 1:
         names = " and ".join(f"{DELIMITERS[d]} ({d!r})" for d in tied)
-        raise InputError([Problem(source, f"the header splits into metamg's column names at "
-                                  f"{names} alike; use one delimiter", line=1)])
+        raise InputError(
+            [
+                Problem(
+                    source,
+                    f"the header splits into metamg's column names at {names} alike; use one delimiter",
+                    line=1,
+                )
+            ]
+        )
     return next(d for d in DELIMITERS if d in tied)
 
 
@@ -204,7 +236,7 @@ def _first_record(text: str, delimiter: str) -> tuple[str, ...] | None:
     """The first non-blank record split at ``delimiter``; None if it is not valid CSV."""
     cut = text.find("\n", 1 << 16)
     if 0 < cut < len(text) - 1:  # the header is near the top: no need to copy a large file
-        found = _first_of(text[:cut + 1], delimiter)
+        found = _first_of(text[: cut + 1], delimiter)
         if found is not None:
             return found
     return _first_of(text, delimiter)
@@ -238,10 +270,18 @@ def _records(text: str, source: str, delimiter: str) -> tuple[RawRow, list[RawRo
         start = last_line + 1
         opened = _unclosed_quote(text, start, delimiter)
         if opened is not None:
-            raise InputError([Problem(source, 'a quoted field opens here and is never closed (a '
-                                      'missing closing ")', line=opened)]) from None
-        raise InputError([Problem(source, f"is not valid CSV: {_csv_message(exc, delimiter)}",
-                                  line=reader.line_num)]) from None
+            raise InputError(
+                [
+                    Problem(
+                        source,
+                        'a quoted field opens here and is never closed (a missing closing ")',
+                        line=opened,
+                    )
+                ]
+            ) from None
+        raise InputError(
+            [Problem(source, f"is not valid CSV: {_csv_message(exc, delimiter)}", line=reader.line_num)]
+        ) from None
     if not records:
         raise InputError([Problem(source, "is empty")])
     return records[0], records[1:]
@@ -250,8 +290,10 @@ def _records(text: str, source: str, delimiter: str) -> tuple[RawRow, list[RawRo
 def _csv_message(exc: csv.Error, delimiter: str) -> str:
     text = str(exc)
     if "expected after" in text:
-        return (f"text follows a closing quote; a quoted field must end at a {DELIMITERS[delimiter]}, "
-                'and a quote inside it is written ""')
+        return (
+            f"text follows a closing quote; a quoted field must end at a {DELIMITERS[delimiter]}, "
+            'and a quote inside it is written ""'
+        )
     return text
 
 
@@ -304,6 +346,7 @@ def _cell_text(value) -> str:
         return str(int(v)) if v.is_integer() and abs(v) < 1e16 else repr(v)
     try:
         import pandas as pd  # only reached when the caller already uses pandas
+
         if pd.isna(value):
             return ""
     except (TypeError, ValueError, ImportError):

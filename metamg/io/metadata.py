@@ -11,6 +11,7 @@ of its bytes. ``unfilled(meta)`` names the question's keys (``QUESTION``) still 
 holding a template's placeholder: ``metamg check`` reports each, and a report should not
 print them as if they were the question.
 """
+
 from __future__ import annotations
 
 import difflib
@@ -56,8 +57,6 @@ class Claim:
     line: int | None = None
 
 
-
-
 @dataclass(frozen=True)
 class RegressionSpec:
     """A meta-regression a report should show (a ``[[regressions]]`` table): the moderator
@@ -88,9 +87,9 @@ class GradeSettings:
 
     design: str = "randomised"
     mid: float | None = None
-    outcome: str = ""             # short outcome name for the summary-of-findings table
-    intervention: str = ""        # short intervention name for the plain-language statement
-    control_risk: float | None = None   # assumed control-group risk (binary); default: median
+    outcome: str = ""  # short outcome name for the summary-of-findings table
+    intervention: str = ""  # short intervention name for the plain-language statement
+    control_risk: float | None = None  # assumed control-group risk (binary); default: median
     judgements: tuple[tuple[str, DomainJudgement], ...] = ()
 
     def judgement(self, domain: str) -> DomainJudgement | None:
@@ -106,19 +105,19 @@ class StudySetMeta:
     comparator: str = ""
     outcome: str = ""
     measure: str | None = None
-    benefit: str = "lower"        # which direction of the effect favours the intervention
+    benefit: str = "lower"  # which direction of the effect favours the intervention
     label_left: str = ""
     label_right: str = ""
     profile: str = "cochrane"
     subgroup: str | None = None
     notes: str = ""
-    inclusion: str = ""           # which studies are pooled and why the others are not
+    inclusion: str = ""  # which studies are pooled and why the others are not
     claims: tuple[Claim, ...] = ()
     regressions: tuple[RegressionSpec, ...] = ()
     grade: GradeSettings = GradeSettings()
     defaults: tuple[str, ...] = field(default=())  # keys that were not given
-    sha256: str | None = None     # of the metadata file's bytes; None when there is no file
-    key_lines: tuple[tuple[str, int], ...] = ()    # top-level key -> its line in the file
+    sha256: str | None = None  # of the metadata file's bytes; None when there is no file
+    key_lines: tuple[tuple[str, int], ...] = ()  # top-level key -> its line in the file
 
     def line_of(self, key: str) -> int | None:
         """The line of top-level ``key`` in the metadata file (None if it is not there)."""
@@ -146,9 +145,11 @@ QUESTION = {
     "inclusion": "which studies are pooled, and why the others are not",
 }
 # What ``metamg new`` wrote as a stand-in for the user's own text (lower case, spaces collapsed).
-PLACEHOLDERS = frozenset({
-    "which studies are pooled, and why the others are not (give those a reason in exclusion_reason).",
-})
+PLACEHOLDERS = frozenset(
+    {
+        "which studies are pooled, and why the others are not (give those a reason in exclusion_reason).",
+    }
+)
 SAVE_AS = "save it as UTF-8"
 
 
@@ -159,6 +160,7 @@ def metadata_path(csv_path) -> str:
 
 def unfilled(meta: StudySetMeta) -> tuple[str, ...]:
     """The question's keys (``QUESTION``) that are blank or still a template's placeholder."""
+
     def blank(text: str) -> bool:
         norm = " ".join(text.split()).lower()
         return not norm or norm in PLACEHOLDERS
@@ -189,19 +191,20 @@ def _decode_problem(path: str, text: str, exc) -> Problem:
     message = str(exc)
     at = re.search(r"\s*\(at line (\d+), column (\d+)\)$", message)
     if at:
-        return Problem(path, f"is not valid TOML: {message[:at.start()]} (column {at.group(2)})",
-                       line=int(at.group(1)))
+        return Problem(
+            path, f"is not valid TOML: {message[: at.start()]} (column {at.group(2)})", line=int(at.group(1))
+        )
     message = re.sub(r"\s*\(at end of document\)$", "", message)
     _, opened = key_lines(text)
     if opened:
-        return Problem(path, f"is not valid TOML: {message} (it opens here and is never closed)",
-                       line=opened)
+        return Problem(path, f"is not valid TOML: {message} (it opens here and is never closed)", line=opened)
     last = text.count("\n") + (not text.endswith("\n"))
     return Problem(path, f"is not valid TOML: {message} (at the end of the file)", line=last)
 
 
-def parse_metadata(data: dict, name: str, path: str = "<metadata>", text: str = "",
-                   sha256: str | None = None) -> StudySetMeta:
+def parse_metadata(
+    data: dict, name: str, path: str = "<metadata>", text: str = "", sha256: str | None = None
+) -> StudySetMeta:
     """The metadata in ``data``, parsed by tomllib from ``text`` (which locates problems)."""
     problems = []
     lines, _ = key_lines(text)
@@ -234,16 +237,19 @@ def parse_metadata(data: dict, name: str, path: str = "<metadata>", text: str = 
             values[key] = grade
             continue
         if not isinstance(value, str):
-            problems.append(Problem(path, "must be a string", line=where(key), column=key,
-                                    value=repr(value)))
+            problems.append(Problem(path, "must be a string", line=where(key), column=key, value=repr(value)))
             continue
         values[key] = value.strip()
     checks = {
-        "measure": (lambda v: v.upper() in MEASURE_NAMES, "unknown measure; choose one of "
-                    + ", ".join(MEASURE_NAMES)),
+        "measure": (
+            lambda v: v.upper() in MEASURE_NAMES,
+            "unknown measure; choose one of " + ", ".join(MEASURE_NAMES),
+        ),
         "benefit": (lambda v: v in BENEFIT, "must be " + " or ".join(f"'{b}'" for b in BENEFIT)),
-        "profile": (lambda v: v in PROFILE_NAMES, "unknown profile; choose one of "
-                    + ", ".join(PROFILE_NAMES)),
+        "profile": (
+            lambda v: v in PROFILE_NAMES,
+            "unknown profile; choose one of " + ", ".join(PROFILE_NAMES),
+        ),
     }
     for key, (ok, message) in checks.items():
         if key in values and not ok(values[key]):
@@ -256,8 +262,9 @@ def parse_metadata(data: dict, name: str, path: str = "<metadata>", text: str = 
         values["subgroup"] = None
     defaults = tuple(sorted(_KEYS - values.keys() - {"claims", "inclusion", "grade", "regressions"}))
     top = tuple((k[0], n) for k, n in lines.items() if len(k) == 1)
-    return StudySetMeta(name=name, **{"title": name, **values}, defaults=defaults, sha256=sha256,
-                        key_lines=top)
+    return StudySetMeta(
+        name=name, **{"title": name, **values}, defaults=defaults, sha256=sha256, key_lines=top
+    )
 
 
 def _unknown(kind: str, key: str, known) -> str:
@@ -277,12 +284,21 @@ _JUDGEMENT_KEYS = ("rating", "reason")
 
 def _parse_grade(value, path, where) -> tuple[GradeSettings, list[Problem]]:
     if not isinstance(value, dict):
-        return GradeSettings(), [Problem(path, "must be a [grade] table", line=where("grade"), column="grade")]
+        return GradeSettings(), [
+            Problem(path, "must be a [grade] table", line=where("grade"), column="grade")
+        ]
     problems, out, judgements = [], {}, []
 
     def bad(key, message, v=None):
-        problems.append(Problem(path, message, line=where("grade", *key.split(".")),
-                                column=f"grade.{key}", value=None if v is None else repr(v)))
+        problems.append(
+            Problem(
+                path,
+                message,
+                line=where("grade", *key.split(".")),
+                column=f"grade.{key}",
+                value=None if v is None else repr(v),
+            )
+        )
 
     for key, v in value.items():
         if key not in _GRADE_KEYS:
@@ -310,8 +326,11 @@ def _parse_grade(value, path, where) -> tuple[GradeSettings, list[Problem]]:
 def _judgement(domain, v, bad) -> DomainJudgement | None:
     """A ``[grade.DOMAIN]`` table as a judgement, or None with its problems given to ``bad``."""
     if not isinstance(v, dict):
-        bad(domain, "must be a table with rating and reason, e.g. [grade.indirectness] "
-                    "rating = \"serious\" reason = \"...\"")
+        bad(
+            domain,
+            "must be a table with rating and reason, e.g. [grade.indirectness] "
+            'rating = "serious" reason = "..."',
+        )
         return None
     fine = True
     for sub in v:
@@ -320,8 +339,7 @@ def _judgement(domain, v, bad) -> DomainJudgement | None:
             fine = False
     for sub in _JUDGEMENT_KEYS:
         if sub not in v:
-            bad(domain, f"needs its {sub}, e.g. [grade.{domain}] rating = \"serious\" "
-                        "reason = \"...\"")
+            bad(domain, f'needs its {sub}, e.g. [grade.{domain}] rating = "serious" reason = "..."')
             fine = False
     if "rating" in v and v["rating"] not in GRADE_RATINGS:
         bad(f"{domain}.rating", "must be one of " + ", ".join(GRADE_RATINGS), v["rating"])
@@ -352,8 +370,14 @@ def _table_reporter(problems, path, where, array, n):
 
 def _parse_regressions(value, path, where) -> tuple[tuple[RegressionSpec, ...], list[Problem]]:
     if not isinstance(value, list) or not all(isinstance(r, dict) for r in value):
-        return (), [Problem(path, "must be a list of [[regressions]] tables", line=where("regressions"),
-                            column="regressions")]
+        return (), [
+            Problem(
+                path,
+                "must be a list of [[regressions]] tables",
+                line=where("regressions"),
+                column="regressions",
+            )
+        ]
     specs, problems = [], []
     for n, raw in enumerate(value):
         bad = _table_reporter(problems, path, where, "regressions", n)
@@ -363,20 +387,27 @@ def _parse_regressions(value, path, where) -> tuple[tuple[RegressionSpec, ...], 
                 bad(key, _unknown("regression key", key, _REGRESSION_KEYS))
         mods = raw.get("mods")
         if not isinstance(mods, list) or not mods or not all(isinstance(m, str) and m.strip() for m in mods):
-            bad("mods", "must be a list of moderator columns, e.g. mods = [\"ablat\"]",
-                None if mods is None else repr(mods))
+            bad(
+                "mods",
+                'must be a list of moderator columns, e.g. mods = ["ablat"]',
+                None if mods is None else repr(mods),
+            )
         if not isinstance(raw.get("why", ""), str):
             bad("why", "must be a string", repr(raw["why"]))
         if len(problems) == before:
-            specs.append(RegressionSpec(tuple(m.strip() for m in mods), raw.get("why", "").strip(),
-                                        where("regressions", n)))
+            specs.append(
+                RegressionSpec(
+                    tuple(m.strip() for m in mods), raw.get("why", "").strip(), where("regressions", n)
+                )
+            )
     return tuple(specs), problems
 
 
 def _parse_claims(value, path, where) -> tuple[tuple[Claim, ...], list[Problem]]:
     if not isinstance(value, list) or not all(isinstance(c, dict) for c in value):
-        return (), [Problem(path, "must be a list of [[claims]] tables", line=where("claims"),
-                            column="claims")]
+        return (), [
+            Problem(path, "must be a list of [[claims]] tables", line=where("claims"), column="claims")
+        ]
     claims, problems, ids = [], [], {}
     for n, raw in enumerate(value):
         line = where("claims", n)
@@ -408,14 +439,21 @@ def _parse_claims(value, path, where) -> tuple[tuple[Claim, ...], list[Problem]]
         ids.setdefault(cid, where("claims", n, "id"))
         if len(problems) > before:
             continue
-        claims.append(Claim(
-            id=cid, text=raw["text"].strip(), made_in=raw["made_in"].strip(),
-            primary_source_found=raw["primary_source_found"],
-            primary_source=raw.get("primary_source", "").strip(),
-            direction=raw.get("direction", "benefit"),
-            implied_effect=float(raw["implied_effect"]) if "implied_effect" in raw else None,
-            implies=raw.get("implies", "").strip(), studies=tuple(s.strip() for s in raw.get("studies", ())),
-            notes=raw.get("notes", "").strip(), line=line))
+        claims.append(
+            Claim(
+                id=cid,
+                text=raw["text"].strip(),
+                made_in=raw["made_in"].strip(),
+                primary_source_found=raw["primary_source_found"],
+                primary_source=raw.get("primary_source", "").strip(),
+                direction=raw.get("direction", "benefit"),
+                implied_effect=float(raw["implied_effect"]) if "implied_effect" in raw else None,
+                implies=raw.get("implies", "").strip(),
+                studies=tuple(s.strip() for s in raw.get("studies", ())),
+                notes=raw.get("notes", "").strip(),
+                line=line,
+            )
+        )
     return tuple(claims), problems
 
 
@@ -434,11 +472,11 @@ def key_lines(text: str) -> tuple[dict[tuple, int], int | None]:
     key holding the inline table stands for them). Meant for text tomllib reads, and to place
     tomllib's errors at the end of a document."""
     lines: dict[tuple, int] = {}
-    arrays: dict[tuple, int] = {}     # array-of-tables path -> tables so far
+    arrays: dict[tuple, int] = {}  # array-of-tables path -> tables so far
     table: tuple = ()
     scan = _ValueScanner()
     for n, line in enumerate(text.split("\n"), 1):
-        if scan.open:                  # inside a multi-line string or array: no key here
+        if scan.open:  # inside a multi-line string or array: no key here
             scan.feed(line, 0, n)
             continue
         body = line.strip()
@@ -446,7 +484,7 @@ def key_lines(text: str) -> tuple[dict[tuple, int], int | None]:
             continue
         if body.startswith("["):
             double = body.startswith("[[")
-            inner = body[2:body.find("]]")] if double else body[1:body.find("]")]
+            inner = body[2 : body.find("]]")] if double else body[1 : body.find("]")]
             path = _key_path(inner)
             if path is None:
                 continue
@@ -476,7 +514,7 @@ def _split_key(line: str) -> tuple[tuple[str, ...] | None, int]:
             close = line.find(line[i], i + 1)
             if close < 0:
                 return None, 0
-            parts.append(line[i + 1:close])
+            parts.append(line[i + 1 : close])
             i = close + 1
         else:
             m = _BARE_KEY.match(line, i)
@@ -508,9 +546,9 @@ class _ValueScanner:
     inside a multi-line string or array is not read as a key."""
 
     def __init__(self):
-        self.string = None       # the quotes of the open multi-line string
-        self.depth = 0           # open [ and {
-        self.opened = None       # the line where what is open opened
+        self.string = None  # the quotes of the open multi-line string
+        self.depth = 0  # open [ and {
+        self.opened = None  # the line where what is open opened
 
     @property
     def open(self) -> bool:
@@ -527,7 +565,7 @@ class _ValueScanner:
             if line.startswith(_TRIPLES, i):
                 if not self.open:
                     self.opened = n
-                self.string, i = line[i:i + 3], i + 3
+                self.string, i = line[i : i + 3], i + 3
                 continue
             if ch in "\"'":
                 close = self._close_single(line, i)

@@ -6,6 +6,7 @@ a blank cell means "not assessed". The overall judgement is at least as severe a
 domain (RoB 2's algorithm, Table 2 of the paper); when ``rob_overall`` is blank but all five
 domains are judged, it is taken as the worst domain.
 """
+
 from __future__ import annotations
 
 from metamg.errors import Problem
@@ -20,7 +21,7 @@ DOMAINS = (
 OVERALL = "rob_overall"
 COLUMNS = tuple(c for c, _, _ in DOMAINS) + (OVERALL,)
 SHORT = {c: s for c, s, _ in DOMAINS} | {OVERALL: "Overall"}
-JUDGEMENTS = ("low", "some concerns", "high")   # ordered from the least to the most severe
+JUDGEMENTS = ("low", "some concerns", "high")  # ordered from the least to the most severe
 
 
 def normalise(cell: str) -> str | None:
@@ -39,9 +40,12 @@ def judgement_problems(src: str, lines, columns: dict) -> tuple[dict, list[Probl
         for line, cell in zip(lines, cells, strict=True):
             value = normalise(cell)
             if value is None:
-                message = ("'unclear' is RoB 1's judgement; RoB 2 uses low, some concerns or high "
-                           "(blank = not assessed)" if cell.strip().lower() == "unclear" else
-                           "not a RoB 2 judgement; use low, some concerns or high (blank = not assessed)")
+                message = (
+                    "'unclear' is RoB 1's judgement; RoB 2 uses low, some concerns or high "
+                    "(blank = not assessed)"
+                    if cell.strip().lower() == "unclear"
+                    else "not a RoB 2 judgement; use low, some concerns or high (blank = not assessed)"
+                )
                 problems.append(Problem(src, message, line, name, cell.strip()))
                 value = ""
             norm.append(value)
@@ -51,9 +55,16 @@ def judgement_problems(src: str, lines, columns: dict) -> tuple[dict, list[Probl
             worst = _worst(out[c][i] for c, _, _ in DOMAINS if c in out)
             overall = out[OVERALL][i]
             if overall and worst and JUDGEMENTS.index(overall) < JUDGEMENTS.index(worst):
-                problems.append(Problem(src, f"the overall judgement cannot be less severe than the "
-                                        f"worst domain ({worst}; RoB 2's algorithm)", line, OVERALL,
-                                        overall))
+                problems.append(
+                    Problem(
+                        src,
+                        f"the overall judgement cannot be less severe than the "
+                        f"worst domain ({worst}; RoB 2's algorithm)",
+                        line,
+                        OVERALL,
+                        overall,
+                    )
+                )
     return out, problems
 
 

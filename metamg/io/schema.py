@@ -27,6 +27,7 @@ Rules for the cells, besides each data type's own (counts whole and >= 0, SDs > 
 * **Study labels** are unique ignoring case and runs of spaces (``label_key``): "ISIS-4 1995"
   and "isis-4  1995" are the same study, to ``pool`` as to ``check``.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -47,24 +48,46 @@ from metamg.io.csvfile import RawTable, raw_from_dataframe, read_raw_csv
 from metamg.vocabulary import PROVENANCE_COLUMNS
 
 # header (lower-cased, stripped) -> canonical key
-ALIASES = MappingProxyType({
-    "events_treatment": "ai", "ai": "ai",
-    "n_treatment": "n1i", "n1i": "n1i",
-    "events_control": "ci", "ci": "ci",
-    "n_control": "n2i", "n2i": "n2i",
-    "mean_treatment": "m1i", "m1i": "m1i",
-    "sd_treatment": "sd1i", "sd1i": "sd1i",
-    "mean_control": "m2i", "m2i": "m2i",
-    "sd_control": "sd2i", "sd2i": "sd2i",
-    "yi": "yi", "vi": "vi", "sei": "sei",
-    "ri": "ri", "ni": "ni",
-    "events": "xi", "xi": "xi", "n": "ni",
-    # a reported effect with its confidence interval or p-value (metafor's conv.wald)
-    "effect": "effect", "effect_estimate": "effect",
-    "ci_low": "ci_low", "ci_lower": "ci_low", "ci.lb": "ci_low",
-    "ci_high": "ci_high", "ci_upper": "ci_high", "ci.ub": "ci_high",
-    "ci_level": "ci_level", "p_value": "pval", "pval": "pval",
-})
+ALIASES = MappingProxyType(
+    {
+        "events_treatment": "ai",
+        "ai": "ai",
+        "n_treatment": "n1i",
+        "n1i": "n1i",
+        "events_control": "ci",
+        "ci": "ci",
+        "n_control": "n2i",
+        "n2i": "n2i",
+        "mean_treatment": "m1i",
+        "m1i": "m1i",
+        "sd_treatment": "sd1i",
+        "sd1i": "sd1i",
+        "mean_control": "m2i",
+        "m2i": "m2i",
+        "sd_control": "sd2i",
+        "sd2i": "sd2i",
+        "yi": "yi",
+        "vi": "vi",
+        "sei": "sei",
+        "ri": "ri",
+        "ni": "ni",
+        "events": "xi",
+        "xi": "xi",
+        "n": "ni",
+        # a reported effect with its confidence interval or p-value (metafor's conv.wald)
+        "effect": "effect",
+        "effect_estimate": "effect",
+        "ci_low": "ci_low",
+        "ci_lower": "ci_low",
+        "ci.lb": "ci_low",
+        "ci_high": "ci_high",
+        "ci_upper": "ci_high",
+        "ci.ub": "ci_high",
+        "ci_level": "ci_level",
+        "p_value": "pval",
+        "pval": "pval",
+    }
+)
 
 # Reported-effect columns: a row may give these instead of the raw data of its data type.
 REPORTED = ("effect", "ci_low", "ci_high", "ci_level", "pval")
@@ -75,41 +98,75 @@ TRIAL_COLUMN = "trial"
 # Where every number came from (rules in metamg.io.provenance).
 DERIVED_COLUMN = "derived_fields"
 # Every column name metamg gives a meaning to; an unknown header close to one of them is a typo.
-KNOWN_COLUMNS = frozenset(ALIASES) | {"study", REASON_COLUMN, TRIAL_COLUMN, DERIVED_COLUMN,
-                                      *PROVENANCE_COLUMNS, *rob.COLUMNS}
-TYPO_CUTOFF = 0.8   # difflib ratio above which an unknown header is taken for a misspelling
-HINT_CUTOFF = 0.5   # looser: only offered when a required column is missing anyway
+KNOWN_COLUMNS = frozenset(ALIASES) | {
+    "study",
+    REASON_COLUMN,
+    TRIAL_COLUMN,
+    DERIVED_COLUMN,
+    *PROVENANCE_COLUMNS,
+    *rob.COLUMNS,
+}
+TYPO_CUTOFF = 0.8  # difflib ratio above which an unknown header is taken for a misspelling
+HINT_CUTOFF = 0.5  # looser: only offered when a required column is missing anyway
 
 # canonical key -> the name we use when a column is missing
-FRIENDLY = MappingProxyType({
-    "ai": "events_treatment", "n1i": "n_treatment", "ci": "events_control", "n2i": "n_control",
-    "m1i": "mean_treatment", "sd1i": "sd_treatment", "m2i": "mean_control", "sd2i": "sd_control",
-    "yi": "yi", "vi": "vi", "sei": "sei", "ri": "ri", "ni": "ni", "xi": "events",
-    "effect": "effect", "ci_low": "ci_low", "ci_high": "ci_high", "ci_level": "ci_level",
-    "pval": "p_value",
-})
+FRIENDLY = MappingProxyType(
+    {
+        "ai": "events_treatment",
+        "n1i": "n_treatment",
+        "ci": "events_control",
+        "n2i": "n_control",
+        "m1i": "mean_treatment",
+        "sd1i": "sd_treatment",
+        "m2i": "mean_control",
+        "sd2i": "sd_control",
+        "yi": "yi",
+        "vi": "vi",
+        "sei": "sei",
+        "ri": "ri",
+        "ni": "ni",
+        "xi": "events",
+        "effect": "effect",
+        "ci_low": "ci_low",
+        "ci_high": "ci_high",
+        "ci_level": "ci_level",
+        "pval": "p_value",
+    }
+)
 
 
 @dataclass(frozen=True)
 class DataType:
     name: str
     required: tuple[str, ...]
-    counts: tuple[str, ...] = ()        # whole numbers >= 0
-    sizes: tuple[str, ...] = ()         # whole numbers > 0
-    positive: tuple[str, ...] = ()      # real numbers > 0
+    counts: tuple[str, ...] = ()  # whole numbers >= 0
+    sizes: tuple[str, ...] = ()  # whole numbers > 0
+    positive: tuple[str, ...] = ()  # real numbers > 0
     events_within: tuple[tuple[str, str], ...] = ()  # (events, size) pairs
 
 
-DATA_TYPES = MappingProxyType({
-    "binary": DataType("binary", ("ai", "n1i", "ci", "n2i"), counts=("ai", "ci"),
-                       sizes=("n1i", "n2i"), events_within=(("ai", "n1i"), ("ci", "n2i"))),
-    "continuous": DataType("continuous", ("m1i", "sd1i", "n1i", "m2i", "sd2i", "n2i"),
-                           sizes=("n1i", "n2i"), positive=("sd1i", "sd2i")),
-    "generic": DataType("generic", ("yi", "vi"), positive=("vi", "sei")),
-    "correlation": DataType("correlation", ("ri", "ni"), sizes=("ni",)),
-    "proportion": DataType("proportion", ("xi", "ni"), counts=("xi",), sizes=("ni",),
-                           events_within=(("xi", "ni"),)),
-})
+DATA_TYPES = MappingProxyType(
+    {
+        "binary": DataType(
+            "binary",
+            ("ai", "n1i", "ci", "n2i"),
+            counts=("ai", "ci"),
+            sizes=("n1i", "n2i"),
+            events_within=(("ai", "n1i"), ("ci", "n2i")),
+        ),
+        "continuous": DataType(
+            "continuous",
+            ("m1i", "sd1i", "n1i", "m2i", "sd2i", "n2i"),
+            sizes=("n1i", "n2i"),
+            positive=("sd1i", "sd2i"),
+        ),
+        "generic": DataType("generic", ("yi", "vi"), positive=("vi", "sei")),
+        "correlation": DataType("correlation", ("ri", "ni"), sizes=("ni",)),
+        "proportion": DataType(
+            "proportion", ("xi", "ni"), counts=("xi",), sizes=("ni",), events_within=(("xi", "ni"),)
+        ),
+    }
+)
 
 # When a file fits several types (and no measure says which), the first listed wins:
 # precomputed yi makes GEN the default, as the schema promises.
@@ -145,8 +202,8 @@ class StudyTable:
     not_estimable: tuple[NotEstimable, ...] = ()
     forms: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
-    sha256: str = ""                 # of the file's bytes as read; "" for a DataFrame
-    ignored: tuple[str, ...] = ()    # columns of another data type holding numbers, not used
+    sha256: str = ""  # of the file's bytes as read; "" for a DataFrame
+    ignored: tuple[str, ...] = ()  # columns of another data type holding numbers, not used
 
     @cached_property
     def estimable(self) -> np.ndarray:
@@ -172,8 +229,10 @@ def read_studies(source, data_type: str | None = None) -> StudyTable:
     elif isinstance(source, (str, os.PathLike)):
         raw = read_raw_csv(source, KNOWN_COLUMNS)
     else:
-        raise TypeError(f"expected the path of a study CSV (str or os.PathLike) or a pandas "
-                        f"DataFrame, not {type(source).__name__}")
+        raise TypeError(
+            f"expected the path of a study CSV (str or os.PathLike) or a pandas "
+            f"DataFrame, not {type(source).__name__}"
+        )
     return validate(raw, data_type)
 
 
@@ -195,8 +254,9 @@ def validate(raw: RawTable, data_type: str | None = None) -> StudyTable:
     src = raw.source
     keys, names, extra_cols, problems = _header(raw)
     if "study" not in keys:
-        problems.append(Problem(src, "required column missing (one unique label per study)",
-                                line=1, column="study"))
+        problems.append(
+            Problem(src, "required column missing (one unique label per study)", line=1, column="study")
+        )
     typos = _typo_problems(src, raw.header, extra_cols)
     problems += typos
     dtype, type_problems = _choose_type(src, keys, data_type)
@@ -222,8 +282,16 @@ def validate(raw: RawTable, data_type: str | None = None) -> StudyTable:
         columns.setdefault(k, np.full(len(raw.rows), np.nan))
     value_problems, bad_values = _value_problems(src, raw.rows, dtype, columns, names)
     problems += value_problems
-    plain = _plain_rows(len(raw.rows), needed, avail, reported, columns, errors, bad_values,
-                        [by_column[keys[k]] for cols in others.values() for k in cols])
+    plain = _plain_rows(
+        len(raw.rows),
+        needed,
+        avail,
+        reported,
+        columns,
+        errors,
+        bad_values,
+        [by_column[keys[k]] for cols in others.values() for k in cols],
+    )
 
     ignored: dict[str, None] = {}
     reason_col = extra_cols.get(REASON_COLUMN)
@@ -239,10 +307,15 @@ def validate(raw: RawTable, data_type: str | None = None) -> StudyTable:
         if plain[r]:
             form, row_problems = "raw", []
         else:
-            parsed = {k: errors[k].get(r) or (None if columns[k][r] != columns[k][r] else
-                                              float(columns[k][r])) for k in avail + reported}
-            problems += [Problem(src, v, line=row.line, column=names[k], value=row.cells[keys[k]].strip())
-                         for k, v in parsed.items() if isinstance(v, str)]
+            parsed = {
+                k: errors[k].get(r) or (None if columns[k][r] != columns[k][r] else float(columns[k][r]))
+                for k in avail + reported
+            }
+            problems += [
+                Problem(src, v, line=row.line, column=names[k], value=row.cells[keys[k]].strip())
+                for k, v in parsed.items()
+                if isinstance(v, str)
+            ]
             nums = {k: v for k, v in parsed.items() if isinstance(v, float)}
             raw_nums = {k: v for k, v in nums.items() if k in avail}
             mixed = _mixed_problem(src, row, dtype, keys, names, avail, others, data_type, ignored)
@@ -262,7 +335,7 @@ def validate(raw: RawTable, data_type: str | None = None) -> StudyTable:
     rob_cells, rob_problems = rob.judgement_problems(src, lines, rob_cells)
     problems += rob_problems
     if problems:
-        raise InputError(sorted(problems, key=lambda p: (p.line or 0)))
+        raise InputError(sorted(problems, key=lambda p: p.line or 0))
 
     if dtype.name == "generic" and "vi" not in keys:
         columns["vi"] = columns.pop("sei") ** 2
@@ -271,10 +344,17 @@ def validate(raw: RawTable, data_type: str | None = None) -> StudyTable:
         arr.setflags(write=False)
     extra = {name: rob_cells.get(name, by_column[i]) for name, i in extra_cols.items()}
     return StudyTable(
-        source=src, data_type=dtype.name, studies=tuple(studies), lines=tuple(lines),
-        values=MappingProxyType(columns), columns=MappingProxyType(dict(names)),
-        extra=MappingProxyType(extra), not_estimable=tuple(not_estimable), forms=tuple(forms),
-        sha256=raw.sha256, ignored=tuple(ignored),
+        source=src,
+        data_type=dtype.name,
+        studies=tuple(studies),
+        lines=tuple(lines),
+        values=MappingProxyType(columns),
+        columns=MappingProxyType(dict(names)),
+        extra=MappingProxyType(extra),
+        not_estimable=tuple(not_estimable),
+        forms=tuple(forms),
+        sha256=raw.sha256,
+        ignored=tuple(ignored),
     )
 
 
@@ -346,8 +426,11 @@ def _header(raw: RawTable):
             name = norm  # judgements are looked up by their lower-case names
         ident = canon or norm
         if ident in seen:
-            problems.append(Problem(src, f"duplicate column (same meaning as {seen[ident]!r})",
-                                    line=1, column=name.strip()))
+            problems.append(
+                Problem(
+                    src, f"duplicate column (same meaning as {seen[ident]!r})", line=1, column=name.strip()
+                )
+            )
             continue
         seen[ident] = name.strip()
         if canon:
@@ -366,8 +449,15 @@ def _label_problems(src, line, label, first_line, column) -> list[Problem]:
     if key in first_line:
         first, spelt = first_line[key]
         same = "" if spelt == label else f" as {spelt!r}; labels are compared ignoring case and spacing"
-        return [Problem(src, f"duplicate study label (first on line {first}{same})", line=line,
-                        column=column, value=label)]
+        return [
+            Problem(
+                src,
+                f"duplicate study label (first on line {first}{same})",
+                line=line,
+                column=column,
+                value=label,
+            )
+        ]
     first_line[key] = (line, label)
     return []
 
@@ -385,12 +475,18 @@ def _mixed_problem(src, row, dtype, keys, names, avail, others, forced, ignored)
         mine = ", ".join(names[k] for k in avail if k not in DATA_TYPES[other].required)
         theirs = ", ".join(names[k] for k in given)
         both = any(row.cells[keys[k]].strip() for k in own_columns(dtype.name) if k in keys)
-        lead = (f"this row gives both {dtype.name} numbers ({mine}) and {other} numbers ({theirs})"
-                if both else f"this row gives {other} numbers ({theirs}) in a file read as "
-                             f"{dtype.name} data ({mine})")
-        return Problem(src, f"{lead}; keep one data type, or choose it with the measure (key "
-                            "measure in the metadata, or --measure)", line=row.line,
-                       column=names[given[0]])
+        lead = (
+            f"this row gives both {dtype.name} numbers ({mine}) and {other} numbers ({theirs})"
+            if both
+            else f"this row gives {other} numbers ({theirs}) in a file read as {dtype.name} data ({mine})"
+        )
+        return Problem(
+            src,
+            f"{lead}; keep one data type, or choose it with the measure (key "
+            "measure in the metadata, or --measure)",
+            line=row.line,
+            column=names[given[0]],
+        )
     return None
 
 
@@ -404,8 +500,15 @@ def _typo_problems(src, header, extra_cols) -> list[Problem]:
             continue
         match = difflib.get_close_matches(name.lower(), absent, n=1, cutoff=TYPO_CUTOFF)
         if match:
-            out.append(Problem(src, f"unknown column; did you mean '{match[0]}'? (if it is a column "
-                               "of your own, give it a name further from metamg's)", line=1, column=name))
+            out.append(
+                Problem(
+                    src,
+                    f"unknown column; did you mean '{match[0]}'? (if it is a column "
+                    "of your own, give it a name further from metamg's)",
+                    line=1,
+                    column=name,
+                )
+            )
     return out
 
 
@@ -414,7 +517,8 @@ def _with_hint(problem: Problem, unknown) -> Problem:
     if not problem.column or "missing" not in problem.message:
         return problem
     names = {ALIASES.get(problem.column, problem.column)} | {
-        a for a, c in ALIASES.items() if c == ALIASES.get(problem.column)}
+        a for a, c in ALIASES.items() if c == ALIASES.get(problem.column)
+    }
 
     def likeness(candidate):
         return max(difflib.SequenceMatcher(None, candidate.lower(), n).ratio() for n in names)
@@ -433,9 +537,15 @@ def _row_form(src, line, needed, raw_nums, nums, parsed, names):
     reported_complete = interval or ("effect" in has and "pval" in has)
     reported_any = bool(has & {"effect", "ci_low", "ci_high", "pval"})
     if raw_complete and reported_any:
-        return "raw", [Problem(src, "both raw data and a reported effect are given; keep one, or "
-                               "say in exclusion_reason why the study is not pooled", line,
-                               names.get("effect") or names.get("ci_low") or names.get("pval"))]
+        return "raw", [
+            Problem(
+                src,
+                "both raw data and a reported effect are given; keep one, or "
+                "say in exclusion_reason why the study is not pooled",
+                line,
+                names.get("effect") or names.get("ci_low") or names.get("pval"),
+            )
+        ]
     if raw_complete:
         return "raw", []
     if reported_complete:
@@ -443,13 +553,23 @@ def _row_form(src, line, needed, raw_nums, nums, parsed, names):
     if not has:
         return "none", []
     if reported_any:
-        missing = ("ci_low" if "ci_low" not in has else "ci_high") if has & {"ci_low", "ci_high"} \
-            else "ci_low"
-        return "none", [Problem(src, "missing value: a reported effect needs both confidence limits "
-                                "(ci_low, ci_high) or a p_value", line,
-                                names.get(missing, FRIENDLY[missing]))]
-    return "none", [Problem(src, "missing value (other numbers of this study are given)", line,
-                            names.get(k, FRIENDLY[k])) for k in needed if k not in has]
+        missing = (
+            ("ci_low" if "ci_low" not in has else "ci_high") if has & {"ci_low", "ci_high"} else "ci_low"
+        )
+        return "none", [
+            Problem(
+                src,
+                "missing value: a reported effect needs both confidence limits "
+                "(ci_low, ci_high) or a p_value",
+                line,
+                names.get(missing, FRIENDLY[missing]),
+            )
+        ]
+    return "none", [
+        Problem(src, "missing value (other numbers of this study are given)", line, names.get(k, FRIENDLY[k]))
+        for k in needed
+        if k not in has
+    ]
 
 
 def _reported_problems(src, line, nums, names):
@@ -457,19 +577,47 @@ def _reported_problems(src, line, nums, names):
     lo, hi, est = nums.get("ci_low"), nums.get("ci_high"), nums.get("effect")
     if lo is not None and hi is not None:
         if lo >= hi:
-            out.append(Problem(src, f"lower confidence limit must be below the upper ({_fmt(hi)})",
-                               line, names["ci_low"], _fmt(lo)))
+            out.append(
+                Problem(
+                    src,
+                    f"lower confidence limit must be below the upper ({_fmt(hi)})",
+                    line,
+                    names["ci_low"],
+                    _fmt(lo),
+                )
+            )
         elif est is not None and not lo <= est <= hi:
-            out.append(Problem(src, f"effect lies outside its confidence interval "
-                               f"({_fmt(lo)} to {_fmt(hi)})", line, names["effect"], _fmt(est)))
+            out.append(
+                Problem(
+                    src,
+                    f"effect lies outside its confidence interval ({_fmt(lo)} to {_fmt(hi)})",
+                    line,
+                    names["effect"],
+                    _fmt(est),
+                )
+            )
     level = nums.get("ci_level")
     if level is not None and not (50 <= level < 100 or 0.5 <= level < 1):
-        out.append(Problem(src, "must be a confidence level in percent, e.g. 95 (or 0.95)", line,
-                           names["ci_level"], _fmt(level)))
+        out.append(
+            Problem(
+                src,
+                "must be a confidence level in percent, e.g. 95 (or 0.95)",
+                line,
+                names["ci_level"],
+                _fmt(level),
+            )
+        )
     p = nums.get("pval")
     if p is not None and lo is None and not 0 < p < 1:
-        out.append(Problem(src, "must lie strictly between 0 and 1 to give a standard error", line,
-                           names["pval"], _fmt(p)))
+        out.append(
+            Problem(
+                src,
+                "must lie strictly between 0 and 1 to give a standard error",
+                line,
+                names["pval"],
+                _fmt(p),
+            )
+        )
     return out
 
 
@@ -487,24 +635,40 @@ def _choose_type(src, keys, forced):
             return dt, []
         held = [n for n in INFERENCE_ORDER if complete(DATA_TYPES[n])]
         if held:
-            return dt, [Problem(src, f"the chosen measure needs {dt.name} data "
-                                f"({_column_list(dt)}), but this file holds {held[0]} data", line=1)]
-        return dt, [Problem(src, f"required column missing for {dt.name} data", line=1,
-                            column=FRIENDLY[k]) for k in _missing(dt, keys)]
+            return dt, [
+                Problem(
+                    src,
+                    f"the chosen measure needs {dt.name} data "
+                    f"({_column_list(dt)}), but this file holds {held[0]} data",
+                    line=1,
+                )
+            ]
+        return dt, [
+            Problem(src, f"required column missing for {dt.name} data", line=1, column=FRIENDLY[k])
+            for k in _missing(dt, keys)
+        ]
     for name in INFERENCE_ORDER:
         if complete(DATA_TYPES[name]):
             return DATA_TYPES[name], []
     if reported:
-        return None, [Problem(src, "effects given with their confidence interval need a measure "
-                              "(e.g. RR, MD): set measure in the metadata or use --measure", line=1)]
+        return None, [
+            Problem(
+                src,
+                "effects given with their confidence interval need a measure "
+                "(e.g. RR, MD): set measure in the metadata or use --measure",
+                line=1,
+            )
+        ]
     # Nothing complete: blame the type the file came closest to.
     best = max(INFERENCE_ORDER, key=lambda n: len(set(DATA_TYPES[n].required) & keys.keys()))
     if not set(DATA_TYPES[best].required) & keys.keys():
         expected = "; ".join(f"{n}: {_column_list(DATA_TYPES[n])}" for n in INFERENCE_ORDER)
         return None, [Problem(src, f"no effect-size columns found (expected one of: {expected})", line=1)]
     dt = DATA_TYPES[best]
-    return dt, [Problem(src, f"required column missing for {dt.name} data", line=1,
-                        column=FRIENDLY[k]) for k in _missing(dt, keys)]
+    return dt, [
+        Problem(src, f"required column missing for {dt.name} data", line=1, column=FRIENDLY[k])
+        for k in _missing(dt, keys)
+    ]
 
 
 def _column_list(dt: DataType) -> str:
@@ -525,7 +689,7 @@ def _missing(dt, keys):
 # float() also takes "1_000" and other scripts' digits.
 _POINT = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 _COMMA = re.compile(r"[+-]?(?:[0-9]+,[0-9]+|,[0-9]+)(?:[eE][+-]?[0-9]+)?")
-_GROUPED = re.compile(r"[+-]?[1-9][0-9]{0,2}[.,][0-9]{3}")   # 1,234 / 1.234: fraction or thousand?
+_GROUPED = re.compile(r"[+-]?[1-9][0-9]{0,2}[.,][0-9]{3}")  # 1,234 / 1.234: fraction or thousand?
 _NONFINITE = re.compile(r"[+-]?(?:inf(?:inity)?|nan)", re.IGNORECASE)
 _PLAIN_CHARS = frozenset("0123456789+-.eE\n")
 _GROUPED_LINE = re.compile(rf"^{_GROUPED.pattern}$", re.MULTILINE)
@@ -535,7 +699,7 @@ def _number_reader(raw: RawTable, keys, names, cols):
     """``parse(text, key)``: the float in a cell of column ``key``, None for a blank cell, or
     what is wrong with it. The decimal separator is decided here, once for the file."""
     spreadsheet = raw.delimiter != ","
-    point = comma = None    # the first cell writing a decimal point / comma, as (line, column, text)
+    point = comma = None  # the first cell writing a decimal point / comma, as (line, column, text)
     if spreadsheet:
         for row in raw.rows:
             for k in cols:
@@ -556,9 +720,11 @@ def _number_reader(raw: RawTable, keys, names, cols):
             return None
         if spreadsheet and _GROUPED.fullmatch(s):
             sep = "comma" if "," in s else "point"
-            return (f"ambiguous: a fraction with a decimal {sep}, or a thousand and more with a "
-                    f"thousands separator? Write {re.sub('[.,]', '', s)} for the whole number, "
-                    f"or {s}0 for the fraction")
+            return (
+                f"ambiguous: a fraction with a decimal {sep}, or a thousand and more with a "
+                f"thousands separator? Write {re.sub('[.,]', '', s)} for the whole number, "
+                f"or {s}0 for the fraction"
+            )
         if _POINT.fullmatch(s):
             value = float(s)
         elif _NONFINITE.fullmatch(s):
@@ -569,11 +735,15 @@ def _number_reader(raw: RawTable, keys, names, cols):
             return f"not a number: thousands separators are not read (write {plain})"
         elif "," in s and _COMMA.fullmatch(s):
             if not spreadsheet:
-                return ("not a number: a comma-separated file writes decimals with a point "
-                        "(1.5), and no thousands separators")
+                return (
+                    "not a number: a comma-separated file writes decimals with a point "
+                    "(1.5), and no thousands separators"
+                )
             if not decimal_comma:
-                return (f"a decimal comma, but this file also writes decimal points (line "
-                        f"{point[0]}, {point[1]}: {point[2]}); use one decimal separator throughout")
+                return (
+                    f"a decimal comma, but this file also writes decimal points (line "
+                    f"{point[0]}, {point[1]}: {point[2]}); use one decimal separator throughout"
+                )
             value = float(s.replace(",", "."))
         else:
             return "not a number"
@@ -617,20 +787,32 @@ def _value_problems(src, rows, dt: DataType, columns, names) -> tuple[list[Probl
                 e, s = columns[ev], columns[size]
                 for i in np.flatnonzero((e > s) & (s > 0)):
                     bad[i] = True
-                    out.append((int(i), Problem(src, f"more events than participants ({names[size]} = "
-                                                f"{_fmt(s[i])})", rows[i].line, names[ev], _fmt(e[i]))))
+                    out.append(
+                        (
+                            int(i),
+                            Problem(
+                                src,
+                                f"more events than participants ({names[size]} = {_fmt(s[i])})",
+                                rows[i].line,
+                                names[ev],
+                                _fmt(e[i]),
+                            ),
+                        )
+                    )
         if "ri" in names and "ri" in columns and dt.name == "correlation":
-            flag(~((columns["ri"] > -1) & (columns["ri"] < 1)) & ~np.isnan(columns["ri"]), "ri",
-                 "correlation must lie strictly between -1 and 1")
-    rank = {name: i for i, name in enumerate(names.values())}   # header order
-    out.sort(key=lambda p: (p[0], rank.get(p[1].column, 0)))   # as the file reads
+            flag(
+                ~((columns["ri"] > -1) & (columns["ri"] < 1)) & ~np.isnan(columns["ri"]),
+                "ri",
+                "correlation must lie strictly between -1 and 1",
+            )
+    rank = {name: i for i, name in enumerate(names.values())}  # header order
+    out.sort(key=lambda p: (p[0], rank.get(p[1].column, 0)))  # as the file reads
     return [p for _, p in out], bad
 
 
 def _fmt(v: float) -> str:
     v = float(v)  # not numpy's repr, np.float64(3.0)
     return str(int(v)) if v == int(v) and abs(v) < 1e15 else repr(v)
-
 
 
 def set_aside(table: StudyTable, rows, reason) -> StudyTable:

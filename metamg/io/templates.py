@@ -3,6 +3,7 @@
 The header holds the data columns of the chosen type, the RoB 2 columns, ``exclusion_reason``
 and the provenance columns that ``metamg check`` asks of every row.
 """
+
 from __future__ import annotations
 
 import os
@@ -16,8 +17,14 @@ from metamg.vocabulary import PROVENANCE_COLUMNS
 
 DATA_COLUMNS = {
     "binary": ("events_treatment", "n_treatment", "events_control", "n_control"),
-    "continuous": ("mean_treatment", "sd_treatment", "n_treatment", "mean_control", "sd_control",
-                   "n_control"),
+    "continuous": (
+        "mean_treatment",
+        "sd_treatment",
+        "n_treatment",
+        "mean_control",
+        "sd_control",
+        "n_control",
+    ),
     # an effect as reported, with its CI; group sizes let the summary count participants
     "effect": ("effect", "ci_low", "ci_high", "ci_level", "n_treatment", "n_control"),
     "generic": ("yi", "sei"),
@@ -29,14 +36,23 @@ _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 
 def template_header(data_type: str) -> tuple[str, ...]:
     status, notes = PROVENANCE_COLUMNS[-2:]
-    return (("study", "year") + DATA_COLUMNS[data_type] + rob.COLUMNS + (REASON_COLUMN,)
-            + PROVENANCE_COLUMNS[:-2] + (status, DERIVED_COLUMN, notes))
+    return (
+        ("study", "year")
+        + DATA_COLUMNS[data_type]
+        + rob.COLUMNS
+        + (REASON_COLUMN,)
+        + PROVENANCE_COLUMNS[:-2]
+        + (status, DERIVED_COLUMN, notes)
+    )
 
 
 def template_metadata(name: str, data_type: str, measure: str) -> str:
-    effect_note = ("\n# Effects are given as reported (effect, ci_low, ci_high, ci_level) on the scale of\n"
-                   "# `measure`: ratios as ratios (e.g. RR 0.75), differences as differences.\n"
-                   if data_type == "effect" else "")
+    effect_note = (
+        "\n# Effects are given as reported (effect, ci_low, ci_high, ci_level) on the scale of\n"
+        "# `measure`: ratios as ratios (e.g. RR 0.75), differences as differences.\n"
+        if data_type == "effect"
+        else ""
+    )
     return f'''# Study-set metadata for {name}.csv: the question, how to analyse it, and GRADE judgements.
 # Lines starting with # are comments. Fill in the strings; delete what you do not need.
 title = "{name.replace("_", " ").capitalize()}"
@@ -82,22 +98,33 @@ def new_study_set(name: str, data_type: str, directory="studies", measure: str |
     Returns the two paths written."""
     problems = []
     if not _NAME.match(name):
-        problems.append(Problem(name, "a study-set name uses letters, digits, '_', '-' or '.', and "
-                                "starts with a letter or digit"))
+        problems.append(
+            Problem(
+                name,
+                "a study-set name uses letters, digits, '_', '-' or '.', and starts with a letter or digit",
+            )
+        )
     if data_type not in DATA_COLUMNS:
         problems.append(Problem(name, f"unknown type {data_type!r}; choose one of " + ", ".join(TYPES)))
     measure = (measure or DEFAULT_MEASURE.get(data_type, "")).upper()
     if data_type == "effect" and not measure:
-        problems.append(Problem(name, "an effect table needs the measure its effects are on "
-                                "(--measure, e.g. RR, OR or MD)"))
+        problems.append(
+            Problem(
+                name, "an effect table needs the measure its effects are on (--measure, e.g. RR, OR or MD)"
+            )
+        )
     if problems:
         raise InputError(problems)
     csv_path = os.path.join(os.fspath(directory), f"{name}.csv")
     toml_path = os.path.join(os.fspath(directory), f"{name}.toml")
     existing = [p for p in (csv_path, toml_path) if os.path.exists(p)]
     if existing:
-        raise InputError([Problem(p, "already exists; not overwritten (choose another name or "
-                                  "delete it first)") for p in existing])
+        raise InputError(
+            [
+                Problem(p, "already exists; not overwritten (choose another name or delete it first)")
+                for p in existing
+            ]
+        )
     write_atomic(csv_path, ",".join(template_header(data_type)) + "\n")
     write_atomic(toml_path, template_metadata(name, data_type, measure))
     return csv_path, toml_path

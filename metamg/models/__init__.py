@@ -1,4 +1,5 @@
 """Pooling models: inverse-variance (common and random effects), Mantel-Haenszel and Peto."""
+
 from metamg.models.inverse_variance import CI_METHODS, COMMON_EFFECT, PI_RULES, fit
 from metamg.models.mantel_haenszel import mantel_haenszel, peto
 from metamg.models.profiles import DEFAULT_PROFILE, PROFILES
@@ -6,5 +7,16 @@ from metamg.models.qprofile import q_profile
 from metamg.models.results import PoolResult
 from metamg.models.tau2 import TAU2_ESTIMATORS
 
-__all__ = ["CI_METHODS", "COMMON_EFFECT", "PI_RULES", "fit", "mantel_haenszel", "peto",
-           "DEFAULT_PROFILE", "PROFILES", "q_profile", "PoolResult", "TAU2_ESTIMATORS"]
+__all__ = [
+    "CI_METHODS",
+    "COMMON_EFFECT",
+    "PI_RULES",
+    "fit",
+    "mantel_haenszel",
+    "peto",
+    "DEFAULT_PROFILE",
+    "PROFILES",
+    "q_profile",
+    "PoolResult",
+    "TAU2_ESTIMATORS",
+]

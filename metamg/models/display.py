@@ -5,6 +5,7 @@ Formatting only, no statistics. It lives in the lowest layer that holds results 
 that every result class, down to PoolResult, can use it. Every string a user typed (study
 labels, subgroup levels, column names, paths) is HTML-escaped here, in one place.
 """
+
 from __future__ import annotations
 
 import html
@@ -15,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     import pandas as pd
 
-MISSING = "–"   # an en dash for a value that does not exist (None, NaN)
+MISSING = "–"  # an en dash for a value that does not exist (None, NaN)
 
 
 def num(x: float | None, digits: int = 4) -> str:
@@ -59,8 +60,12 @@ def one_line(text: object) -> str:
     return "".join(c if c.isprintable() else repr(c)[1:-1] for c in str(text))
 
 
-def html_table(header: Sequence[object], rows: Iterable[Sequence[object]], caption: str = "",
-               notes: Iterable[object] = ()) -> str:
+def html_table(
+    header: Sequence[object],
+    rows: Iterable[Sequence[object]],
+    caption: str = "",
+    notes: Iterable[object] = (),
+) -> str:
     """A compact HTML table; every cell, header, caption and note is escaped."""
     esc = html.escape
     out = ['<div class="metamg">']
@@ -87,6 +92,7 @@ def frame(records: Iterable[dict[str, Any]], columns: Sequence[str] | None = Non
     """A pandas DataFrame of ``records`` (dicts); pandas is imported only here, when asked for."""
     import pandas as pd
 
-    table: pd.DataFrame = pd.DataFrame.from_records(list(records),
-                                                    columns=None if columns is None else list(columns))
+    table: pd.DataFrame = pd.DataFrame.from_records(
+        list(records), columns=None if columns is None else list(columns)
+    )
     return table

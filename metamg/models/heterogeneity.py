@@ -1,4 +1,5 @@
 """Q-based heterogeneity shared by the common-effect, Mantel-Haenszel and Peto models."""
+
 from __future__ import annotations
 
 import numpy as np

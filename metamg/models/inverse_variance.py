@@ -1,5 +1,6 @@
 """Inverse-variance pooling: the common-effect model and the random-effects model with any
 tau² estimator, Wald or Hartung-Knapp-Sidik-Jonkman intervals, and the prediction interval."""
+
 from __future__ import annotations
 
 import math
@@ -20,8 +21,16 @@ from metamg.vocabulary import CI_METHODS, COMMON_EFFECT, PI_RULES
 _DEFAULT = PROFILES[DEFAULT_PROFILE]
 
 
-def fit(yi, vi, method: str = _DEFAULT.method, ci_method: str = _DEFAULT.ci_method, level: float = 0.95,
-        pi: str = "default", studies=(), tau2_ci: bool = True) -> PoolResult:
+def fit(
+    yi,
+    vi,
+    method: str = _DEFAULT.method,
+    ci_method: str = _DEFAULT.ci_method,
+    level: float = 0.95,
+    pi: str = "default",
+    studies=(),
+    tau2_ci: bool = True,
+) -> PoolResult:
     """Pool ``yi`` with sampling variances ``vi``.
 
     Defaults are the default profile's (cochrane: REML and "hk"), as ``pool`` uses; metafor's
@@ -75,22 +84,42 @@ def fit(yi, vi, method: str = _DEFAULT.method, ci_method: str = _DEFAULT.ci_meth
     else:  # studies agreeing exactly make the HK scale 0; R's est/0 gives Inf (or NaN for 0/0)
         stat = math.copysign(math.inf, est) if est != 0 else math.nan
         p = 0.0 if est != 0 else math.nan
-        warnings.append("the studies agree exactly (Q = 0), so the Hartung-Knapp interval has zero "
-                        "width; the ad hoc correction (--ci hk-adhoc) or a Wald interval avoids this")
+        warnings.append(
+            "the studies agree exactly (Q = 0), so the Hartung-Knapp interval has zero "
+            "width; the ad hoc correction (--ci hk-adhoc) or a Wald interval avoids this"
+        )
 
     q = cochran_q(yi, vi)
     q_df = k - 1
     q_p, i2_q, h2_q = q_summary(q, q_df)
 
     result = dict(
-        model="inverse-variance", method=method, ci_method=ci_used, level=level, k=k,
-        estimate=est, se=se, ci_low=est - crit * se, ci_high=est + crit * se,
-        statistic=stat, p=p, df=df, q=q, q_df=q_df, q_p=q_p, i2_q=i2_q,
-        studies=tuple(studies), yi=yi, vi=vi, weights=100 * w / sw, hk_scale=s2,
+        model="inverse-variance",
+        method=method,
+        ci_method=ci_used,
+        level=level,
+        k=k,
+        estimate=est,
+        se=se,
+        ci_low=est - crit * se,
+        ci_high=est + crit * se,
+        statistic=stat,
+        p=p,
+        df=df,
+        q=q,
+        q_df=q_df,
+        q_p=q_p,
+        i2_q=i2_q,
+        studies=tuple(studies),
+        yi=yi,
+        vi=vi,
+        weights=100 * w / sw,
+        hk_scale=s2,
     )
     if method == "FE":
-        result.update(i2=i2_q, h2=h2_q, tau2=0.0, tau=0.0,
-                      pi_low=result["ci_low"], pi_high=result["ci_high"], pi_df=df)
+        result.update(
+            i2=i2_q, h2=h2_q, tau2=0.0, tau=0.0, pi_low=result["ci_low"], pi_high=result["ci_high"], pi_df=df
+        )
         rules.append("common-effect (inverse-variance) model")
         rules.append("I² from Q: 100·max(0, (Q - df)/Q)")
     else:
@@ -102,20 +131,30 @@ def fit(yi, vi, method: str = _DEFAULT.method, ci_method: str = _DEFAULT.ci_meth
         rules.append("I² = 100·tau²/(tau² + typical within-study variance), as metafor")
         if tau2_ci:
             iv = q_profile(yi, vi, level)
-            result.update(tau2_ci_low=iv.low, tau2_ci_high=iv.high,
-                          i2_ci_low=100 * iv.low / (iv.low + vt) if iv.low > 0 else 0.0 * iv.low,
-                          i2_ci_high=100 * iv.high / (iv.high + vt) if iv.high > 0 else 0.0 * iv.high)
+            result.update(
+                tau2_ci_low=iv.low,
+                tau2_ci_high=iv.high,
+                i2_ci_low=100 * iv.low / (iv.low + vt) if iv.low > 0 else 0.0 * iv.low,
+                i2_ci_high=100 * iv.high / (iv.high + vt) if iv.high > 0 else 0.0 * iv.high,
+            )
             rules.append("tau² and I² confidence intervals by the Q-profile method")
             if iv.empty:
-                warnings.append("the Q-profile interval for tau² is empty (Q is below its lower "
-                                "chi-square quantile); reported as [0, 0]")
+                warnings.append(
+                    "the Q-profile interval for tau² is empty (Q is below its lower "
+                    "chi-square quantile); reported as [0, 0]"
+                )
         pi_low, pi_high, pi_df = _prediction_interval(est, result["se"], tau2, k, level, ci_used, pi)
         result.update(pi_low=pi_low, pi_high=pi_high, pi_df=pi_df)
         rules.append(_pi_rule(ci_used, pi, k))
-    rules.insert(1, {"wald": "CI: Wald (z)",
-                     "hk": "CI: Hartung-Knapp-Sidik-Jonkman, t with k-1 df",
-                     "hk-adhoc": "CI: Hartung-Knapp-Sidik-Jonkman with the ad hoc variance "
-                                 "correction (never narrower than Wald), t with k-1 df"}[ci_used])
+    rules.insert(
+        1,
+        {
+            "wald": "CI: Wald (z)",
+            "hk": "CI: Hartung-Knapp-Sidik-Jonkman, t with k-1 df",
+            "hk-adhoc": "CI: Hartung-Knapp-Sidik-Jonkman with the ad hoc variance "
+            "correction (never narrower than Wald), t with k-1 df",
+        }[ci_used],
+    )
     return PoolResult(**result, warnings=tuple(warnings), rules=tuple(rules))
 
 
@@ -136,8 +175,11 @@ def _prediction_interval(est, se, tau2, k, level, ci_method, rule):
 
 def _pi_rule(ci_method, rule, k):
     if rule == "hts":
-        return ("prediction interval: t with k-2 df (Higgins, Thompson & Spiegelhalter 2009)"
-                if k >= 3 else "prediction interval: not computed (t with k-2 df needs 3 studies)")
+        return (
+            "prediction interval: t with k-2 df (Higgins, Thompson & Spiegelhalter 2009)"
+            if k >= 3
+            else "prediction interval: not computed (t with k-2 df needs 3 studies)"
+        )
     if ci_method == "wald":
         return "prediction interval: estimate ± z·sqrt(se² + tau²) (metafor's predict)"
     return "prediction interval: estimate ± t(k-1)·sqrt(se² + tau²) (metafor's predict)"

@@ -9,6 +9,7 @@ some estimators undefined, where metafor returns NA or stops: metamg then raises
 (a ValueError) saying why, which the caller that knows the file turns into an InputError; where metafor returns a number (log RR = 0 when everyone had the event, RD = 0
 when no one or everyone did, each with standard error 0) metamg returns the same number.
 """
+
 from __future__ import annotations
 
 import math
@@ -44,11 +45,15 @@ def _pattern(t: _Tables, otherwise: str = "") -> str:
         return "every participant in every study had the event"
     if np.all((events == 0) | (non_events == 0)):
         return "in every study either no participant or every participant had the event"
-    parts = [f"{'no' if none else 'every'} participant in the {group} group of "
-             f"{'any' if none else 'every'} study had the event"
-             for group, none, every in (("treatment", t.a.sum() == 0, t.b.sum() == 0),
-                                        ("control", t.c.sum() == 0, t.d.sum() == 0))
-             if none or every]
+    parts = [
+        f"{'no' if none else 'every'} participant in the {group} group of "
+        f"{'any' if none else 'every'} study had the event"
+        for group, none, every in (
+            ("treatment", t.a.sum() == 0, t.b.sum() == 0),
+            ("control", t.c.sum() == 0, t.d.sum() == 0),
+        )
+        if none or every
+    ]
     return " and ".join(parts) or otherwise
 
 
@@ -57,9 +62,11 @@ def _log_ratio(num: float, den: float, what: str, t: _Tables) -> float:
         return math.log(num / den)
     value = "undefined (0/0)" if num == 0 and den == 0 else ("0" if num == 0 else "infinite")
     why = _pattern(t, "no study has an event in one group together with a non-event in the other")
-    raise Undefined(f"the Mantel-Haenszel {what} is {value}: {why} (metafor gives NA); "
-                    "the risk difference, or an inverse-variance method with its continuity "
-                    "correction, still gives an estimate")
+    raise Undefined(
+        f"the Mantel-Haenszel {what} is {value}: {why} (metafor gives NA); "
+        "the risk difference, or an inverse-variance method with its continuity "
+        "correction, still gives an estimate"
+    )
 
 
 def mh_log_odds_ratio(t: _Tables) -> tuple[float, float]:
@@ -68,8 +75,7 @@ def mh_log_odds_ratio(t: _Tables) -> tuple[float, float]:
     p, q = (t.a + t.d) / t.n, (t.b + t.c) / t.n
     sr, ss = r.sum(), s.sum()
     est = _log_ratio(sr, ss, "odds ratio", t)
-    var = ((p * r).sum() / (2 * sr ** 2) + (p * s + q * r).sum() / (2 * sr * ss)
-           + (q * s).sum() / (2 * ss ** 2))
+    var = (p * r).sum() / (2 * sr**2) + (p * s + q * r).sum() / (2 * sr * ss) + (q * s).sum() / (2 * ss**2)
     return est, var
 
 
@@ -78,7 +84,7 @@ def mh_log_risk_ratio(t: _Tables) -> tuple[float, float]:
     participant had the event both sums are Σn1·n2/N, so log RR = 0 with variance 0 (as metafor)."""
     r, s = (t.a * t.n2 / t.n).sum(), (t.c * t.n1 / t.n).sum()
     est = _log_ratio(r, s, "risk ratio", t)
-    num = ((t.n1 * t.n2 * (t.a + t.c) - t.a * t.c * t.n) / t.n ** 2).sum()
+    num = ((t.n1 * t.n2 * (t.a + t.c) - t.a * t.c * t.n) / t.n**2).sum()
     return est, max(0.0, num / (r * s))  # all-events tables make num 0 up to rounding
 
 
@@ -87,7 +93,7 @@ def mh_risk_difference(t: _Tables) -> tuple[float, float]:
     0 with variance 0 when every table has no events or only events (as metafor)."""
     w = t.n1 * t.n2 / t.n
     rd = ((t.a * t.n2 - t.c * t.n1) / t.n).sum() / w.sum()
-    p = (t.n1 ** 2 * t.c - t.n2 ** 2 * t.a + t.n1 * t.n2 * (t.n2 - t.n1) / 2) / t.n ** 2
+    p = (t.n1**2 * t.c - t.n2**2 * t.a + t.n1 * t.n2 * (t.n2 - t.n1) / 2) / t.n**2
     q = (t.a * (t.n2 - t.c) + t.c * (t.n1 - t.a)) / (2 * t.n)
     return rd, max(0.0, (rd * p.sum() + q.sum()) / w.sum() ** 2)
 
@@ -97,7 +103,7 @@ def cmh_test(t: _Tables) -> tuple[float, float]:
     m1, m0 = t.a + t.c, t.b + t.d
     keep = t.n > 1
     e = (t.n1 * m1 / t.n)[keep]
-    v = (t.n1 * t.n2 * m1 * m0 / (t.n ** 2 * (t.n - 1)))[keep]
+    v = (t.n1 * t.n2 * m1 * m0 / (t.n**2 * (t.n - 1)))[keep]
     x = (abs(t.a[keep].sum() - e.sum()) - 0.5) ** 2 / v.sum()
     return x, chi2_sf(x, 1)
 
@@ -133,8 +139,10 @@ def peto_log_odds_ratio(t: _Tables) -> tuple[float, float]:
     o_e, v = _peto_terms(t)
     sv = v.sum()
     if sv == 0:
-        raise Undefined(f"Peto's method cannot be used: {_pattern(t)}, so no table carries "
-                        "information on the odds ratio (metafor stops with the same reason)")
+        raise Undefined(
+            f"Peto's method cannot be used: {_pattern(t)}, so no table carries "
+            "information on the odds ratio (metafor stops with the same reason)"
+        )
     return o_e.sum() / sv, 1 / sv
 
 
@@ -142,7 +150,7 @@ def _peto_terms(t: _Tables):
     """O - E and the hypergeometric variance V of each table (V = 0 for tables of one outcome)."""
     m1, m0 = t.a + t.c, t.b + t.d
     with np.errstate(divide="ignore", invalid="ignore"):  # N = 1 tables: V is 0, not 0/0
-        v = np.where(t.n > 1, t.n1 * t.n2 * m1 * m0 / (t.n ** 2 * (t.n - 1)), 0.0)
+        v = np.where(t.n > 1, t.n1 * t.n2 * m1 * m0 / (t.n**2 * (t.n - 1)), 0.0)
     return t.a - t.n1 * m1 / t.n, v
 
 
@@ -162,8 +170,9 @@ MH_MEASURES = {"OR": mh_log_odds_ratio, "RR": mh_log_risk_ratio, "RD": mh_risk_d
 def study_weights(t: _Tables, method: str) -> np.ndarray:
     """Each table's share (percent) of the pooled numerator's weight: b·c/N (OR), c·n1/N (RR),
     n1·n2/N (RD) for Mantel-Haenszel, the hypergeometric variance V for Peto."""
-    w = {"OR": t.b * t.c / t.n, "RR": t.c * t.n1 / t.n, "RD": t.n1 * t.n2 / t.n,
-         "PETO": _peto_terms(t)[1]}[method]
+    w = {"OR": t.b * t.c / t.n, "RR": t.c * t.n1 / t.n, "RD": t.n1 * t.n2 / t.n, "PETO": _peto_terms(t)[1]}[
+        method
+    ]
     return 100 * w / w.sum()
 
 
@@ -188,8 +197,11 @@ def study_effects(t: _Tables, measure: str):
 def _check_tables(t: _Tables, what: str) -> None:
     empty = np.flatnonzero((t.n1 <= 0) | (t.n2 <= 0))
     if len(empty):
-        raise Undefined(f"{what} needs participants in both groups of every table; "
-                        + ", ".join(f"table {i + 1}" for i in empty) + " has a group with none")
+        raise Undefined(
+            f"{what} needs participants in both groups of every table; "
+            + ", ".join(f"table {i + 1}" for i in empty)
+            + " has a group with none"
+        )
 
 
 def _result(method, measure, est, var, t, level, yi, vi, het, studies, extra, rules):
@@ -203,18 +215,42 @@ def _result(method, measure, est, var, t, level, yi, vi, het, studies, extra, ru
         p = 2 * norm_sf(abs(stat))
     else:  # every table is all-or-nothing: the estimate is exact and 0/0 has no test (as metafor)
         stat = p = float("nan")
-        warnings.append(f"{_pattern(t)}: the estimate is exactly {est:g} with standard error 0, "
-                        "so there is no test statistic or p-value (metafor: z and p are NaN)")
+        warnings.append(
+            f"{_pattern(t)}: the estimate is exactly {est:g} with standard error 0, "
+            "so there is no test statistic or p-value (metafor: z and p are NaN)"
+        )
     if "tarone_p" in extra and math.isnan(extra["tarone_p"]):
-        warnings.append("Tarone's test of homogeneous odds ratios needs at least 2 tables with "
-                        "both outcomes; here it has 0 degrees of freedom and no p-value")
+        warnings.append(
+            "Tarone's test of homogeneous odds ratios needs at least 2 tables with "
+            "both outcomes; here it has 0 degrees of freedom and no p-value"
+        )
     return PoolResult(
-        model="mantel-haenszel" if method == "MH" else "peto", method=method, ci_method="wald",
-        level=level, k=len(t.a), estimate=est, se=se, ci_low=est - crit * se,
-        ci_high=est + crit * se, statistic=stat, p=p, df=None,
-        q=q, q_df=q_df, q_p=q_p, i2=i2, h2=h2, i2_q=i2, studies=tuple(studies),
-        yi=np.asarray(yi), vi=np.asarray(vi), weights=weights,
-        warnings=tuple(warnings), rules=tuple(rules), **extra)
+        model="mantel-haenszel" if method == "MH" else "peto",
+        method=method,
+        ci_method="wald",
+        level=level,
+        k=len(t.a),
+        estimate=est,
+        se=se,
+        ci_low=est - crit * se,
+        ci_high=est + crit * se,
+        statistic=stat,
+        p=p,
+        df=None,
+        q=q,
+        q_df=q_df,
+        q_p=q_p,
+        i2=i2,
+        h2=h2,
+        i2_q=i2,
+        studies=tuple(studies),
+        yi=np.asarray(yi),
+        vi=np.asarray(vi),
+        weights=weights,
+        warnings=tuple(warnings),
+        rules=tuple(rules),
+        **extra,
+    )
 
 
 def mantel_haenszel(ai, n1i, ci, n2i, measure: str = "OR", level: float = 0.95, studies=()):
@@ -232,9 +268,11 @@ def mantel_haenszel(ai, n1i, ci, n2i, measure: str = "OR", level: float = 0.95, 
     used = ~np.isnan(yi)  # double-zero tables have no effect for Q
     # one effect alone carries no heterogeneity: metafor sets Q = 0 (not its distance to the MH estimate)
     het = q_around(yi[used], vi[used], est) if used.sum() > 1 else (0.0, 0) + q_summary(0.0, 0)
-    rules = ["common-effect Mantel-Haenszel model on the raw counts (no continuity correction)",
-             "CI: Wald (z)",
-             "Q and I² from the per-study effects, double-zero studies left out of Q"]
+    rules = [
+        "common-effect Mantel-Haenszel model on the raw counts (no continuity correction)",
+        "CI: Wald (z)",
+        "Q and I² from the per-study effects, double-zero studies left out of Q",
+    ]
     return _result("MH", measure, est, var, t, level, yi, vi, het, studies, extra, rules)
 
 
@@ -245,6 +283,9 @@ def peto(ai, n1i, ci, n2i, level: float = 0.95, studies=()):
     est, var = peto_log_odds_ratio(t)
     yi, vi = study_effects(t, "PETO")
     het = peto_heterogeneity(t, int((~np.isnan(yi)).sum()))
-    rules = ["common-effect Peto one-step odds ratio", "CI: Wald (z)",
-             "Q and I² from the per-study Peto log odds ratios, double-zero studies left out"]
+    rules = [
+        "common-effect Peto one-step odds ratio",
+        "CI: Wald (z)",
+        "Q and I² from the per-study Peto log odds ratios, double-zero studies left out",
+    ]
     return _result("PETO", "OR", est, var, t, level, yi, vi, het, studies, {}, rules)

@@ -3,6 +3,7 @@
 tau² by any of metafor's estimators with moderators (``tau2``: FE, DL, HE, HS, SJ, ML, REML, EB,
 PM), everything in O(k·p²) without k x k matrices (``projection``).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -42,55 +43,85 @@ class MetaRegression:
     coefficients: tuple[Coefficient, ...]
     qm: float
     qm_df: int
-    qm_df2: int | None      # denominator df of the F test under hk
+    qm_df2: int | None  # denominator df of the F test under hk
     qm_p: float
     tau2: float
     i2: float
     h2: float
-    r2: float | None        # percent of heterogeneity explained; None for an exact fit (k = p)
+    r2: float | None  # percent of heterogeneity explained; None for an exact fit (k = p)
     qe: float
     qe_df: int
     qe_p: float
-    hk_scale: float = 1.0   # the Knapp-Hartung variance factor (1 for Wald tests); 0 for an
-                            # exact fit, where the t tests and QM are undefined (±inf/NaN)
-    vcov: tuple[tuple[float, ...], ...] = ()   # covariance of the coefficients, as the tests use it
+    hk_scale: float = 1.0  # the Knapp-Hartung variance factor (1 for Wald tests); 0 for an
+    # exact fit, where the t tests and QM are undefined (±inf/NaN)
+    vcov: tuple[tuple[float, ...], ...] = ()  # covariance of the coefficients, as the tests use it
     level: float = 0.95
-    df: int | None = None   # of the coefficients' t tests; None for z tests
+    df: int | None = None  # of the coefficients' t tests; None for z tests
 
     def coefficient(self, name: str) -> Coefficient:
         return next(c for c in self.coefficients if c.name == name)
 
     def to_dict(self) -> dict:
         return {
-            "k": self.k, "coefficients": [c.__dict__.copy() for c in self.coefficients],
-            "QM": self.qm, "QM_df": self.qm_df, "QM_df2": self.qm_df2, "QM_p": self.qm_p,
-            "tau2": self.tau2, "I2": self.i2, "H2": self.h2, "R2": self.r2,
-            "QE": self.qe, "QE_df": self.qe_df, "QE_p": self.qe_p,
-            "method": self.method, "ci_method": self.ci_method,
+            "k": self.k,
+            "coefficients": [c.__dict__.copy() for c in self.coefficients],
+            "QM": self.qm,
+            "QM_df": self.qm_df,
+            "QM_df2": self.qm_df2,
+            "QM_p": self.qm_p,
+            "tau2": self.tau2,
+            "I2": self.i2,
+            "H2": self.h2,
+            "R2": self.r2,
+            "QE": self.qe,
+            "QE_df": self.qe_df,
+            "QE_p": self.qe_p,
+            "method": self.method,
+            "ci_method": self.ci_method,
         }
 
     def __str__(self) -> str:
         coefs = ", ".join(f"{c.name} {c.estimate:.4g} (p={c.p:.3g})" for c in self.coefficients)
-        return (f"meta-regression ({self.method}, {self.ci_method}), k={self.k}: {coefs}; "
-                f"QM={self.qm:.3f} (p={self.qm_p:.3g}); tau²={self.tau2:.4g}")
+        return (
+            f"meta-regression ({self.method}, {self.ci_method}), k={self.k}: {coefs}; "
+            f"QM={self.qm:.3f} (p={self.qm_p:.3g}); tau²={self.tau2:.4g}"
+        )
 
     def __repr__(self) -> str:
         """One line (the dataclass default would print the covariance matrix)."""
         return one_line(f"MetaRegression({self})")
 
     def _tests(self) -> list[str]:
-        qm = (f"QM = {num(self.qm)} on {self.qm_df} df" if self.qm_df2 is None
-              else f"F({self.qm_df}, {self.qm_df2}) = {num(self.qm)}")
-        return [f"test of moderators: {qm}, {p_is(self.qm_p)}",
-                f"residual heterogeneity: QE = {num(self.qe)} on {self.qe_df} df, {p_is(self.qe_p)}; "
-                f"tau² = {num(self.tau2)}, I² = {pct(self.i2)}, R² = {pct(self.r2)}"]
+        qm = (
+            f"QM = {num(self.qm)} on {self.qm_df} df"
+            if self.qm_df2 is None
+            else f"F({self.qm_df}, {self.qm_df2}) = {num(self.qm)}"
+        )
+        return [
+            f"test of moderators: {qm}, {p_is(self.qm_p)}",
+            f"residual heterogeneity: QE = {num(self.qe)} on {self.qe_df} df, {p_is(self.qe_p)}; "
+            f"tau² = {num(self.tau2)}, I² = {pct(self.i2)}, R² = {pct(self.r2)}",
+        ]
 
     def _repr_html_(self) -> str:
         test = "z" if self.df is None else f"t({self.df})"
-        rows = [(c.name, num(c.estimate), num(c.se), num(c.statistic), p_value(c.p),
-                 interval(c.ci_low, c.ci_high)) for c in self.coefficients]
-        return html_table(("coefficient", "estimate", "se", test, "p", f"{self.level:.0%} CI"), rows,
-                          f"Meta-regression ({self.method}, {self.ci_method}), k = {self.k}", self._tests())
+        rows = [
+            (
+                c.name,
+                num(c.estimate),
+                num(c.se),
+                num(c.statistic),
+                p_value(c.p),
+                interval(c.ci_low, c.ci_high),
+            )
+            for c in self.coefficients
+        ]
+        return html_table(
+            ("coefficient", "estimate", "se", test, "p", f"{self.level:.0%} CI"),
+            rows,
+            f"Meta-regression ({self.method}, {self.ci_method}), k = {self.k}",
+            self._tests(),
+        )
 
     def to_frame(self) -> pd.DataFrame:
         """One row per coefficient (analysis scale), as to_dict()'s coefficients."""
@@ -104,13 +135,15 @@ def regression_method(method: str) -> str:
     if m in COMMON_EFFECT:
         return "FE"
     if m not in REGRESSION_METHODS:
-        raise ValueError(f"method {method!r} has no meta-regression form; choose one of "
-                         + ", ".join(REGRESSION_METHODS))
+        raise ValueError(
+            f"method {method!r} has no meta-regression form; choose one of " + ", ".join(REGRESSION_METHODS)
+        )
     return m
 
 
-def meta_regression(yi, vi, X, names, method: str = "REML", ci_method: str = "wald",
-                    level: float = 0.95) -> MetaRegression:
+def meta_regression(
+    yi, vi, X, names, method: str = "REML", ci_method: str = "wald", level: float = 0.95
+) -> MetaRegression:
     """Fit yi on the columns of X (the first must be the intercept), as metafor's
     rma(yi, vi, mods=X[, -1], method=method, test=...).
 
@@ -143,8 +176,9 @@ def meta_regression(yi, vi, X, names, method: str = "REML", ci_method: str = "wa
     coefs = []
     for name, b, s in zip(names, fit.beta, se, strict=True):
         stat, pval = _test(float(b), float(s), df if t_tests else None)
-        coefs.append(Coefficient(name, float(b), float(s), stat, pval,
-                                 float(b - crit * s), float(b + crit * s)))
+        coefs.append(
+            Coefficient(name, float(b), float(s), stat, pval, float(b - crit * s), float(b + crit * s))
+        )
     m = p - 1
     qm_df2 = df if t_tests else None
     if m == 0:
@@ -171,10 +205,26 @@ def meta_regression(yi, vi, X, names, method: str = "REML", ci_method: str = "wa
         tau2_0 = TAU2_ESTIMATORS[method](yi, vi)
         r2 = 0.0 if tau2_0 == 0 else max(0.0, 100 * (tau2_0 - tau2) / tau2_0)
     return MetaRegression(
-        method=method, ci_method=ci_method, k=k, coefficients=tuple(coefs), qm=qm, qm_df=m,
-        qm_df2=qm_df2, qm_p=qm_p, tau2=tau2, i2=i2, h2=h2, r2=r2, qe=qe, qe_df=df,
-        qe_p=qe_p, hk_scale=scale, vcov=tuple(tuple(float(x) for x in row) for row in vcov),
-        level=level, df=df if t_tests else None)
+        method=method,
+        ci_method=ci_method,
+        k=k,
+        coefficients=tuple(coefs),
+        qm=qm,
+        qm_df=m,
+        qm_df2=qm_df2,
+        qm_p=qm_p,
+        tau2=tau2,
+        i2=i2,
+        h2=h2,
+        r2=r2,
+        qe=qe,
+        qe_df=df,
+        qe_p=qe_p,
+        hk_scale=scale,
+        vcov=tuple(tuple(float(x) for x in row) for row in vcov),
+        level=level,
+        df=df if t_tests else None,
+    )
 
 
 def _test(b: float, se: float, df: int | None) -> tuple[float, float]:

@@ -7,6 +7,7 @@ time and O(k·p) in memory: no k x k matrix is ever built (Viechtbauer 2005, J E
 30:261-293, section 3, writes the estimators in terms of P; Raudenbush 2009, ch. 16 in The
 Handbook of Research Synthesis, gives the moderator forms).
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -21,10 +22,10 @@ class WeightedFit:
         self.X = X
         self.w = w = 1.0 / (vi + tau2)
         self.xtw = X.T * w
-        self.A = np.linalg.inv(self.xtw @ X)      # (X'WX)⁻¹, the variance of β̂
+        self.A = np.linalg.inv(self.xtw @ X)  # (X'WX)⁻¹, the variance of β̂
         self.beta = self.A @ (self.xtw @ yi)
         self.resid = yi - X @ self.beta
-        self.py = w * self.resid                  # Py: P annihilates X, so Py = W(y - Xβ̂)
+        self.py = w * self.resid  # Py: P annihilates X, so Py = W(y - Xβ̂)
 
     def p_times(self, v):
         w = self.w
@@ -41,7 +42,7 @@ class WeightedFit:
         return float(self.py @ self.p_times(self.py))
 
     def _b(self, power: int) -> np.ndarray:
-        return (self.X.T * self.w ** power) @ self.X
+        return (self.X.T * self.w**power) @ self.X
 
     def trace_p(self) -> float:
         """tr(P) = Σw - tr((X'WX)⁻¹X'W²X)."""
@@ -50,7 +51,7 @@ class WeightedFit:
     def trace_pp(self) -> float:
         """tr(PP) = Σw² - 2·tr(A·X'W³X) + tr(A·X'W²X·A·X'W²X), A = (X'WX)⁻¹."""
         ab = self.A @ self._b(2)
-        return float((self.w ** 2).sum() - 2 * np.trace(self.A @ self._b(3)) + np.trace(ab @ ab))
+        return float((self.w**2).sum() - 2 * np.trace(self.A @ self._b(3)) + np.trace(ab @ ab))
 
 
 class InterceptFit(WeightedFit):

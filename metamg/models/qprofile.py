@@ -3,6 +3,7 @@
 The bounds are the tau² values at which the generalized Q meets the upper and lower
 chi-square(k-1) quantiles; the same interval whichever estimator gave tau².
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -1,4 +1,5 @@
 """The result of pooling: a frozen, self-describing object with a JSON-ready to_dict()."""
+
 from __future__ import annotations
 
 import math
@@ -29,9 +30,9 @@ class PoolResult:
     the common-effect, Mantel-Haenszel and Peto models; ``i2_q`` is always the Q-based I².
     """
 
-    model: str             # "inverse-variance", "mantel-haenszel" or "peto"
-    method: str            # FE, DL, REML, ..., MH, PETO
-    ci_method: str         # wald, hk, hk-adhoc
+    model: str  # "inverse-variance", "mantel-haenszel" or "peto"
+    method: str  # FE, DL, REML, ..., MH, PETO
+    ci_method: str  # wald, hk, hk-adhoc
     level: float
     k: int
     estimate: float
@@ -40,7 +41,7 @@ class PoolResult:
     ci_high: float
     statistic: float
     p: float
-    df: float | None       # t degrees of freedom, None for z
+    df: float | None  # t degrees of freedom, None for z
     q: float
     q_df: int
     q_p: float
@@ -65,8 +66,8 @@ class PoolResult:
     tarone: float | None = None
     tarone_p: float | None = None
     warnings: tuple[str, ...] = ()
-    rules: tuple[str, ...] = ()   # plain-words statement of every rule the numbers used
-    hk_scale: float = 1.0         # Knapp-Hartung factor on se² (1 for Wald, MH and Peto)
+    rules: tuple[str, ...] = ()  # plain-words statement of every rule the numbers used
+    hk_scale: float = 1.0  # Knapp-Hartung factor on se² (1 for Wald, MH and Peto)
 
     @property
     def is_random(self) -> bool:
@@ -74,34 +75,59 @@ class PoolResult:
 
     def to_dict(self) -> dict:
         d = {
-            "k": self.k, "estimate": _num(self.estimate), "se": _num(self.se),
-            "ci_low": _num(self.ci_low), "ci_high": _num(self.ci_high),
-            "statistic": _num(self.statistic), "p": _num(self.p),
+            "k": self.k,
+            "estimate": _num(self.estimate),
+            "se": _num(self.se),
+            "ci_low": _num(self.ci_low),
+            "ci_high": _num(self.ci_high),
+            "statistic": _num(self.statistic),
+            "p": _num(self.p),
         }
         if self.model == "inverse-variance":
-            d.update({
-                "pi_low": _num(self.pi_low), "pi_high": _num(self.pi_high),
-                "tau2": _num(self.tau2), "tau": _num(self.tau),
-                "tau2_ci_low": _num(self.tau2_ci_low), "tau2_ci_high": _num(self.tau2_ci_high),
-                "I2": _num(self.i2), "I2_ci_low": _num(self.i2_ci_low),
-                "I2_ci_high": _num(self.i2_ci_high), "H2": _num(self.h2),
-            })
+            d.update(
+                {
+                    "pi_low": _num(self.pi_low),
+                    "pi_high": _num(self.pi_high),
+                    "tau2": _num(self.tau2),
+                    "tau": _num(self.tau),
+                    "tau2_ci_low": _num(self.tau2_ci_low),
+                    "tau2_ci_high": _num(self.tau2_ci_high),
+                    "I2": _num(self.i2),
+                    "I2_ci_low": _num(self.i2_ci_low),
+                    "I2_ci_high": _num(self.i2_ci_high),
+                    "H2": _num(self.h2),
+                }
+            )
         else:
             d.update({"I2": _num(self.i2), "H2": _num(self.h2)})
         d.update({"Q": _num(self.q), "Q_df": self.q_df, "Q_p": _num(self.q_p)})
         if self.cmh is not None:
-            d.update({"cmh": _num(self.cmh), "cmh_p": _num(self.cmh_p),
-                      "tarone": _num(self.tarone), "tarone_p": _num(self.tarone_p)})
-        d.update({
-            "model": self.model, "method": self.method, "ci_method": self.ci_method,
-            "level": self.level, "df": _num(self.df), "pi_df": _num(self.pi_df),
-            "I2_from_Q": _num(self.i2_q),
-        })
+            d.update(
+                {
+                    "cmh": _num(self.cmh),
+                    "cmh_p": _num(self.cmh_p),
+                    "tarone": _num(self.tarone),
+                    "tarone_p": _num(self.tarone_p),
+                }
+            )
+        d.update(
+            {
+                "model": self.model,
+                "method": self.method,
+                "ci_method": self.ci_method,
+                "level": self.level,
+                "df": _num(self.df),
+                "pi_df": _num(self.pi_df),
+                "I2_from_Q": _num(self.i2_q),
+            }
+        )
         if len(self.studies):
             # not strict: fit(studies=...) does not check that it has k labels, and fewer labels
             # than effects list only the labelled studies here (as before the zip was flagged)
-            d["studies"] = [{"study": s, "yi": _num(y), "vi": _num(v), "weight": _num(w)}
-                            for s, y, v, w in zip(self.studies, self.yi, self.vi, self.weights, strict=False)]
+            d["studies"] = [
+                {"study": s, "yi": _num(y), "vi": _num(v), "weight": _num(w)}
+                for s, y, v, w in zip(self.studies, self.yi, self.vi, self.weights, strict=False)
+            ]
         d["rules"] = list(self.rules)
         d["warnings"] = list(self.warnings)
         return d
@@ -125,9 +151,18 @@ class PoolResult:
 
     def _repr_html_(self) -> str:
         test = "z" if self.df is None else f"t({self.df:g})"
-        row = (self.method, self.ci_method, num(self.k), num(self.estimate),
-               interval(self.ci_low, self.ci_high), f"{test} = {num(self.statistic)}", p_value(self.p),
-               num(self.tau2), pct(self.i2), f"{num(self.q)} ({self.q_df} df), {p_is(self.q_p)}")
+        row = (
+            self.method,
+            self.ci_method,
+            num(self.k),
+            num(self.estimate),
+            interval(self.ci_low, self.ci_high),
+            f"{test} = {num(self.statistic)}",
+            p_value(self.p),
+            num(self.tau2),
+            pct(self.i2),
+            f"{num(self.q)} ({self.q_df} df), {p_is(self.q_p)}",
+        )
         header = ("method", "CI", "k", "estimate", f"{self.level:.0%} CI", "test", "p", "tau²", "I²", "Q")
         return html_table(header, [row], "Pooled result (analysis scale)", self.warnings)
 

@@ -5,6 +5,7 @@ and negative right of it, with cheap exact derivatives: a Newton step kept insid
 bracket (Press et al., Numerical Recipes, 3rd ed., section 9.4, "rtsafe") converges
 quadratically and can never leave [0, inf).
 """
+
 from __future__ import annotations
 
 import math
@@ -27,8 +28,13 @@ def bracket_above(f: Callable[[float], float], start: float, limit: float = 1e30
     return hi
 
 
-def decreasing_root(fdf: Callable[[float], tuple[float, float]], lo: float, hi: float,
-                    x0: float | None = None, maxiter: int = 2000) -> float:
+def decreasing_root(
+    fdf: Callable[[float], tuple[float, float]],
+    lo: float,
+    hi: float,
+    x0: float | None = None,
+    maxiter: int = 2000,
+) -> float:
     """Root of a function that is > 0 at lo and < 0 at hi; ``fdf(x)`` returns (f, f')."""
     x = 0.5 * (lo + hi) if x0 is None or not lo < x0 < hi else x0
     for _ in range(maxiter):
@@ -49,8 +55,9 @@ def decreasing_root(fdf: Callable[[float], tuple[float, float]], lo: float, hi: 
     return x
 
 
-def nonnegative_root(fdf: Callable[[float], tuple[float, float]], scale: float,
-                     x0: float | None = None) -> float:
+def nonnegative_root(
+    fdf: Callable[[float], tuple[float, float]], scale: float, x0: float | None = None
+) -> float:
     """Root in tau² >= 0 of an equation that decreases in tau²: 0 when it is already <= 0 at 0
     (the truncation every estimator and the Q-profile share), else bracketed from ``scale``."""
     if fdf(0.0)[0] <= 0:

@@ -8,6 +8,7 @@ Behav Stat 30:261-293; with moderators, Raudenbush 2009, in The Handbook of Rese
 and Meta-Analysis, ch. 16), in terms of P = W - WX(X'WX)⁻¹X'W (see ``projection``): with X a
 column of ones they are the familiar intercept-only formulas, named per estimator.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -87,7 +88,7 @@ def maximum_likelihood(yi, vi, X=None) -> float:
 
     def fdf(t):
         f = weighted_fit(yi, vi, X, t)
-        return f.yppy() - float(f.w.sum()), -2 * f.ypppy() + float((f.w ** 2).sum())
+        return f.yppy() - float(f.w.sum()), -2 * f.ypppy() + float((f.w**2).sum())
 
     return _decreasing_root_from_zero(fdf, yi, vi, X)
 
@@ -120,7 +121,12 @@ TAU2_ESTIMATORS = {
 }
 
 ESTIMATOR_NAMES = {
-    "DL": "DerSimonian-Laird", "HE": "Hedges", "HS": "Hunter-Schmidt", "SJ": "Sidik-Jonkman",
-    "PM": "Paule-Mandel", "EB": "empirical Bayes", "ML": "maximum likelihood",
+    "DL": "DerSimonian-Laird",
+    "HE": "Hedges",
+    "HS": "Hunter-Schmidt",
+    "SJ": "Sidik-Jonkman",
+    "PM": "Paule-Mandel",
+    "EB": "empirical Bayes",
+    "ML": "maximum likelihood",
     "REML": "restricted maximum likelihood",
 }

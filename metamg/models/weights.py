@@ -2,6 +2,7 @@
 
 All for the intercept-only model; every function is O(k) and vectorised.
 """
+
 from __future__ import annotations
 
 import numpy as np

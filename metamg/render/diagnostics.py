@@ -1,4 +1,5 @@
 """Diagnostic plots: Baujat, GOSH and bubble plots (matplotlib Figure, no pyplot)."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -15,8 +16,8 @@ from metamg.render.figures import (
     shorten,
 )
 
-SIZE = (7.0, 5.0)                 # inches, for a plot with a figure of its own
-AXES = (0.11, 0.12, 0.84, 0.76)   # where its axes sit, in figure fractions
+SIZE = (7.0, 5.0)  # inches, for a plot with a figure of its own
+AXES = (0.11, 0.12, 0.84, 0.76)  # where its axes sit, in figure fractions
 
 
 @plain_text
@@ -35,10 +36,15 @@ def draw_baujat(points, title: str, ax=None):
     right_edge = max(x) * 0.75
     for n, p in enumerate(labelled):
         left = p.contribution > right_edge  # near the right edge: label to the left
-        ax.annotate(shorten(p.study), (p.contribution, p.influence),
-                    xytext=(-4 if left else 4, 4 + 9 * (n % 3)), textcoords="offset points",
-                    fontsize=7, ha="right" if left else "left",
-                    arrowprops=dict(arrowstyle="-", color="0.6", linewidth=0.5))
+        ax.annotate(
+            shorten(p.study),
+            (p.contribution, p.influence),
+            xytext=(-4 if left else 4, 4 + 9 * (n % 3)),
+            textcoords="offset points",
+            fontsize=7,
+            ha="right" if left else "left",
+            arrowprops=dict(arrowstyle="-", color="0.6", linewidth=0.5),
+        )
     ax.set_xlabel("Contribution to overall heterogeneity (squared Pearson residual)", fontsize=9)
     ax.set_ylabel("Influence on the pooled result", fontsize=9)
     ax.grid(color="0.9", zorder=0)
@@ -53,8 +59,15 @@ def draw_gosh(subsets, analysis, title: str, ax=None):
     own = ax is None
     fig, ax = panel(ax, SIZE, AXES)
     x = analysis.measure.to_natural(subsets.estimate)
-    ax.scatter(x, subsets.I2, s=2, color="#1f4e79", alpha=min(0.6, max(0.02, 2000 / len(x))),
-               linewidths=0, rasterized=True)
+    ax.scatter(
+        x,
+        subsets.I2,
+        s=2,
+        color="#1f4e79",
+        alpha=min(0.6, max(0.02, 2000 / len(x))),
+        linewidths=0,
+        rasterized=True,
+    )
     if analysis.measure.scale == "log":
         ax.set_xscale("log")
         _ratio_axis(ax.xaxis, ax.get_xlim())
@@ -62,8 +75,9 @@ def draw_gosh(subsets, analysis, title: str, ax=None):
     ax.set_ylabel("I² of the subset (%)", fontsize=9)
     ax.set_ylim(-2, 102)
     how = "all" if subsets.exhaustive else "a random sample of"
-    plot_title(fig, ax, shorten(f"GOSH plot: {title} ({how} {subsets.n_subsets:,} subsets)", TITLE_CHARS),
-               own)
+    plot_title(
+        fig, ax, shorten(f"GOSH plot: {title} ({how} {subsets.n_subsets:,} subsets)", TITLE_CHARS), own
+    )
     return fig
 
 
@@ -82,18 +96,20 @@ def draw_bubble(analysis, fit_result, design, title: str, ax=None):
     own = ax is None
     fig, ax = panel(ax, SIZE, AXES)
     nat = analysis.measure.to_natural
-    ax.scatter(xs, nat(yi), s=600 * w / w.max(), facecolor="#9db9d5", edgecolor="#1f4e79",
-               linewidths=0.8, zorder=3)
+    ax.scatter(
+        xs, nat(yi), s=600 * w / w.max(), facecolor="#9db9d5", edgecolor="#1f4e79", linewidths=0.8, zorder=3
+    )
     grid = np.linspace(xs.min(), xs.max(), 100)
     b0, b1 = fit_result.coefficients[0].estimate, fit_result.coefficients[1].estimate
     (v00, v01), (_, v11) = fit_result.vcov
     pred = b0 + b1 * grid
-    se = np.sqrt(v00 + grid ** 2 * v11 + 2 * grid * v01)
+    se = np.sqrt(v00 + grid**2 * v11 + 2 * grid * v01)
     tail = 1 - (1 - fit_result.level) / 2  # the band at the analysis's confidence level
     crit = norm_ppf(tail) if fit_result.df is None else t_ppf(tail, fit_result.df)
     ax.plot(grid, nat(pred), color="#1f4e79", linewidth=1.4, zorder=4)
-    ax.fill_between(grid, nat(pred - crit * se), nat(pred + crit * se), color="#1f4e79", alpha=0.12,
-                    linewidth=0, zorder=2)
+    ax.fill_between(
+        grid, nat(pred - crit * se), nat(pred + crit * se), color="#1f4e79", alpha=0.12, linewidth=0, zorder=2
+    )
     if analysis.measure.scale == "log":
         ax.set_yscale("log")
         _ratio_axis(ax.yaxis, ax.get_ylim())

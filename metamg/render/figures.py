@@ -5,6 +5,7 @@ Text users typed (titles, study labels) is data: it is never parsed as matplotli
 dollar signs would otherwise start a formula, or crash the plot), line breaks become spaces, and
 labels too long for a figure are shortened with an ellipsis (tables keep the full text).
 """
+
 from __future__ import annotations
 
 import functools
@@ -20,29 +21,31 @@ from metamg.io.atomic import write_atomic
 from metamg.vocabulary import FIGURE_FORMATS
 
 # 1-2-5 steps: ratio ticks readers know (0.1, 0.2, 0.5, 1, 2, 5, 10)
-RATIO_TICKS = tuple(m * 10.0 ** e for e in range(-4, 5) for m in (1, 2, 5))
+RATIO_TICKS = tuple(m * 10.0**e for e in range(-4, 5) for m in (1, 2, 5))
 PRINT_DPI = 300
-SCREEN_DPI = 100    # what a notebook shows: the figure at its size in inches on a screen
-LABEL_CHARS = 60    # study labels and other cells in figures
-TITLE_CHARS = 110   # figure titles
+SCREEN_DPI = 100  # what a notebook shows: the figure at its size in inches on a screen
+LABEL_CHARS = 60  # study labels and other cells in figures
+TITLE_CHARS = 110  # figure titles
 _SPACES = re.compile(r"\s+")
 
 
 def shorten(text, limit: int = LABEL_CHARS) -> str:
     """One line of at most ``limit`` characters, ending in an ellipsis when cut."""
     one_line = _SPACES.sub(" ", str(text)).strip()
-    return one_line if len(one_line) <= limit else one_line[:limit - 1].rstrip() + "…"
+    return one_line if len(one_line) <= limit else one_line[: limit - 1].rstrip() + "…"
 
 
 def plain_text(draw):
     """Run a draw function with mathtext parsing off, so every Text it creates shows its string
     exactly as given ('Cost $10 vs $20' keeps both dollar signs)."""
+
     @functools.wraps(draw)
     def wrapper(*args, **kwargs):
         import matplotlib
 
         with matplotlib.rc_context({"text.parse_math": False}):
             return draw(*args, **kwargs)
+
     return wrapper
 
 
@@ -164,8 +167,10 @@ def figure_bytes(fig, fmt: str = "png", dpi: int = PRINT_DPI) -> bytes:
     import matplotlib
 
     buf = io.BytesIO()
-    with matplotlib.rc_context({"svg.hashsalt": "metamg", "svg.fonttype": "path",
-                                "pdf.compression": 6}), warnings.catch_warnings():
+    with (
+        matplotlib.rc_context({"svg.hashsalt": "metamg", "svg.fonttype": "path", "pdf.compression": 6}),
+        warnings.catch_warnings(),
+    ):
         warnings.filterwarnings("ignore", message=r"Glyph \d+ .*missing from")
         warnings.filterwarnings("ignore", message=r"Matplotlib currently does not support")
         if fmt == "png":
@@ -173,6 +178,5 @@ def figure_bytes(fig, fmt: str = "png", dpi: int = PRINT_DPI) -> bytes:
         elif fmt == "svg":
             fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": None})
         else:
-            fig.savefig(buf, format="pdf", metadata={"CreationDate": None, "Creator": None,
-                                                     "Producer": None})
+            fig.savefig(buf, format="pdf", metadata={"CreationDate": None, "Creator": None, "Producer": None})
     return buf.getvalue()

@@ -5,6 +5,7 @@ axis limits and tick labels) as plain data, which the tests check; ``draw_forest
 Box areas are proportional to the study's weight (relative to the heaviest study; at least
 2 pt² so that a box is always visible).
 """
+
 from __future__ import annotations
 
 import math
@@ -30,12 +31,12 @@ from metamg.render.figures import (
 from metamg.render.numbers import effect_digits, fmt_fixed, fmt_num, fmt_p, level_label
 from metamg.render.robplot import draw_dot, draw_level_key, header, legend_lines, shown_columns
 
-ROW_IN = 0.22          # height of one row, inches
-CHAR_IN = 0.072        # average width of a character at 8.5 pt, inches
-PLOT_IN = 3.0          # width of the plot panel, inches
-MAX_BOX_PT2 = 180.0    # marker area of the heaviest study
+ROW_IN = 0.22  # height of one row, inches
+CHAR_IN = 0.072  # average width of a character at 8.5 pt, inches
+PLOT_IN = 3.0  # width of the plot panel, inches
+MAX_BOX_PT2 = 180.0  # marker area of the heaviest study
 MIN_BOX_PT2 = 2.0
-ROB_COL_IN = 0.24      # width of one risk-of-bias column
+ROB_COL_IN = 0.24  # width of one risk-of-bias column
 LEGEND_LINE_IN = 0.16
 # One row per study: beyond this a forest plot is too tall to read (and to hold in memory at
 # print resolution); reports and `metamg forest` say so instead of drawing it.
@@ -56,7 +57,7 @@ class ForestRow:
     box_area: float | None = None  # pt²
     clipped_low: bool = False
     clipped_high: bool = False
-    rob: tuple[str, ...] = ()      # RoB 2 judgements per rob column ('' = not assessed)
+    rob: tuple[str, ...] = ()  # RoB 2 judgements per rob column ('' = not assessed)
 
 
 @dataclass(frozen=True)
@@ -76,15 +77,16 @@ class ForestLayout:
     column_widths: tuple[float, ...] = field(default=())  # label, data..., plot, effect, weight, rob...
     width: float = 0.0
     height: float = 0.0
-    rob_columns: tuple[str, ...] = ()   # CSV names of the risk-of-bias columns shown
+    rob_columns: tuple[str, ...] = ()  # CSV names of the risk-of-bias columns shown
     rob_legend: tuple[str, ...] = ()
 
     def row(self, label: str, kind: str | None = None) -> ForestRow:
         return next(r for r in self.rows if r.label == label and (kind is None or r.kind == kind))
 
 
-def forest_layout(analysis, favours=("favours treatment", "favours control"), title: str = "",
-                  subgroups=None, answer=None) -> ForestLayout:
+def forest_layout(
+    analysis, favours=("favours treatment", "favours control"), title: str = "", subgroups=None, answer=None
+) -> ForestLayout:
     """Everything a forest plot of ``analysis`` (and optional SubgroupAnalysis) shows. ``answer``
     is a second pooled analysis of the same studies drawn as its own diamond: the model the
     verdicts use when it is not the main one."""
@@ -103,7 +105,7 @@ def forest_layout(analysis, favours=("favours treatment", "favours control"), ti
     bounds += [nat(v) for v in (r.ci_low, r.ci_high, r.pi_low, r.pi_high)]
     if answer is not None:
         bounds += [nat(answer.result.ci_low), nat(answer.result.ci_high)]
-    for g in (subgroups.subgroups if subgroups is not None else ()):
+    for g in subgroups.subgroups if subgroups is not None else ():
         bounds += [nat(g.analysis.result.ci_low), nat(g.analysis.result.ci_high)]
     if log_scale:
         xlim = ratio_limits(bounds)
@@ -121,15 +123,37 @@ def forest_layout(analysis, favours=("favours treatment", "favours control"), ti
         est, lo, hi = nat(s.yi), nat(s.ci_low), nat(s.ci_high)
         w = weights[name]
         area = None if w is None else max(MIN_BOX_PT2, MAX_BOX_PT2 * w / wmax)
-        return ForestRow("study", y, shorten(name), cells_of(name), effect_text(est, lo, hi),
-                         "" if w is None else f"{w:.1f}%", est, lo, hi, area,
-                         lo < xlim[0], hi > xlim[1], rob_of(name))
+        return ForestRow(
+            "study",
+            y,
+            shorten(name),
+            cells_of(name),
+            effect_text(est, lo, hi),
+            "" if w is None else f"{w:.1f}%",
+            est,
+            lo,
+            hi,
+            area,
+            lo < xlim[0],
+            hi > xlim[1],
+            rob_of(name),
+        )
 
     def pooled_rows(a, y, label, kind, weight_text):
         res = a.result
-        out = [ForestRow(kind, y, label, (), effect_text(nat(res.estimate), nat(res.ci_low),
-                                                            nat(res.ci_high)), weight_text,
-                         nat(res.estimate), nat(res.ci_low), nat(res.ci_high))]
+        out = [
+            ForestRow(
+                kind,
+                y,
+                label,
+                (),
+                effect_text(nat(res.estimate), nat(res.ci_low), nat(res.ci_high)),
+                weight_text,
+                nat(res.estimate),
+                nat(res.ci_low),
+                nat(res.ci_high),
+            )
+        ]
         return out
 
     rows: list[ForestRow] = []
@@ -146,8 +170,9 @@ def forest_layout(analysis, favours=("favours treatment", "favours control"), ti
                 rows.append(study_row(name, y))
                 y += 1
             share = sum(weights[n] or 0 for n in g.analysis.effects.studies)
-            rows += pooled_rows(g.analysis, y, f"Subtotal (k = {g.analysis.result.k})", "subtotal",
-                                f"{share:.1f}%")
+            rows += pooled_rows(
+                g.analysis, y, f"Subtotal (k = {g.analysis.result.k})", "subtotal", f"{share:.1f}%"
+            )
             y += 1
             rows.append(ForestRow("note", y, _heterogeneity_text(g.analysis.result)))
             y += 1.5
@@ -155,53 +180,96 @@ def forest_layout(analysis, favours=("favours treatment", "favours control"), ti
         rows.append(ForestRow("not-estimable", y, shorten(e.study), ("",) * len(columns), "not estimable"))
         y += 1
     y += 0.5
-    rows += pooled_rows(analysis, y, _model_label(r) + (" (main analysis)" if answer is not None else ""),
-                        "overall", "100.0%")
+    rows += pooled_rows(
+        analysis, y, _model_label(r) + (" (main analysis)" if answer is not None else ""), "overall", "100.0%"
+    )
     y += 1
     if r.is_random and r.k > 1 and r.pi_low is not None and np.isfinite(r.pi_low):
         lo, hi = nat(r.pi_low), nat(r.pi_high)
-        rows.append(ForestRow("prediction", y, "Prediction interval", (),
-                              f"[{fmt_fixed(lo, digits)}, {fmt_fixed(hi, digits)}]", "", None, lo, hi,
-                              None, lo < xlim[0], hi > xlim[1]))
+        rows.append(
+            ForestRow(
+                "prediction",
+                y,
+                "Prediction interval",
+                (),
+                f"[{fmt_fixed(lo, digits)}, {fmt_fixed(hi, digits)}]",
+                "",
+                None,
+                lo,
+                hi,
+                None,
+                lo < xlim[0],
+                hi > xlim[1],
+            )
+        )
         y += 1
     if answer is not None:
-        rows += pooled_rows(answer, y, _model_label(answer.result) + " (used for the verdicts)",
-                            "overall", "")
+        rows += pooled_rows(
+            answer, y, _model_label(answer.result) + " (used for the verdicts)", "overall", ""
+        )
         y += 1
     y += 0.3
     rows.append(ForestRow("note", y, _heterogeneity_text(r)))
     y += 1
     test = "z" if r.df is None else f"t({r.df:g})"
-    rows.append(ForestRow("note", y, f"Test for overall effect{' (main analysis)' if answer else ''}: "
-                                     f"{test} = {r.statistic:.2f} ({fmt_p(r.p)})"))
+    rows.append(
+        ForestRow(
+            "note",
+            y,
+            f"Test for overall effect{' (main analysis)' if answer else ''}: "
+            f"{test} = {r.statistic:.2f} ({fmt_p(r.p)})",
+        )
+    )
     y += 1
     if answer is not None:
         a = answer.result
         test = "z" if a.df is None else f"t({a.df:g})"
-        rows.append(ForestRow("note", y, f"Test for overall effect (used for the verdicts): {test} = "
-                                         f"{a.statistic:.2f} ({fmt_p(a.p)})"))
+        rows.append(
+            ForestRow(
+                "note",
+                y,
+                f"Test for overall effect (used for the verdicts): {test} = {a.statistic:.2f} ({fmt_p(a.p)})",
+            )
+        )
         y += 1
     if subgroups is not None and subgroups.between is not None:
         b = subgroups.between
-        rows.append(ForestRow("note", y, f"Test for subgroup differences: Q = {b.q:.2f}, "
-                                         f"df = {b.q_df} ({fmt_p(b.q_p)})"))
+        rows.append(
+            ForestRow(
+                "note", y, f"Test for subgroup differences: Q = {b.q:.2f}, df = {b.q_df} ({fmt_p(b.q_p)})"
+            )
+        )
 
     label_w = CHAR_IN * max([len(row.label) for row in rows if row.kind not in ("note",)] + [12]) + 0.25
-    data_ws = tuple(CHAR_IN * max([len(c) for c in _column_texts(rows, i)] +
-                                  [len(h) for h in columns[i].split("\n")]) + 0.3
-                    for i in range(len(columns)))
+    data_ws = tuple(
+        CHAR_IN * max([len(c) for c in _column_texts(rows, i)] + [len(h) for h in columns[i].split("\n")])
+        + 0.3
+        for i in range(len(columns))
+    )
     effect_w = CHAR_IN * max([len(row.effect_text) for row in rows] + [10]) + 0.3
     weight_w = 0.75
     widths = (label_w,) + data_ws + (PLOT_IN, effect_w, weight_w) + (ROB_COL_IN,) * len(rob_columns)
     legend = legend_lines(rob_columns, compact=True) if rob_columns else ()
     height = 0.85 + ROW_IN * (y + 1) + 0.75 + _legend_height(legend)
     return ForestLayout(
-        title=shorten(title or analysis.source, TITLE_CHARS), measure=axis_label(m), columns=columns,
-        rows=tuple(rows), log_scale=log_scale, null=null, xlim=tuple(xlim), xticks=tuple(ticks),
-        xtick_labels=tuple(tick_label(t) for t in ticks), favours=tuple(favours),
-        effect_header=m.natural_name, level=r.level,
-        column_widths=widths, width=sum(widths) + 0.4 + (0.1 if rob_columns else 0), height=height,
-        rob_columns=rob_columns, rob_legend=legend)
+        title=shorten(title or analysis.source, TITLE_CHARS),
+        measure=axis_label(m),
+        columns=columns,
+        rows=tuple(rows),
+        log_scale=log_scale,
+        null=null,
+        xlim=tuple(xlim),
+        xticks=tuple(ticks),
+        xtick_labels=tuple(tick_label(t) for t in ticks),
+        favours=tuple(favours),
+        effect_header=m.natural_name,
+        level=r.level,
+        column_widths=widths,
+        width=sum(widths) + 0.4 + (0.1 if rob_columns else 0),
+        height=height,
+        rob_columns=rob_columns,
+        rob_legend=legend,
+    )
 
 
 def _rob_columns(effects):
@@ -257,8 +325,10 @@ def data_columns(analysis):
 
         def cells(s):
             i = index[s]
-            return (f"{num(d['m1i'][i])} ({num(d['sd1i'][i])}) {int(d['n1i'][i])}",
-                    f"{num(d['m2i'][i])} ({num(d['sd2i'][i])}) {int(d['n2i'][i])}")
+            return (
+                f"{num(d['m1i'][i])} ({num(d['sd1i'][i])}) {int(d['n1i'][i])}",
+                f"{num(d['m2i'][i])} ({num(d['sd2i'][i])}) {int(d['n2i'][i])}",
+            )
     elif kind == "correlation":
         cols = ("r", "n")
 
@@ -277,6 +347,7 @@ def data_columns(analysis):
         def cells(s):
             i = index[s]
             return (f"{es.yi[i]:.3f}", f"{math.sqrt(es.vi[i]):.3f}")
+
     if not es.converted:
         return cols, cells
     converted = set(es.converted)
@@ -284,6 +355,7 @@ def data_columns(analysis):
     def cells_or_reported(s):
         # a study given as effect + CI has no raw data to show
         return ("as reported",) + ("",) * (len(cols) - 1) if s in converted else cells(s)
+
     return cols, cells_or_reported
 
 
@@ -307,10 +379,10 @@ def draw_forest(layout: ForestLayout):
     for w in widths[:-1]:
         starts.append(starts[-1] + w)
     nd = len(layout.columns)
-    label_x, data_x, data_w = starts[0], starts[1:1 + nd], widths[1:1 + nd]
+    label_x, data_x, data_w = starts[0], starts[1 : 1 + nd], widths[1 : 1 + nd]
     plot_x, effect_x, weight_x = starts[1 + nd], starts[2 + nd], starts[3 + nd]
     effect_w, weight_w = widths[2 + nd], widths[3 + nd]
-    rob_x = [x + ROB_COL_IN / 2 + 0.05 for x in starts[4 + nd:]]
+    rob_x = [x + ROB_COL_IN / 2 + 0.05 for x in starts[4 + nd :]]
     bottom_in = 0.75 + _legend_height(layout.rob_legend)
 
     ys = [row.y for row in layout.rows]
@@ -330,15 +402,21 @@ def draw_forest(layout: ForestLayout):
     ax.text(label_x, header_y, "Study", fontweight="bold", **font)
     for x, w, head in zip(data_x, data_w, layout.columns, strict=True):
         ax.text(x + w / 2, header_y, head, ha="center", fontweight="bold", **font)
-    ax.text(effect_x + effect_w / 2, header_y, f"{layout.effect_header} [{level_label(layout.level)} CI]",
-            ha="center",
-            fontweight="bold", **font)
+    ax.text(
+        effect_x + effect_w / 2,
+        header_y,
+        f"{layout.effect_header} [{level_label(layout.level)} CI]",
+        ha="center",
+        fontweight="bold",
+        **font,
+    )
     ax.text(weight_x + weight_w / 2, header_y, "Weight", ha="center", fontweight="bold", **font)
     for x, column in zip(rob_x, layout.rob_columns, strict=True):
         ax.text(x, header_y, header(column, compact=True), ha="center", fontweight="bold", **font)
     if layout.rob_columns:
-        ax.text((rob_x[0] + rob_x[-1]) / 2, header_y - 1.0, "Risk of bias", ha="center",
-                fontweight="bold", **font)
+        ax.text(
+            (rob_x[0] + rob_x[-1]) / 2, header_y - 1.0, "Risk of bias", ha="center", fontweight="bold", **font
+        )
 
     last_plot_row = max((r.y for r in layout.rows if r.kind in ("overall", "prediction")), default=bottom)
     ax.vlines(layout.null, top, last_plot_row + 0.5, colors="0.45", linewidth=0.8, zorder=1)
@@ -346,59 +424,109 @@ def draw_forest(layout: ForestLayout):
     for row in layout.rows:
         bold = row.kind in ("header", "subtotal", "overall")
         size = 8 if row.kind == "note" else 8.5
-        ax.text(label_x, row.y, row.label, fontweight="bold" if bold else "normal",
-                **{**font, "fontsize": size}, style="italic" if row.kind == "note" else "normal")
+        ax.text(
+            label_x,
+            row.y,
+            row.label,
+            fontweight="bold" if bold else "normal",
+            **{**font, "fontsize": size},
+            style="italic" if row.kind == "note" else "normal",
+        )
         for x, w, cell in zip(data_x, data_w, row.cells, strict=bool(row.cells)):  # none on pooled rows
             ax.text(x + w / 2, row.y, cell, ha="center", **font)
         if row.effect_text:
-            ax.text(effect_x + effect_w - 0.15, row.y, row.effect_text, ha="right",
-                    fontweight="bold" if bold else "normal", **font)
+            ax.text(
+                effect_x + effect_w - 0.15,
+                row.y,
+                row.effect_text,
+                ha="right",
+                fontweight="bold" if bold else "normal",
+                **font,
+            )
         if row.weight_text:
             ax.text(weight_x + weight_w - 0.1, row.y, row.weight_text, ha="right", **font)
         for x, judgement in zip(rob_x, row.rob, strict=bool(row.rob)):  # none on pooled rows
             draw_dot(ax, x, row.y, judgement, 70.0, transform=trans)
         if row.kind == "study":
             lo, hi = max(row.ci_low, lo_lim), min(row.ci_high, hi_lim)
-            ax.plot([lo, hi], [row.y, row.y], color="black", linewidth=0.9, zorder=2,
-                    solid_capstyle="butt")
+            ax.plot([lo, hi], [row.y, row.y], color="black", linewidth=0.9, zorder=2, solid_capstyle="butt")
             if row.clipped_low:
-                ax.plot([lo_lim], [row.y], marker="<", color="black", markersize=4, zorder=3,
-                        clip_on=False)
+                ax.plot([lo_lim], [row.y], marker="<", color="black", markersize=4, zorder=3, clip_on=False)
             if row.clipped_high:
-                ax.plot([hi_lim], [row.y], marker=">", color="black", markersize=4, zorder=3,
-                        clip_on=False)
+                ax.plot([hi_lim], [row.y], marker=">", color="black", markersize=4, zorder=3, clip_on=False)
             if lo_lim <= row.estimate <= hi_lim:
-                ax.scatter([row.estimate], [row.y], s=row.box_area, marker="s", color="#1f4e79",
-                           zorder=4, linewidths=0)
+                ax.scatter(
+                    [row.estimate],
+                    [row.y],
+                    s=row.box_area,
+                    marker="s",
+                    color="#1f4e79",
+                    zorder=4,
+                    linewidths=0,
+                )
         elif row.kind in ("subtotal", "overall"):
             h = 0.34
             color = "#1f4e79" if row.kind == "overall" else "#5b86b0"
-            ax.add_patch(Polygon([(row.ci_low, row.y), (row.estimate, row.y - h),
-                                  (row.ci_high, row.y), (row.estimate, row.y + h)],
-                                 closed=True, facecolor=color, edgecolor="black", linewidth=0.6,
-                                 zorder=4))
+            ax.add_patch(
+                Polygon(
+                    [
+                        (row.ci_low, row.y),
+                        (row.estimate, row.y - h),
+                        (row.ci_high, row.y),
+                        (row.estimate, row.y + h),
+                    ],
+                    closed=True,
+                    facecolor=color,
+                    edgecolor="black",
+                    linewidth=0.6,
+                    zorder=4,
+                )
+            )
         elif row.kind == "prediction":
             lo, hi = max(row.ci_low, lo_lim), min(row.ci_high, hi_lim)
-            ax.plot([lo, hi], [row.y, row.y], color="#b03a2e", linewidth=2.2, zorder=3,
-                    solid_capstyle="butt")
+            ax.plot([lo, hi], [row.y, row.y], color="#b03a2e", linewidth=2.2, zorder=3, solid_capstyle="butt")
             for clipped, x, mark in ((row.clipped_low, lo_lim, "<"), (row.clipped_high, hi_lim, ">")):
                 if clipped:
                     ax.plot([x], [row.y], marker=mark, color="#b03a2e", markersize=4, clip_on=False)
 
     left, right = layout.favours
-    ax.annotate(left, xy=(layout.null, 0), xycoords=("data", "axes fraction"), xytext=(-6, -20),
-                textcoords="offset points", ha="right", va="top", fontsize=8.5)
-    ax.annotate(right, xy=(layout.null, 0), xycoords=("data", "axes fraction"), xytext=(6, -20),
-                textcoords="offset points", ha="left", va="top", fontsize=8.5)
+    ax.annotate(
+        left,
+        xy=(layout.null, 0),
+        xycoords=("data", "axes fraction"),
+        xytext=(-6, -20),
+        textcoords="offset points",
+        ha="right",
+        va="top",
+        fontsize=8.5,
+    )
+    ax.annotate(
+        right,
+        xy=(layout.null, 0),
+        xycoords=("data", "axes fraction"),
+        xytext=(6, -20),
+        textcoords="offset points",
+        ha="left",
+        va="top",
+        fontsize=8.5,
+    )
     if layout.rob_legend:
-        legend_top = bottom_in - 0.75   # inches above the figure's bottom edge
+        legend_top = bottom_in - 0.75  # inches above the figure's bottom edge
         draw_level_key(fig, x0 + 0.05, legend_top - 0.1, W, H, 40.0)
         for k, line in enumerate(layout.rob_legend):
-            fig.text(x0 / W, (legend_top - LEGEND_LINE_IN * (k + 1.6)) / H, line, fontsize=7.5,
-                     va="center")
+            fig.text(x0 / W, (legend_top - LEGEND_LINE_IN * (k + 1.6)) / H, line, fontsize=7.5, va="center")
     scale = " (log scale)" if layout.log_scale else ""
-    ax.annotate(layout.measure + scale, xy=(0.5, 0), xycoords="axes fraction", xytext=(0, -34),
-                textcoords="offset points", ha="center", va="top", fontsize=8, color="0.3")
+    ax.annotate(
+        layout.measure + scale,
+        xy=(0.5, 0),
+        xycoords="axes fraction",
+        xytext=(0, -34),
+        textcoords="offset points",
+        ha="center",
+        va="top",
+        fontsize=8,
+        color="0.3",
+    )
     return fig
 
 

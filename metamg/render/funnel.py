@@ -4,6 +4,7 @@ Effect against standard error (inverted axis), pseudo confidence limits around t
 the analysis's level (as metafor's funnel), and
 shading where a study would be significant at p < 0.10, 0.05 and 0.01 against the null.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -37,22 +38,22 @@ class FunnelLayout:
     title: str
     measure: str
     studies: tuple[str, ...]
-    x: tuple[float, ...]          # natural scale
+    x: tuple[float, ...]  # natural scale
     se: tuple[float, ...]
-    pooled: float                 # natural scale
+    pooled: float  # natural scale
     null: float
     se_max: float
-    funnel_low: float             # pseudo confidence limits at se_max, natural scale
+    funnel_low: float  # pseudo confidence limits at se_max, natural scale
     funnel_high: float
     contour_z: tuple[float, ...]  # two-sided critical values for CONTOURS
     log_scale: bool
     xlim: tuple[float, float]
     xticks: tuple[float, ...]
     xtick_labels: tuple[str, ...]
-    filled_x: tuple[float, ...] = ()   # trim-and-fill studies, natural scale
+    filled_x: tuple[float, ...] = ()  # trim-and-fill studies, natural scale
     filled_se: tuple[float, ...] = ()
-    adjusted: float | None = None      # trim-and-fill estimate, natural scale
-    level: float = 0.95                # of the pseudo confidence limits
+    adjusted: float | None = None  # trim-and-fill estimate, natural scale
+    level: float = 0.95  # of the pseudo confidence limits
 
 
 def funnel_layout(analysis, title: str = "", trimfill=None) -> FunnelLayout:
@@ -60,7 +61,9 @@ def funnel_layout(analysis, title: str = "", trimfill=None) -> FunnelLayout:
     nat = analysis.natural
     # the effects the model works with (Peto's (O-E)/V, ...), as trim and fill and the tests use
     yi, vi = model_effects(analysis)
-    names = tuple(s for s, keep in zip(analysis.effects.studies, model_effect_rows(analysis), strict=True) if keep)
+    names = tuple(
+        s for s, keep in zip(analysis.effects.studies, model_effect_rows(analysis), strict=True) if keep
+    )
     se = np.sqrt(vi)
     se_max = float(se.max()) * 1.08
     z_level = norm_ppf(1 - (1 - r.level) / 2)  # the pseudo limits at the analysis's level
@@ -70,8 +73,11 @@ def funnel_layout(analysis, title: str = "", trimfill=None) -> FunnelLayout:
     filled_se = tuple(float(np.sqrt(v)) for v in trimfill.filled_vi) if trimfill else ()
     if filled_se:
         se_max = max(se_max, 1.08 * max(filled_se))
-    lows = [float(v) for v in m.to_natural(yi)] + list(filled_x) + [
-        nat(r.estimate - z_level * se_max), nat(-zs[-1] * se_max)]
+    lows = (
+        [float(v) for v in m.to_natural(yi)]
+        + list(filled_x)
+        + [nat(r.estimate - z_level * se_max), nat(-zs[-1] * se_max)]
+    )
     highs = [nat(r.estimate + z_level * se_max), nat(zs[-1] * se_max)]
     if log_scale:
         xlim = ratio_limits(lows + highs)
@@ -81,13 +87,26 @@ def funnel_layout(analysis, title: str = "", trimfill=None) -> FunnelLayout:
         ticks = linear_ticks(*xlim)
         xlim = (min(xlim[0], ticks[0]), max(xlim[1], ticks[-1]))
     return FunnelLayout(
-        title=shorten(title or analysis.source, TITLE_CHARS), measure=axis_label(m), studies=names,
-        x=tuple(float(v) for v in m.to_natural(yi)), se=tuple(float(s) for s in se),
-        pooled=nat(r.estimate), null=1.0 if log_scale else 0.0, se_max=se_max,
-        funnel_low=nat(r.estimate - z_level * se_max), funnel_high=nat(r.estimate + z_level * se_max),
-        contour_z=zs, log_scale=log_scale, xlim=tuple(xlim), xticks=tuple(ticks),
-        xtick_labels=tuple(tick_label(t) for t in ticks), filled_x=filled_x, filled_se=filled_se,
-        adjusted=nat(trimfill.result.estimate) if trimfill else None, level=r.level)
+        title=shorten(title or analysis.source, TITLE_CHARS),
+        measure=axis_label(m),
+        studies=names,
+        x=tuple(float(v) for v in m.to_natural(yi)),
+        se=tuple(float(s) for s in se),
+        pooled=nat(r.estimate),
+        null=1.0 if log_scale else 0.0,
+        se_max=se_max,
+        funnel_low=nat(r.estimate - z_level * se_max),
+        funnel_high=nat(r.estimate + z_level * se_max),
+        contour_z=zs,
+        log_scale=log_scale,
+        xlim=tuple(xlim),
+        xticks=tuple(ticks),
+        xtick_labels=tuple(tick_label(t) for t in ticks),
+        filled_x=filled_x,
+        filled_se=filled_se,
+        adjusted=nat(trimfill.result.estimate) if trimfill else None,
+        level=r.level,
+    )
 
 
 @plain_text
@@ -107,20 +126,44 @@ def draw_funnel(layout: FunnelLayout, ax=None):
     inner = [np.minimum(z * grid, edge) for z in layout.contour_z]
     outer = inner[1:] + [np.full_like(grid, edge)]  # the p < 0.01 band runs to the edge
     for shade, z_in, z_out in zip(SHADES, inner, outer, strict=True):
-        ax.fill_betweenx(grid, to_nat(centre + z_in), to_nat(centre + z_out), color=shade,
-                         linewidth=0, zorder=0)
-        ax.fill_betweenx(grid, to_nat(centre - z_out), to_nat(centre - z_in), color=shade,
-                         linewidth=0, zorder=0)
+        ax.fill_betweenx(
+            grid, to_nat(centre + z_in), to_nat(centre + z_out), color=shade, linewidth=0, zorder=0
+        )
+        ax.fill_betweenx(
+            grid, to_nat(centre - z_out), to_nat(centre - z_in), color=shade, linewidth=0, zorder=0
+        )
     ax.axvline(layout.null, color="0.3", linewidth=0.8, zorder=1)
-    ax.plot([layout.funnel_low, layout.pooled, layout.funnel_high],
-            [layout.se_max, 0, layout.se_max], color="black", linestyle="--", linewidth=0.9, zorder=2)
+    ax.plot(
+        [layout.funnel_low, layout.pooled, layout.funnel_high],
+        [layout.se_max, 0, layout.se_max],
+        color="black",
+        linestyle="--",
+        linewidth=0.9,
+        zorder=2,
+    )
     ax.axvline(layout.pooled, color="#1f4e79", linewidth=1.0, zorder=2)
     # one Line2D of markers: as a scatter, but quick for hundreds of thousands of studies
-    ax.plot(layout.x, layout.se, linestyle="none", marker="o", markersize=28 ** 0.5,
-            markerfacecolor="white", markeredgecolor="black", markeredgewidth=0.9, zorder=3)
+    ax.plot(
+        layout.x,
+        layout.se,
+        linestyle="none",
+        marker="o",
+        markersize=28**0.5,
+        markerfacecolor="white",
+        markeredgecolor="black",
+        markeredgewidth=0.9,
+        zorder=3,
+    )
     if layout.filled_x:
-        ax.scatter(layout.filled_x, layout.filled_se, s=28, color="#b03a2e", edgecolors="black",
-                   linewidths=0.6, zorder=3)
+        ax.scatter(
+            layout.filled_x,
+            layout.filled_se,
+            s=28,
+            color="#b03a2e",
+            edgecolors="black",
+            linewidths=0.6,
+            zorder=3,
+        )
         ax.axvline(layout.adjusted, color="#b03a2e", linewidth=1.0, linestyle=":", zorder=2)
     effect_axis(ax, layout.log_scale, layout.xlim, layout.xticks, 8.5)
     ax.set_ylim(layout.se_max, 0)
@@ -132,19 +175,44 @@ def draw_funnel(layout: FunnelLayout, ax=None):
     labels = ("0.05 ≤ p < 0.10", "0.01 ≤ p < 0.05", "p < 0.01")
     handles += [Patch(facecolor=c, label=lab) for c, lab in zip(SHADES, labels, strict=True)]
     from matplotlib.lines import Line2D
+
     if layout.filled_x:
-        handles += [Line2D([], [], marker="o", color="white", markerfacecolor="#b03a2e",
-                           markeredgecolor="black", label=f"filled by trim and fill ({len(layout.filled_x)})"),
-                    Line2D([], [], color="#b03a2e", linestyle=":", label="adjusted estimate")]
-    handles += [Line2D([], [], color="black", linestyle="--", label=f"pseudo {level_label(layout.level)} limits"),
-                Line2D([], [], color="#1f4e79", label="pooled estimate"),
-                Line2D([], [], color="0.3", label="no effect")]
+        handles += [
+            Line2D(
+                [],
+                [],
+                marker="o",
+                color="white",
+                markerfacecolor="#b03a2e",
+                markeredgecolor="black",
+                label=f"filled by trim and fill ({len(layout.filled_x)})",
+            ),
+            Line2D([], [], color="#b03a2e", linestyle=":", label="adjusted estimate"),
+        ]
+    handles += [
+        Line2D([], [], color="black", linestyle="--", label=f"pseudo {level_label(layout.level)} limits"),
+        Line2D([], [], color="#1f4e79", label="pooled estimate"),
+        Line2D([], [], color="0.3", label="no effect"),
+    ]
     if own:
-        ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.02, 1.0), fontsize=8,
-                  frameon=False, title="significance vs no effect", title_fontsize=8)
+        ax.legend(
+            handles=handles,
+            loc="upper left",
+            bbox_to_anchor=(1.02, 1.0),
+            fontsize=8,
+            frameon=False,
+            title="significance vs no effect",
+            title_fontsize=8,
+        )
     else:  # the caller's axes may have neighbours to the right: keep the legend inside
-        ax.legend(handles=handles, loc="lower right", fontsize=6.5, framealpha=0.9,
-                  title="significance vs no effect", title_fontsize=6.5)
+        ax.legend(
+            handles=handles,
+            loc="lower right",
+            fontsize=6.5,
+            framealpha=0.9,
+            title="significance vs no effect",
+            title_fontsize=6.5,
+        )
     return fig
 
 

@@ -6,6 +6,7 @@ keeps its column count whatever a label holds (CommonMark 0.31 section 2.4, back
 GFM tables section 4.10, ``\\|`` inside a cell). Readers of the raw .md see few backslashes:
 only characters that could start markup are escaped.
 """
+
 from __future__ import annotations
 
 import re
@@ -33,8 +34,13 @@ def md_text(value) -> str:
 
 def md_line(value) -> str:
     """User text that may start a line (a paragraph, a list item's own text)."""
-    return _LINE_START.sub(lambda m: m.group(1) + "\\" + m.group(2) if not m.group(2).isdigit()
-                           else m.group(1) + m.group(2) + "\\", md_text(value), count=1)
+    return _LINE_START.sub(
+        lambda m: (
+            m.group(1) + "\\" + m.group(2) if not m.group(2).isdigit() else m.group(1) + m.group(2) + "\\"
+        ),
+        md_text(value),
+        count=1,
+    )
 
 
 def md_paragraphs(value) -> list[str]:

@@ -7,6 +7,7 @@ figure carries its own Agg canvas, so drawing it touches no pyplot state (no fig
 nothing left for ``plt.show()``). Imported only when a figure is drawn, as matplotlib is slow
 to import.
 """
+
 from __future__ import annotations
 
 from matplotlib.backends.backend_agg import FigureCanvasAgg

@@ -1,4 +1,5 @@
 """Number formatting shared by text output, tables and reports."""
+
 from __future__ import annotations
 
 import math
@@ -25,7 +26,7 @@ def fmt_num(x: float | None, digits: int = 2) -> str:
     """Fixed decimals for ordinary magnitudes, significant digits for tiny or huge ones."""
     if x is None or not math.isfinite(x):
         return "n/a"
-    if x != 0 and abs(x) < 10 ** -digits:  # tiny tau²: two significant digits, never 1e-05
+    if x != 0 and abs(x) < 10**-digits:  # tiny tau²: two significant digits, never 1e-05
         return np.format_float_positional(x, precision=2, unique=False, fractional=False, trim="-")
     if abs(x) >= 1e6:
         return f"{x:.{digits + 1}g}"

@@ -6,6 +6,7 @@ the figures, writes the files and keeps the index. Text users typed goes through
 ``render.markdown``. Reports hold no wall-clock time, so an unchanged input gives a
 byte-identical report.
 """
+
 from __future__ import annotations
 
 import json
@@ -39,8 +40,17 @@ from metamg.render.sections.studies import MAX_TABLE_STUDIES
 from metamg.vocabulary import VERIFIED_STATUSES as VERIFIED
 
 # The report, in reading order: each module's section(appraisal, context) gives its lines.
-SECTIONS = (question_section, answer_section, studies_section, result_section, figures_section,
-            restricted_section, robust_section, regression_section, methods_section)
+SECTIONS = (
+    question_section,
+    answer_section,
+    studies_section,
+    result_section,
+    figures_section,
+    restricted_section,
+    robust_section,
+    regression_section,
+    methods_section,
+)
 RESERVED_NAMES = ("index",)  # a study set of this name would overwrite the index
 
 
@@ -50,7 +60,7 @@ class ReportSummary:
     title: str
     question: str
     k: int
-    effect: str       # "OR 0.46 (95% CI 0.31 to 0.69)", or why nothing was pooled
+    effect: str  # "OR 0.46 (95% CI 0.31 to 0.69)", or why nothing was pooled
     i2: float | None
     hints: tuple[str, ...]
     path: str
@@ -63,8 +73,15 @@ def report_name(csv_path) -> str:
     """The study set's name (its CSV's stem), refused when it would collide with the index."""
     name = os.path.splitext(os.path.basename(os.fspath(csv_path)))[0]
     if name.lower() in RESERVED_NAMES:
-        raise InputError([Problem(os.fspath(csv_path), f"a study set cannot be named '{name}': its "
-                                  f"report would overwrite the reports' {name}.md; rename the file")])
+        raise InputError(
+            [
+                Problem(
+                    os.fspath(csv_path),
+                    f"a study set cannot be named '{name}': its "
+                    f"report would overwrite the reports' {name}.md; rename the file",
+                )
+            ]
+        )
     return name
 
 
@@ -77,31 +94,52 @@ def render_report(ap: Appraisal, csv_path, outdir) -> ReportSummary:
     if a is not None:
         if a.result.k <= MAX_FOREST_STUDIES:
             figures["forest"] = f"{name}-forest.png"
-            write_forest(a, os.path.join(outdir, figures["forest"]), ap.meta, subgroups=ap.subgroups,
-                         answer=ap.answer if ap.answer is not a else None)
+            write_forest(
+                a,
+                os.path.join(outdir, figures["forest"]),
+                ap.meta,
+                subgroups=ap.subgroups,
+                answer=ap.answer if ap.answer is not a else None,
+            )
         else:
-            figure_notes["forest"] = (f"Not drawn: {a.result.k:,} studies cannot be shown legibly in one "
-                                      f"forest plot (at most {MAX_FOREST_STUDIES:,}); the per-study "
-                                      "numbers are in the table of studies.")
+            figure_notes["forest"] = (
+                f"Not drawn: {a.result.k:,} studies cannot be shown legibly in one "
+                f"forest plot (at most {MAX_FOREST_STUDIES:,}); the per-study "
+                "numbers are in the table of studies."
+            )
         if a.result.k >= FUNNEL_MIN_K:
             figures["funnel"] = f"{name}-funnel.png"
-            write_funnel(a, os.path.join(outdir, figures["funnel"]), ap.meta.title,
-                         ap.bias.trimfill if ap.bias else None)
+            write_funnel(
+                a,
+                os.path.join(outdir, figures["funnel"]),
+                ap.meta.title,
+                ap.bias.trimfill if ap.bias else None,
+            )
         if has_rob(a.effects.extra) and a.result.k <= MAX_FOREST_STUDIES:
             from metamg.render.robplot import analysis_rob_layout, write_rob_plots
-            figures["rob_traffic"], figures["rob_summary"] = f"{name}-rob-traffic.png", f"{name}-rob-summary.png"
-            write_rob_plots(analysis_rob_layout(a, f"{ap.meta.title}: risk of bias (RoB 2)"),
-                            os.path.join(outdir, figures["rob_traffic"]),
-                            os.path.join(outdir, figures["rob_summary"]))
+
+            figures["rob_traffic"], figures["rob_summary"] = (
+                f"{name}-rob-traffic.png",
+                f"{name}-rob-summary.png",
+            )
+            write_rob_plots(
+                analysis_rob_layout(a, f"{ap.meta.title}: risk of bias (RoB 2)"),
+                os.path.join(outdir, figures["rob_traffic"]),
+                os.path.join(outdir, figures["rob_summary"]),
+            )
     for n, reg in enumerate(ap.regressions, 1):
         if reg.bubble:
             from metamg.render import diagnostics
+
             figures[f"regression-{n}"] = regression_section.bubble_file(name, n)
-            diagnostics.write(diagnostics.draw_bubble(a, reg.fit, reg.design, ap.meta.title),
-                              os.path.join(outdir, figures[f"regression-{n}"]))
+            diagnostics.write(
+                diagnostics.draw_bubble(a, reg.fit, reg.design, ap.meta.title),
+                os.path.join(outdir, figures[f"regression-{n}"]),
+            )
     studies_csv = None
     if a is not None and a.result.k > MAX_TABLE_STUDIES:
         from metamg.render.text import studies_csv as csv_text
+
         studies_csv = f"{name}-studies.csv"
         write_atomic(os.path.join(outdir, studies_csv), csv_text(a))
     ctx = ReportContext(os.fspath(csv_path), os.fspath(outdir), figures, figure_notes, studies_csv)
@@ -112,8 +150,7 @@ def render_report(ap: Appraisal, csv_path, outdir) -> ReportSummary:
     return replace(summary, path=path)
 
 
-INDEX_STATE = "index.json"   # each set's index rows, so that reporting one set keeps the others
-
+INDEX_STATE = "index.json"  # each set's index rows, so that reporting one set keeps the others
 
 
 def write_index(summaries, outdir) -> str:
@@ -130,26 +167,38 @@ def write_index(summaries, outdir) -> str:
         entries = {}  # no state yet, or a damaged one: the index is rebuilt from this run
     for s in summaries:
         entries[s.name] = _index_entry(s)
-    entries = {n: e for n, e in entries.items()
-               if os.path.exists(os.path.join(outdir, e.get("report", "")))}
+    entries = {n: e for n, e in entries.items() if os.path.exists(os.path.join(outdir, e.get("report", "")))}
     ordered = [entries[n] for n in sorted(entries)]
-    write_atomic(state_path, json.dumps({"format": "metamg-index-1", "sets": ordered}, indent=1,
-                                        ensure_ascii=False) + "\n")
-    lines = ["# Journal-club reports", "",
-             "One line per study set: the question, how many studies were pooled, the pooled effect "
-             "with its confidence interval, I², and what should make a reader careful.", "",
-             "| study set | question | k | pooled effect | I² | be careful about |",
-             "|---|---|---|---|---|---|"]
+    write_atomic(
+        state_path,
+        json.dumps({"format": "metamg-index-1", "sets": ordered}, indent=1, ensure_ascii=False) + "\n",
+    )
+    lines = [
+        "# Journal-club reports",
+        "",
+        "One line per study set: the question, how many studies were pooled, the pooled effect "
+        "with its confidence interval, I², and what should make a reader careful.",
+        "",
+        "| study set | question | k | pooled effect | I² | be careful about |",
+        "|---|---|---|---|---|---|",
+    ]
     lines += [e["row"] for e in ordered]
     levels = {e.get("level", 0.95) for e in ordered}
-    lines += index_findings([e["findings"] for e in ordered if e.get("findings")],
-                            levels.pop() if len(levels) == 1 else None)
+    lines += index_findings(
+        [e["findings"] for e in ordered if e.get("findings")], levels.pop() if len(levels) == 1 else None
+    )
     claims = [row for e in ordered for row in e.get("claims", [])]
     if claims:
-        lines += ["", "## Claims checked", "",
-                  "Every claim recorded in a study set's metadata, with its verdict (see each report "
-                  "for the reasons).", "",
-                  "| claim | claimed in | study set | verdict |", "|---|---|---|---|"] + claims
+        lines += [
+            "",
+            "## Claims checked",
+            "",
+            "Every claim recorded in a study set's metadata, with its verdict (see each report "
+            "for the reasons).",
+            "",
+            "| claim | claimed in | study set | verdict |",
+            "|---|---|---|---|",
+        ] + claims
     path = os.path.join(outdir, "index.md")
     write_atomic(path, "\n".join(lines) + "\n")
     return path
@@ -164,21 +213,41 @@ def _index_entry(s: ReportSummary) -> dict:
     row = table_row([link, md_text(s.question), str(s.k), md_text(s.effect), i2, hints])
     claims = []
     for c in s.claims:
-        verdict = c.verdict + ("" if c.robust else " (not robust: " + "; ".join(
-            f"{v} with the {an}" for an, v in c.disagreeing) + ")")
-        claims.append(table_row([md_text(c.claim.text), md_text(c.claim.made_in), link,
-                                 f"**{md_text(verdict)}**"]))
+        verdict = c.verdict + (
+            ""
+            if c.robust
+            else " (not robust: " + "; ".join(f"{v} with the {an}" for an, v in c.disagreeing) + ")"
+        )
+        claims.append(
+            table_row([md_text(c.claim.text), md_text(c.claim.made_in), link, f"**{md_text(verdict)}**"])
+        )
     level = s.findings.level if s.findings is not None else 0.95
-    return {"name": s.name, "report": report, "row": row, "level": level,
-            "findings": findings_row(s.findings, report) if s.findings is not None else None,
-            "claims": claims}
+    return {
+        "name": s.name,
+        "report": report,
+        "row": row,
+        "level": level,
+        "findings": findings_row(s.findings, report) if s.findings is not None else None,
+        "claims": claims,
+    }
 
 
 def _summary(ap: Appraisal) -> ReportSummary:
     """The set's row of the index."""
     effect, i2 = _summary_effect(ap, effect_digits(ap.effects.measure))
-    return ReportSummary(ap.meta.name, ap.meta.title, question_text(ap.meta), ap.effects.k, effect, i2,
-                         _hints(ap, ap.effects.extra.get("evidence_status")), "", ap.claims, ap.findings, ap)
+    return ReportSummary(
+        ap.meta.name,
+        ap.meta.title,
+        question_text(ap.meta),
+        ap.effects.k,
+        effect,
+        i2,
+        _hints(ap, ap.effects.extra.get("evidence_status")),
+        "",
+        ap.claims,
+        ap.findings,
+        ap,
+    )
 
 
 def _summary_effect(ap: Appraisal, digits):
@@ -187,8 +256,10 @@ def _summary_effect(ap: Appraisal, digits):
         return "nothing could be pooled", None
     a = ap.answer
     r = a.result
-    value = (f"{fmt_num(a.natural(r.estimate), digits)} ({level_label(r.level)} CI "
-             f"{fmt_ci(a.natural(r.ci_low), a.natural(r.ci_high), digits)})")
+    value = (
+        f"{fmt_num(a.natural(r.estimate), digits)} ({level_label(r.level)} CI "
+        f"{fmt_ci(a.natural(r.ci_low), a.natural(r.ci_high), digits)})"
+    )
     text = f"{a.measure.name} {value}"
     if a is not ap.analysis:
         text += " (common-effect model: small-study effects)"
@@ -209,8 +280,13 @@ def _hints(ap: Appraisal, statuses) -> tuple[str, ...]:
         hints.append(f"funnel asymmetry (Egger {fmt_p(ap.bias.egger.p)})")
     if r.i2 >= 50:
         hints.append(f"I² {r.i2:.0f}%")
-    if r.is_random and r.pi_low is not None and np.isfinite(r.pi_low) and r.pi_low < 0 < r.pi_high \
-            and not r.ci_low < 0 < r.ci_high:
+    if (
+        r.is_random
+        and r.pi_low is not None
+        and np.isfinite(r.pi_low)
+        and r.pi_low < 0 < r.pi_high
+        and not r.ci_low < 0 < r.ci_high
+    ):
         hints.append("prediction interval includes no effect")
     if statuses is not None:
         n = sum(1 for s in statuses if not all(x.strip() in VERIFIED for x in s.split(";")))

@@ -5,6 +5,7 @@ for visualizing risk-of-bias assessments. Res Syn Meth 2021;12:55-61. Colours ar
 dot also carries a symbol so that the figure reads in greyscale and for colour-blind readers.
 ``rob_layout`` computes what is shown (tested); the draw functions only draw it.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -17,7 +18,7 @@ from metamg.render.figures import TITLE_CHARS, new_figure, plain_text, shorten
 
 COLOURS = {"low": "#02C100", "some concerns": "#E2DF07", "high": "#BF0000", "": "#D9D9D9"}
 SYMBOLS = {"low": "+", "some concerns": "−", "high": "×", "": ""}
-LEVELS = ("low", "some concerns", "high", "")   # "" = not assessed
+LEVELS = ("low", "some concerns", "high", "")  # "" = not assessed
 LEVEL_NAMES = {"low": "Low", "some concerns": "Some concerns", "high": "High", "": "Not assessed"}
 
 
@@ -33,7 +34,9 @@ def header(column: str, compact: bool = False) -> str:
 
 def legend_lines(columns, compact: bool = False) -> tuple[str, ...]:
     """Which domain each column header stands for, in the order shown."""
-    return tuple(f"{header(c, compact)}: {name}" for c, name in zip(columns, domain_names(columns), strict=True))
+    return tuple(
+        f"{header(c, compact)}: {name}" for c, name in zip(columns, domain_names(columns), strict=True)
+    )
 
 
 def shown_columns(extra) -> tuple[str, ...]:
@@ -47,17 +50,22 @@ class RobLayout:
 
     title: str
     studies: tuple[str, ...]
-    columns: tuple[str, ...]                 # CSV column names
+    columns: tuple[str, ...]  # CSV column names
     judgements: tuple[tuple[str, ...], ...]  # per study, per column ('' = not assessed)
     weighted: bool
-    shares: tuple[tuple[float, ...], ...]    # per column, percent per LEVELS
+    shares: tuple[tuple[float, ...], ...]  # per column, percent per LEVELS
 
     def to_dict(self) -> dict:
-        return {"studies": list(self.studies), "columns": list(self.columns),
-                "judgements": [dict(zip(self.columns, j, strict=True)) for j in self.judgements],
-                "weighted": self.weighted,
-                "shares": {c: dict(zip([LEVEL_NAMES[x] for x in LEVELS], s, strict=True))
-                           for c, s in zip(self.columns, self.shares, strict=True)}}
+        return {
+            "studies": list(self.studies),
+            "columns": list(self.columns),
+            "judgements": [dict(zip(self.columns, j, strict=True)) for j in self.judgements],
+            "weighted": self.weighted,
+            "shares": {
+                c: dict(zip([LEVEL_NAMES[x] for x in LEVELS], s, strict=True))
+                for c, s in zip(self.columns, self.shares, strict=True)
+            },
+        }
 
 
 def rob_layout(studies, extra, weights=None, title: str = "") -> RobLayout:
@@ -68,20 +76,50 @@ def rob_layout(studies, extra, weights=None, title: str = "") -> RobLayout:
     judged = tuple(tuple(rob.judgement(extra, c, i) for c in columns) for i in range(n))
     w = np.ones(n) if weights is None else np.asarray(weights, dtype=float)
     total = w.sum()
-    shares = tuple(tuple(float(100 * w[[j[ci] == lev for j in judged]].sum() / total) if total else 0.0
-                         for lev in LEVELS) for ci in range(len(columns)))
-    return RobLayout(shorten(title, TITLE_CHARS), tuple(shorten(s) for s in studies), columns, judged,
-                     weights is not None, shares)
+    shares = tuple(
+        tuple(
+            float(100 * w[[j[ci] == lev for j in judged]].sum() / total) if total else 0.0 for lev in LEVELS
+        )
+        for ci in range(len(columns))
+    )
+    return RobLayout(
+        shorten(title, TITLE_CHARS),
+        tuple(shorten(s) for s in studies),
+        columns,
+        judged,
+        weights is not None,
+        shares,
+    )
 
 
 def draw_dot(ax, x, y, judgement, size=90.0, transform=None) -> None:
     """One judgement as a coloured circle with its symbol."""
     kw = {} if transform is None else {"transform": transform}
-    ax.scatter([x], [y], s=size, color=COLOURS[judgement], edgecolors="0.25", linewidths=0.5,
-               zorder=5, clip_on=False, **kw)
+    ax.scatter(
+        [x],
+        [y],
+        s=size,
+        color=COLOURS[judgement],
+        edgecolors="0.25",
+        linewidths=0.5,
+        zorder=5,
+        clip_on=False,
+        **kw,
+    )
     if SYMBOLS[judgement]:
-        ax.text(x, y, SYMBOLS[judgement], ha="center", va="center", fontsize=size ** 0.5 * 0.62,
-                fontweight="bold", color="black", zorder=6, clip_on=False, **kw)
+        ax.text(
+            x,
+            y,
+            SYMBOLS[judgement],
+            ha="center",
+            va="center",
+            fontsize=size**0.5 * 0.62,
+            fontweight="bold",
+            color="black",
+            zorder=6,
+            clip_on=False,
+            **kw,
+        )
 
 
 def draw_level_key(fig, x_in, y_in, W, H, size=60.0) -> None:
@@ -125,8 +163,14 @@ def draw_traffic_light(layout: RobLayout):
         ax.axhline(y, color="0.85", linewidth=0.6)
     for side in ax.spines.values():
         side.set_color("0.6")
-    fig.text(0.15 / W, 1 - 0.12 / H, layout.title or "Risk of bias (RoB 2)", fontsize=10.5,
-             fontweight="bold", va="top")
+    fig.text(
+        0.15 / W,
+        1 - 0.12 / H,
+        layout.title or "Risk of bias (RoB 2)",
+        fontsize=10.5,
+        fontweight="bold",
+        va="top",
+    )
     for k, line in enumerate(legend):
         fig.text(0.15 / W, (bottom_in - 0.3 - 0.17 * k) / H, line, fontsize=7.5, va="center")
     draw_level_key(fig, 0.25, 0.22, W, H)
@@ -146,8 +190,9 @@ def draw_summary(layout: RobLayout):
         left = 0.0
         for level, share in zip(LEVELS, shares, strict=True):
             if share > 0:
-                ax.barh(i, share, left=left, color=COLOURS[level], edgecolor="0.25", linewidth=0.5,
-                        height=0.7)
+                ax.barh(
+                    i, share, left=left, color=COLOURS[level], edgecolor="0.25", linewidth=0.5, height=0.7
+                )
             left += share
     ax.set_ylim(m - 0.5, -0.5)
     ax.set_xlim(0, 100)
@@ -157,8 +202,14 @@ def draw_summary(layout: RobLayout):
     ax.set_xticklabels(["0%", "25%", "50%", "75%", "100%"], fontsize=8)
     ax.tick_params(axis="y", length=0)
     what = "share of the analysis weight" if layout.weighted else "share of studies"
-    fig.text(0.15 / W, 1 - 0.12 / H, (layout.title or "Risk of bias (RoB 2)") + f": {what}",
-             fontsize=10.5, fontweight="bold", va="top")
+    fig.text(
+        0.15 / W,
+        1 - 0.12 / H,
+        (layout.title or "Risk of bias (RoB 2)") + f": {what}",
+        fontsize=10.5,
+        fontweight="bold",
+        va="top",
+    )
     draw_level_key(fig, label_w, 0.22, W, H)
     return fig
 
@@ -169,9 +220,16 @@ def analysis_rob_layout(analysis, title: str = "", weighted: bool = True) -> Rob
 
     es = analysis.effects
     if not rob.has_rob(es.extra):
-        raise InputError([Problem(es.source, "no risk-of-bias judgements to plot: add RoB 2 columns "
-                                  "(" + ", ".join(rob.COLUMNS) + ") with low, some concerns or high",
-                                  line=1)])
+        raise InputError(
+            [
+                Problem(
+                    es.source,
+                    "no risk-of-bias judgements to plot: add RoB 2 columns "
+                    "(" + ", ".join(rob.COLUMNS) + ") with low, some concerns or high",
+                    line=1,
+                )
+            ]
+        )
     weights = [row.weight or 0.0 for row in analysis.rows] if weighted else None
     return rob_layout(es.studies, es.extra, weights, title)
 
@@ -180,16 +238,20 @@ class RobFigures(NamedTuple):
     """The traffic-light and summary figures of one layout; a notebook shows both, one above
     the other (a plain tuple would show as text)."""
 
-    traffic: Any   # metamg.render.notebook.Figure
+    traffic: Any  # metamg.render.notebook.Figure
     summary: Any
 
     def _repr_html_(self) -> str:
         import base64
 
-        return "\n".join(f'<img alt="{alt}" src="data:image/png;base64,'
-                         f'{base64.b64encode(fig._repr_png_()).decode("ascii")}"/><br/>'
-                         for alt, fig in (("risk-of-bias traffic-light plot", self.traffic),
-                                          ("risk-of-bias summary plot", self.summary)))
+        return "\n".join(
+            f'<img alt="{alt}" src="data:image/png;base64,'
+            f'{base64.b64encode(fig._repr_png_()).decode("ascii")}"/><br/>'
+            for alt, fig in (
+                ("risk-of-bias traffic-light plot", self.traffic),
+                ("risk-of-bias summary plot", self.summary),
+            )
+        )
 
 
 def draw_rob_plots(layout: RobLayout) -> RobFigures:

@@ -6,6 +6,7 @@ CSV file it cannot become a spreadsheet formula (OWASP, "CSV Injection": a cell 
 =, +, -, @, tab or carriage return is prefixed with a single quote). Numbers are written as
 numbers and never altered.
 """
+
 from __future__ import annotations
 
 import re

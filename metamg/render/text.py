@@ -1,4 +1,5 @@
 """Plain-text rendering of a pooled analysis, for the terminal."""
+
 from __future__ import annotations
 
 import csv
@@ -22,24 +23,31 @@ def pool_text(a) -> str:
     lvl = level_label(r.level)
     nat = m.scale != "identity"
     digits = _terminal_digits(m)
-    out = [f"metamg pool: {a.source}",
-           f"Measure: {m.label} ({m.name})" + (f", analysed on the {m.scale} scale" if nat else ""),
-           f"Profile: {a.profile}; model: {model_words(r)}",
-           "",
-           f"Studies pooled: k = {r.k}" + (f" ({len(a.excluded)} not estimable, listed below)"
-                                          if a.excluded else "")]
+    out = [
+        f"metamg pool: {a.source}",
+        f"Measure: {m.label} ({m.name})" + (f", analysed on the {m.scale} scale" if nat else ""),
+        f"Profile: {a.profile}; model: {model_words(r)}",
+        "",
+        f"Studies pooled: k = {r.k}"
+        + (f" ({len(a.excluded)} not estimable, listed below)" if a.excluded else ""),
+    ]
     test = "z" if r.df is None else f"t({r.df:g})"
-    out.append(f"Pooled {m.name}: {fmt_num(a.natural(r.estimate), digits)} "
-               f"({lvl} CI {fmt_ci(a.natural(r.ci_low), a.natural(r.ci_high), digits)}); "
-               f"{test} = {r.statistic:.2f}, {fmt_p(r.p)}")
+    out.append(
+        f"Pooled {m.name}: {fmt_num(a.natural(r.estimate), digits)} "
+        f"({lvl} CI {fmt_ci(a.natural(r.ci_low), a.natural(r.ci_high), digits)}); "
+        f"{test} = {r.statistic:.2f}, {fmt_p(r.p)}"
+    )
     if nat:
-        out.append(f"  {m.scale} scale: {r.estimate:.4f} (SE {r.se:.4f}), "
-                   f"CI {r.ci_low:.4f} to {r.ci_high:.4f}")
+        out.append(
+            f"  {m.scale} scale: {r.estimate:.4f} (SE {r.se:.4f}), CI {r.ci_low:.4f} to {r.ci_high:.4f}"
+        )
     if r.is_random:
         if r.pi_low is not None and math.isfinite(r.pi_low):
-            out.append(f"Prediction interval ({lvl}): "
-                       f"{fmt_ci(a.natural(r.pi_low), a.natural(r.pi_high), digits)}"
-                       "  (where the true effect of a new, similar study is expected to lie)")
+            out.append(
+                f"Prediction interval ({lvl}): "
+                f"{fmt_ci(a.natural(r.pi_low), a.natural(r.pi_high), digits)}"
+                "  (where the true effect of a new, similar study is expected to lie)"
+            )
         tau_ci = ""
         if r.tau2_ci_low is not None:
             tau_ci = f" ({lvl} CI {fmt_num(r.tau2_ci_low, 4)} to {fmt_num(r.tau2_ci_high, 4)})"
@@ -47,14 +55,15 @@ def pool_text(a) -> str:
         i2_ci = ""
         if r.i2_ci_low is not None:
             i2_ci = f" ({lvl} CI {r.i2_ci_low:.1f}% to {r.i2_ci_high:.1f}%)"
-        out.append(f"  I² = {r.i2:.1f}%{i2_ci} [from tau²]; I² from Q = {r.i2_q:.1f}%; "
-                   f"H² = {r.h2:.2f}")
+        out.append(f"  I² = {r.i2:.1f}%{i2_ci} [from tau²]; I² from Q = {r.i2_q:.1f}%; H² = {r.h2:.2f}")
     else:
         out.append(f"Heterogeneity: I² = {r.i2:.1f}% [from Q]; H² = {r.h2:.2f}")
     out.append(f"  Q = {r.q:.2f} on {r.q_df} df, {fmt_p(r.q_p)}")
     if r.cmh is not None:
-        out.append(f"  CMH test = {r.cmh:.2f}, {fmt_p(r.cmh_p)}; Tarone's test for homogeneous "
-                   f"odds ratios = {fmt_num(r.tarone)}, {fmt_p(r.tarone_p)}")
+        out.append(
+            f"  CMH test = {r.cmh:.2f}, {fmt_p(r.cmh_p)}; Tarone's test for homogeneous "
+            f"odds ratios = {fmt_num(r.tarone)}, {fmt_p(r.tarone_p)}"
+        )
     out += ["", _study_table(a, digits, lvl)]
     if a.excluded:
         out += ["", "Not estimable (not pooled):"]
@@ -84,9 +93,11 @@ def _study_table(a, digits, lvl) -> str:
     lines = [head, "-" * len(head)]
     for s, label in zip(rows, labels, strict=True):
         w = "" if s.weight is None else f"{s.weight:6.1f}%"
-        lines.append(f"{label:<{width}}  {fmt_num(a.natural(s.yi), digits):>9}  "
-                     f"{fmt_num(a.natural(s.ci_low), digits):>8} to {fmt_num(a.natural(s.ci_high), digits):<8}  "
-                     f"{w:>7}")
+        lines.append(
+            f"{label:<{width}}  {fmt_num(a.natural(s.yi), digits):>9}  "
+            f"{fmt_num(a.natural(s.ci_low), digits):>8} to {fmt_num(a.natural(s.ci_high), digits):<8}  "
+            f"{w:>7}"
+        )
     return "\n".join(lines)
 
 
@@ -104,7 +115,9 @@ def studies_csv(a) -> str:
     columns = [[csv_text_cell(s.study) for s in rows]]
     values = [[s.yi for s in rows], [s.vi for s in rows], [s.ci_low for s in rows], [s.ci_high for s in rows]]
     if nat:
-        values += [a.measure.to_natural(np.array(v, dtype=float)).tolist() for v in (values[0], values[2], values[3])]
+        values += [
+            a.measure.to_natural(np.array(v, dtype=float)).tolist() for v in (values[0], values[2], values[3])
+        ]
     columns += [[repr(x) for x in v] for v in values]
     columns.append(["" if s.weight is None else repr(s.weight) for s in rows])
     w.writerows(zip(*columns, strict=True))
@@ -120,17 +133,23 @@ def subgroups_text(groups) -> str:
     width = max(len(one_line(g.level)) for g in groups.subgroups)
     for g in groups.subgroups:
         r = g.analysis.result
-        out.append(f"  {one_line(g.level):<{width}}  k = {r.k:<3} {m.natural_name} {fmt_num(nat(r.estimate), digits)} "
-                   f"({fmt_ci(nat(r.ci_low), nat(r.ci_high), digits)}), I² = {r.i2:.0f}%")
+        out.append(
+            f"  {one_line(g.level):<{width}}  k = {r.k:<3} {m.natural_name} {fmt_num(nat(r.estimate), digits)} "
+            f"({fmt_ci(nat(r.ci_low), nat(r.ci_high), digits)}), I² = {r.i2:.0f}%"
+        )
     if groups.between is not None:
         b = groups.between
-        out.append(f"Test for subgroup differences (RevMan, Q on the subgroup estimates): "
-                   f"Q = {b.q:.2f}, df = {b.q_df}, {fmt_p(b.q_p)}")
+        out.append(
+            f"Test for subgroup differences (RevMan, Q on the subgroup estimates): "
+            f"Q = {b.q:.2f}, df = {b.q_df}, {fmt_p(b.q_p)}"
+        )
     if groups.moderator_test is not None:
         t = groups.moderator_test
-        out.append(f"Moderator test (one model with a dummy per subgroup, as metafor): {qm_text(t)}; "
-                   f"residual tau² = {fmt_num(t.tau2, 4)}; "
-                   f"QE = {t.qe:.2f}, {fmt_p(t.qe_p)}")
+        out.append(
+            f"Moderator test (one model with a dummy per subgroup, as metafor): {qm_text(t)}; "
+            f"residual tau² = {fmt_num(t.tau2, 4)}; "
+            f"QE = {t.qe:.2f}, {fmt_p(t.qe_p)}"
+        )
     return "\n".join(out) + "\n"
 
 
@@ -146,30 +165,53 @@ def regression_text(analysis, fit, design, perm=None) -> str:
     """The coefficient table and the model tests of a meta-regression."""
     knha = fit.ci_method in ("hk", "hk-adhoc")
     test = "t" if knha else "z"
-    out = [f"metamg regress: {analysis.source}",
-           ("Common-effect meta-regression" if fit.method == "FE" else
-            f"Mixed-effects meta-regression, tau² by {fit.method}")
-           + (", Knapp-Hartung t/F tests" + (" (ad hoc: never narrower than Wald)" if fit.ci_method == "hk-adhoc"
-                                              else "") if knha else ", Wald z tests") + "; "
-           f"k = {fit.k}; coefficients on the {analysis.measure.scale} scale of {analysis.measure.name}", ""]
+    out = [
+        f"metamg regress: {analysis.source}",
+        (
+            "Common-effect meta-regression"
+            if fit.method == "FE"
+            else f"Mixed-effects meta-regression, tau² by {fit.method}"
+        )
+        + (
+            ", Knapp-Hartung t/F tests"
+            + (" (ad hoc: never narrower than Wald)" if fit.ci_method == "hk-adhoc" else "")
+            if knha
+            else ", Wald z tests"
+        )
+        + "; "
+        f"k = {fit.k}; coefficients on the {analysis.measure.scale} scale of {analysis.measure.name}",
+        "",
+    ]
     for col, ref in design.reference_levels.items():
         out.append(f"{one_line(col)}: reference level {one_line(repr(ref))}")
     if design.dropped:
-        out.append(f"Left out for a missing moderator value: {', '.join(one_line(d) for d in design.dropped)}")
+        out.append(
+            f"Left out for a missing moderator value: {', '.join(one_line(d) for d in design.dropped)}"
+        )
     names = [one_line(c.name) for c in fit.coefficients]
     width = max(len(n) for n in names)
     extra = f"  {'p (perm.)':>9}" if perm else ""
-    out.append(f"{'':<{width}}  {'estimate':>10}  {'se':>9}  {test:>7}  {'p':>9}{extra}  "
-               f"{level_label(analysis.result.level)} CI")
+    out.append(
+        f"{'':<{width}}  {'estimate':>10}  {'se':>9}  {test:>7}  {'p':>9}{extra}  "
+        f"{level_label(analysis.result.level)} CI"
+    )
     for i, (c, name) in enumerate(zip(fit.coefficients, names, strict=True)):
         pp = f"  {fmt_pvalue(perm.p[i]):>9}" if perm else ""
-        out.append(f"{name:<{width}}  {c.estimate:10.4f}  {c.se:9.4f}  {c.statistic:7.2f}  "
-                   f"{fmt_pvalue(c.p):>9}{pp}  {c.ci_low:.4f} to {c.ci_high:.4f}")
-    perm_text = (f" (permutation p = {fmt_pvalue(perm.qm_p)} from {perm.permutations} shuffles, "
-                 f"seed {perm.seed})" if perm else "")
-    out += ["", f"Test of moderators: {qm_text(fit)}{perm_text}",
-            f"Residual heterogeneity: tau² = {fmt_num(fit.tau2, 4)}, I² = {fit.i2:.1f}%, "
-            f"H² = {fit.h2:.2f}; QE({fit.qe_df}) = {fit.qe:.2f}, {fmt_p(fit.qe_p)}",
-            ("R² (weighted least squares, adjusted): " if fit.method == "FE" else "R² (tau² explained): ")
-            + ("n/a (the moderators fit the studies exactly)" if fit.r2 is None else f"{fit.r2:.1f}%")]
+        out.append(
+            f"{name:<{width}}  {c.estimate:10.4f}  {c.se:9.4f}  {c.statistic:7.2f}  "
+            f"{fmt_pvalue(c.p):>9}{pp}  {c.ci_low:.4f} to {c.ci_high:.4f}"
+        )
+    perm_text = (
+        f" (permutation p = {fmt_pvalue(perm.qm_p)} from {perm.permutations} shuffles, seed {perm.seed})"
+        if perm
+        else ""
+    )
+    out += [
+        "",
+        f"Test of moderators: {qm_text(fit)}{perm_text}",
+        f"Residual heterogeneity: tau² = {fmt_num(fit.tau2, 4)}, I² = {fit.i2:.1f}%, "
+        f"H² = {fit.h2:.2f}; QE({fit.qe_df}) = {fit.qe:.2f}, {fmt_p(fit.qe_p)}",
+        ("R² (weighted least squares, adjusted): " if fit.method == "FE" else "R² (tau² explained): ")
+        + ("n/a (the moderators fit the studies exactly)" if fit.r2 is None else f"{fit.r2:.1f}%"),
+    ]
     return "\n".join(out) + "\n"

@@ -1,11 +1,12 @@
 """The forest plot, the risk-of-bias plots and the funnel plot (or why one was not drawn)."""
+
 from __future__ import annotations
 
 from metamg.render.markdown import md_text, md_url
 from metamg.render.numbers import studies
 from metamg.render.sections import ReportContext
 
-FUNNEL_MIN_K = 10   # Cochrane Handbook 13.3.5.4
+FUNNEL_MIN_K = 10  # Cochrane Handbook 13.3.5.4
 
 
 def section(ap, ctx: ReportContext) -> list[str]:
@@ -16,23 +17,37 @@ def section(ap, ctx: ReportContext) -> list[str]:
     if ctx.figures.get("forest"):
         out += [f"![Forest plot of {md_text(meta.title)}]({md_url(ctx.figures['forest'])})", ""]
         if ap.answer is not analysis:
-            out += ["Both pooled estimates are drawn: the random-effects diamond of the main analysis "
-                    "and the common-effect diamond the verdicts use (see \"What the evidence says\").", ""]
+            out += [
+                "Both pooled estimates are drawn: the random-effects diamond of the main analysis "
+                'and the common-effect diamond the verdicts use (see "What the evidence says").',
+                "",
+            ]
     else:
         out += [ctx.figure_notes.get("forest", "Not drawn."), ""]
     if ctx.figures.get("rob_traffic"):
-        out += ["## Risk of bias (RoB 2)", "",
-                "Judgements per study and domain as recorded in the study set (blank = not assessed), "
-                "and each domain's share of the analysis weight.", "",
-                f"![Risk-of-bias traffic-light plot]({md_url(ctx.figures['rob_traffic'])})", "",
-                f"![Risk-of-bias summary weighted by the analysis]({md_url(ctx.figures['rob_summary'])})", ""]
+        out += [
+            "## Risk of bias (RoB 2)",
+            "",
+            "Judgements per study and domain as recorded in the study set (blank = not assessed), "
+            "and each domain's share of the analysis weight.",
+            "",
+            f"![Risk-of-bias traffic-light plot]({md_url(ctx.figures['rob_traffic'])})",
+            "",
+            f"![Risk-of-bias summary weighted by the analysis]({md_url(ctx.figures['rob_summary'])})",
+            "",
+        ]
     out += ["## Funnel plot", ""]
     if ctx.figures.get("funnel"):
-        out += [f"![Contour-enhanced funnel plot]({md_url(ctx.figures['funnel'])})", "",
-                "Shaded regions: where a study would be statistically significant against no "
-                "effect (p < 0.10, 0.05, 0.01). Gaps in the white region on one side suggest "
-                "missing small studies."]
+        out += [
+            f"![Contour-enhanced funnel plot]({md_url(ctx.figures['funnel'])})",
+            "",
+            "Shaded regions: where a study would be statistically significant against no "
+            "effect (p < 0.10, 0.05, 0.01). Gaps in the white region on one side suggest "
+            "missing small studies.",
+        ]
     else:
-        out += [f"Not drawn: {studies(r.k)}, and a funnel plot needs at least "
-                f"{FUNNEL_MIN_K} to say anything about small-study effects (Cochrane Handbook 13.3.5.4)."]
+        out += [
+            f"Not drawn: {studies(r.k)}, and a funnel plot needs at least "
+            f"{FUNNEL_MIN_K} to say anything about small-study effects (Cochrane Handbook 13.3.5.4)."
+        ]
     return out

@@ -1,5 +1,6 @@
 """Methods (every rule the numbers used, with references) and reproducibility (the inputs'
 SHA-256, the software, the command that re-creates the report)."""
+
 from __future__ import annotations
 
 import os
@@ -29,35 +30,49 @@ def software_line() -> str:
     import numpy as np
 
     import metamg
-    return (f"metamg {metamg.__version__}; numpy {np.__version__}; "
-            f"matplotlib {matplotlib.__version__}; Python {platform.python_version()}")
+
+    return (
+        f"metamg {metamg.__version__}; numpy {np.__version__}; "
+        f"matplotlib {matplotlib.__version__}; Python {platform.python_version()}"
+    )
 
 
 def methods_text(ap, with_claims=False) -> str:
     analysis, measure = ap.analysis, ap.effects.measure
     if analysis is None:
-        text = (f"Measure: {measure.label} ({measure.name}). No study could be pooled, so no model "
-                "was fitted.")
+        text = f"Measure: {measure.label} ({measure.name}). No study could be pooled, so no model was fitted."
         return text + ("\n\n" + CLAIM_RULES if with_claims else "")
     r = analysis.result
-    refs = ["Viechtbauer W. Conducting meta-analyses in R with the metafor package. J Stat Softw 2010;36(3)",
-            "Higgins JPT, Thomas J, et al. (eds). Cochrane Handbook for Systematic Reviews of "
-            "Interventions, version 6.5, 2024, chapter 10"]
+    refs = [
+        "Viechtbauer W. Conducting meta-analyses in R with the metafor package. J Stat Softw 2010;36(3)",
+        "Higgins JPT, Thomas J, et al. (eds). Cochrane Handbook for Systematic Reviews of "
+        "Interventions, version 6.5, 2024, chapter 10",
+    ]
     if r.is_random:
-        refs += ["Viechtbauer W. Confidence intervals for the amount of heterogeneity in "
-                 "meta-analysis. Stat Med 2007;26:37-52 (Q-profile)"]
+        refs += [
+            "Viechtbauer W. Confidence intervals for the amount of heterogeneity in "
+            "meta-analysis. Stat Med 2007;26:37-52 (Q-profile)"
+        ]
         if r.ci_method != "wald":
-            refs += ["Hartung J, Knapp G. Stat Med 2001;20:3875-89; Sidik K, Jonkman JN. Stat Med "
-                     "2002;21:3153-59 (HKSJ)"]
-        refs += ["Higgins JPT, Thompson SG, Spiegelhalter DJ. J R Stat Soc A 2009;172:137-59 "
-                 "(prediction intervals)"]
+            refs += [
+                "Hartung J, Knapp G. Stat Med 2001;20:3875-89; Sidik K, Jonkman JN. Stat Med "
+                "2002;21:3153-59 (HKSJ)"
+            ]
+        refs += [
+            "Higgins JPT, Thompson SG, Spiegelhalter DJ. J R Stat Soc A 2009;172:137-59 "
+            "(prediction intervals)"
+        ]
     rules = "; ".join(md_text(x) for x in analysis.rules)
-    text = (f"Effect sizes and pooling follow metafor's conventions (method profile "
-            f"'{analysis.profile}'). Rules used: {rules}. Every confidence interval in this report "
-            f"is a {level_label(r.level)} interval.")
+    text = (
+        f"Effect sizes and pooling follow metafor's conventions (method profile "
+        f"'{analysis.profile}'). Rules used: {rules}. Every confidence interval in this report "
+        f"is a {level_label(r.level)} interval."
+    )
     if ap.answer is not analysis:
-        text += (f" The headline, summary of findings, absolute effects and claim verdicts use the "
-                 f"{model_words(ap.answer.result)}: {ap.answer_reason}.")
+        text += (
+            f" The headline, summary of findings, absolute effects and claim verdicts use the "
+            f"{model_words(ap.answer.result)}: {ap.answer_reason}."
+        )
     if with_claims:
         text += "\n\n" + CLAIM_RULES
     return text + "\n\nReferences:\n\n" + "\n".join(f"- {x}" for x in refs)

@@ -1,5 +1,6 @@
 """The title, the question (PICO), the defaults used, the set's own notes, and what was left
 out on request."""
+
 from __future__ import annotations
 
 import os
@@ -17,14 +18,25 @@ def section(ap, ctx: ReportContext) -> list[str]:
     out = [f"# {md_text(meta.title)}", "", f"**Question.** {md_text(question_text(meta))}", ""]
     used = [f"{k} = {_default_value(meta, effects.measure, k)}" for k in meta.defaults if k in SHOWN_DEFAULTS]
     if used:
-        out += [("*No metadata file; defaults used: " if not os.path.exists(metadata_path(ctx.csv_path))
-                 else "*Defaults used (not set in the metadata): ") + "; ".join(used) + ".*", ""]
+        out += [
+            (
+                "*No metadata file; defaults used: "
+                if not os.path.exists(metadata_path(ctx.csv_path))
+                else "*Defaults used (not set in the metadata): "
+            )
+            + "; ".join(used)
+            + ".*",
+            "",
+        ]
     for paragraph in md_paragraphs(meta.notes):
         out += [paragraph, ""]
     by_status = excluded_by_status(ap)
     if by_status:
-        out += [f"*This report leaves out {studies(len(by_status))} by evidence status "
-                f"({md_text(', '.join(ap.options.exclude_status))}), as asked (--exclude-status).*", ""]
+        out += [
+            f"*This report leaves out {studies(len(by_status))} by evidence status "
+            f"({md_text(', '.join(ap.options.exclude_status))}), as asked (--exclude-status).*",
+            "",
+        ]
     return out
 
 
@@ -37,12 +49,20 @@ def question_text(meta) -> str:
     """The PICO question as the metadata states it; blank keys and template placeholders are
     left out rather than shown as if they were the question."""
     missing = unfilled(meta)
-    parts = [("Population", "population"), ("intervention", "intervention"),
-             ("comparator", "comparator"), ("outcome", "outcome")]
+    parts = [
+        ("Population", "population"),
+        ("intervention", "intervention"),
+        ("comparator", "comparator"),
+        ("outcome", "outcome"),
+    ]
     given = [f"{label}: {getattr(meta, key)}" for label, key in parts if key not in missing]
     return "; ".join(given) + "." if given else "not stated in the metadata."
 
 
 def _default_value(meta, measure, key) -> str:
-    return {"measure": measure.name, "profile": meta.profile,
-            "subgroup": "none", "benefit": "lower values favour the intervention"}[key]
+    return {
+        "measure": measure.name,
+        "profile": meta.profile,
+        "subgroup": "none",
+        "benefit": "lower values favour the intervention",
+    }[key]

@@ -1,5 +1,6 @@
 """The main analysis beside the ones restricted to verified numbers and to low risk of bias,
 when they differ."""
+
 from __future__ import annotations
 
 from metamg.analyses.appraisal import UNVERIFIED_STATUSES

@@ -1,5 +1,6 @@
 """The main result in words and numbers (with the absolute effect per 1,000 and the NNT for
 binary outcomes), and the heterogeneity with the Cochrane Handbook's I² bands."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -11,9 +12,12 @@ from metamg.render.sections import ReportContext
 from metamg.render.text import model_words
 
 # Cochrane Handbook (version 6.5, 2024) section 10.10.2: overlapping bands
-I2_BANDS = ((0, 40, "might not be important"), (30, 60, "may represent moderate heterogeneity"),
-            (50, 90, "may represent substantial heterogeneity"),
-            (75, 100, "represents considerable heterogeneity"))
+I2_BANDS = (
+    (0, 40, "might not be important"),
+    (30, 60, "may represent moderate heterogeneity"),
+    (50, 90, "may represent substantial heterogeneity"),
+    (75, 100, "represents considerable heterogeneity"),
+)
 
 
 def i2_meaning(i2: float) -> str:
@@ -32,42 +36,72 @@ def section(ap, ctx: ReportContext) -> list[str]:
     lvl = level_label(r.level)
     out = ["", "## Main result", ""]
     rows = []
-    for a in ([analysis] if ap.answer is analysis else [analysis, ap.answer]):
+    for a in [analysis] if ap.answer is analysis else [analysis, ap.answer]:
         res = a.result
         value = f"{fmt_num(nat(res.estimate), digits)} ({lvl} CI {fmt_ci(nat(res.ci_low), nat(res.ci_high), digits)})"
         if a is analysis:
-            out += [_plain_words(a, meta, value)
-                    + ("" if ap.answer is analysis else
-                       " The verdicts use the common-effect estimate below instead (see \"What the "
-                       "evidence says\")."), ""]
-        which = "" if ap.answer is analysis else (
-            f" ({'main analysis' if a is analysis else 'used for the verdicts'}; {model_words(res)})")
+            out += [
+                _plain_words(a, meta, value)
+                + (
+                    ""
+                    if ap.answer is analysis
+                    else ' The verdicts use the common-effect estimate below instead (see "What the '
+                    'evidence says").'
+                ),
+                "",
+            ]
+        which = (
+            ""
+            if ap.answer is analysis
+            else (f" ({'main analysis' if a is analysis else 'used for the verdicts'}; {model_words(res)})")
+        )
         test = f"{'z' if res.df is None else f't({res.df:g})'} = {res.statistic:.2f}, {fmt_p(res.p)}"
         rows += [("Pooled effect" + which, value), ("Test of no effect" + which, test)]
     if r.is_random and r.pi_low is not None and np.isfinite(r.pi_low):
         rows.append((f"Prediction interval ({lvl})", fmt_ci(nat(r.pi_low), nat(r.pi_high), digits)))
     if m.scale != "identity":
-        rows.append((f"On the {m.scale} scale", f"{r.estimate:.4f} (SE {r.se:.4f}), CI "
-                                                 f"{r.ci_low:.4f} to {r.ci_high:.4f}"))
+        rows.append(
+            (
+                f"On the {m.scale} scale",
+                f"{r.estimate:.4f} (SE {r.se:.4f}), CI {r.ci_low:.4f} to {r.ci_high:.4f}",
+            )
+        )
     ab = ap.findings.absolute  # of the answer's analysis, as the summary of findings
     if ab is not None:
         which = "" if ap.answer is analysis else " (the verdicts' model)"
-        rows.append(("Assumed control-group risk" if meta.grade.control_risk is not None else
-                     "Median control-group risk", f"{ab.control_risk * 1000:.0f} per 1,000"))
-        rows.append((f"Difference with the intervention{which}",
-                     f"{_signed(ab.per_1000)} per 1,000 ({lvl} CI {_signed(ab.per_1000_low)} to "
-                     f"{_signed(ab.per_1000_high)})"))
-        rows.append((NNT_LABELS.get(ab.nnt_kind, "NNT/NNH") + which, f"{ab.nnt}" if ab.nnt else
-                     "not given: the CI includes no effect"))
+        rows.append(
+            (
+                "Assumed control-group risk"
+                if meta.grade.control_risk is not None
+                else "Median control-group risk",
+                f"{ab.control_risk * 1000:.0f} per 1,000",
+            )
+        )
+        rows.append(
+            (
+                f"Difference with the intervention{which}",
+                f"{_signed(ab.per_1000)} per 1,000 ({lvl} CI {_signed(ab.per_1000_low)} to "
+                f"{_signed(ab.per_1000_high)})",
+            )
+        )
+        rows.append(
+            (
+                NNT_LABELS.get(ab.nnt_kind, "NNT/NNH") + which,
+                f"{ab.nnt}" if ab.nnt else "not given: the CI includes no effect",
+            )
+        )
     out += ["| | |", "|---|---|"] + [table_row([a, b]) for a, b in rows]
 
     out += ["", "## Heterogeneity", ""]
     if r.k < 2:
         out.append("- Not assessable with one study.")
     elif r.is_random:
-        tau_ci = (f" ({lvl} CI {fmt_num(r.tau2_ci_low, 4)} to {fmt_num(r.tau2_ci_high, 4)})"
-                  if r.tau2_ci_low is not None else "")
-        i2_ci = (f" ({lvl} CI {r.i2_ci_low:.0f}% to {r.i2_ci_high:.0f}%)" if r.i2_ci_low is not None else "")
+        tau_ci = (
+            f" ({lvl} CI {fmt_num(r.tau2_ci_low, 4)} to {fmt_num(r.tau2_ci_high, 4)})"
+            if r.tau2_ci_low is not None
+            else ""
+        )
+        i2_ci = f" ({lvl} CI {r.i2_ci_low:.0f}% to {r.i2_ci_high:.0f}%)" if r.i2_ci_low is not None else ""
         out.append(f"- tau² = {fmt_num(r.tau2, 4)}{tau_ci}; tau = {fmt_num(r.tau, 4)}")
         out.append(f"- I² = {r.i2:.0f}%{i2_ci}: {i2_meaning(r.i2)}. (From Q alone, I² = {r.i2_q:.0f}%.)")
     else:
@@ -78,10 +112,15 @@ def section(ap, ctx: ReportContext) -> list[str]:
         plo, phi = nat(r.pi_low), nat(r.pi_high)
         null = 1.0 if m.scale == "log" else 0.0
         crosses = plo < null < phi
-        out.append(f"- Prediction interval ({lvl}) {fmt_ci(plo, phi, digits)}: the true effect in a new "
-                   f"study like these is expected in this range"
-                   + (", which includes no effect: a new study could well find none, or the opposite."
-                      if crosses else ", which excludes no effect."))
+        out.append(
+            f"- Prediction interval ({lvl}) {fmt_ci(plo, phi, digits)}: the true effect in a new "
+            f"study like these is expected in this range"
+            + (
+                ", which includes no effect: a new study could well find none, or the opposite."
+                if crosses
+                else ", which excludes no effect."
+            )
+        )
 
     return out
 
@@ -89,15 +128,19 @@ def section(ap, ctx: ReportContext) -> list[str]:
 def _plain_words(analysis, meta, value) -> str:
     r, m = analysis.result, analysis.measure
     null_in = r.ci_low < 0 < r.ci_high
-    words = (f"Across {studies(r.k)}, the pooled {m.label} was {value}." if r.k > 1 else
-             f"In the one pooled study, the {m.label} was {value}.")
+    words = (
+        f"Across {studies(r.k)}, the pooled {m.label} was {value}."
+        if r.k > 1
+        else f"In the one pooled study, the {m.label} was {value}."
+    )
     if null_in:
         words += " The confidence interval includes no effect: these studies do not show a difference."
     else:
         lower = r.estimate < 0
         good = lower == (meta.benefit == "lower")
-        words += (" The confidence interval excludes no effect, in the direction "
-                  + ("favouring the intervention." if good else "favouring the comparator."))
+        words += " The confidence interval excludes no effect, in the direction " + (
+            "favouring the intervention." if good else "favouring the comparator."
+        )
     return words
 
 

@@ -1,5 +1,6 @@
 """The studies: which are pooled and why, their data, effects, weights and provenance, the
 candidates not pooled with their reasons, and the warnings."""
+
 from __future__ import annotations
 
 from metamg.io.metadata import unfilled
@@ -12,7 +13,7 @@ from metamg.vocabulary import PROVENANCE_COLUMNS, STATUS_COLUMN, VERIFIED_STATUS
 
 # the provenance columns shown, the evidence status first
 PROVENANCE = (STATUS_COLUMN,) + tuple(c for c in PROVENANCE_COLUMNS if c != STATUS_COLUMN)
-MAX_TABLE_STUDIES = 500   # beyond this, the per-study table goes to NAME-studies.csv
+MAX_TABLE_STUDIES = 500  # beyond this, the per-study table goes to NAME-studies.csv
 
 
 def section(ap, ctx: ReportContext) -> list[str]:
@@ -23,24 +24,42 @@ def section(ap, ctx: ReportContext) -> list[str]:
     if "inclusion" not in unfilled(meta):
         paragraphs = md_paragraphs(meta.inclusion)
         out += [f"**Which studies are pooled, and why.** {paragraphs[0]}", ""] + [
-            x for p in paragraphs[1:] for x in (p, "")]
-    out.append(f"{studies(k)} pooled"
-               + (f"; {studies(len(effects.excluded)).replace(' ', ' candidate ', 1)} "
-                  "not pooled (listed below)." if effects.excluded else "."))
+            x for p in paragraphs[1:] for x in (p, "")
+        ]
+    out.append(
+        f"{studies(k)} pooled"
+        + (
+            f"; {studies(len(effects.excluded)).replace(' ', ' candidate ', 1)} not pooled (listed below)."
+            if effects.excluded
+            else "."
+        )
+    )
     if statuses is not None and k:
-        unverified = [s for s, st in zip(effects.studies, statuses, strict=True)
-                      if not all(x.strip() in VERIFIED_STATUSES for x in st.split(";"))]
+        unverified = [
+            s
+            for s, st in zip(effects.studies, statuses, strict=True)
+            if not all(x.strip() in VERIFIED_STATUSES for x in st.split(";"))
+        ]
         if unverified:
-            out.append(f"**{len(unverified)} of the {k} pooled studies have numbers not verified "
-                       f"against the full text or abstract** (evidence status other than "
-                       f"full-text/abstract)" + (": " + ", ".join(md_text(u) for u in unverified)
-                                                 if len(unverified) <= MAX_TABLE_STUDIES else "") + ".")
+            out.append(
+                f"**{len(unverified)} of the {k} pooled studies have numbers not verified "
+                f"against the full text or abstract** (evidence status other than "
+                f"full-text/abstract)"
+                + (
+                    ": " + ", ".join(md_text(u) for u in unverified)
+                    if len(unverified) <= MAX_TABLE_STUDIES
+                    else ""
+                )
+                + "."
+            )
     out.append("")
     for note in effects.notes:
         out.append(f"- {md_text(note)}.")
     if effects.converted:
-        out.append(f"- Given as an effect with its confidence interval (converted as metafor's "
-                   f"conv.wald does): {', '.join(md_text(c) for c in effects.converted)}.")
+        out.append(
+            f"- Given as an effect with its confidence interval (converted as metafor's "
+            f"conv.wald does): {', '.join(md_text(c) for c in effects.converted)}."
+        )
     if effects.notes or effects.converted:
         out.append("")
     if analysis is not None:
@@ -57,9 +76,12 @@ def study_table(analysis, digits, studies_csv=None):
     the same for every study is said once above the table instead of in every row."""
     es = analysis.effects
     if studies_csv:
-        return [f"The {es.k:,} studies' effects and weights are in [{md_text(studies_csv)}]"
-                f"({md_url(studies_csv)}) (more than {MAX_TABLE_STUDIES} rows: too many for a table "
-                "here).", ""]
+        return [
+            f"The {es.k:,} studies' effects and weights are in [{md_text(studies_csv)}]"
+            f"({md_url(studies_csv)}) (more than {MAX_TABLE_STUDIES} rows: too many for a table "
+            "here).",
+            "",
+        ]
     nat = analysis.natural
     lvl = level_label(analysis.result.level)
     prov = [c for c in PROVENANCE if c in es.extra]
@@ -69,13 +91,22 @@ def study_table(analysis, digits, studies_csv=None):
     if lines:
         lines.append("")
     heads, cells_of = data_columns(analysis)
-    head = (["Study"] + [h.replace("\n", " ") for h in heads] + [f"{analysis.measure.name} ({lvl} CI)",
-            "Weight"] + [c.replace("_", " ") for c in varying])
+    head = (
+        ["Study"]
+        + [h.replace("\n", " ") for h in heads]
+        + [f"{analysis.measure.name} ({lvl} CI)", "Weight"]
+        + [c.replace("_", " ") for c in varying]
+    )
     lines += [table_row(head), "|" + "---|" * len(head)]
     for i, row in enumerate(analysis.rows):
-        cells = ([md_text(row.study)] + [md_text(c) for c in cells_of(row.study)]
-                 + [f"{fmt_num(nat(row.yi), digits)} ({fmt_ci(nat(row.ci_low), nat(row.ci_high), digits)})",
-                    "" if row.weight is None else f"{row.weight:.1f}%"])
+        cells = (
+            [md_text(row.study)]
+            + [md_text(c) for c in cells_of(row.study)]
+            + [
+                f"{fmt_num(nat(row.yi), digits)} ({fmt_ci(nat(row.ci_low), nat(row.ci_high), digits)})",
+                "" if row.weight is None else f"{row.weight:.1f}%",
+            ]
+        )
         cells += [md_text(es.extra[c][i]) for c in varying]
         lines.append(table_row(cells))
     return lines
