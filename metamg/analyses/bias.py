@@ -419,8 +419,8 @@ def small_study_tests(analysis) -> SmallStudyTests:
             ""
             if k == es.k
             else (
-                f" ({es.k - k} double-zero stud{'y has' if es.k - k == 1 else 'ies have'}"
-                f" no effect in the {'Peto' if analysis.result.method == 'PETO' else 'Mantel-Haenszel'} model)"
+                f" ({es.k - k} double-zero stud{'y has' if es.k - k == 1 else 'ies have'} no effect in"
+                f" the {'Peto' if analysis.result.method == 'PETO' else 'Mantel-Haenszel'} model)"
             )
         )
         raise InputError([Problem(es.source, f"small-study tests need at least 2 studies, not {k}{why}")])

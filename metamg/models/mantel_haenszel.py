@@ -6,8 +6,9 @@ per-study effects the models keep (for Q, I², H² and residuals) are escalc's w
 
 Degenerate data (every table without events, or with events only, in a group or overall) leave
 some estimators undefined, where metafor returns NA or stops: metamg then raises ``Undefined``
-(a ValueError) saying why, which the caller that knows the file turns into an InputError; where metafor returns a number (log RR = 0 when everyone had the event, RD = 0
-when no one or everyone did, each with standard error 0) metamg returns the same number.
+(a ValueError) saying why, which the caller that knows the file turns into an InputError;
+where metafor returns a number (log RR = 0 when everyone had the event, RD = 0 when no one or
+everyone did, each with standard error 0) metamg returns the same number.
 """
 
 from __future__ import annotations

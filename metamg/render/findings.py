@@ -93,9 +93,9 @@ def findings_table(findings, title: str = "Summary of findings") -> list[str]:
     notes = []
     if f.absolute is not None:
         notes.append(
-            f"Risk with control: {CONTROL_RISK_SOURCES[f.absolute.control_risk_source]}; risk with the intervention "
-            "and the difference follow from the pooled relative effect (Cochrane Handbook "
-            "14.1.5.1)."
+            f"Risk with control: {CONTROL_RISK_SOURCES[f.absolute.control_risk_source]}; "
+            "risk with the intervention and the difference follow from the pooled relative effect "
+            "(Cochrane Handbook 14.1.5.1)."
         )
     if f.difference is not None:
         notes.append(f"Difference on the scale of the measure ({f.measure}), intervention minus control.")

@@ -36,7 +36,9 @@ RULES_TEXT = (
 
 THRESHOLD_SOURCES = {
     "metadata": "the minimal important difference in the metadata",
-    "rough_guide": "GRADE's rough guide of 0.75 or 1.25, as the metadata sets no minimal important difference",
+    "rough_guide": (
+        "GRADE's rough guide of 0.75 or 1.25, as the metadata sets no minimal important difference"
+    ),
     "none": "no minimal important difference in the metadata: only no effect is used",
     "unusable_ratio": "the metadata's mid is not a usable ratio (it must lie between 0 and 2, not 1)",
 }

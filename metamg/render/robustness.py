@@ -141,7 +141,7 @@ def bias_text(analysis, tests) -> str:
             f"{fmt_fixed(nat(t.ci_high))}), k = {t.k}"
         )
     out.append(
-        f"Rosenthal's fail-safe N: {studies(fsn.fsnum).replace(' ', ' null ', 1)} would be needed to make the "
-        f"combined result non-significant at one-sided alpha {fsn.alpha:g} ({fmt_p(fsn.p)})"
+        f"Rosenthal's fail-safe N: {studies(fsn.fsnum).replace(' ', ' null ', 1)} would be needed "
+        f"to make the combined result non-significant at one-sided alpha {fsn.alpha:g} ({fmt_p(fsn.p)})"
     )
     return "\n".join(out) + "\n"

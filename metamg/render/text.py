@@ -134,8 +134,9 @@ def subgroups_text(groups) -> str:
     for g in groups.subgroups:
         r = g.analysis.result
         out.append(
-            f"  {one_line(g.level):<{width}}  k = {r.k:<3} {m.natural_name} {fmt_num(nat(r.estimate), digits)} "
-            f"({fmt_ci(nat(r.ci_low), nat(r.ci_high), digits)}), I² = {r.i2:.0f}%"
+            f"  {one_line(g.level):<{width}}  k = {r.k:<3} {m.natural_name} "
+            f"{fmt_num(nat(r.estimate), digits)} ({fmt_ci(nat(r.ci_low), nat(r.ci_high), digits)}), "
+            f"I² = {r.i2:.0f}%"
         )
     if groups.between is not None:
         b = groups.between

@@ -38,7 +38,8 @@ def section(ap, ctx: ReportContext) -> list[str]:
     rows = []
     for a in [analysis] if ap.answer is analysis else [analysis, ap.answer]:
         res = a.result
-        value = f"{fmt_num(nat(res.estimate), digits)} ({lvl} CI {fmt_ci(nat(res.ci_low), nat(res.ci_high), digits)})"
+        ci = fmt_ci(nat(res.ci_low), nat(res.ci_high), digits)
+        value = f"{fmt_num(nat(res.estimate), digits)} ({lvl} CI {ci})"
         if a is analysis:
             out += [
                 _plain_words(a, meta, value)
