@@ -6,6 +6,7 @@ Every layer raises :class:`InputError`; the CLI prints one line per problem and 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 # Characters that would break "one line per problem" or drive the terminal: C0 and C1 controls
@@ -44,6 +45,6 @@ class Problem:
 class InputError(Exception):
     """Raised with every problem found, so the user can fix them all in one go."""
 
-    def __init__(self, problems):
+    def __init__(self, problems: Iterable[Problem]) -> None:
         self.problems = tuple(problems)
         super().__init__("\n".join(str(p) for p in self.problems))

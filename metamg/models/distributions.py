@@ -87,7 +87,7 @@ def chi2_ppf(p: float, df: float) -> float:
         return 0.0 if p <= 0 else math.inf
     lower = p <= 0.5  # solve in the tail that is small, where it is exact
 
-    def fdf(x):
+    def fdf(x: float) -> tuple[float, float]:
         pq = _gamma_pq(df / 2, x / 2)
         return (p - pq[0], -_chi2_pdf(x, df)) if lower else (pq[1] - (1 - p), -_chi2_pdf(x, df))
 
@@ -171,7 +171,7 @@ def t_ppf(p: float, df: float) -> float:
 def _t_upper(q: float, df: float) -> float:
     """t > 0 with P(T > t) = q < 0.5."""
 
-    def fdf(t):
+    def fdf(t: float) -> tuple[float, float]:
         return t_sf(t, df) - q, -_t_pdf(t, df)
 
     start = max(-norm_ppf(q), 1e-3)

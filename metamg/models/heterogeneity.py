@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from metamg.models.distributions import chi2_sf
+
+if TYPE_CHECKING:
+    from numpy.typing import ArrayLike
 
 
 def q_summary(q: float, df: int) -> tuple[float, float, float]:
@@ -16,7 +21,7 @@ def q_summary(q: float, df: int) -> tuple[float, float, float]:
     return chi2_sf(q, df), i2, q / df
 
 
-def q_around(yi, vi, estimate: float) -> tuple[float, int, float, float, float]:
+def q_around(yi: ArrayLike, vi: ArrayLike, estimate: float) -> tuple[float, int, float, float, float]:
     """Q = Σ(y - estimate)²/v about a given pooled estimate, with df, p, I² and H²."""
     yi, vi = np.asarray(yi, dtype=float), np.asarray(vi, dtype=float)
     q = float(np.sum((yi - estimate) ** 2 / vi))

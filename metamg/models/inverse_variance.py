@@ -4,6 +4,8 @@ tau² estimator, Wald or Hartung-Knapp-Sidik-Jonkman intervals, and the predicti
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -16,19 +18,22 @@ from metamg.models.tau2 import ESTIMATOR_NAMES, TAU2_ESTIMATORS
 from metamg.models.weights import cochran_q, knapp_hartung_scale, typical_variance, weighted_mean
 from metamg.vocabulary import CI_METHODS, COMMON_EFFECT, PI_RULES
 
+if TYPE_CHECKING:
+    from numpy.typing import ArrayLike
+
 # fit() from arrays and pool() from a study set answer alike when given nothing: the default
 # profile's method and CI (cochrane: REML with HKSJ)
 _DEFAULT = PROFILES[DEFAULT_PROFILE]
 
 
 def fit(
-    yi,
-    vi,
+    yi: ArrayLike,
+    vi: ArrayLike,
     method: str = _DEFAULT.method,
     ci_method: str = _DEFAULT.ci_method,
     level: float = 0.95,
     pi: str = "default",
-    studies=(),
+    studies: Iterable[str] = (),
     tau2_ci: bool = True,
 ) -> PoolResult:
     """Pool ``yi`` with sampling variances ``vi``.
@@ -57,7 +62,8 @@ def fit(
     k = len(yi)
     if k == 0:
         raise ValueError("no studies to pool")
-    warnings, rules = [], []
+    warnings: list[str] = []
+    rules: list[str] = []
 
     tau2 = 0.0 if method == "FE" or k == 1 else TAU2_ESTIMATORS[method](yi, vi)
     w = 1.0 / (vi + tau2)
@@ -93,7 +99,7 @@ def fit(
     q_df = k - 1
     q_p, i2_q, h2_q = q_summary(q, q_df)
 
-    result = dict(
+    result: dict[str, Any] = dict(
         model="inverse-variance",
         method=method,
         ci_method=ci_used,
@@ -158,7 +164,9 @@ def fit(
     return PoolResult(**result, warnings=tuple(warnings), rules=tuple(rules))
 
 
-def _prediction_interval(est, se, tau2, k, level, ci_method, rule):
+def _prediction_interval(
+    est: float, se: float, tau2: float, k: int, level: float, ci_method: str, rule: str
+) -> tuple[float, float, int | None]:
     half = math.sqrt(se * se + tau2)
     if rule == "hts":
         if k < 3:
@@ -173,7 +181,7 @@ def _prediction_interval(est, se, tau2, k, level, ci_method, rule):
     return est - crit * half, est + crit * half, df
 
 
-def _pi_rule(ci_method, rule, k):
+def _pi_rule(ci_method: str, rule: str, k: int) -> str:
     if rule == "hts":
         return (
             "prediction interval: t with k-2 df (Higgins, Thompson & Spiegelhalter 2009)"

@@ -14,6 +14,8 @@ everyone did, each with standard error 0) metamg returns the same number.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, TypedDict
 
 import numpy as np
 
@@ -23,9 +25,24 @@ from metamg.models.distributions import chi2_sf, norm_ppf, norm_sf
 from metamg.models.heterogeneity import q_around, q_summary
 from metamg.models.results import PoolResult
 
+if TYPE_CHECKING:
+    from numpy.typing import ArrayLike, NDArray
+
+# Q, its df, p, I² and H²
+Heterogeneity = tuple[float, int, float, float, float]
+
+
+class OddsRatioTests(TypedDict, total=False):
+    """The tests Mantel-Haenszel adds for the odds ratio (PoolResult's fields of those names)."""
+
+    cmh: float
+    cmh_p: float
+    tarone: float
+    tarone_p: float
+
 
 class _Tables:
-    def __init__(self, ai, n1i, ci, n2i):
+    def __init__(self, ai: ArrayLike, n1i: ArrayLike, ci: ArrayLike, n2i: ArrayLike) -> None:
         self.a, self.n1 = np.asarray(ai, float), np.asarray(n1i, float)
         self.c, self.n2 = np.asarray(ci, float), np.asarray(n2i, float)
         self.b, self.d = self.n1 - self.a, self.n2 - self.c
@@ -147,7 +164,7 @@ def peto_log_odds_ratio(t: _Tables) -> tuple[float, float]:
     return o_e.sum() / sv, 1 / sv
 
 
-def _peto_terms(t: _Tables):
+def _peto_terms(t: _Tables) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """O - E and the hypergeometric variance V of each table (V = 0 for tables of one outcome)."""
     m1, m0 = t.a + t.c, t.b + t.d
     with np.errstate(divide="ignore", invalid="ignore"):  # N = 1 tables: V is 0, not 0/0
@@ -155,7 +172,7 @@ def _peto_terms(t: _Tables):
     return t.a - t.n1 * m1 / t.n, v
 
 
-def peto_heterogeneity(t: _Tables, k_yi: int) -> tuple[float, int, float, float, float]:
+def peto_heterogeneity(t: _Tables, k_yi: int) -> Heterogeneity:
     """Q = Σ(O-E)²/V - (Σ(O-E))²/ΣV over the tables with V > 0 (Yusuf et al. 1985), from the raw
     counts as rma.peto, on k_yi - 1 df (k_yi: tables with a Peto effect); p, I², H²."""
     o_e, v = _peto_terms(t)
@@ -165,19 +182,28 @@ def peto_heterogeneity(t: _Tables, k_yi: int) -> tuple[float, int, float, float,
     return (q, df) + q_summary(q, df)
 
 
-MH_MEASURES = {"OR": mh_log_odds_ratio, "RR": mh_log_risk_ratio, "RD": mh_risk_difference}
+MH_MEASURES: dict[str, Callable[[_Tables], tuple[float, float]]] = {
+    "OR": mh_log_odds_ratio,
+    "RR": mh_log_risk_ratio,
+    "RD": mh_risk_difference,
+}
 
 
-def study_weights(t: _Tables, method: str) -> np.ndarray:
+def study_weights(t: _Tables, method: str) -> NDArray[np.float64]:
     """Each table's share (percent) of the pooled numerator's weight: b·c/N (OR), c·n1/N (RR),
     n1·n2/N (RD) for Mantel-Haenszel, the hypergeometric variance V for Peto."""
-    w = {"OR": t.b * t.c / t.n, "RR": t.c * t.n1 / t.n, "RD": t.n1 * t.n2 / t.n, "PETO": _peto_terms(t)[1]}[
-        method
-    ]
-    return 100 * w / w.sum()
+    by_method = {
+        "OR": t.b * t.c / t.n,
+        "RR": t.c * t.n1 / t.n,
+        "RD": t.n1 * t.n2 / t.n,
+        "PETO": _peto_terms(t)[1],
+    }
+    w = by_method[method]
+    share: NDArray[np.float64] = 100 * w / w.sum()
+    return share
 
 
-def study_effects(t: _Tables, measure: str):
+def study_effects(t: _Tables, measure: str) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """Per-study effects as rma.mh/rma.peto keep them: escalc with 1/2 added to every cell of a
     table with a zero cell, double-zero tables dropped (NaN); "PETO" gives Peto's (O-E)/V and
     1/V of the corrected table (escalc's measure "PETO")."""
@@ -205,12 +231,25 @@ def _check_tables(t: _Tables, what: str) -> None:
         )
 
 
-def _result(method, measure, est, var, t, level, yi, vi, het, studies, extra, rules):
+def _result(
+    method: str,
+    measure: str,
+    est: float,
+    var: float,
+    t: _Tables,
+    level: float,
+    yi: NDArray[np.float64],
+    vi: NDArray[np.float64],
+    het: Heterogeneity,
+    studies: Iterable[str],
+    extra: OddsRatioTests,
+    rules: list[str],
+) -> PoolResult:
     weights = study_weights(t, measure if method == "MH" else "PETO")
     se = math.sqrt(var)
     crit = norm_ppf(1 - (1 - level) / 2)
     q, q_df, q_p, i2, h2 = het
-    warnings = []
+    warnings: list[str] = []
     if se > 0:
         stat = est / se
         p = 2 * norm_sf(abs(stat))
@@ -254,17 +293,25 @@ def _result(method, measure, est, var, t, level, yi, vi, het, studies, extra, ru
     )
 
 
-def mantel_haenszel(ai, n1i, ci, n2i, measure: str = "OR", level: float = 0.95, studies=()):
+def mantel_haenszel(
+    ai: ArrayLike,
+    n1i: ArrayLike,
+    ci: ArrayLike,
+    n2i: ArrayLike,
+    measure: str = "OR",
+    level: float = 0.95,
+    studies: Iterable[str] = (),
+) -> PoolResult:
     """Mantel-Haenszel common-effect pooling of 2x2 tables (measure OR, RR or RD); raises
     Undefined when the counts leave the estimate undefined."""
     t = _Tables(ai, n1i, ci, n2i)
     _check_tables(t, "the Mantel-Haenszel method")
     est, var = MH_MEASURES[measure](t)
-    extra = {}
+    extra: OddsRatioTests = {}
     if measure == "OR":
         cmh, cmh_p = cmh_test(t)
         tarone, tarone_p = tarone_test(t, est)
-        extra = dict(cmh=cmh, cmh_p=cmh_p, tarone=tarone, tarone_p=tarone_p)
+        extra = {"cmh": cmh, "cmh_p": cmh_p, "tarone": tarone, "tarone_p": tarone_p}
     yi, vi = study_effects(t, measure)
     used = ~np.isnan(yi)  # double-zero tables have no effect for Q
     # one effect alone carries no heterogeneity: metafor sets Q = 0 (not its distance to the MH estimate)
@@ -277,7 +324,14 @@ def mantel_haenszel(ai, n1i, ci, n2i, measure: str = "OR", level: float = 0.95, 
     return _result("MH", measure, est, var, t, level, yi, vi, het, studies, extra, rules)
 
 
-def peto(ai, n1i, ci, n2i, level: float = 0.95, studies=()):
+def peto(
+    ai: ArrayLike,
+    n1i: ArrayLike,
+    ci: ArrayLike,
+    n2i: ArrayLike,
+    level: float = 0.95,
+    studies: Iterable[str] = (),
+) -> PoolResult:
     """Peto's one-step odds ratio (common effect); raises Undefined as mantel_haenszel()."""
     t = _Tables(ai, n1i, ci, n2i)
     _check_tables(t, "Peto's method")

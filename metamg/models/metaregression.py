@@ -6,8 +6,9 @@ PM), everything in O(k·p²) without k x k matrices (``projection``).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -22,6 +23,7 @@ from metamg.vocabulary import COMMON_EFFECT, REGRESSION_METHODS
 
 if TYPE_CHECKING:
     import pandas as pd
+    from numpy.typing import ArrayLike, NDArray
 
 
 @dataclass(frozen=True)
@@ -61,7 +63,7 @@ class MetaRegression:
     def coefficient(self, name: str) -> Coefficient:
         return next(c for c in self.coefficients if c.name == name)
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {
             "k": self.k,
             "coefficients": [c.__dict__.copy() for c in self.coefficients],
@@ -142,7 +144,13 @@ def regression_method(method: str) -> str:
 
 
 def meta_regression(
-    yi, vi, X, names, method: str = "REML", ci_method: str = "wald", level: float = 0.95
+    yi: ArrayLike,
+    vi: ArrayLike,
+    X: ArrayLike,
+    names: Sequence[str],
+    method: str = "REML",
+    ci_method: str = "wald",
+    level: float = 0.95,
 ) -> MetaRegression:
     """Fit yi on the columns of X (the first must be the intercept), as metafor's
     rma(yi, vi, mods=X[, -1], method=method, test=...).
@@ -238,7 +246,7 @@ def _test(b: float, se: float, df: int | None) -> tuple[float, float]:
     return float(np.copysign(np.inf, b)), 0.0
 
 
-def _fe_r2(yi, vi, qe, k, p) -> float | None:
+def _fe_r2(yi: NDArray[np.float64], vi: NDArray[np.float64], qe: float, k: int, p: int) -> float | None:
     """Adjusted R² (percent, truncated at 0) of the weighted least-squares regression with
     weights 1/v: 1 - (QE/TSS)(k-1)/(k-p), TSS = Σw(y - ȳ_w)², as R's summary(lm(...,
     weights))$adj.r.squared that metafor reports for FE models; 0 when all yi are equal,
@@ -252,6 +260,6 @@ def _fe_r2(yi, vi, qe, k, p) -> float | None:
     return max(0.0, 100 * (1 - (qe / tss) * (k - 1) / (k - p)))
 
 
-def intercept_and(*columns) -> np.ndarray:
+def intercept_and(*columns: NDArray[np.float64]) -> NDArray[np.float64]:
     k = len(columns[0])
     return np.column_stack([np.ones(k), *columns])

@@ -10,26 +10,45 @@ Handbook of Research Synthesis, gives the moderator forms).
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from metamg.models.weights import spread_of_weights
+
+if TYPE_CHECKING:
+    from numpy.typing import NDArray
 
 
 class WeightedFit:
     """β̂ = (X'WX)⁻¹X'Wy and the P-matrix quantities at one value of tau²."""
 
-    def __init__(self, yi, vi, X, tau2: float):
+    def __init__(
+        self, yi: NDArray[np.float64], vi: NDArray[np.float64], X: NDArray[np.float64], tau2: float
+    ) -> None:
         self.X = X
         self.w = w = 1.0 / (vi + tau2)
-        self.xtw = X.T * w
-        self.A = np.linalg.inv(self.xtw @ X)  # (X'WX)⁻¹, the variance of β̂
-        self.beta = self.A @ (self.xtw @ yi)
-        self.resid = yi - X @ self.beta
+        self.xtw: NDArray[np.float64] = X.T * w  # (numpy's stubs type X.T * w as Any)
+        self._a: NDArray[np.float64] = np.linalg.inv(self.xtw @ X)  # (X'WX)⁻¹, the variance of β̂
+        self._beta: NDArray[np.float64] = self._a @ (self.xtw @ yi)
+        self.resid = yi - X @ self._beta
         self.py = w * self.resid  # Py: P annihilates X, so Py = W(y - Xβ̂)
 
-    def p_times(self, v):
+    # read-only properties, so that InterceptFit can compute them only when asked
+    @property
+    def beta(self) -> NDArray[np.float64]:
+        """β̂ = (X'WX)⁻¹X'Wy."""
+        return self._beta
+
+    @property
+    def A(self) -> NDArray[np.float64]:
+        """(X'WX)⁻¹, the variance of β̂."""
+        return self._a
+
+    def p_times(self, v: NDArray[np.float64]) -> NDArray[np.float64]:
         w = self.w
-        return w * v - w * (self.X @ (self.A @ (self.X.T @ (w * v))))
+        pv: NDArray[np.float64] = w * v - w * (self.X @ (self.A @ (self.X.T @ (w * v))))
+        return pv
 
     def rss(self) -> float:
         """y'Py = Σw(y - Xβ̂)², the generalized Q at this tau² (QE at tau² = 0)."""
@@ -41,8 +60,9 @@ class WeightedFit:
     def ypppy(self) -> float:
         return float(self.py @ self.p_times(self.py))
 
-    def _b(self, power: int) -> np.ndarray:
-        return (self.X.T * self.w**power) @ self.X
+    def _b(self, power: int) -> NDArray[np.float64]:
+        b: NDArray[np.float64] = (self.X.T * self.w**power) @ self.X
+        return b
 
     def trace_p(self) -> float:
         """tr(P) = Σw - tr((X'WX)⁻¹X'W²X)."""
@@ -59,7 +79,7 @@ class InterceptFit(WeightedFit):
     β̂ = Σwy/Σw, tr(P) = Σw - Σw²/Σw, tr(PP) = Σw² - 2Σw³/Σw + (Σw²/Σw)². Two to three times
     faster than the matrix forms, which matters for the many refits of the sensitivity analyses."""
 
-    def __init__(self, yi, vi, tau2: float):
+    def __init__(self, yi: NDArray[np.float64], vi: NDArray[np.float64], tau2: float) -> None:
         self.w = w = 1.0 / (vi + tau2)
         self.sw = sw = float(w.sum())
         self.mu = float(w @ yi) / sw
@@ -67,14 +87,14 @@ class InterceptFit(WeightedFit):
         self.py = w * self.resid
 
     @property
-    def beta(self):
+    def beta(self) -> NDArray[np.float64]:
         return np.array([self.mu])
 
     @property
-    def A(self):
+    def A(self) -> NDArray[np.float64]:
         return np.array([[1.0 / self.sw]])
 
-    def p_times(self, v):
+    def p_times(self, v: NDArray[np.float64]) -> NDArray[np.float64]:
         return self.w * v - self.w * (float(self.w @ v) / self.sw)
 
     def ypppy(self) -> float:
@@ -90,16 +110,20 @@ class InterceptFit(WeightedFit):
         return s2 - 2 * float(w2 @ self.w) / self.sw + (s2 / self.sw) ** 2
 
 
-def weighted_fit(yi, vi, X, tau2: float) -> WeightedFit:
+def weighted_fit(
+    yi: NDArray[np.float64], vi: NDArray[np.float64], X: NDArray[np.float64] | None, tau2: float
+) -> WeightedFit:
     """The fit at tau² for design X (None: intercept only)."""
     return InterceptFit(yi, vi, tau2) if X is None else WeightedFit(yi, vi, X, tau2)
 
 
-def n_coefficients(X) -> int:
+def n_coefficients(X: NDArray[np.float64] | None) -> int:
     return 1 if X is None else X.shape[1]
 
 
-def ols_residual_terms(yi, vi, X) -> tuple[float, float]:
+def ols_residual_terms(
+    yi: NDArray[np.float64], vi: NDArray[np.float64], X: NDArray[np.float64] | None
+) -> tuple[float, float]:
     """Unweighted least squares: the residual sum of squares y'(I - H)y and tr((I - H)V),
     H = X(X'X)⁻¹X' (its diagonal only; 1/k for the intercept only), for the Hedges estimator."""
     if X is None:

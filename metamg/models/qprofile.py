@@ -7,10 +7,16 @@ chi-square(k-1) quantiles; the same interval whichever estimator gave tau².
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
 
 from metamg.models.distributions import chi2_ppf
 from metamg.models.roots import nonnegative_root
 from metamg.models.weights import generalized_q, tau2_scale
+
+if TYPE_CHECKING:
+    from numpy.typing import NDArray
 
 
 @dataclass(frozen=True)
@@ -20,7 +26,7 @@ class Tau2Interval:
     empty: bool  # Q(0) is below the lower quantile: no tau² fits, reported as [0, 0]
 
 
-def q_profile(yi, vi, level: float = 0.95) -> Tau2Interval:
+def q_profile(yi: NDArray[np.float64], vi: NDArray[np.float64], level: float = 0.95) -> Tau2Interval:
     k = len(yi)
     if k < 2:
         return Tau2Interval(float("nan"), float("nan"), False)
@@ -30,8 +36,8 @@ def q_profile(yi, vi, level: float = 0.95) -> Tau2Interval:
     q0 = generalized_q(yi, vi, 0.0)[0]
     scale = tau2_scale(yi, vi)
 
-    def solve(target):
-        def fdf(t):
+    def solve(target: float) -> float:
+        def fdf(t: float) -> tuple[float, float]:
             q, dq = generalized_q(yi, vi, t)
             return q - target, dq
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -12,9 +12,10 @@ from metamg.models.display import frame, html_table, interval, num, one_line, p_
 
 if TYPE_CHECKING:
     import pandas as pd
+    from numpy.typing import NDArray
 
 
-def _num(x):
+def _num(x: float | None) -> float | None:
     """JSON-safe number: None for missing, NaN or infinite values."""
     if x is None:
         return None
@@ -58,9 +59,9 @@ class PoolResult:
     pi_high: float | None = None
     pi_df: float | None = None
     studies: tuple[str, ...] = ()
-    yi: np.ndarray = field(default_factory=lambda: np.empty(0))
-    vi: np.ndarray = field(default_factory=lambda: np.empty(0))
-    weights: np.ndarray = field(default_factory=lambda: np.empty(0))  # percent
+    yi: NDArray[np.float64] = field(default_factory=lambda: np.empty(0))
+    vi: NDArray[np.float64] = field(default_factory=lambda: np.empty(0))
+    weights: NDArray[np.float64] = field(default_factory=lambda: np.empty(0))  # percent
     cmh: float | None = None
     cmh_p: float | None = None
     tarone: float | None = None
@@ -73,8 +74,8 @@ class PoolResult:
     def is_random(self) -> bool:
         return self.model == "inverse-variance" and self.method != "FE"
 
-    def to_dict(self) -> dict:
-        d = {
+    def to_dict(self) -> dict[str, Any]:
+        d: dict[str, Any] = {
             "k": self.k,
             "estimate": _num(self.estimate),
             "se": _num(self.se),

@@ -14,6 +14,10 @@ from collections.abc import Callable
 EPS = 2.220446049250313e-16
 
 
+# an estimating equation with its derivative: x -> (f(x), f'(x))
+DerivativeFunction = Callable[[float], tuple[float, float]]
+
+
 class NoRootError(ArithmeticError):
     pass
 
@@ -29,7 +33,7 @@ def bracket_above(f: Callable[[float], float], start: float, limit: float = 1e30
 
 
 def decreasing_root(
-    fdf: Callable[[float], tuple[float, float]],
+    fdf: DerivativeFunction,
     lo: float,
     hi: float,
     x0: float | None = None,
@@ -55,9 +59,7 @@ def decreasing_root(
     return x
 
 
-def nonnegative_root(
-    fdf: Callable[[float], tuple[float, float]], scale: float, x0: float | None = None
-) -> float:
+def nonnegative_root(fdf: DerivativeFunction, scale: float, x0: float | None = None) -> float:
     """Root in tau² >= 0 of an equation that decreases in tau²: 0 when it is already <= 0 at 0
     (the truncation every estimator and the Q-profile share), else bracketed from ``scale``."""
     if fdf(0.0)[0] <= 0:

@@ -11,18 +11,33 @@ column of ones they are the familiar intercept-only formulas, named per estimato
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Protocol
+
 import numpy as np
 
 from metamg.models.projection import n_coefficients, ols_residual_terms, weighted_fit
 from metamg.models.roots import nonnegative_root
 from metamg.models.weights import tau2_scale
 
+if TYPE_CHECKING:
+    from numpy.typing import ArrayLike, NDArray
 
-def _design(X):
+    from metamg.models.roots import DerivativeFunction
+
+
+class Tau2Estimator(Protocol):
+    """What every estimator is: ``(yi, vi, X=None) -> tau²``."""
+
+    def __call__(
+        self, yi: NDArray[np.float64], vi: NDArray[np.float64], X: ArrayLike | None = None
+    ) -> float: ...
+
+
+def _design(X: ArrayLike | None) -> NDArray[np.float64] | None:
     return None if X is None else np.asarray(X, dtype=float)
 
 
-def dersimonian_laird(yi, vi, X=None) -> float:
+def dersimonian_laird(yi: NDArray[np.float64], vi: NDArray[np.float64], X: ArrayLike | None = None) -> float:
     """DL: (QE - (k-p)) / tr(P₀), P₀ at tau² = 0, truncated at 0; intercept only,
     (Q - (k-1)) / (Σw - Σw²/Σw) (DerSimonian & Laird 1986, eq. 2; with moderators Raudenbush 2009)."""
     X = _design(X)
@@ -31,7 +46,7 @@ def dersimonian_laird(yi, vi, X=None) -> float:
     return max(0.0, (f0.rss() - (k - p)) / f0.trace_p())
 
 
-def hedges(yi, vi, X=None) -> float:
+def hedges(yi: NDArray[np.float64], vi: NDArray[np.float64], X: ArrayLike | None = None) -> float:
     """HE: unweighted method of moments, (RSS_OLS - tr((I - H)V)) / (k-p), truncated at 0;
     intercept only, Σ(y - ȳ)²/(k-1) - mean(v) (Hedges 1983; Hedges & Olkin 1985, ch. 9;
     with moderators Raudenbush 2009)."""
@@ -41,7 +56,7 @@ def hedges(yi, vi, X=None) -> float:
     return max(0.0, (rss - tr_pv) / (k - p))
 
 
-def hunter_schmidt(yi, vi, X=None) -> float:
+def hunter_schmidt(yi: NDArray[np.float64], vi: NDArray[np.float64], X: ArrayLike | None = None) -> float:
     """HS: (QE - k) / Σw, w = 1/v, truncated at 0 (Hunter & Schmidt 2004; Viechtbauer 2005,
     eq. 9; metafor keeps k, not k-p, with moderators)."""
     X = _design(X)
@@ -49,7 +64,7 @@ def hunter_schmidt(yi, vi, X=None) -> float:
     return max(0.0, (weighted_fit(yi, vi, X, 0.0).rss() - k) / float(np.sum(1.0 / vi)))
 
 
-def sidik_jonkman(yi, vi, X=None) -> float:
+def sidik_jonkman(yi: NDArray[np.float64], vi: NDArray[np.float64], X: ArrayLike | None = None) -> float:
     """SJ: one reweighting step from tau²₀ = Σ(y - ȳ)²/k: tau²₀ · y'P(tau²₀)y / (k-p)
     (Sidik & Jonkman 2005, J R Stat Soc C 54:367-384, eq. 4; metafor starts from the
     variance of y about its mean also with moderators)."""
@@ -61,55 +76,59 @@ def sidik_jonkman(yi, vi, X=None) -> float:
     return tau0 * weighted_fit(yi, vi, X, tau0).rss() / (k - p)
 
 
-def paule_mandel(yi, vi, X=None) -> float:
+def paule_mandel(yi: NDArray[np.float64], vi: NDArray[np.float64], X: ArrayLike | None = None) -> float:
     """PM: the tau² at which the generalized Q, y'P(tau²)y, equals its expectation k-p
     (Paule & Mandel 1982; DerSimonian & Kacker 2007, eq. 8)."""
     X = _design(X)
     k, p = len(yi), n_coefficients(X)
 
-    def fdf(t):
+    def fdf(t: float) -> tuple[float, float]:
         f = weighted_fit(yi, vi, X, t)
         return f.rss() - (k - p), -f.yppy()
 
     return _decreasing_root_from_zero(fdf, yi, vi, X)
 
 
-def empirical_bayes(yi, vi, X=None) -> float:
+def empirical_bayes(yi: NDArray[np.float64], vi: NDArray[np.float64], X: ArrayLike | None = None) -> float:
     """EB: Morris's (1983) empirical Bayes estimator, the fixed point of
     tau² ← tau² + (k/(k-p)·y'P(tau²)y - k)/Σw (Berkey et al. 1995, eq. 7). Its fixed point is
     y'P(tau²)y = k-p, the Paule-Mandel equation, so both share one solver (Viechtbauer 2005)."""
     return paule_mandel(yi, vi, X)
 
 
-def maximum_likelihood(yi, vi, X=None) -> float:
+def maximum_likelihood(yi: NDArray[np.float64], vi: NDArray[np.float64], X: ArrayLike | None = None) -> float:
     """ML: root of the log-likelihood score ½[y'PPy - Σw], derivative -y'PPPy + ½Σw²
     (Hardy & Thompson 1996, eq. 3; Viechtbauer 2005, eq. 11)."""
     X = _design(X)
 
-    def fdf(t):
+    def fdf(t: float) -> tuple[float, float]:
         f = weighted_fit(yi, vi, X, t)
         return f.yppy() - float(f.w.sum()), -2 * f.ypppy() + float((f.w**2).sum())
 
     return _decreasing_root_from_zero(fdf, yi, vi, X)
 
 
-def restricted_maximum_likelihood(yi, vi, X=None) -> float:
+def restricted_maximum_likelihood(
+    yi: NDArray[np.float64], vi: NDArray[np.float64], X: ArrayLike | None = None
+) -> float:
     """REML: root of the restricted score ½[y'PPy - tr(P)], derivative -y'PPPy + ½tr(PP)
     (Harville 1977; Viechtbauer 2005, eq. 12)."""
     X = _design(X)
 
-    def fdf(t):
+    def fdf(t: float) -> tuple[float, float]:
         f = weighted_fit(yi, vi, X, t)
         return f.yppy() - f.trace_p(), -2 * f.ypppy() + f.trace_pp()
 
     return _decreasing_root_from_zero(fdf, yi, vi, X)
 
 
-def _decreasing_root_from_zero(fdf, yi, vi, X) -> float:
+def _decreasing_root_from_zero(
+    fdf: DerivativeFunction, yi: NDArray[np.float64], vi: NDArray[np.float64], X: NDArray[np.float64] | None
+) -> float:
     return nonnegative_root(fdf, tau2_scale(yi, vi), x0=dersimonian_laird(yi, vi, X))
 
 
-TAU2_ESTIMATORS = {
+TAU2_ESTIMATORS: dict[str, Tau2Estimator] = {
     "DL": dersimonian_laird,
     "HE": hedges,
     "HS": hunter_schmidt,

@@ -5,15 +5,21 @@ All for the intercept-only model; every function is O(k) and vectorised.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
+if TYPE_CHECKING:
+    from numpy.typing import ArrayLike, NDArray
 
-def weighted_mean(yi, w):
+
+def weighted_mean(yi: NDArray[np.float64], w: NDArray[np.float64]) -> tuple[float, float]:
+    """Σwy/Σw and Σw."""
     sw = w.sum()
     return float(w @ yi / sw), float(sw)
 
 
-def generalized_q(yi, vi, tau2: float) -> tuple[float, float]:
+def generalized_q(yi: NDArray[np.float64], vi: NDArray[np.float64], tau2: float) -> tuple[float, float]:
     """Q(tau²) = Σ w(y - μ̂)² with w = 1/(v + tau²), and its derivative -Σ w²(y - μ̂)²
     (μ̂ minimises Q, so its own derivative drops out)."""
     w = 1.0 / (vi + tau2)
@@ -22,12 +28,12 @@ def generalized_q(yi, vi, tau2: float) -> tuple[float, float]:
     return float(wr2.sum()), float(-(w @ wr2))
 
 
-def cochran_q(yi, vi) -> float:
+def cochran_q(yi: NDArray[np.float64], vi: NDArray[np.float64]) -> float:
     """Cochran's Q: the generalized Q at tau² = 0."""
     return generalized_q(yi, vi, 0.0)[0]
 
 
-def spread_of_weights(w) -> float:
+def spread_of_weights(w: ArrayLike) -> float:
     """Σw - Σw²/Σw (the trace of P for the intercept-only model: DerSimonian and Laird's
     denominator and the typical variance's), computed as Σ wᵢ(S - wᵢ)/S with S = Σw, where
     S - wᵢ of the heaviest study is the sum of the other weights: subtracting a weight close to
@@ -40,14 +46,14 @@ def spread_of_weights(w) -> float:
     return float(w @ rest) / total
 
 
-def typical_variance(vi) -> float:
+def typical_variance(vi: NDArray[np.float64]) -> float:
     """The 'typical' within-study variance (k-1)/(Σw - Σw²/Σw), w = 1/v
     (Higgins & Thompson 2002, eq. 9), which turns tau² into I² and H² as metafor does."""
     denom = spread_of_weights(1.0 / np.asarray(vi, dtype=float))
     return (len(vi) - 1) / denom if denom > 0 else 0.0
 
 
-def tau2_scale(yi, vi) -> float:
+def tau2_scale(yi: NDArray[np.float64], vi: NDArray[np.float64]) -> float:
     """A tau² of the data's own order of magnitude, from which root brackets are widened."""
     return max(float(np.var(yi)), float(np.mean(vi)))
 
