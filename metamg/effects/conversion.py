@@ -15,10 +15,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from statistics import NormalDist
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from metamg.effects.measures import Measure
+
+if TYPE_CHECKING:
+    from numpy.typing import ArrayLike
+
+    from metamg.effects.measures import Column
 
 OFF_CENTRE = 0.10  # estimate further than this share of the CI width from its midpoint: warn
 _Z = NormalDist()
@@ -28,13 +34,13 @@ _Z = NormalDist()
 class Converted:
     """Effects on the analysis scale, and what could not be converted or looked wrong."""
 
-    yi: np.ndarray
-    vi: np.ndarray
+    yi: Column
+    vi: Column
     invalid: tuple[tuple[int, str, str], ...]  # (row index, column key, message)
     off_centre: tuple[int, ...]  # rows whose estimate is not mid-interval
 
 
-def to_analysis_scale(measure: Measure, x):
+def to_analysis_scale(measure: Measure, x: ArrayLike) -> Column:
     """The transformation conv.wald's ``transf`` applies: log for ratios, logit, Fisher's z."""
     x = np.asarray(x, dtype=float)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -50,14 +56,16 @@ def to_analysis_scale(measure: Measure, x):
     return x
 
 
-def z_for_level(level_percent) -> np.ndarray:
+def z_for_level(level_percent: ArrayLike) -> Column:
     """Two-sided normal quantile of a confidence level given in percent (95) or as a fraction."""
     lv = np.asarray(level_percent, dtype=float)
     lv = np.where(lv >= 1, lv / 100, lv)
     return np.array([_Z.inv_cdf(0.5 + v / 2) for v in np.ravel(lv)]).reshape(lv.shape)
 
 
-def convert_wald(measure: Measure, effect, ci_low, ci_high, ci_level, pval) -> Converted:
+def convert_wald(
+    measure: Measure, effect: Column, ci_low: Column, ci_high: Column, ci_level: Column, pval: Column
+) -> Converted:
     """conv.wald for arrays of reported values on the measure's natural scale (NaN = blank).
 
     ``ci_level`` blank means 95%. Rows whose numbers do not exist on the analysis scale (a ratio

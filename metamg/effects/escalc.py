@@ -7,9 +7,11 @@ the same applies when events = 0 or events = n.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from operator import itemgetter
 from types import MappingProxyType
+from typing import TYPE_CHECKING, SupportsIndex, TypeVar
 
 import numpy as np
 
@@ -19,6 +21,16 @@ from metamg.errors import InputError, Problem
 from metamg.io.bounds import EFFECT_MAX, EFFECT_VARIANCE_RANGE, EFFECT_VARIANCE_SPREAD, effect_problem
 from metamg.io.schema import NotEstimable, StudyTable
 from metamg.vocabulary import CONTINUITY_RULES
+
+if TYPE_CHECKING:
+    from numpy.typing import ArrayLike, NDArray
+
+    from metamg.effects.measures import Column
+
+    Mask = NDArray[np.bool_]  # one flag per study
+    Rows = NDArray[np.intp]  # row indices into a StudyTable
+
+_T = TypeVar("_T")
 
 CC_TO = CONTINUITY_RULES
 SMD_WARN = 3.0  # |g| above this is rare in trials and typical of SEs typed in as SDs
@@ -52,10 +64,10 @@ class EffectSizes:
     measure: Measure
     studies: tuple[str, ...]
     lines: tuple[int, ...]
-    yi: np.ndarray
-    vi: np.ndarray
-    data: MappingProxyType  # canonical input columns of the included studies
-    extra: MappingProxyType  # other CSV columns of the included studies
+    yi: Column
+    vi: Column
+    data: MappingProxyType[str, Column]  # canonical input columns of the included studies
+    extra: MappingProxyType[str, tuple[str, ...]]  # other CSV columns of the included studies
     excluded: tuple[NotEstimable, ...]
     corrected: tuple[str, ...]  # studies that received the continuity correction
     double_zero: tuple[str, ...]
@@ -68,12 +80,14 @@ class EffectSizes:
     def k(self) -> int:
         return len(self.studies)
 
-    def subset(self, indices) -> EffectSizes:
+    def subset(self, indices: ArrayLike) -> EffectSizes:
         """The same effects for the studies at ``indices`` only (subgroups, leave-one-out)."""
         idx = np.asarray(indices, dtype=int)
         keep = set(idx.tolist())
 
-        def kept(names):  # in file order, as compute_effects lists them; sets keep it linear
+        def kept(
+            names: Iterable[str],
+        ) -> tuple[str, ...]:  # in file order, as compute_effects lists them; sets keep it linear
             names = set(names)
             return tuple(s for i, s in enumerate(self.studies) if i in keep and s in names)
 
@@ -91,20 +105,21 @@ class EffectSizes:
         )
 
 
-def _take(values: tuple, idx) -> tuple:
+def _take(values: tuple[_T, ...], idx: Iterable[SupportsIndex]) -> tuple[_T, ...]:
     """``values`` at indices ``idx``, as a tuple (the whole tuple when ``idx`` is every index)."""
     idx = [int(i) for i in idx]
     if len(idx) == len(values) and idx == list(range(len(values))):
         return tuple(values)
     if len(idx) < 2:
         return tuple(values[i] for i in idx)
-    return itemgetter(*idx)(values)
+    picked: tuple[_T, ...] = itemgetter(*idx)(values)  # typeshed: itemgetter(...)(x) is Any
+    return picked
 
 
 NAMES_SHOWN = 20  # a warning names at most this many studies, then counts the rest
 
 
-def name_list(names, limit: int = NAMES_SHOWN) -> str:
+def name_list(names: Iterable[str], limit: int = NAMES_SHOWN) -> str:
     """'A, B, C' or, for long lists, 'A, B, ... and 869 more'."""
     names = list(names)
     if len(names) <= limit:
@@ -121,14 +136,14 @@ def resolve_measure(table_type: str, measure: str | None, source: str = "") -> M
     return MEASURES[name]
 
 
-def binary_zero_cells(ai, n1i, ci, n2i) -> tuple[np.ndarray, np.ndarray]:
+def binary_zero_cells(ai: Column, n1i: Column, ci: Column, n2i: Column) -> tuple[Mask, Mask]:
     """Masks of 2x2 tables with any zero cell, and with no events (or only events) in both arms."""
     bi, di = n1i - ai, n2i - ci
     zero = (ai == 0) | (bi == 0) | (ci == 0) | (di == 0)
     return zero, ((ai == 0) & (ci == 0)) | ((bi == 0) & (di == 0))
 
 
-def zero_cells(table: StudyTable, rows) -> tuple[np.ndarray, np.ndarray]:
+def zero_cells(table: StudyTable, rows: Rows) -> tuple[Mask, Mask]:
     """Masks (any zero cell, double zero) of the studies at indices ``rows``."""
     v = table.values
     if table.data_type == "binary":
@@ -236,7 +251,9 @@ def compute_effects(
     )
 
 
-def _with_reported(table, m, idx, yi, vi, rep):
+def _with_reported(
+    table: StudyTable, m: Measure, idx: Rows, yi: Column, vi: Column, rep: Rows
+) -> tuple[Rows, Column, Column, tuple[str, ...], tuple[int, ...]]:
     """Merge the rows given as effect + CI (or p-value), converted as conv.wald does, into the
     raw-data effects, in file order."""
     if not len(rep):
@@ -269,11 +286,11 @@ def _with_reported(table, m, idx, yi, vi, rep):
     )
 
 
-def _cells_for(data_type):
+def _cells_for(data_type: str) -> tuple[str, ...]:
     return {"binary": ("ai", "n1i", "ci", "n2i"), "proportion": ("xi", "ni")}.get(data_type, ())
 
 
-def continuity_added(zero, cc: Continuity) -> np.ndarray:
+def continuity_added(zero: Mask, cc: Continuity) -> Column:
     """What ``cc`` adds to each cell of each study, given which studies have a zero cell."""
     if cc.to == "none" or cc.add == 0:
         return np.zeros(len(zero))
@@ -284,10 +301,10 @@ def continuity_added(zero, cc: Continuity) -> np.ndarray:
     return np.zeros(len(zero))
 
 
-def _measure_problems(table, m, cols, idx):
+def _measure_problems(table: StudyTable, m: Measure, cols: dict[str, Column], idx: Rows) -> list[Problem]:
     src, out = table.source, []
 
-    def flag(mask, key, message):
+    def flag(mask: Mask, key: str, message: str) -> None:
         for j in np.flatnonzero(mask):
             i = idx[j]
             value = table.values[key][i]
@@ -307,7 +324,7 @@ def _measure_problems(table, m, cols, idx):
     return out
 
 
-def _extreme_effects(table, m, idx, yi, vi) -> list[Problem]:
+def _extreme_effects(table: StudyTable, m: Measure, idx: Rows, yi: Column, vi: Column) -> list[Problem]:
     """Effects too large or too precise for the models' floating point (metamg.io.bounds)."""
     outside = (np.abs(yi) > EFFECT_MAX) | (vi < EFFECT_VARIANCE_RANGE[0]) | (vi > EFFECT_VARIANCE_RANGE[1])
     return [
@@ -323,7 +340,7 @@ def _extreme_effects(table, m, idx, yi, vi) -> list[Problem]:
     ]
 
 
-def _spread_problems(table, idx, vi) -> list[Problem]:
+def _spread_problems(table: StudyTable, idx: Rows, vi: Column) -> list[Problem]:
     """Variances so unequal that pooling would lose the least precise studies to rounding
     (metamg.io.bounds): named at the most precise study, against the least precise."""
     if len(vi) < 2 or vi.max() <= EFFECT_VARIANCE_SPREAD * vi.min():
@@ -344,7 +361,15 @@ def _spread_problems(table, idx, vi) -> list[Problem]:
     ]
 
 
-def _warnings(table, m, cc, corrected, double_zero, yi, idx):
+def _warnings(
+    table: StudyTable,
+    m: Measure,
+    cc: Continuity,
+    corrected: tuple[str, ...],
+    double_zero: tuple[str, ...],
+    yi: Column,
+    idx: Rows,
+) -> tuple[str, ...]:
     out = []
     if table.ignored:
         out.append(

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from types import MappingProxyType
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -24,12 +25,15 @@ from metamg.errors import InputError, Problem
 from metamg.io.schema import TRIAL_COLUMN, StudyTable, label_key
 from metamg.vocabulary import MULTI_ARM_RULES
 
+if TYPE_CHECKING:
+    from metamg.effects.measures import Column
+
 HOW = MULTI_ARM_RULES
 _CONTROL = {"binary": ("ci", "n2i"), "continuous": ("m2i", "sd2i", "n2i")}
 _SHARED_SIZES = {"binary": ("ci", "n2i"), "continuous": ("n2i",)}
 
 
-def combine_groups(n, mean, sd) -> tuple[float, float, float]:
+def combine_groups(n: Column, mean: Column, sd: Column) -> tuple[float, float, float]:
     """Size, mean and SD of the union of groups (Cochrane Handbook Table 6.5.a), applied pairwise."""
     n_all, m_all, sd_all = float(n[0]), float(mean[0]), float(sd[0])
     for n2, m2, sd2 in zip(n[1:], mean[1:], sd[1:], strict=True):
@@ -115,7 +119,7 @@ def combine_arms(table: StudyTable, how: str = "combine") -> StudyTable:
     )
 
 
-def _check(table: StudyTable, groups) -> None:
+def _check(table: StudyTable, groups: dict[str, list[int]]) -> None:
     src, problems = table.source, []
     if table.data_type not in _CONTROL:
         raise InputError(
@@ -129,7 +133,7 @@ def _check(table: StudyTable, groups) -> None:
                 )
             ]
         )
-    labelled = {}  # label (up to case and spacing) -> rows carrying it, built once
+    labelled: dict[str, set[int]] = {}  # label (up to case and spacing) -> rows carrying it, built once
     for j, s in enumerate(table.studies):
         labelled.setdefault(label_key(s), set()).add(j)
     for trial, rows in groups.items():
