@@ -176,6 +176,18 @@ def test_indirectness_and_overrides_come_from_the_metadata(tmp_path):
     assert c.level == "very low"  # high - 1 - 2
 
 
+def test_certainty_prints_every_domain(tmp_path):
+    m = meta({"indirectness": {"rating": "serious", "reason": "older adults only"}})
+    assert str(certainty(write(tmp_path, STRONG), m)).splitlines() == [
+        "Certainty (GRADE, suggested): moderate (starts high: randomised studies)",
+        "  risk_of_bias: not serious [rob.weight_shares]",
+        "  inconsistency: not serious [inconsistency.i2, inconsistency.prediction_interval]",
+        "  indirectness: serious (override) [override]",
+        "  imprecision: not serious [imprecision.beyond_threshold, imprecision.meets_ois]",
+        "  publication_bias: not serious [publication_bias.too_few_studies]",
+    ]
+
+
 def test_observational_evidence_starts_low(tmp_path):
     c = certainty(write(tmp_path, STRONG), meta({"design": "observational"}))
     assert (c.start, c.level) == ("low", "low")

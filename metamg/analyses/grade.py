@@ -138,7 +138,7 @@ class Certainty:
     def __str__(self) -> str:
         lines = [f"Certainty (GRADE, suggested): {self.level} (starts {self.start}: {self.design} studies)"]
         lines += [
-            f"  {d.name}: {d.rating}{' (override)' if d.overridden else ''} [{', '.join(d.rules)}]"
+            f"  {d.domain}: {d.rating}{' (override)' if d.overridden else ''} [{', '.join(d.rules)}]"
             for d in self.domains
         ]
         return "\n".join(lines)
