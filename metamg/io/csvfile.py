@@ -204,8 +204,8 @@ def _unmarked_utf16(data: bytes) -> str | None:
 
 def sniff_delimiter(text: str, source: str, known=frozenset()) -> str:
     """The delimiter of the header line (rule in the module docstring)."""
-    splits = {d: _first_record(text, d) for d in DELIMITERS}
-    splits = {d: cells for d, cells in splits.items() if cells is not None}
+    records = {d: _first_record(text, d) for d in DELIMITERS}
+    splits = {d: cells for d, cells in records.items() if cells is not None}
     if not splits:
         return ","  # the header itself is malformed: parsing reports where
 

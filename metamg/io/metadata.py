@@ -21,6 +21,7 @@ import os
 import re
 import sys
 from dataclasses import dataclass, field, fields
+from typing import Any
 
 from metamg.errors import InputError, Problem
 from metamg.io.csvfile import decode_text, read_input
@@ -216,7 +217,7 @@ def parse_metadata(
                 return lines[keys[:n]]
         return None
 
-    values = {}
+    values: dict[str, Any] = {}  # StudySetMeta's fields as read
     for key, value in data.items():
         if key not in _KEYS:
             problems.append(Problem(path, _unknown("key", key, _KEYS), line=where(key), column=key))
@@ -287,7 +288,9 @@ def _parse_grade(value, path, where) -> tuple[GradeSettings, list[Problem]]:
         return GradeSettings(), [
             Problem(path, "must be a [grade] table", line=where("grade"), column="grade")
         ]
-    problems, out, judgements = [], {}, []
+    problems: list[Problem] = []
+    out: dict[str, Any] = {}  # GradeSettings' fields as read
+    judgements: list[tuple[str, DomainJudgement]] = []
 
     def bad(key, message, v=None):
         problems.append(
@@ -350,8 +353,16 @@ def _judgement(domain, v, bad) -> DomainJudgement | None:
     return DomainJudgement(v["rating"], v["reason"].strip()) if fine else None
 
 
-_CLAIM_TYPES = {"primary_source_found": bool, "implied_effect": (int, float), "studies": list}
-_TYPE_NAMES = {bool: "true or false", list: "a list of study labels", str: "a string"}
+_CLAIM_TYPES: dict[str, type | tuple[type, ...]] = {
+    "primary_source_found": bool,
+    "implied_effect": (int, float),
+    "studies": list,
+}
+_TYPE_NAMES: dict[type | tuple[type, ...], str] = {
+    bool: "true or false",
+    list: "a list of study labels",
+    str: "a string",
+}
 
 
 _REGRESSION_KEYS = ("mods", "why")
@@ -378,7 +389,8 @@ def _parse_regressions(value, path, where) -> tuple[tuple[RegressionSpec, ...], 
                 column="regressions",
             )
         ]
-    specs, problems = [], []
+    specs: list[RegressionSpec] = []
+    problems: list[Problem] = []
     for n, raw in enumerate(value):
         bad = _table_reporter(problems, path, where, "regressions", n)
         before = len(problems)
@@ -408,7 +420,9 @@ def _parse_claims(value, path, where) -> tuple[tuple[Claim, ...], list[Problem]]
         return (), [
             Problem(path, "must be a list of [[claims]] tables", line=where("claims"), column="claims")
         ]
-    claims, problems, ids = [], [], {}
+    claims: list[Claim] = []
+    problems: list[Problem] = []
+    ids: dict[str, int | None] = {}  # claim id -> its line
     for n, raw in enumerate(value):
         line = where("claims", n)
         bad = _table_reporter(problems, path, where, "claims", n)
@@ -485,7 +499,7 @@ def key_lines(text: str) -> tuple[dict[tuple, int], int | None]:
         if body.startswith("["):
             double = body.startswith("[[")
             inner = body[2 : body.find("]]")] if double else body[1 : body.find("]")]
-            path = _key_path(inner)
+            path: tuple[str | int, ...] | None = _key_path(inner)  # with the index in an array of tables
             if path is None:
                 continue
             if double:
@@ -545,10 +559,10 @@ class _ValueScanner:
     """Follows the strings, comments and brackets of values across lines, so that a line
     inside a multi-line string or array is not read as a key."""
 
-    def __init__(self):
-        self.string = None  # the quotes of the open multi-line string
+    def __init__(self) -> None:
+        self.string: str | None = None  # the quotes of the open multi-line string
         self.depth = 0  # open [ and {
-        self.opened = None  # the line where what is open opened
+        self.opened: int | None = None  # the line where what is open opened
 
     @property
     def open(self) -> bool:
@@ -557,7 +571,7 @@ class _ValueScanner:
     def feed(self, line: str, i: int, n: int) -> None:
         while i < len(line):
             if self.string:
-                i = self._close_multiline(line, i)
+                i = self._close_multiline(line, i, self.string)
                 continue
             ch = line[i]
             if ch == "#":
@@ -594,14 +608,15 @@ class _ValueScanner:
             j += 1
         return None
 
-    def _close_multiline(self, line: str, i: int) -> int:
+    def _close_multiline(self, line: str, i: int, string: str) -> int:
+        """Past the end of the open multi-line ``string`` (its quotes) on ``line``, from ``i``."""
         while i < len(line):
-            if self.string == _TRIPLES[0] and line[i] == "\\":
+            if string == _TRIPLES[0] and line[i] == "\\":
                 i += 2
                 continue
-            if line.startswith(self.string, i):
+            if line.startswith(string, i):
                 i += 3
-                while i < len(line) and line[i] == self.string[0]:
+                while i < len(line) and line[i] == string[0]:
                     i += 1  # up to two quotes may end the content just before the closing three
                 self.string = None
                 return i

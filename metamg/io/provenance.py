@@ -107,7 +107,7 @@ def duplicate_problems(table: StudyTable, trial_column: str = TRIAL_COLUMN) -> l
             if j == i:
                 continue
             trial = trials[j].strip() if trials is not None else ""
-            if trial and trial == trials[i].strip():
+            if trial and trials is not None and trial == trials[i].strip():
                 continue
             out.append(
                 Problem(

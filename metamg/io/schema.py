@@ -383,10 +383,10 @@ def _parse_column(cells, key, number, spreadsheet) -> tuple[np.ndarray, dict[int
     size = np.abs(values)
     low, high = COMMON_RANGE
     errors = {}
-    for i in np.flatnonzero(~((size >= low) & (size <= high)) & ~np.isnan(values)):
-        v = number(texts[i], key)
+    for j in np.flatnonzero(~((size >= low) & (size <= high)) & ~np.isnan(values)):
+        v = number(texts[j], key)
         if isinstance(v, str):
-            errors[int(i)], values[i] = v, np.nan
+            errors[int(j)], values[j] = v, np.nan
     return values, errors
 
 
@@ -712,7 +712,8 @@ def _number_reader(raw: RawTable, keys, names, cols):
                     comma = (row.line, names[k], t)
             if point and comma:
                 break
-    decimal_comma = comma is not None and point is None
+    # parse() is only given cells of ``cols``, so a cell it finds with a decimal comma has set
+    # ``comma`` here: the comma is the file's separator exactly when ``point`` is None
 
     def parse(text: str, key: str):
         s = text.strip()
@@ -739,7 +740,7 @@ def _number_reader(raw: RawTable, keys, names, cols):
                     "not a number: a comma-separated file writes decimals with a point "
                     "(1.5), and no thousands separators"
                 )
-            if not decimal_comma:
+            if point is not None:
                 return (
                     f"a decimal comma, but this file also writes decimal points (line "
                     f"{point[0]}, {point[1]}: {point[2]}); use one decimal separator throughout"
