@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from typing import Any
 
 from metamg.analyses.bias import SmallStudyTests, small_study_tests
 from metamg.analyses.claims import ClaimCheck, Evidence, check_claim
@@ -30,6 +31,7 @@ from metamg.io.rob import has_rob
 from metamg.io.schema import StudyTable
 from metamg.models.display import frame, html_table, interval, num, one_line, p_value, pct
 from metamg.models.metaregression import MetaRegression
+from metamg.models.results import PoolResult
 from metamg.vocabulary import EVIDENCE_STATUSES, STATUS_COLUMN, VERIFIED_STATUSES
 
 SMALL_STUDY_P = 0.10  # Egger's test threshold for small-study effects (Egger et al. 1997)
@@ -122,7 +124,11 @@ class Appraisal:
 
     @property
     def models_disagree(self) -> bool:
-        return self.other is not None and models_disagree(self.analysis.result, self.other.result)
+        return (
+            self.analysis is not None  # (there is no other model without a main one)
+            and self.other is not None
+            and models_disagree(self.analysis.result, self.other.result)
+        )
 
     def to_dict(self) -> dict:
         d = {
@@ -246,7 +252,7 @@ def appraise(
     raw = read_table(data, measure)  # read once; the restricted analyses reuse it
     table = prepare_table(raw, measure, multi_arm, exclude_status, low_risk_only)
     effects = compute_effects(table, measure, continuity)
-    settings = dict(
+    settings: dict[str, Any] = dict(  # pool()'s keyword arguments
         measure=measure,
         method=method,
         ci_method=ci_method,
@@ -259,7 +265,7 @@ def appraise(
         low_risk_only=low_risk_only,
         meta=meta,
     )
-    base = dict(
+    base: dict[str, Any] = dict(  # the Appraisal fields known before pooling
         source=raw.source,
         meta=meta,
         table=table,
@@ -302,9 +308,9 @@ def appraise(
         cum = cumulative(answer) if k >= 2 else None
     regressions = []
     for spec in meta.regressions:
-        fitted, why = _regression(analysis, spec)
-        if fitted is None:
-            not_run.append((f"meta-regression on {', '.join(spec.mods)}", why))
+        fitted = _regression(analysis, spec)
+        if isinstance(fitted, str):
+            not_run.append((f"meta-regression on {', '.join(spec.mods)}", fitted))
         else:
             regressions.append(fitted)
     verified = _verified_only(raw, analysis)
@@ -356,14 +362,14 @@ def verdict_model(
     )
 
 
-def _regression(analysis: PoolAnalysis, spec: RegressionSpec) -> tuple[Regression | None, str | None]:
+def _regression(analysis: PoolAnalysis, spec: RegressionSpec) -> Regression | str:
     """The meta-regression ``spec`` asks for, with the analysis's estimator (common effect for
     Mantel-Haenszel and Peto) and test, or why it cannot be fitted on these studies."""
     try:
         fit, design = regress(analysis, spec.mods)
     except InputError as exc:
-        return None, "; ".join(p.message for p in exc.problems)
-    return Regression(spec, fit, design), None
+        return "; ".join(p.message for p in exc.problems)
+    return Regression(spec, fit, design)
 
 
 def _small_study_tests(analysis) -> tuple[SmallStudyTests | None, str | None]:
@@ -425,8 +431,8 @@ def _low_risk_only(raw, analysis: PoolAnalysis) -> Restricted | None:
     return _restricted(raw, analysis, analysis.options.exclude_status, low_risk_only=True)
 
 
-def _evidence(label, res) -> Evidence | None:
-    return None if res is None else Evidence(label, res.estimate, res.ci_low, res.ci_high, res.k)
+def _evidence(label: str, res: PoolResult) -> Evidence:
+    return Evidence(label, res.estimate, res.ci_low, res.ci_high, res.k)
 
 
 def _check_claims(meta, analysis, other, answer, tests, verified):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -261,7 +261,7 @@ class SmallStudyTests:
     egger_lm: EggerTest
     begg: RankTest
     fsn: FailSafeN
-    trimfill: object | None  # TrimFill, or None with the reason in trimfill_error
+    trimfill: TrimFill | None  # None with the reason in trimfill_error
     trimfill_error: str | None
     caution: str | None
 
@@ -308,7 +308,7 @@ class SmallStudyTests:
             {"test": "fail-safe N (Rosenthal)", "statistic": f.fsnum, "p": f.p},
         ]
         if self.trimfill is not None:
-            t = cast("TrimFill", self.trimfill)
+            t = self.trimfill
             records.append(
                 {
                     "test": "trim and fill",
@@ -332,7 +332,7 @@ class SmallStudyTests:
             else f"Egger: {e.note}"
         )
         tf = (
-            f"trim and fill k0={cast('TrimFill', self.trimfill).k0}"
+            f"trim and fill k0={self.trimfill.k0}"
             if self.trimfill is not None
             else f"trim and fill: {self.trimfill_error}"
         )

@@ -47,7 +47,7 @@ def describe_study_set(csv_path) -> StudySetInfo:
     meta, effects = found.meta, found.effects
     name = meta.name if meta else str(csv_path)
     title = meta.title if meta else name
-    if effects is None:
+    if effects is None or found.table is None:  # (no effects without a table)
         return StudySetInfo(
             str(csv_path),
             name,

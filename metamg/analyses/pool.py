@@ -123,12 +123,12 @@ class PoolAnalysis:
             meta=self.meta,
         )
 
-    def natural(self, x):
+    def natural(self, x: float | None) -> float | None:
         return None if x is None else _num(self.measure.to_natural(x))
 
     @property
     def rules(self) -> tuple[str, ...]:
-        extra = ()
+        extra: tuple[str, ...] = ()
         if self.effects.converted:
             extra += (
                 "effects reported with a confidence interval or p-value: converted as metafor's "

@@ -52,13 +52,14 @@ def reported_not_pooled(table, measure, level: float = 0.95) -> tuple[ReportedRe
             v["ci_level"][i] if "ci_level" in v and not np.isnan(v["ci_level"][i]) else DEFAULT_STATED_LEVEL
         )
         m = MEASURES.get(code)
-        converted = None
+        converted: tuple[float, float, float] | None = None
         if m is not None:
             conv = convert_wald(
                 m, np.array([eff]), np.array([lo]), np.array([hi]), np.array([stated]), np.array([np.nan])
             )
             y, se = float(conv.yi[0]), math.sqrt(conv.vi[0])
-            converted = tuple(float(m.to_natural(x)) for x in (y, y - z * se, y + z * se))
+            nat = m.to_natural
+            converted = (float(nat(y)), float(nat(y - z * se)), float(nat(y + z * se)))
         out.append(
             ReportedResult(
                 e.study,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -38,7 +39,7 @@ class SubgroupAnalysis:
     moderator_test: MetaRegression | None = None  # rma(mods = ~ factor(column)) with the analysis's model
 
     def to_dict(self) -> dict:
-        levels = []
+        levels: list[dict[str, Any]] = []
         for g in self.subgroups:
             d = g.analysis.result.to_dict()
             levels.append(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, SupportsFloat
 
 import numpy as np
 
@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from numpy.typing import NDArray
 
 
-def _num(x: float | None) -> float | None:
+def _num(x: SupportsFloat | None) -> float | None:
     """JSON-safe number: None for missing, NaN or infinite values."""
     if x is None:
         return None
