@@ -527,7 +527,7 @@ def report(paths, outdir, **pool_opts):
     settings = _settings(pool_opts)
     summaries, failed = [], False
     show = sys.stderr.isatty()
-    by_name = {}
+    by_name: dict[str, list[str]] = {}
     for path in paths:  # two sets of one name would overwrite each other's report
         by_name.setdefault(_stem(path), []).append(path)
     for i, path in enumerate(paths, 1):

@@ -258,7 +258,7 @@ def forest_layout(
         rows=tuple(rows),
         log_scale=log_scale,
         null=null,
-        xlim=tuple(xlim),
+        xlim=xlim,
         xticks=tuple(ticks),
         xtick_labels=tuple(tick_label(t) for t in ticks),
         favours=tuple(favours),
@@ -314,6 +314,7 @@ def data_columns(analysis):
     def num(x):  # combined arms can carry long decimals (0.616667): four places are plenty
         return f"{round(x, 4):g}"
 
+    cols: tuple[str, ...]
     if kind == "binary":
         cols = ("Treatment\nevents/total", "Control\nevents/total")
 
@@ -447,7 +448,8 @@ def draw_forest(layout: ForestLayout):
             ax.text(weight_x + weight_w - 0.1, row.y, row.weight_text, ha="right", **font)
         for x, judgement in zip(rob_x, row.rob, strict=bool(row.rob)):  # none on pooled rows
             draw_dot(ax, x, row.y, judgement, 70.0, transform=trans)
-        if row.kind == "study":
+        if row.kind == "study":  # rows of the kinds drawn below carry their numbers (forest_layout)
+            assert row.estimate is not None and row.ci_low is not None and row.ci_high is not None
             lo, hi = max(row.ci_low, lo_lim), min(row.ci_high, hi_lim)
             ax.plot([lo, hi], [row.y, row.y], color="black", linewidth=0.9, zorder=2, solid_capstyle="butt")
             if row.clipped_low:
@@ -465,6 +467,7 @@ def draw_forest(layout: ForestLayout):
                     linewidths=0,
                 )
         elif row.kind in ("subtotal", "overall"):
+            assert row.estimate is not None and row.ci_low is not None and row.ci_high is not None
             h = 0.34
             color = "#1f4e79" if row.kind == "overall" else "#5b86b0"
             ax.add_patch(
@@ -483,6 +486,7 @@ def draw_forest(layout: ForestLayout):
                 )
             )
         elif row.kind == "prediction":
+            assert row.ci_low is not None and row.ci_high is not None
             lo, hi = max(row.ci_low, lo_lim), min(row.ci_high, hi_lim)
             ax.plot([lo, hi], [row.y, row.y], color="#b03a2e", linewidth=2.2, zorder=3, solid_capstyle="butt")
             for clipped, x, mark in ((row.clipped_low, lo_lim, "<"), (row.clipped_high, hi_lim, ">")):

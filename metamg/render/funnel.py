@@ -8,6 +8,7 @@ shading where a study would be significant at p < 0.10, 0.05 and 0.01 against th
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -28,6 +29,9 @@ from metamg.render.figures import (
     tick_label,
 )
 from metamg.render.numbers import level_label
+
+if TYPE_CHECKING:
+    from matplotlib.artist import Artist
 
 CONTOURS = (0.10, 0.05, 0.01)
 SHADES = ("0.88", "0.74", "0.58")  # lighter to darker: p < 0.10, < 0.05, < 0.01
@@ -99,7 +103,7 @@ def funnel_layout(analysis, title: str = "", trimfill=None) -> FunnelLayout:
         funnel_high=nat(r.estimate + z_level * se_max),
         contour_z=zs,
         log_scale=log_scale,
-        xlim=tuple(xlim),
+        xlim=xlim,
         xticks=tuple(ticks),
         xtick_labels=tuple(tick_label(t) for t in ticks),
         filled_x=filled_x,
@@ -171,7 +175,7 @@ def draw_funnel(layout: FunnelLayout, ax=None):
     ax.set_xlabel(layout.measure + (" (log scale)" if layout.log_scale else ""), fontsize=9)
     ax.tick_params(axis="y", labelsize=8.5)
     plot_title(fig, ax, layout.title, own)
-    handles = [Patch(facecolor="white", edgecolor="0.5", label="p ≥ 0.10")]
+    handles: list[Artist] = [Patch(facecolor="white", edgecolor="0.5", label="p ≥ 0.10")]
     labels = ("0.05 ≤ p < 0.10", "0.01 ≤ p < 0.05", "p < 0.01")
     handles += [Patch(facecolor=c, label=lab) for c, lab in zip(SHADES, labels, strict=True)]
     from matplotlib.lines import Line2D

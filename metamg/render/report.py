@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -39,6 +40,10 @@ from metamg.render.sections.question import question_text
 from metamg.render.sections.studies import MAX_TABLE_STUDIES
 from metamg.vocabulary import VERIFIED_STATUSES as VERIFIED
 
+if TYPE_CHECKING:
+    from metamg.analyses.claims import ClaimCheck
+    from metamg.analyses.findings import Findings
+
 # The report, in reading order: each module's section(appraisal, context) gives its lines.
 SECTIONS = (
     question_section,
@@ -64,8 +69,8 @@ class ReportSummary:
     i2: float | None
     hints: tuple[str, ...]
     path: str
-    claims: tuple = ()  # ClaimCheck
-    findings: object = None  # Findings: the summary-of-findings row
+    claims: tuple[ClaimCheck, ...] = ()
+    findings: Findings | None = None  # the summary-of-findings row
     appraisal: Appraisal | None = None
 
 
@@ -252,9 +257,9 @@ def _summary(ap: Appraisal) -> ReportSummary:
 
 def _summary_effect(ap: Appraisal, digits):
     """The index's pooled effect: the answer's, saying which model when it is not the main one."""
-    if ap.analysis is None:
-        return "nothing could be pooled", None
     a = ap.answer
+    if ap.analysis is None or a is None:  # (an analysis always has an answer)
+        return "nothing could be pooled", None
     r = a.result
     value = (
         f"{fmt_num(a.natural(r.estimate), digits)} ({level_label(r.level)} CI "
@@ -276,7 +281,7 @@ def _hints(ap: Appraisal, statuses) -> tuple[str, ...]:
         hints.append(f"only {studies(r.k)}: small-study effects cannot be assessed")
     if ap.models_disagree:
         hints.append("common-effect and random-effects models disagree")
-    if ap.small_study_effects:
+    if ap.small_study_effects and ap.bias is not None and ap.bias.egger is not None:
         hints.append(f"funnel asymmetry (Egger {fmt_p(ap.bias.egger.p)})")
     if r.i2 >= 50:
         hints.append(f"I² {r.i2:.0f}%")
@@ -284,6 +289,7 @@ def _hints(ap: Appraisal, statuses) -> tuple[str, ...]:
         r.is_random
         and r.pi_low is not None
         and np.isfinite(r.pi_low)
+        and r.pi_high is not None
         and r.pi_low < 0 < r.pi_high
         and not r.ci_low < 0 < r.ci_high
     ):
