@@ -147,6 +147,17 @@ def test_rom_needs_positive_means(tmp_path):
     assert lines == [f"{tmp_path / 's.csv'}:2: mean_treatment: ROM needs positive means (-1)"]
 
 
+def test_smd_needs_more_than_three_participants(tmp_path):
+    # found by test_accepted_values_give_finite_effects_or_a_clear_error: with 3 participants the
+    # small-sample correction needs Γ(0), and pooling stopped with an internal error
+    csv = (
+        "study,mean_treatment,sd_treatment,n_treatment,mean_control,sd_control,n_control\n"
+        "A,0,1,1,0,1,2\nB,1,1,10,0,1,10\n"
+    )
+    lines = problems(write(tmp_path, csv), "--measure", "SMD")
+    assert lines == [f"{tmp_path / 's.csv'}:2: n_control: SMD needs more than 3 participants in total (2)"]
+
+
 def test_every_problem_in_one_run(tmp_path):
     csv = BIN + "A,-1,10,2,10\nB,1,10,x,10\nA,1,10,2,10\n"
     lines = problems(write(tmp_path, csv))

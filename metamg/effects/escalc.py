@@ -316,7 +316,8 @@ def _measure_problems(table: StudyTable, m: Measure, cols: dict[str, Column], id
         flag(cols["m1i"] <= 0, "m1i", "ROM needs positive means")
         flag(cols["m2i"] <= 0, "m2i", "ROM needs positive means")
     if m.name == "SMD":
-        flag(cols["n1i"] + cols["n2i"] <= 2, "n2i", "SMD needs more than 2 participants in total")
+        # Hedges' correction c(m), m = n1 + n2 - 2, is Γ(0)-undefined at m = 1 (metafor: NA)
+        flag(cols["n1i"] + cols["n2i"] <= 3, "n2i", "SMD needs more than 3 participants in total")
     if m.name == "ZCOR":
         flag(cols["ni"] <= 3, "ni", "ZCOR needs a sample size above 3")
     if m.name == "COR":
