@@ -1,7 +1,15 @@
+import os
+
 import pytest
+from hypothesis import settings
 
 # Re-exported: the test modules import these from tests.conftest (new ones use tests.helpers).
 from tests.helpers import CASES_DIR, case_ids, load_case, run_cli
+
+# CI replays the same examples on every run (METAMG_HYPOTHESIS=ci in .ci/run), so that a red CI
+# means a change broke something; local runs draw new examples and keep exploring.
+settings.register_profile("ci", derandomize=True, print_blob=True)
+settings.load_profile(os.environ.get("METAMG_HYPOTHESIS", "default"))
 
 __all__ = ["CASES_DIR", "case_ids", "load_case", "run_cli"]
 

@@ -228,3 +228,15 @@ def test_fisher_z_back_transforms_to_a_correlation():
     d = json.loads(out)
     assert d["measure"] == "ZCOR" and d["scale"] == "z"
     assert d["natural"]["estimate"] == pytest.approx(math.tanh(d["estimate"]), rel=1e-14)
+
+
+@pytest.mark.parametrize(
+    "vi,studies,message",
+    [
+        ([0.1, 0.2], (), "3 effects but 2 variances"),
+        ([0.1, 0.2, 0.3], ("a",), "3 effects but 1 study labels"),
+    ],
+)
+def test_fit_refuses_arrays_of_different_lengths(vi, studies, message):
+    with pytest.raises(ValueError, match=message):
+        metamg.fit([0.1, 0.2, 0.3], vi, studies=studies)

@@ -62,6 +62,11 @@ def fit(
     k = len(yi)
     if k == 0:
         raise ValueError("no studies to pool")
+    if len(vi) != k:
+        raise ValueError(f"{k} effects but {len(vi)} variances")
+    studies = tuple(studies)
+    if studies and len(studies) != k:
+        raise ValueError(f"{k} effects but {len(studies)} study labels")
     warnings: list[str] = []
     rules: list[str] = []
 

@@ -127,7 +127,7 @@ class PoolResult:
             # than effects list only the labelled studies here (as before the zip was flagged)
             d["studies"] = [
                 {"study": s, "yi": _num(y), "vi": _num(v), "weight": _num(w)}
-                for s, y, v, w in zip(self.studies, self.yi, self.vi, self.weights, strict=False)
+                for s, y, v, w in zip(self.studies, self.yi, self.vi, self.weights, strict=True)
             ]
         d["rules"] = list(self.rules)
         d["warnings"] = list(self.warnings)
