@@ -1,5 +1,6 @@
 """Every analysis of every reference case (tests/reference/cases, copied from ../shared/reference)
-through ``metamg pool ... --format json``, compared value by value at rtol 1e-6, atol 1e-8.
+through ``metamg.pool(...).to_dict()`` (what ``metamg pool --format json`` prints; tests/test_api.py
+checks that the two agree), compared value by value at rtol 1e-6, atol 1e-8.
 
 Adding a case is copying its CSV and JSON into tests/reference/cases.
 """
@@ -10,7 +11,8 @@ import json
 import numpy as np
 import pytest
 
-from tests.conftest import CASES_DIR, case_ids, load_case, run_cli
+import metamg
+from tests.conftest import CASES_DIR, case_ids, load_case
 from tests.reference.compare import Comparer
 
 pytestmark = pytest.mark.reference
@@ -33,10 +35,9 @@ def binary_extras():
             yield pytest.param(case, "PETO", "OR", extras["peto"], id=f"{case}-PETO")
 
 
-def pool_json(case, *options):
-    code, out, err = run_cli("pool", CASES_DIR / f"{case}.csv", *options, "--format", "json")
-    assert code == 0, err
-    return json.loads(out)
+def pool_json(case, **options):
+    """The pooled analysis as its JSON, through the library (round-tripped as the CLI writes it)."""
+    return json.loads(json.dumps(metamg.pool(CASES_DIR / f"{case}.csv", **options).to_dict()))
 
 
 def compare(expected, actual):
@@ -59,14 +60,14 @@ def test_pool_matches_metafor(case, analysis):
     for key in KNOWN.get((case, analysis["method"]), ()):
         expected.pop(key)
     actual = pool_json(
-        case, "--measure", analysis["measure"], "--method", analysis["method"], "--ci", analysis["ci_method"]
+        case, measure=analysis["measure"], method=analysis["method"], ci_method=analysis["ci_method"]
     )
     compare(expected, actual)
 
 
 @pytest.mark.parametrize("case,method,measure,expected", list(binary_extras()))
 def test_mh_and_peto_match_metafor(case, method, measure, expected):
-    actual = pool_json(case, "--measure", measure, "--method", method)
+    actual = pool_json(case, measure=measure, method=method)
     compare(expected, actual)
 
 
@@ -87,7 +88,7 @@ def test_edge_k2_ml_tau_is_zero(measure):
         if a["measure"] == measure and a["method"] == "ML"
     )
     assert expected["tau2"] < 1e-12  # metafor stopped within its threshold of the same answer
-    actual = pool_json("edge_k2", "--measure", measure, "--method", "ML", "--ci", "wald")
+    actual = pool_json("edge_k2", measure=measure, method="ML", ci_method="wald")
     assert actual["tau"] == 0.0 and actual["I2"] == 0.0
 
 

@@ -1,10 +1,13 @@
-"""Leave-one-out, cumulative, classical Egger, Begg and fail-safe N against every reference case,
-through ``metamg sensitivity|bias --format json`` on the reference's REML + Wald model."""
+"""Leave-one-out, cumulative, influence, classical Egger, Begg, fail-safe N, trim and fill,
+meta-regression, subgroups and GOSH against every reference case, through the library's verbs on
+the reference's REML + Wald model, as the JSON ``metamg sensitivity|bias|regress|pool --by``
+prints (tests/test_api.py checks that each command's JSON is its verb's)."""
 
 import json
 
 import pytest
 
+import metamg
 from tests.conftest import CASES_DIR, case_ids, load_case, run_cli
 from tests.test_reference_pool import compare
 
@@ -19,21 +22,28 @@ def per_measure_extras():
                 yield pytest.param(case, measure, d["extras"][measure], id=f"{case}-{measure}")
 
 
-def run_json(command, case, measure):
-    code, out, err = run_cli(
-        command,
-        CASES_DIR / f"{case}.csv",
-        "--measure",
-        measure,
-        "--method",
-        "REML",
-        "--ci",
-        "wald",
-        "--format",
-        "json",
+def analysis(case, measure, method="REML"):
+    return metamg.pool(CASES_DIR / f"{case}.csv", measure=measure, method=method, ci_method="wald")
+
+
+def as_json(d):
+    """A result's dict as the command line writes it (JSON-safe values only)."""
+    return json.loads(json.dumps(d))
+
+
+def run_json(command, case, measure, method="REML"):
+    """The JSON of ``metamg sensitivity`` or ``metamg bias`` for the case, from the verbs."""
+    a = analysis(case, measure, method)
+    if command == "bias":
+        return as_json(metamg.small_study_tests(a).to_dict())
+    return as_json(
+        {
+            "leave1out": metamg.leave_one_out(a).to_dict()["rows"],
+            "cumulative": metamg.cumulative(a).to_dict(),
+            "influence": metamg.influence(a).to_dict()["rows"],
+            "gosh": metamg.gosh(a).to_dict(),
+        }
     )
-    assert code == 0, err
-    return json.loads(out)
 
 
 @pytest.mark.parametrize("case,measure,extras", list(per_measure_extras()))
@@ -90,21 +100,8 @@ def metareg_cases():
 
 @pytest.mark.parametrize("case,measure,formula,ci,expected", list(metareg_cases()))
 def test_meta_regression_matches_metafor(case, measure, formula, ci, expected):
-    mods = ",".join(t.strip() for t in formula.lstrip("~ ").split("+"))
-    code, out, err = run_cli(
-        "regress",
-        CASES_DIR / f"{case}.csv",
-        "--measure",
-        measure,
-        "--mods",
-        mods,
-        "--ci",
-        ci,
-        "--format",
-        "json",
-    )
-    assert code == 0, err
-    compare(expected, json.loads(out))
+    mods = [t.strip() for t in formula.lstrip("~ ").split("+")]
+    compare(expected, as_json(metamg.regress(analysis(case, measure), mods, ci_method=ci).to_dict()))
 
 
 def subgroup_cases():
@@ -115,22 +112,7 @@ def subgroup_cases():
 
 @pytest.mark.parametrize("case,measure,expected", list(subgroup_cases()))
 def test_subgroups_match_metafor(case, measure, expected):
-    code, out, err = run_cli(
-        "pool",
-        CASES_DIR / f"{case}.csv",
-        "--measure",
-        measure,
-        "--method",
-        "REML",
-        "--ci",
-        "wald",
-        "--by",
-        expected["column"],
-        "--format",
-        "json",
-    )
-    assert code == 0, err
-    actual = json.loads(out)["subgroups"]
+    actual = as_json(metamg.subgroups(analysis(case, measure), expected["column"]).to_dict())
     assert actual["column"] == expected["column"]
     assert sorted(lev["level"] for lev in actual["levels"]) == sorted(
         lev["level"] for lev in expected["levels"]
@@ -146,20 +128,7 @@ def test_every_subgroup_and_metareg_case_is_collected():
 @pytest.mark.parametrize("case,measure,extras", list(per_measure_extras()))
 def test_trim_and_fill_matches_metafor(case, measure, extras):
     for method, key in (("REML", "trimfill"), ("FE", "trimfill_fe")):
-        code, out, err = run_cli(
-            "bias",
-            CASES_DIR / f"{case}.csv",
-            "--measure",
-            measure,
-            "--method",
-            method,
-            "--ci",
-            "wald",
-            "--format",
-            "json",
-        )
-        assert code == 0, err
-        actual, expected = json.loads(out)["trimfill"], extras[key]
+        actual, expected = run_json("bias", case, measure, method)["trimfill"], extras[key]
         if (case, measure, key) == ("edge_k2", "RD", "trimfill_fe"):
             continue  # metafor's rounding artefact: see test_edge_k2_rd_trimfill_fe_is_exact
         if "error" in expected:
@@ -187,11 +156,7 @@ def test_edge_k2_rd_trimfill_fe_is_exact():
 
 def test_gosh_matches_metafor():
     expected = load_case("bcg")["extras"]["RR"]["gosh"]
-    code, out, err = run_cli(
-        "sensitivity", CASES_DIR / "bcg.csv", "--measure", "RR", "--method", "FE", "--format", "json"
-    )
-    assert code == 0, err
-    actual = json.loads(out)["gosh"]
+    actual = run_json("sensitivity", "bcg", "RR", "FE")["gosh"]
     assert actual["exhaustive"] and actual["n_subsets"] == 2**13 - 1
     compare(expected, actual)
 
