@@ -11,6 +11,7 @@ from metamg.analyses.claims import CONTRADICTED, NO_SOURCE, NOT_TESTABLE, SUPPOR
 from metamg.cli import main
 from metamg.effects import MEASURES
 from metamg.io.metadata import Claim, read_metadata
+from metamg.render.claims_text import reason_text
 
 ROOT = Path(__file__).resolve().parents[1]
 STUDIES = ROOT / "studies"
@@ -33,7 +34,7 @@ def claim(effect=None, found=True, direction="benefit"):
 def ev(low, high, est=None):
     """Evidence from an OR confidence interval on the natural scale."""
     lo, hi = math.log(low), math.log(high)
-    return Evidence("main analysis", math.log(est) if est else (lo + hi) / 2, lo, hi, 5)
+    return Evidence("main", math.log(est) if est else (lo + hi) / 2, lo, hi, 5)
 
 
 @pytest.mark.parametrize(
@@ -66,19 +67,25 @@ def test_no_traceable_source_wins_but_says_what_the_data_would_say():
     c = check_claim(claim(0.45, found=False), OR, "lower", ev(0.31, 0.69))
     assert c.verdict == NO_SOURCE
     assert c.evidence_verdict == SUPPORTED
-    assert any("would make it 'supported'" in r for r in c.reasons)
+    assert [r.kind for r in c.reasons] == ["no_source", "evidence", "taken_at_word"]
+    assert c.reasons[-1]["verdict"] == SUPPORTED
+    assert reason_text(c.reasons[-1]) == "taken at its word, the pooled data here would make it 'supported'"
 
 
 def test_nothing_pooled_is_not_testable():
     c = check_claim(claim(0.45), OR, "lower", None)
-    assert c.verdict == NOT_TESTABLE and "no study in this set could be pooled" in c.reasons[0]
+    assert c.verdict == NOT_TESTABLE and c.reasons[0].kind == "nothing_pooled"
+    assert reason_text(c.reasons[0]) == "no study in this set could be pooled for this outcome"
 
 
 def test_a_sensitivity_analysis_that_disagrees_is_named():
-    fe = Evidence("common-effect model", 0.01, -0.04, 0.07, 16)
+    fe = Evidence("common_effect", 0.01, -0.04, 0.07, 16)
     c = check_claim(claim(0.45), OR, "lower", ev(0.31, 0.69), (fe,))
     assert c.verdict == SUPPORTED and not c.robust
-    assert c.disagreeing == (("common-effect model", CONTRADICTED),)
+    assert c.disagreeing == (("common_effect", CONTRADICTED),)
+    not_robust = c.reasons[-1]
+    assert (not_robust.kind, not_robust["rule"], not_robust["k"]) == ("not_robust", "beyond_ci", 16)
+    assert reason_text(not_robust).startswith("not robust: with the common-effect model (k = 16) the verdict")
 
 
 # -- the shipped sets -------------------------------------------------------------------
@@ -112,8 +119,9 @@ def test_every_seed_claim_has_its_verdict(shipped_reports):
 @pytest.mark.slow
 def test_mi_verdict_uses_the_common_effect_model_because_of_small_study_effects(shipped_reports):
     teo = next(c for c in shipped_reports["iv_magnesium_mi_mortality"].claims if c.claim.id == "teo-1991-55")
-    assert "small-study effects were detected" in teo.reasons[0]
-    assert ("random-effects model (main analysis)", SUPPORTED) in teo.disagreeing
+    assert (teo.reasons[0]["source"], teo.reasons[0]["rule"]) == ("common_effect_small_study", "beyond_ci")
+    assert "small-study effects were detected" in reason_text(teo.reasons[0])
+    assert ("random_effects_main", SUPPORTED) in teo.disagreeing
 
 
 @pytest.mark.slow
@@ -263,3 +271,10 @@ def test_exclude_status_leaves_those_studies_out(tmp_path):
     assert code == 0 and "k = 1" in out
     code, out = run("pool", STUDIES / "magnesium_anxiety.csv", "--exclude-status", "rumour")
     assert code == 2 and "unknown status rumour" in out
+
+
+def test_every_verdict_rule_and_evidence_source_has_its_words():
+    from metamg.analyses.claims import EVIDENCE_SOURCES, VERDICT_RULES
+    from metamg.render.claims_text import RULES, SOURCES
+
+    assert set(RULES) == set(VERDICT_RULES) and set(SOURCES) == set(EVIDENCE_SOURCES)

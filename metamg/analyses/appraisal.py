@@ -431,30 +431,24 @@ def _low_risk_only(raw, analysis: PoolAnalysis) -> Restricted | None:
     return _restricted(raw, analysis, analysis.options.exclude_status, low_risk_only=True)
 
 
-def _evidence(label: str, res: PoolResult) -> Evidence:
-    return Evidence(label, res.estimate, res.ci_low, res.ci_high, res.k)
+def _evidence(source: str, res: PoolResult) -> Evidence:
+    return Evidence(source, res.estimate, res.ci_low, res.ci_high, res.k)
 
 
 def _check_claims(meta, analysis, other, answer, tests, verified):
     """Each claim judged on the answer's analysis; every other analysis is a sensitivity check."""
     sens = []
     if answer is analysis:
-        main = _evidence("main analysis", analysis.result)
+        main = _evidence("main", analysis.result)
         if other is not None:
             sens.append(
-                _evidence(
-                    ("common-effect" if analysis.result.is_random else "random-effects") + " model",
-                    other.result,
-                )
+                _evidence("common_effect" if analysis.result.is_random else "random_effects", other.result)
             )
     else:
-        main = _evidence(
-            "common-effect model, used because small-study effects were detected and the two models disagree",
-            answer.result,
-        )
-        sens.append(_evidence("random-effects model (main analysis)", analysis.result))
+        main = _evidence("common_effect_small_study", answer.result)
+        sens.append(_evidence("random_effects_main", analysis.result))
     if tests is not None and tests.trimfill is not None and tests.trimfill.k0:
-        sens.append(_evidence("trim-and-fill adjusted analysis", tests.trimfill.result))
+        sens.append(_evidence("trim_and_fill", tests.trimfill.result))
     if verified is not None and verified.differs and verified.analysis is not None:
-        sens.append(_evidence("full-text/abstract-only analysis", verified.analysis.result))
+        sens.append(_evidence("verified_only", verified.analysis.result))
     return tuple(check_claim(c, analysis.measure, meta.benefit, main, tuple(sens)) for c in meta.claims)

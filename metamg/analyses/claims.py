@@ -24,7 +24,8 @@ that disagrees is named in the reasons, so that a verdict that is not robust say
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from types import MappingProxyType
 
 import numpy as np
 
@@ -38,11 +39,33 @@ NO_SOURCE = "no traceable source"
 VERDICTS = (SUPPORTED, CONTRADICTED, NOT_TESTABLE, NO_SOURCE)
 
 
+# Which analysis a piece of evidence comes from (Evidence.source); render words them.
+EVIDENCE_SOURCES = (
+    "main",  # the main analysis
+    "common_effect",  # the common-effect model beside a random-effects main analysis
+    "random_effects",  # the random-effects model beside a common-effect main analysis
+    "common_effect_small_study",  # common effect, judged by because of small-study effects
+    "random_effects_main",  # the random-effects main analysis, then a sensitivity check
+    "trim_and_fill",  # the trim-and-fill adjusted analysis
+    "verified_only",  # full-text/abstract numbers only
+)
+# Why a pooled result gives its verdict (evidence_verdict's rule).
+VERDICT_RULES = (
+    "opposite_side",
+    "direction_supported",
+    "direction_imprecise",
+    "beyond_ci",
+    "contains_claim",
+    "at_least_claim",
+    "includes_both",
+)
+
+
 @dataclass(frozen=True)
 class Evidence:
     """A pooled result on the analysis scale, as the claim check sees it."""
 
-    label: str  # "main analysis", "common-effect model", ...
+    source: str  # EVIDENCE_SOURCES
     estimate: float
     ci_low: float
     ci_high: float
@@ -50,12 +73,32 @@ class Evidence:
 
 
 @dataclass(frozen=True)
+class ClaimReason:
+    """One reason behind a verdict, as data: ``kind`` says which (no_source, nothing_pooled,
+    evidence, not_robust, taken_at_word, note) and ``facts`` what it rests on (the evidence's
+    source and k, the verdict rule, the verdict it would give, the claim's own text)."""
+
+    kind: str
+    facts: MappingProxyType = field(default_factory=lambda: MappingProxyType({}))
+
+    def __getitem__(self, key):
+        return self.facts[key]
+
+    def to_dict(self) -> dict:
+        return {"kind": self.kind, **dict(self.facts)}
+
+
+def _because(kind: str, **facts) -> ClaimReason:
+    return ClaimReason(kind, MappingProxyType(facts))
+
+
+@dataclass(frozen=True)
 class ClaimCheck:
     claim: Claim
     verdict: str
-    reasons: tuple[str, ...]
+    reasons: tuple[ClaimReason, ...]
     evidence_verdict: str | None  # what the data alone say (None: nothing pooled)
-    disagreeing: tuple[tuple[str, str], ...]  # (sensitivity analysis, its verdict)
+    disagreeing: tuple[tuple[str, str], ...]  # (EVIDENCE_SOURCES of a sensitivity analysis, its verdict)
 
     @property
     def robust(self) -> bool:
@@ -73,7 +116,7 @@ class ClaimCheck:
             "implies": c.implies,
             "verdict": self.verdict,
             "evidence_verdict": self.evidence_verdict,
-            "reasons": list(self.reasons),
+            "reasons": [r.to_dict() for r in self.reasons],
             "not_robust_to": [{"analysis": a, "verdict": v} for a, v in self.disagreeing],
         }
 
@@ -88,34 +131,20 @@ def claimed_side(claim: Claim, benefit: str) -> int:
 
 
 def evidence_verdict(theta: float | None, side: int, ev: Evidence) -> tuple[str, str]:
-    """Rules 3 to 5 for one pooled result: (verdict, the reason in words)."""
+    """Rules 3 to 5 for one pooled result: (verdict, the VERDICT_RULES rule that gave it)."""
     lo, hi = -side * ev.ci_low, -side * ev.ci_high  # flipped so that the claimed side is negative
     lo, hi = min(lo, hi), max(lo, hi)
     if lo > 0:
-        return CONTRADICTED, "the confidence interval lies wholly on the other side of no effect"
+        return CONTRADICTED, "opposite_side"
     excludes_null = hi < 0
     if theta is None:
-        if excludes_null:
-            return SUPPORTED, "the confidence interval excludes no effect, on the claimed side"
-        return NOT_TESTABLE, (
-            "the confidence interval includes no effect: the data are too imprecise "
-            "to confirm or rule out the claimed direction"
-        )
+        return (SUPPORTED, "direction_supported") if excludes_null else (NOT_TESTABLE, "direction_imprecise")
     t = -side * theta
     if t < lo:
-        return CONTRADICTED, (
-            "the claimed effect lies beyond the confidence interval: the data rule "
-            "out an effect as large as claimed"
-        )
+        return CONTRADICTED, "beyond_ci"
     if excludes_null:
-        return SUPPORTED, (
-            "the confidence interval excludes no effect and "
-            + ("contains the claimed effect" if t <= hi else "shows an effect at least as large as claimed")
-        )
-    return NOT_TESTABLE, (
-        "the confidence interval includes both no effect and the claimed effect: "
-        "the data cannot tell them apart"
-    )
+        return SUPPORTED, "contains_claim" if t <= hi else "at_least_claim"
+    return NOT_TESTABLE, "includes_both"
 
 
 def check_claim(
@@ -128,30 +157,27 @@ def check_claim(
         moved = float(to_analysis_scale(measure, np.array([claim.implied_effect]))[0])
         theta = moved if np.isfinite(moved) else None
     side = claimed_side(claim, benefit)
-    reasons: list[str] = []
+    reasons: list[ClaimReason] = []
     ev_verdict, disagreeing = None, []
     if main is None or main.k == 0:
-        reasons.append("no study in this set could be pooled for this outcome")
+        reasons.append(_because("nothing_pooled"))
     else:
-        ev_verdict, why = evidence_verdict(theta, side, main)
-        reasons.append(f"{main.label} (k = {main.k}): {why}")
+        ev_verdict, rule = evidence_verdict(theta, side, main)
+        reasons.append(_because("evidence", source=main.source, k=main.k, rule=rule))
         for ev in sensitivity:
             if ev is None or ev.k == 0:
                 continue
-            v, why_other = evidence_verdict(theta, side, ev)
+            v, rule_other = evidence_verdict(theta, side, ev)
             if v != ev_verdict:
-                disagreeing.append((ev.label, v))
-                reasons.append(
-                    f"not robust: with the {ev.label} (k = {ev.k}) the verdict would be "
-                    f"'{v}', because {why_other}"
-                )
+                disagreeing.append((ev.source, v))
+                reasons.append(_because("not_robust", source=ev.source, k=ev.k, verdict=v, rule=rule_other))
     if not claim.primary_source_found:
         verdict = NO_SOURCE
-        reasons.insert(0, f"no primary source for this claim could be found (claimed in: {claim.made_in})")
+        reasons.insert(0, _because("no_source", made_in=claim.made_in))
         if ev_verdict is not None:
-            reasons.append(f"taken at its word, the pooled data here would make it '{ev_verdict}'")
+            reasons.append(_because("taken_at_word", verdict=ev_verdict))
     else:
         verdict = ev_verdict or NOT_TESTABLE
     if claim.notes:
-        reasons.append(claim.notes)
+        reasons.append(_because("note", text=claim.notes))
     return ClaimCheck(claim, verdict, tuple(reasons), ev_verdict, tuple(disagreeing))

@@ -7,6 +7,7 @@ import numpy as np
 
 from metamg.analyses.appraisal import SMALL_STUDY_P, excludes_null
 from metamg.effects.measures import MEASURES
+from metamg.render.claims_text import reason_text
 from metamg.render.markdown import md_text, table_row
 from metamg.render.numbers import effect_digits, fmt_ci, fmt_fixed, fmt_p, fmt_percent, level_label, studies
 
@@ -169,7 +170,7 @@ def claims_section(checks) -> list[str]:
         if cl.implies:
             out.append(f"- What it implies here: {md_text(cl.implies)}")
         out.append("- Why:")
-        out += [f"    - {md_text(r)}" for r in c.reasons]
+        out += [f"    - {md_text(reason_text(r))}" for r in c.reasons]
         out.append("")
     return out
 

@@ -20,6 +20,7 @@ from metamg.analyses.appraisal import Appraisal
 from metamg.errors import InputError, Problem
 from metamg.io.atomic import ensure_directory, write_atomic
 from metamg.io.rob import has_rob
+from metamg.render.claims_text import disagreeing_text
 from metamg.render.findings import findings_row, index_findings
 from metamg.render.forest import MAX_FOREST_STUDIES, write_forest
 from metamg.render.funnel import write_funnel
@@ -218,11 +219,7 @@ def _index_entry(s: ReportSummary) -> dict:
     row = table_row([link, md_text(s.question), str(s.k), md_text(s.effect), i2, hints])
     claims = []
     for c in s.claims:
-        verdict = c.verdict + (
-            ""
-            if c.robust
-            else " (not robust: " + "; ".join(f"{v} with the {an}" for an, v in c.disagreeing) + ")"
-        )
+        verdict = c.verdict + ("" if c.robust else " (not robust: " + disagreeing_text(c) + ")")
         claims.append(
             table_row([md_text(c.claim.text), md_text(c.claim.made_in), link, f"**{md_text(verdict)}**"])
         )
