@@ -29,7 +29,7 @@ from metamg.errors import InputError
 from metamg.io.metadata import RegressionSpec, StudySetMeta, read_metadata
 from metamg.io.rob import has_rob
 from metamg.io.schema import StudyTable
-from metamg.models.display import frame, html_table, interval, num, one_line, p_value, pct
+from metamg.models.display import frame, html_table, interval, level_text, num, one_line, p_value, pct
 from metamg.models.metaregression import MetaRegression
 from metamg.models.results import PoolResult
 from metamg.vocabulary import EVIDENCE_STATUSES, STATUS_COLUMN, VERIFIED_STATUSES
@@ -193,7 +193,7 @@ class Appraisal:
         measure = self.effects.measure.name
         caption = f"Appraisal of {self.name}" + (f": {self.meta.title}" if self.meta.title else "")
         return html_table(
-            ("analysis", "model", "k", measure, f"{self.options.level:.0%} CI", "p", "I²"),
+            ("analysis", "model", "k", measure, f"{level_text(self.options.level)} CI", "p", "I²"),
             rows,
             caption,
             notes,

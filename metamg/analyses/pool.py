@@ -22,6 +22,7 @@ from metamg.models.display import (
     frame,
     html_table,
     interval,
+    level_text,
     num,
     one_line,
     p_is,
@@ -194,7 +195,7 @@ class PoolAnalysis:
         r, m = self.result, self.measure
         est, lo, hi = (self.natural(x) for x in (r.estimate, r.ci_low, r.ci_high))
         return (
-            f"{m.name} {est:.3g} ({r.level:.0%} CI {lo:.3g} to {hi:.3g}), k={r.k}, "
+            f"{m.name} {est:.3g} ({level_text(r.level)} CI {lo:.3g} to {hi:.3g}), k={r.k}, "
             f"{r.method}/{r.ci_method}, I²={r.i2:.1f}% ({self.source})"
         )
 
@@ -203,7 +204,7 @@ class PoolAnalysis:
         r, m = self.result, self.measure
         est, lo, hi = (num(self.natural(x), 3) for x in (r.estimate, r.ci_low, r.ci_high))
         return one_line(
-            f"PoolAnalysis({m.name} {est} ({r.level:.0%} CI {lo} to {hi}), k={r.k}, "
+            f"PoolAnalysis({m.name} {est} ({level_text(r.level)} CI {lo} to {hi}), k={r.k}, "
             f"{r.method}/{r.ci_method}, I²={num(r.i2, 3)}%, source={self.source!r})"
         )
 
@@ -211,7 +212,7 @@ class PoolAnalysis:
         """The pooled effect on the natural scale, then the studies (collapsed) and warnings."""
         r, m = self.result, self.measure
         nat = self.natural
-        lvl = f"{r.level:.0%}"
+        lvl = level_text(r.level)
         test = "z" if r.df is None else f"t({r.df:g})"
         pi = interval(nat(r.pi_low), nat(r.pi_high), 3) if r.is_random and r.k > 1 else MISSING
         summary = html_table(

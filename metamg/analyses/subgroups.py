@@ -9,9 +9,10 @@ import numpy as np
 
 from metamg.analyses.pool import PoolAnalysis
 from metamg.analyses.regression import regression_settings
+from metamg.analyses.sensitivity import Refit
 from metamg.errors import InputError, Problem
 from metamg.models import PoolResult, fit
-from metamg.models.display import frame, html_table, interval, num, one_line, p_is, p_value, pct
+from metamg.models.display import frame, html_table, level_text, num, one_line, p_is
 from metamg.models.metaregression import MetaRegression, intercept_and, meta_regression
 
 MISSING_LEVEL = "(no value)"
@@ -99,21 +100,8 @@ class SubgroupAnalysis:
         return one_line(f"SubgroupAnalysis(by {self.column!r}: {levels}; {tests})")
 
     def _repr_html_(self) -> str:
-        m, lvl = self.overall.measure, f"{self.overall.result.level:.0%}"
-        nat = self.overall.natural
-        rows = [
-            (
-                g.level,
-                num(r.k),
-                num(nat(r.estimate), 3),
-                interval(nat(r.ci_low), nat(r.ci_high), 3),
-                p_value(r.p),
-                num(r.tau2, 3),
-                pct(r.i2),
-            )
-            for g in self.subgroups
-            for r in (g.analysis.result,)
-        ]
+        m, lvl = self.overall.measure, level_text(self.overall.result.level)
+        rows = [Refit(g.level, g.analysis).table_row() for g in self.subgroups]  # one row per level
         return html_table(
             (self.column, "k", m.name, f"{lvl} CI", "p", "tau²", "I²"),
             rows,

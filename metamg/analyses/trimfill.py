@@ -13,7 +13,7 @@ import numpy as np
 from metamg.analyses.bias import model_effects
 from metamg.errors import InputError, Problem
 from metamg.models import PoolResult, fit
-from metamg.models.display import frame, html_table, interval, num, one_line, p_is
+from metamg.models.display import frame, html_table, interval, level_text, num, one_line, p_is
 from metamg.models.metaregression import intercept_and, meta_regression
 from metamg.models.results import _num
 
@@ -48,14 +48,14 @@ class TrimFill:
         r = self.result
         filled = f"{self.k0} filled on the {self.side}" if self.k0 else "no study filled"
         return one_line(
-            f"TrimFill({filled}; estimate {num(r.estimate)} ({r.level:.0%} CI {num(r.ci_low)} "
+            f"TrimFill({filled}; estimate {num(r.estimate)} ({level_text(r.level)} CI {num(r.ci_low)} "
             f"to {num(r.ci_high)}), k={r.k}, analysis scale)"
         )
 
     def _repr_html_(self) -> str:
         r = self.result
         return html_table(
-            ("filled", "side", "k", "estimate", f"{r.level:.0%} CI", "p", "tau²"),
+            ("filled", "side", "k", "estimate", f"{level_text(r.level)} CI", "p", "tau²"),
             [
                 (
                     num(self.k0),

@@ -33,6 +33,11 @@ def num(x: float | None, digits: int = 4) -> str:
     return f"{x:.{digits}g}"
 
 
+def level_text(level: float) -> str:
+    """A confidence level as readers see it: 0.95 -> '95%', 0.995 -> '99.5%' (never rounded)."""
+    return f"{level * 100:.6g}%"
+
+
 def pct(x: float | None) -> str:
     """A percentage with one decimal (I², weights)."""
     return MISSING if x is None or (isinstance(x, float) and math.isnan(x)) else f"{float(x):.1f}%"

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from metamg.models.display import frame, html_table, interval, num, one_line, p_is, p_value, pct
+from metamg.models.display import frame, html_table, interval, level_text, num, one_line, p_is, p_value, pct
 from metamg.models.distributions import chi2_sf, f_sf, norm_ppf, norm_sf, t_ppf, t_sf
 from metamg.models.heterogeneity import q_summary
 from metamg.models.projection import WeightedFit
@@ -119,7 +119,7 @@ class MetaRegression:
             for c in self.coefficients
         ]
         return html_table(
-            ("coefficient", "estimate", "se", test, "p", f"{self.level:.0%} CI"),
+            ("coefficient", "estimate", "se", test, "p", f"{level_text(self.level)} CI"),
             rows,
             f"Meta-regression ({self.method}, {self.ci_method}), k = {self.k}",
             self._tests(),

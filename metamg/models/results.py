@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any, SupportsFloat
 
 import numpy as np
 
-from metamg.models.display import frame, html_table, interval, num, one_line, p_is, p_value, pct
+from metamg.models.display import frame, html_table, interval, level_text, num, one_line, p_is, p_value, pct
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -134,7 +134,7 @@ class PoolResult:
         return d
 
     def __str__(self) -> str:
-        ci = f"{self.level:.0%} CI {self.ci_low:.4g} to {self.ci_high:.4g}"
+        ci = f"{level_text(self.level)} CI {self.ci_low:.4g} to {self.ci_high:.4g}"
         text = f"{self.method} ({self.ci_method}), k={self.k}: {self.estimate:.4g} ({ci}), p={self.p:.3g}"
         if self.tau2 is not None:
             text += f"; tau²={self.tau2:.4g}, I²={self.i2:.1f}%"
@@ -164,7 +164,18 @@ class PoolResult:
             pct(self.i2),
             f"{num(self.q)} ({self.q_df} df), {p_is(self.q_p)}",
         )
-        header = ("method", "CI", "k", "estimate", f"{self.level:.0%} CI", "test", "p", "tau²", "I²", "Q")
+        header = (
+            "method",
+            "CI",
+            "k",
+            "estimate",
+            f"{level_text(self.level)} CI",
+            "test",
+            "p",
+            "tau²",
+            "I²",
+            "Q",
+        )
         return html_table(header, [row], "Pooled result (analysis scale)", self.warnings)
 
     def to_frame(self) -> pd.DataFrame:

@@ -6,6 +6,8 @@ import math
 
 import numpy as np
 
+from metamg.models.display import level_text
+
 
 def fmt_pvalue(p: float | None) -> str:
     """A p-value for a table column: '< 0.0001', '0.0004', '0.012'."""
@@ -52,7 +54,7 @@ def effect_digits(measure) -> int:
 
 def level_label(level: float) -> str:
     """A confidence level as readers see it: 0.95 -> '95%', 0.9 -> '90%', 0.995 -> '99.5%'."""
-    return f"{level * 100:.6g}%"
+    return level_text(level)
 
 
 def studies(n: int) -> str:
