@@ -36,7 +36,7 @@ from metamg.analyses.trimfill import TrimFill, trim_and_fill_for
 from metamg.errors import InputError, Problem
 from metamg.models.metaregression import MetaRegression
 from metamg.render import diagnostics as _diagnostics
-from metamg.render.forest import MAX_FOREST_STUDIES, draw_forest, study_set_forest_layout
+from metamg.render.forest import MAX_FOREST_STUDIES, draw_forest, forest_rows, study_set_forest_layout
 from metamg.render.funnel import draw_funnel, funnel_layout
 from metamg.render.report import ReportSummary, render_report, report_name, write_index  # noqa: F401
 from metamg.render.robplot import RobFigures, analysis_rob_layout, draw_rob_plots
@@ -155,20 +155,19 @@ def forest(analysis: PoolAnalysis, by: str | None = None):
 
     It takes no ``ax``: the plot is a table of columns (labels, raw data, effects, weights, risk
     of bias) around its panel, sized in inches from its rows, so it needs a figure of its own."""
-    rows = analysis.result.k + len(analysis.excluded)
+    rows = forest_rows(analysis)
     if rows > MAX_FOREST_STUDIES:
         raise InputError(
             [
                 Problem(
                     analysis.source,
                     f"{rows:,} rows are too many for a legible forest "
-                    f"plot (at most {MAX_FOREST_STUDIES}); see analysis.to_frame(), or "
-                    "plot a subset",
+                    f"plot (at most {MAX_FOREST_STUDIES}); see the per-study numbers with "
+                    "`metamg pool --format csv` (or analysis.to_frame()), or plot a subset",
                 )
             ]
         )
-    column = _subgroup_column(analysis, by)
-    groups = pool_subgroups(analysis, column) if column else None
+    groups = optional_subgroups(analysis, by)
     answer, _ = verdict_model(analysis)
     layout = study_set_forest_layout(
         analysis, analysis.meta, groups, answer if answer is not analysis else None
@@ -243,6 +242,13 @@ def rob_plots(analysis: PoolAnalysis, weighted: bool = True) -> RobFigures:
 def _subgroup_column(analysis: PoolAnalysis, by: str | None) -> str | None:
     """``by``; the metadata's subgroup column when ``by`` is None; none for ''."""
     return by if by is not None else (analysis.meta.subgroup if analysis.meta else None)
+
+
+def optional_subgroups(analysis: PoolAnalysis, by: str | None = None) -> SubgroupAnalysis | None:
+    """Subgroups by ``by`` as ``subgroups`` resolves it, or None when there is no column (the
+    commands that only add subgroups when a column is given or named in the metadata)."""
+    column = _subgroup_column(analysis, by)
+    return pool_subgroups(analysis, column) if column else None
 
 
 def _columns(mods) -> list[str]:

@@ -252,14 +252,6 @@ def _output(value, inputs, option="-o", suffixes=None):
     return value
 
 
-def _subgroups(analysis, by):
-    """Subgroups by column ``by``; the metadata's subgroup column when ``by`` is None, none for ''."""
-    from metamg.analyses.subgroups import pool_subgroups
-
-    column = by if by is not None else (analysis.meta.subgroup if analysis.meta else None)
-    return pool_subgroups(analysis, column) if column else None
-
-
 BY_HELP = (
     "Also pool within the levels of this column and test the differences (default: the "
     "metadata's subgroup column; --by '' for none)."
@@ -278,7 +270,9 @@ def pool(path, by, fmt, output, **pool_opts):
     """Pool the studies in the CSV file PATH."""
     _output(output, [path])
     analysis = _run_pool(path, pool_opts)
-    groups = _subgroups(analysis, by)
+    from metamg.api import optional_subgroups
+
+    groups = optional_subgroups(analysis, by)
     if fmt == "json":
         d = analysis.to_dict()
         if groups is not None:
@@ -319,29 +313,11 @@ def forest(path, by, output, **pool_opts):
 
     When small-study effects are detected and the common-effect and random-effects models
     disagree, the plot also draws the common-effect diamond the report's verdicts use."""
-    from metamg.analyses.appraisal import verdict_model
-    from metamg.render.forest import MAX_FOREST_STUDIES, write_forest
+    from metamg.api import forest as draw
+    from metamg.render.figures import save_figure
 
     target = _output(output or _default_figure(path, "forest"), [path], suffixes=FIGURE_SUFFIXES)
-    analysis = _run_pool(path, pool_opts)
-    if analysis.result.k + len(analysis.excluded) > MAX_FOREST_STUDIES:
-        from metamg.errors import InputError, Problem
-
-        raise InputError(
-            [
-                Problem(
-                    analysis.source,
-                    f"{analysis.result.k + len(analysis.excluded):,} "
-                    f"rows are too many for a legible forest plot (at most "
-                    f"{MAX_FOREST_STUDIES}); see the numbers with `metamg pool "
-                    f"--format csv`, or plot a subset",
-                )
-            ]
-        )
-    answer, _ = verdict_model(analysis)
-    write_forest(
-        analysis, target, analysis.meta, _subgroups(analysis, by), answer if answer is not analysis else None
-    )
+    save_figure(draw(_run_pool(path, pool_opts), by), target)
     click.echo(target)
 
 

@@ -43,6 +43,11 @@ LEGEND_LINE_IN = 0.16
 MAX_FOREST_STUDIES = 150
 
 
+def forest_rows(analysis) -> int:
+    """The study rows a forest plot of ``analysis`` draws: pooled and not-estimable studies."""
+    return int(analysis.result.k) + len(analysis.excluded)
+
+
 @dataclass(frozen=True)
 class ForestRow:
     kind: str  # header | study | not-estimable | subtotal | overall | prediction | note | blank

@@ -22,7 +22,7 @@ from metamg.io.atomic import ensure_directory, write_atomic
 from metamg.io.rob import has_rob
 from metamg.render.claims_text import disagreeing_text
 from metamg.render.findings import findings_row, index_findings
-from metamg.render.forest import MAX_FOREST_STUDIES, write_forest
+from metamg.render.forest import MAX_FOREST_STUDIES, forest_rows, write_forest
 from metamg.render.funnel import write_funnel
 from metamg.render.markdown import md_text, md_url, table_row
 from metamg.render.numbers import effect_digits, fmt_ci, fmt_num, fmt_p, level_label, studies
@@ -98,7 +98,7 @@ def render_report(ap: Appraisal, csv_path, outdir) -> ReportSummary:
     figures, figure_notes = {}, {}
     a = ap.analysis
     if a is not None:
-        if a.result.k <= MAX_FOREST_STUDIES:
+        if forest_rows(a) <= MAX_FOREST_STUDIES:
             figures["forest"] = f"{name}-forest.png"
             write_forest(
                 a,
@@ -109,7 +109,7 @@ def render_report(ap: Appraisal, csv_path, outdir) -> ReportSummary:
             )
         else:
             figure_notes["forest"] = (
-                f"Not drawn: {a.result.k:,} studies cannot be shown legibly in one "
+                f"Not drawn: {forest_rows(a):,} studies cannot be shown legibly in one "
                 f"forest plot (at most {MAX_FOREST_STUDIES:,}); the per-study "
                 "numbers are in the table of studies."
             )
