@@ -336,14 +336,13 @@ def test_every_result_has_a_one_line_repr_and_a_table(tmp_path):
         text = repr(result)
         name = type(result).__name__
         assert text.startswith(name + "(") and "\n" not in text and len(text) < 600, text
-        if name != "Refit":
-            assert result._repr_html_().lstrip().startswith("<div")
+        assert result._repr_html_().lstrip().startswith("<div")
 
 
 def test_html_escapes_user_text(tmp_path):
     a = metamg.pool(hostile_set(tmp_path), measure="RR")
-    shown = {type(r).__name__: r._repr_html_() for r in results_of(a) if type(r).__name__ != "Refit"}
-    for name in ("PoolAnalysis", "LeaveOneOut", "Cumulative", "InfluenceTable"):
+    shown = {type(r).__name__: r._repr_html_() for r in results_of(a)}
+    for name in ("PoolAnalysis", "LeaveOneOut", "Refit", "Cumulative", "InfluenceTable"):
         assert "<script>" not in shown[name] and "&lt;script&gt;" in shown[name], name
     assert (
         "<b>random" not in shown["SubgroupAnalysis"]

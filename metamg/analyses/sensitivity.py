@@ -27,6 +27,9 @@ class Refit:
     def __repr__(self) -> str:
         return one_line(f"Refit({self.study!r}: {self.analysis!r})")
 
+    def _repr_html_(self) -> str:
+        return html_table(_refit_header((self,), "study"), [self.table_row()], "One refit")
+
     def table_row(self) -> tuple[str, ...]:
         """The refit as a row of text cells: study, effect and CI (natural scale), p, tau², I²."""
         a = self.analysis
