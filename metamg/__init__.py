@@ -71,6 +71,8 @@ _EXPORTS = {
     # results
     "PoolResult": "metamg.models.results",
     "PoolAnalysis": "metamg.analyses.pool",
+    "PoolOptions": "metamg.analyses.pool",
+    "Note": "metamg.notes",
     "Appraisal": "metamg.analyses.appraisal",
     "SubgroupAnalysis": "metamg.analyses.subgroups",
     "MetaRegression": "metamg.models.metaregression",
@@ -104,7 +106,7 @@ if TYPE_CHECKING:  # what IDEs and type checkers see; at run time __getattr__ im
     from metamg.analyses.gosh import gosh as gosh_arrays
     from metamg.analyses.grade import Certainty, grade_certainty
     from metamg.analyses.influence import Influence, InfluenceTable
-    from metamg.analyses.pool import PoolAnalysis, pool
+    from metamg.analyses.pool import PoolAnalysis, PoolOptions, pool
     from metamg.analyses.regression import PermutationTest
     from metamg.analyses.sensitivity import Cumulative, LeaveOneOut, Refit
     from metamg.analyses.subgroups import SubgroupAnalysis
@@ -141,6 +143,7 @@ if TYPE_CHECKING:  # what IDEs and type checkers see; at run time __getattr__ im
     from metamg.models.mantel_haenszel import mantel_haenszel, peto
     from metamg.models.metaregression import MetaRegression
     from metamg.models.results import PoolResult
+    from metamg.notes import Note
     from metamg.render.forest import write_forest
     from metamg.render.funnel import write_funnel
     from metamg.render.notebook import Figure

@@ -21,13 +21,14 @@ only composes the two, as each command of ``metamg.cli`` does.
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING
 
 from metamg.analyses import bias as _bias
 from metamg.analyses import gosh as _gosh
 from metamg.analyses import influence as _influence
 from metamg.analyses import sensitivity as _sensitivity
 from metamg.analyses.appraisal import appraise, verdict_model
-from metamg.analyses.pool import PoolAnalysis, pool
+from metamg.analyses.pool import PoolAnalysis, PoolOptions, PoolOverrides, pool
 from metamg.analyses.regression import Design, PermutationTest, design
 from metamg.analyses.regression import permutation_test as _permutation_test
 from metamg.analyses.regression import regress as _regress
@@ -40,6 +41,9 @@ from metamg.render.forest import MAX_FOREST_STUDIES, draw_forest, forest_rows, s
 from metamg.render.funnel import draw_funnel, funnel_layout
 from metamg.render.report import ReportSummary, render_report, report_name, write_index  # noqa: F401
 from metamg.render.robplot import RobFigures, analysis_rob_layout, draw_rob_plots
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack  # typing.Unpack from Python 3.11
 
 __all__ = [
     "pool",
@@ -304,9 +308,12 @@ def _title(analysis: PoolAnalysis) -> str:
 # -- reports --------------------------------------------------------------------------------
 
 
-def write_report(csv_path, outdir="reports", exclude_status=(), **options) -> ReportSummary:
+def write_report(
+    csv_path, outdir="reports", options: PoolOptions | str | None = None, **overrides: Unpack[PoolOverrides]
+) -> ReportSummary:
     """Appraise the study set at ``csv_path`` and write NAME.md with its figures into ``outdir``,
-    as ``metamg report``; ``options`` are ``pool``'s (measure, method, ci_method, level, ...) and
-    override the metadata. Returns the set's row of the index (``write_index`` writes it)."""
+    as ``metamg report``; ``options`` and the keyword arguments are ``pool``'s (measure, method,
+    ci_method, level, ...) and override the metadata. Returns the set's row of the index
+    (``write_index`` writes it)."""
     report_name(csv_path)
-    return render_report(appraise(csv_path, exclude_status=exclude_status, **options), csv_path, outdir)
+    return render_report(appraise(csv_path, options, **overrides), csv_path, outdir)

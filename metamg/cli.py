@@ -199,12 +199,13 @@ def _exclude_status_option():
     )
 
 
-def _settings(opts) -> dict:
-    """Click's option values as ``pool``'s keyword arguments (None: resolved by pool)."""
+def _settings(opts):
+    """Click's option values as ``pool``'s options (None: resolved by pool)."""
+    from metamg.analyses.pool import PoolOptions
     from metamg.effects import Continuity
 
     o = dict(opts)
-    return dict(
+    return PoolOptions(
         measure=o["measure"],
         method=o["method"],
         ci_method=o["ci_method"],
@@ -221,7 +222,7 @@ def _settings(opts) -> dict:
 def _run_pool(path, opts):
     from metamg.analyses.pool import pool as run_pool
 
-    return run_pool(path, **_settings(opts))
+    return run_pool(path, _settings(opts))
 
 
 def _output(value, inputs, option="-o", suffixes=None):
@@ -289,7 +290,9 @@ def pool(path, by, fmt, output, **pool_opts):
         if groups is not None:
             text += "\n" + subgroups_text(groups)
     if fmt != "text" or output:
-        for w in analysis.warnings:
+        from metamg.render.notes_text import notes_text
+
+        for w in notes_text(analysis.warnings):
             click.echo(f"warning: {w}", err=True)
     _emit(text, output)
 
@@ -525,7 +528,7 @@ def report(paths, outdir, **pool_opts):
                         )
                     ]
                 )
-            summaries.append(write_report(path, outdir, **settings))
+            summaries.append(write_report(path, outdir, settings))
         except InputError as exc:
             failed = True
             for problem in exc.problems:
@@ -690,9 +693,12 @@ def _default_figure(path, kind):
 
 
 def _json(obj) -> str:
+    """JSON text of a to_dict() tree, every rule and warning with its words beside its facts."""
     import json
 
-    return json.dumps(obj, indent=2, ensure_ascii=False) + "\n"
+    from metamg.render.notes_text import with_words
+
+    return json.dumps(with_words(obj), indent=2, ensure_ascii=False) + "\n"
 
 
 def _stem(path) -> str:

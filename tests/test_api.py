@@ -69,8 +69,11 @@ def cli_json(*args):
 
 
 def as_json(d):
-    """A to_dict() as the command line writes it (tuples as lists, numpy floats as floats)."""
-    return json.loads(json.dumps(d, ensure_ascii=False))
+    """A to_dict() as the command line writes it (tuples as lists, numpy floats as floats,
+    every rule and warning with its words)."""
+    from metamg.render.notes_text import with_words
+
+    return json.loads(json.dumps(with_words(d), ensure_ascii=False))
 
 
 @pytest.fixture(autouse=True)
@@ -114,7 +117,15 @@ def test_array_level_functions_keep_their_own_names():
 
 
 def test_parameter_names_agree_across_verbs():
-    names = {n: set(inspect.signature(getattr(metamg, n)).parameters) for n in VERBS + ("fit",)}
+    from metamg.analyses.pool import OPTION_NAMES, PoolOverrides
+
+    assert tuple(PoolOverrides.__annotations__) == OPTION_NAMES  # the keywords are the options
+
+    def accepted(fn):  # parameters, with the options that **overrides takes (pool, appraise)
+        params = set(inspect.signature(fn).parameters)
+        return params | set(OPTION_NAMES) if "overrides" in params else params
+
+    names = {n: accepted(getattr(metamg, n)) for n in VERBS + ("fit",)}
     assert all("ci" not in p and "test" not in p for p in names.values())
     for verb in ("regress", "permutation_test"):
         assert {"method", "ci_method"} <= names[verb]
@@ -458,3 +469,20 @@ def test_rob_plots_show_both_figures(tmp_path):
     assert traffic._repr_png_().startswith(PNG) and summary._repr_png_().startswith(PNG)
     shown = metamg.rob_plots(a, weighted=False)._repr_html_()
     assert shown.count('src="data:image/png;base64,') == 2
+
+
+def test_pool_takes_options_and_keyword_overrides():
+    a = metamg.pool(BCG, measure="RR", method="DL", ci_method="wald")
+    assert metamg.pool(BCG, a.options).to_dict() == a.to_dict()
+    again = metamg.pool(BCG, a.options, method="PM")  # the options, one of them changed
+    assert (again.options.method, again.options.ci_method, again.options.measure) == ("PM", "wald", "RR")
+    assert again.result.tau2 == pytest.approx(metamg.fit(a.effects.yi, a.effects.vi, "PM").tau2, rel=1e-12)
+    by_name = metamg.pool(BCG, "OR")  # metafor's habit: the measure second
+    assert by_name.measure.name == "OR"
+    opts = metamg.PoolOptions(measure="RR", method="FE", level=0.9)
+    assert metamg.pool(BCG, opts).result.level == 0.9
+    assert metamg.appraise(BCG, opts).analysis.options == metamg.pool(BCG, opts).options
+    with pytest.raises(TypeError, match="unexpected keyword argument 'mesure'; did you mean 'measure'"):
+        metamg.pool(BCG, mesure="RR")
+    with pytest.raises(TypeError, match="appraise.*'ci'; the options are measure, method, ci_method"):
+        metamg.appraise(BCG, ci="hk")

@@ -136,7 +136,8 @@ def test_drop00_leaves_double_zero_studies_out():
     kept, dropped = json.loads(kept), json.loads(dropped)
     assert kept["k"] == 8 and dropped["k"] == 7
     assert dropped["excluded"][0]["study"] == "Sparse 3"
-    assert any("double-zero" in w for w in kept["warnings"])
+    (kept_warning,) = (w for w in kept["warnings"] if w["rule"] == "double_zero.kept")
+    assert kept_warning["studies"] == ["Sparse 3"] and "--drop00 leaves them out" in kept_warning["text"]
 
 
 def test_continuity_correction_options_change_the_effects():
@@ -192,7 +193,10 @@ def test_k1_does_not_fail_with_random_effects_and_hk():
     e = expected("edge_k1", "OR", "FE", "wald")
     assert d["k"] == 1 and d["tau2"] == 0 and d["ci_method"] == "wald"
     assert d["ci_low"] == pytest.approx(e["ci_low"], rel=1e-12)
-    assert any("needs at least 2 studies" in w for w in d["warnings"])
+    assert {"rule": "ci.needs_two_studies", "ci_method": "hk"} in [
+        {k: v for k, v in w.items() if k != "text"} for w in d["warnings"]
+    ]
+    assert any("needs at least 2 studies" in w["text"] for w in d["warnings"])
 
 
 def test_raw_correlation_by_hand(tmp_path):

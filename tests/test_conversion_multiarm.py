@@ -15,6 +15,8 @@ from metamg import pool
 from metamg.effects import MEASURES, combine_arms, combine_groups, compute_effects, convert_wald
 from metamg.errors import InputError
 from metamg.io.schema import read_studies
+from metamg.notes import note
+from metamg.render.notes_text import note_text
 
 REF = Path(__file__).parent / "reference" / "conv_wald"
 CONV = json.loads((REF / "values.json").read_text())
@@ -128,8 +130,8 @@ def test_exclusion_reason_keeps_a_row_out_with_its_reason(tmp_path):
     a = pool(path, measure="MD")
     assert a.effects.studies == ("A",)
     assert [(e.study, e.reason) for e in a.excluded] == [
-        ("B", "placebo SD not reported"),
-        ("C", "active comparator"),
+        ("B", note("excluded.curator", reason="placebo SD not reported")),
+        ("C", note("excluded.curator", reason="active comparator")),
     ]
 
 
@@ -172,8 +174,10 @@ def test_arms_sharing_a_control_become_one_comparison(tmp_path):
     md = pool(_seyhan(tmp_path), measure="MD")
     assert md.effects.yi[0] == pytest.approx(ARMS["md_yi"], rel=1e-12)
     assert md.effects.vi[0] == pytest.approx(ARMS["md_vi"], rel=1e-12)
-    assert any("3 intervention arms" in n and "counted once" in n for n in a.effects.notes)
-    assert any("multi-arm" in rule for rule in a.rules)
+    (combined,) = a.effects.notes
+    assert combined.rule == "multi_arm.combined" and len(combined["arms"]) == 3
+    assert "3 intervention arms" in note_text(combined) and "counted once" in note_text(combined)
+    assert note("multi_arm", how="combine") in a.rules
 
 
 def test_split_divides_the_shared_control_among_the_comparisons(tmp_path):

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 PKG = Path(__file__).resolve().parents[1] / "metamg"
-ORDER = ["vocabulary", "errors", "io", "effects", "models", "analyses", "render", "api", "cli"]
+ORDER = ["vocabulary", "errors", "notes", "io", "effects", "models", "analyses", "render", "api", "cli"]
 
 
 def layer(module: str) -> str | None:

@@ -12,7 +12,8 @@ import pytest
 
 import metamg
 from metamg.models import mantel_haenszel, peto
-from metamg.models.mantel_haenszel import Undefined
+from metamg.models.mantel_haenszel import WHOLE_TABLE_PATTERNS, Undefined
+from metamg.render.notes_text import note_text
 from tests.conftest import run_cli
 from tests.test_reference_pool import compare
 
@@ -54,7 +55,9 @@ def test_degenerate_tables_match_metafor_or_say_why(ref):
     compare({k: ref[k] for k in KEYS if ref[k] is not None}, actual)
     if ref["statistic"] is None:  # se = 0: metafor's z and p are NaN; metamg says why
         assert r.se == 0 and math.isnan(r.statistic) and math.isnan(r.p)
-        assert any("standard error 0" in w for w in r.warnings)
+        (w,) = (w for w in r.warnings if w.rule == "mh.exact_estimate")
+        assert w["estimate"] == r.estimate and w["pattern"] in WHOLE_TABLE_PATTERNS
+        assert "standard error 0" in note_text(w)
 
 
 def test_every_participant_had_the_event_gives_log_rr_zero_through_pool():
@@ -79,7 +82,7 @@ def test_tarone_with_one_informative_table_is_zero_without_p():
     )
     r = run(ref)
     assert r.tarone == ref["tarone"] == 0 and math.isnan(r.tarone_p)
-    assert any("Tarone" in w for w in r.warnings)
+    assert [w.rule for w in r.warnings] == ["mh.tarone_no_df"]
 
 
 # -- ported from tests/testthat/test_misc_handling_of_edge_cases_due_to_zeros.r ------------------

@@ -16,6 +16,7 @@ from metamg.analyses.bias import _kendall_tau_b, rank_test, small_study_tests
 from metamg.analyses.regression import regress
 from metamg.analyses.trimfill import trim_and_fill_for
 from metamg.errors import InputError
+from metamg.notes import note
 from tests.conftest import CASES_DIR
 from tests.test_reference_pool import compare
 
@@ -173,9 +174,9 @@ def test_degenerate_small_study_inputs(tmp_path):
     same_yi = tmp_path / "same_yi.csv"
     same_yi.write_text("study,yi,vi\nA,0.2,0.04\nB,0.2,0.05\nC,0.2,0.06\nD,0.2,0.09\n")
     t = small_study_tests(metamg.pool(same_yi, method="REML", ci_method="hk"))
-    assert t.begg.tau != t.begg.tau and "same effect" in t.begg.note
-    assert t.egger.statistic is None and "fits every study exactly" in t.egger.note
-    assert t.egger_lm.statistic is None and t.egger_lm.note
+    assert t.begg.tau != t.begg.tau and t.begg.note == note("begg.undefined", same="effect")
+    assert t.egger.statistic is None and t.egger.note == note("egger.exact_line")
+    assert t.egger_lm.statistic is None and t.egger_lm.note == note("egger.exact_line")
     d = t.to_dict()
     assert d["begg"]["tau"] is None and d["egger"]["p"] is None
 

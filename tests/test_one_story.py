@@ -143,7 +143,10 @@ def test_mi_answer_is_the_common_effect_model(mi):
     fe = _egger_or("FE", "wald")
     assert mi.answer is mi.other and mi.answer.result.method == "FE"
     assert mi.answer.result.estimate == pytest.approx(fe["estimate"], rel=1e-9)
-    assert "small-study effects" in mi.answer_reason
+    assert mi.answer_reason.rule == "answer.small_study_effects"
+    assert (
+        mi.answer_reason["egger_p"] == pytest.approx(mi.bias.egger.p) and mi.answer_reason["egger_p"] < 0.10
+    )
     f = mi.findings  # the summary of findings uses it too
     assert f.relative[0] == pytest.approx(math.exp(fe["estimate"]), rel=1e-9)
     assert mi.cumulative.rows[-1].analysis.result.method == "FE"

@@ -79,7 +79,7 @@ def test_sensitivity_text_tells_the_story_in_order(monkeypatch):
 def test_mixed_effects_egger_matches_metafor(case, measure, extras):
     actual = run_json("bias", case, measure)
     if "error" in extras["egger"]:  # metafor cannot fit it (k = 2): we say why instead
-        assert "needs at least 3 studies" in actual["egger"]["error"]
+        assert actual["egger"]["error"] == {"rule": "egger.too_few", "min_k": 3}
     else:
         compare(extras["egger"], actual["egger"])
 

@@ -211,5 +211,8 @@ def test_low_risk_only_from_the_command_line(tmp_path):
 
     d = json.loads(out)
     assert [s["study"] for s in d["studies"]] == ["Alpha"]
-    assert "only studies at low overall risk of bias (RoB 2)" in d["rules"]
+    assert {
+        "rule": "selection.low_risk_only",
+        "text": "only studies at low overall risk of bias (RoB 2)",
+    } in d["rules"]
     assert {e["study"] for e in d["excluded"]} == {"Beta", "Gamma", "Delta"}

@@ -180,7 +180,9 @@ def test_all_blank_row_is_not_estimable(tmp_path):
 
     d = json.loads(out)
     assert d["k"] == 2
-    assert d["excluded"] == [{"study": "B", "line": 3, "reason": "no numbers given"}]
+    assert d["excluded"] == [
+        {"study": "B", "line": 3, "reason": {"rule": "excluded.no_numbers", "text": "no numbers given"}}
+    ]
     code, out, _ = run_cli("pool", p)
     assert "Not estimable (not pooled):\n  B (line 3): no numbers given" in out
 

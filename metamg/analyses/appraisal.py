@@ -12,19 +12,27 @@ and the claim verdicts. ``render`` only turns the result into words and pictures
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any
 
 from metamg.analyses.bias import SmallStudyTests, small_study_tests
 from metamg.analyses.claims import ClaimCheck, Evidence, check_claim
 from metamg.analyses.findings import Findings, summarise_findings
 from metamg.analyses.influence import Influence, influence
-from metamg.analyses.pool import PoolAnalysis, PoolOptions, pool, prepare_table, read_table
+from metamg.analyses.pool import (
+    PoolAnalysis,
+    PoolOptions,
+    PoolOverrides,
+    pool,
+    prepare_table,
+    read_table,
+    resolve_options,
+)
 from metamg.analyses.regression import Design, regress
 from metamg.analyses.reported import ReportedResult, reported_not_pooled
 from metamg.analyses.sensitivity import Cumulative, Refit, cumulative, leave_one_out
 from metamg.analyses.subgroups import SubgroupAnalysis, pool_subgroups
-from metamg.effects import Continuity, EffectSizes, compute_effects
+from metamg.effects import EffectSizes, compute_effects
 from metamg.errors import InputError
 from metamg.io.metadata import RegressionSpec, StudySetMeta, read_metadata
 from metamg.io.rob import has_rob
@@ -32,7 +40,11 @@ from metamg.io.schema import StudyTable
 from metamg.models.display import frame, html_table, interval, level_text, num, one_line, p_value, pct
 from metamg.models.metaregression import MetaRegression
 from metamg.models.results import PoolResult
+from metamg.notes import Note, note
 from metamg.vocabulary import EVIDENCE_STATUSES, STATUS_COLUMN, VERIFIED_STATUSES
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack  # typing.Unpack from Python 3.11
 
 SMALL_STUDY_P = 0.10  # Egger's test threshold for small-study effects (Egger et al. 1997)
 STRONG_SHIFT_LOG = 0.22314355131420976  # log(1.25): estimates further apart count as a disagreement
@@ -96,7 +108,7 @@ class Appraisal:
     analysis: PoolAnalysis | None  # the main analysis; None when nothing could be pooled
     other: PoolAnalysis | None  # the other model (common effect beside random effects, or the reverse)
     answer: PoolAnalysis | None
-    answer_reason: str | None  # why ``answer`` is not the main analysis
+    answer_reason: Note | None  # why ``answer`` is not the main analysis
     subgroups: SubgroupAnalysis | None = None
     leave1out: tuple[Refit, ...] = ()
     cumulative: Cumulative | None = None  # with the answer's model
@@ -108,7 +120,7 @@ class Appraisal:
     claims: tuple[ClaimCheck, ...] = ()
     reported_not_pooled: tuple[ReportedResult, ...] = ()  # results given as reported, not pooled
     regressions: tuple[Regression, ...] = ()  # those the metadata names, in its order
-    not_run: tuple[tuple[str, str], ...] = field(default=())  # (analysis, why it was not run)
+    not_run: tuple[Note, ...] = field(default=())  # analyses not run, each with why (rule not_run.*)
 
     @property
     def name(self) -> str:
@@ -147,10 +159,10 @@ class Appraisal:
         for key in ("analysis", "other", "answer"):
             a = getattr(self, key)
             d[key] = a.to_dict() if a is not None else None
-        d["answer_reason"] = self.answer_reason
+        d["answer_reason"] = self.answer_reason.to_dict() if self.answer_reason else None
         d["findings"] = self.findings.to_dict() if self.findings else None
         d["claims"] = [c.to_dict() for c in self.claims]
-        d["not_run"] = [{"analysis": a, "why": w} for a, w in self.not_run]
+        d["not_run"] = [n.to_dict() for n in self.not_run]
         return d
 
     def __repr__(self) -> str:
@@ -186,10 +198,10 @@ class Appraisal:
                     pct(r.i2),
                 )
             )
-        notes = [self.answer_reason] if self.answer_reason else []
+        notes = [str(self.answer_reason)] if self.answer_reason else []
         if self.findings is not None and self.findings.certainty is not None:
             notes.append(f"certainty (GRADE, suggested): {self.findings.certainty.level}")
-        notes += [f"not run: {what} ({why})" for what, why in self.not_run]
+        notes += [str(n) for n in self.not_run]
         measure = self.effects.measure.name
         caption = f"Appraisal of {self.name}" + (f": {self.meta.title}" if self.meta.title else "")
         return html_table(
@@ -228,43 +240,28 @@ class Appraisal:
 
 def appraise(
     data,
+    options: PoolOptions | str | None = None,
+    *,
     meta: StudySetMeta | None = None,
-    measure: str | None = None,
-    method: str | None = None,
-    ci_method: str | None = None,
-    level: float = 0.95,
-    pi: str = "default",
-    profile: str | None = None,
-    continuity: Continuity = Continuity(),
-    multi_arm: str = "combine",
-    exclude_status=(),
-    low_risk_only: bool = False,
+    **overrides: Unpack[PoolOverrides],
 ) -> Appraisal:
     """Appraise the study set at the CSV path ``data`` (or a DataFrame, described by ``meta``).
 
-    The keyword arguments are ``pool``'s and override the metadata; every derived analysis
-    reuses the main analysis's settings."""
+    ``options`` and the keyword arguments are ``pool``'s and override the metadata; every
+    derived analysis reuses the main analysis's settings."""
+    o = resolve_options(options, overrides, "appraise")
     if meta is None:
         meta = read_metadata(data) if isinstance(data, (str, os.PathLike)) else StudySetMeta(name="studies")
-    measure = measure or meta.measure
-    exclude_status = tuple(exclude_status)
-    level = level / 100 if level > 1 else level  # metafor's level=95, as pool() reads it
-    raw = read_table(data, measure)  # read once; the restricted analyses reuse it
-    table = prepare_table(raw, measure, multi_arm, exclude_status, low_risk_only)
-    effects = compute_effects(table, measure, continuity)
-    settings: dict[str, Any] = dict(  # pool()'s keyword arguments
-        measure=measure,
-        method=method,
-        ci_method=ci_method,
-        level=level,
-        pi=pi,
-        profile=profile,
-        continuity=continuity,
-        multi_arm=multi_arm,
-        exclude_status=exclude_status,
-        low_risk_only=low_risk_only,
-        meta=meta,
+    o = replace(
+        o,
+        measure=o.measure or meta.measure,
+        exclude_status=tuple(o.exclude_status),
+        level=o.level / 100 if o.level > 1 else o.level,  # metafor's level=95, as pool() reads it
     )
+    raw = read_table(data, o.measure)  # read once; the restricted analyses reuse it
+    table = prepare_table(raw, o.measure, o.multi_arm, o.exclude_status, o.low_risk_only)
+    effects = compute_effects(table, o.measure, o.continuity)
+    level = o.level
     base: dict[str, Any] = dict(  # the Appraisal fields known before pooling
         source=raw.source,
         meta=meta,
@@ -274,10 +271,9 @@ def appraise(
     )
     if not effects.k:
         claims = tuple(check_claim(c, effects.measure, meta.benefit, None) for c in meta.claims)
-        options = PoolOptions(**{key: v for key, v in settings.items() if key != "meta"})
         return Appraisal(
             **base,
-            options=options,
+            options=o,
             analysis=None,
             other=None,
             answer=None,
@@ -286,21 +282,18 @@ def appraise(
             claims=claims,
         )
 
-    analysis = pool(effects, **settings)
+    analysis = pool(effects, o, meta=meta)
     k = analysis.result.k
     other = _other_model(analysis)
     subgroups = pool_subgroups(analysis, meta.subgroup) if meta.subgroup else None
     bias, bias_not_run = _small_study_tests(analysis) if k >= MIN_K_REFITS else (None, None)
     answer, answer_reason = verdict_model(analysis, other, bias)
-    not_run = [("small-study tests", bias_not_run)] if bias_not_run else []
+    not_run = [note("not_run.error", analysis="small_study_tests", why=bias_not_run)] if bias_not_run else []
     loo, infl, cum = (), (), None
     if k > MAX_K_REFITS:
-        why = (
-            f"{k:,} studies, more than the {MAX_K_REFITS:,} for which a report refits the model "
-            "once per study; `metamg sensitivity` runs it on request"
-        )
         not_run += [
-            (name, why) for name in ("leave-one-out", "influence diagnostics", "cumulative meta-analysis")
+            note("not_run.too_many_studies", analysis=name, k=k, max_k=MAX_K_REFITS)
+            for name in ("leave_one_out", "influence", "cumulative")
         ]
     else:
         loo = leave_one_out(analysis) if k >= MIN_K_REFITS else ()
@@ -310,7 +303,7 @@ def appraise(
     for spec in meta.regressions:
         fitted = _regression(analysis, spec)
         if isinstance(fitted, str):
-            not_run.append((f"meta-regression on {', '.join(spec.mods)}", fitted))
+            not_run.append(note("not_run.error", analysis="meta_regression", mods=spec.mods, why=fitted))
         else:
             regressions.append(fitted)
     verified = _verified_only(raw, analysis)
@@ -341,7 +334,7 @@ def appraise(
 
 def verdict_model(
     analysis: PoolAnalysis, other: PoolAnalysis | None = None, tests: SmallStudyTests | None = None
-) -> tuple[PoolAnalysis, str | None]:
+) -> tuple[PoolAnalysis, Note | None]:
     """The analysis a reader should judge by, and why when it is not the main one: the
     common-effect model when the main analysis is random effects, small-study effects are
     detected and the two models disagree (Cochrane Handbook 13.3.5.6). ``other`` and ``tests``
@@ -354,12 +347,7 @@ def verdict_model(
     tests = tests if tests is not None else _small_study_tests(analysis)[0]
     if not _small_study_effects(tests):
         return analysis, None
-    return other, (
-        "small-study effects were detected (Egger's test) and the common-effect and "
-        "random-effects models disagree: the random-effects estimate leans on the small "
-        "studies, so the common-effect estimate is the one to judge by (Cochrane Handbook "
-        "13.3.5.6)"
-    )
+    return other, note("answer.small_study_effects", egger_p=tests.egger.p if tests and tests.egger else None)
 
 
 def _regression(analysis: PoolAnalysis, spec: RegressionSpec) -> Regression | str:

@@ -4,7 +4,7 @@ correlation, and Rosenthal's fail-safe N, as metafor's regtest(model="lm"), rank
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -13,6 +13,7 @@ from metamg.models import fit
 from metamg.models.display import MISSING, frame, html_table, interval, num, one_line, p_is, p_value
 from metamg.models.distributions import norm_ppf, norm_sf
 from metamg.models.metaregression import intercept_and, meta_regression
+from metamg.notes import Note, note
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -28,12 +29,12 @@ class EggerTest:
     limit_estimate: float
     limit_ci_low: float | None
     limit_ci_high: float | None
-    note: str | None = None  # why statistic and p are None, when they are
+    note: Note | None = None  # why statistic and p are None, when they are
 
     def to_dict(self) -> dict:
-        d = asdict(self)
-        if self.note is None:
-            d.pop("note")
+        d = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "note"}
+        if self.note is not None:
+            d["note"] = self.note.to_dict()
         return d
 
 
@@ -42,13 +43,18 @@ class RankTest:
     tau: float
     p: float
     exact: bool  # False when ties force the normal approximation
-    note: str | None = None  # why tau and p are undefined (NaN), when they are
+    note: Note | None = None  # why tau and p are undefined (NaN), when they are
 
     def to_dict(self) -> dict:
         d = {"tau": _finite(self.tau), "p": _finite(self.p), "exact": self.exact}
-        if self.note:
-            d["note"] = self.note
+        if self.note is not None:
+            d["note"] = self.note.to_dict()
         return d
+
+
+def _shown(n: Note | None) -> str | None:
+    """A note's identifier and facts, for the tables of results (render words it)."""
+    return str(n) if n is not None else None
 
 
 def _finite(x):
@@ -65,10 +71,9 @@ class FailSafeN:
         return asdict(self)
 
 
-EXACT_LINE = (
-    "the line through the effects and their standard errors fits every study exactly "
-    "(residual variance 0), so its slope has no test"
-)
+EXACT_LINE = note("egger.exact_line")  # residual variance 0: the slope has no test
+EGGER_MIN_K = 3  # the mixed-effects test needs a residual degree of freedom and tau²
+EGGER_TOO_FEW = note("egger.too_few", min_k=EGGER_MIN_K)
 
 
 def egger_lm(yi, vi, level: float = 0.95) -> EggerTest:
@@ -96,7 +101,7 @@ def egger_lm(yi, vi, level: float = 0.95) -> EggerTest:
             limit.estimate,
             None,
             None,
-            "with 2 studies the line fits both exactly: no residual degrees of freedom",
+            note("egger.two_studies"),
         )
     if reg.hk_scale == 0:
         return EggerTest(None, None, df, limit.estimate, limit.ci_low, limit.ci_high, EXACT_LINE)
@@ -146,10 +151,8 @@ def rank_test(yi, vi) -> RankTest:
     ystar = (yi - fe.estimate) / np.sqrt(vi - 1 / w.sum())
     n = len(yi)
     if np.all(yi == yi[0]) or np.all(vi == vi[0]):  # the deviates would be rounding noise
-        what = "effect" if np.all(yi == yi[0]) else "sampling variance"
-        return RankTest(
-            math.nan, math.nan, False, f"Kendall's tau is undefined: every study has the same {what}"
-        )
+        same = "effect" if np.all(yi == yi[0]) else "sampling variance"
+        return RankTest(math.nan, math.nan, False, note("begg.undefined", same=same))
     tau, s, ties_x, ties_y = _kendall_tau_b(ystar, vi)
     if not ties_x and not ties_y and n <= EXACT_MAX_K:
         q = round((tau + 1) * n * (n - 1) / 4)
@@ -263,14 +266,10 @@ class SmallStudyTests:
     fsn: FailSafeN
     trimfill: TrimFill | None  # None with the reason in trimfill_error
     trimfill_error: str | None
-    caution: str | None
+    caution: Note | None  # why the tests say little (too few studies)
 
     def to_dict(self) -> dict:
-        egger = (
-            self.egger.to_dict()
-            if self.egger
-            else {"error": "the mixed-effects Egger test needs at least 3 studies"}
-        )
+        egger = self.egger.to_dict() if self.egger else {"error": EGGER_TOO_FEW.to_dict()}
         trimfill = self.trimfill.to_dict() if self.trimfill else {"error": self.trimfill_error}
         return {
             "egger": egger,
@@ -278,7 +277,7 @@ class SmallStudyTests:
             "begg": self.begg.to_dict(),
             "trimfill": trimfill,
             "fsn": self.fsn.to_dict(),
-            "caution": self.caution,
+            "caution": self.caution.to_dict() if self.caution else None,
         }
 
     def _records(self) -> list[dict[str, Any]]:
@@ -288,7 +287,7 @@ class SmallStudyTests:
 
         def egger(name: str, e: EggerTest | None) -> dict[str, Any]:
             if e is None:
-                return {"test": name, "note": "the mixed-effects Egger test needs at least 3 studies"}
+                return {"test": name, "note": str(EGGER_TOO_FEW)}
             return {
                 "test": name,
                 "statistic": e.statistic,
@@ -297,14 +296,19 @@ class SmallStudyTests:
                 "estimate": e.limit_estimate,
                 "ci_low": e.limit_ci_low,
                 "ci_high": e.limit_ci_high,
-                "note": e.note,
+                "note": _shown(e.note),
             }
 
         b, f = self.begg, self.fsn
         records = [
             egger("Egger (mixed-effects, regtest)", self.egger),
             egger("Egger (classical, lm)", self.egger_lm),
-            {"test": "Begg (rank correlation)", "statistic": b.tau, "p": b.p, "note": b.note},
+            {
+                "test": "Begg (rank correlation)",
+                "statistic": b.tau,
+                "p": b.p,
+                "note": _shown(b.note),
+            },
             {"test": "fail-safe N (Rosenthal)", "statistic": f.fsnum, "p": f.p},
         ]
         if self.trimfill is not None:
@@ -358,7 +362,7 @@ class SmallStudyTests:
             ("test", "statistic", "df", "p", "estimate", "CI", "note"),
             rows,
             "Small-study effects (analysis scale)",
-            [self.caution] if self.caution else [],
+            [str(self.caution)] if self.caution else [],
         )
 
     def to_frame(self) -> pd.DataFrame:
@@ -426,16 +430,14 @@ def small_study_tests(analysis) -> SmallStudyTests:
         raise InputError([Problem(es.source, f"small-study tests need at least 2 studies, not {k}{why}")])
     caution = None
     if k < SMALL_K:
-        caution = (
-            f"only {k} studies: tests for funnel asymmetry have too little power to "
-            f"distinguish chance from real asymmetry with fewer than {SMALL_K} "
-            "(Cochrane Handbook 13.3.5.4)"
-        )
+        caution = note("small_study.too_few", k=k, min_k=SMALL_K)
     r = analysis.result
     level = r.level
     iv = r.model == "inverse-variance"
     egger = (
-        egger_rma(yi, vi, level, r.method if iv else "FE", r.ci_method if iv else "wald") if k > 2 else None
+        egger_rma(yi, vi, level, r.method if iv else "FE", r.ci_method if iv else "wald")
+        if k >= EGGER_MIN_K
+        else None
     )
     trimfill, trimfill_error = None, None
     try:

@@ -29,8 +29,7 @@ Rules applied (each domain's reason states the numbers it used):
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
-from types import MappingProxyType
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -38,6 +37,7 @@ from metamg.io.metadata import GradeSettings
 from metamg.io.rob import overall_judgements
 from metamg.models.display import html_table, one_line
 from metamg.models.distributions import norm_ppf
+from metamg.notes import Note, note
 from metamg.vocabulary import GRADE_LEVELS, GRADE_RATINGS
 
 LEVELS = GRADE_LEVELS
@@ -49,24 +49,11 @@ BIAS_MIN_K, BIAS_P = 10, 0.10
 OIS_ALPHA, OIS_POWER = 0.05, 0.80
 
 
-@dataclass(frozen=True)
-class Reason:
-    """One reason for a rating: which rule applied (``rule``, e.g. "imprecision.includes_null")
-    and the numbers it used (``facts``: natural-scale values, percentages, counts, p-values).
-    ``render`` turns it into a sentence; tests assert the rule and the facts."""
-
-    rule: str
-    facts: MappingProxyType = field(default_factory=lambda: MappingProxyType({}))
-
-    def __getitem__(self, key):
-        return self.facts[key]
-
-    def to_dict(self) -> dict:
-        return {"rule": self.rule, **dict(self.facts)}
-
-
-def _reason(rule: str, **facts) -> Reason:
-    return Reason(rule, MappingProxyType(facts))
+# One reason for a rating: which rule applied (``rule``, e.g. "imprecision.includes_null") and
+# the numbers it used (``facts``: natural-scale values, percentages, counts, p-values);
+# render.grade_text words it, tests assert the rule and the facts.
+Reason = Note
+_reason = note
 
 
 @dataclass(frozen=True)
@@ -158,7 +145,7 @@ class Certainty:
                 d.domain,
                 d.rating + (" (override)" if d.overridden else ""),
                 d.suggested,
-                "; ".join(_rule_and_facts(r) for r in d.reasons),
+                "; ".join(str(r) for r in d.reasons),
             )
             for d in self.domains
         ]
@@ -187,12 +174,6 @@ class Certainty:
                 for d in self.domains
             ]
         )
-
-
-def _rule_and_facts(reason) -> str:
-    """A reason as its rule and facts (rule: key=value, ...), for tables of identifiers."""
-    facts = ", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in reason.facts.items())
-    return f"{reason.rule}" + (f" ({facts})" if facts else "")
 
 
 # Where the decision thresholds came from (Certainty.threshold_source)

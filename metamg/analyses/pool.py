@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import difflib
 import os
-from dataclasses import dataclass, replace
+from collections.abc import Mapping
+from dataclasses import dataclass, fields, replace
 from functools import cached_property
+from typing import TYPE_CHECKING, Any, TypedDict
 
 import numpy as np
 
@@ -32,7 +35,11 @@ from metamg.models.display import (
 from metamg.models.distributions import norm_ppf
 from metamg.models.mantel_haenszel import Undefined
 from metamg.models.results import PoolResult, _num
+from metamg.notes import Note, note
 from metamg.vocabulary import METHODS
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack  # typing.Unpack from Python 3.11
 
 
 @dataclass(frozen=True)
@@ -49,18 +56,54 @@ class StudyRow:
 
 @dataclass(frozen=True)
 class PoolOptions:
-    """How a pool was asked for; subgroup and sensitivity analyses reuse it unchanged."""
+    """How a pool is asked for: ``pool(data, options)``; an analysis keeps the options it was
+    run with (``analysis.options``, resolved), and its subgroup and sensitivity analyses reuse
+    them. None means "from the metadata, else the profile"."""
 
     measure: str | None = None
     method: str | None = None
     ci_method: str | None = None
     level: float = 0.95
     pi: str = "default"
-    profile: str = DEFAULT_PROFILE
+    profile: str | None = None
     continuity: Continuity = Continuity()
     multi_arm: str = "combine"
     exclude_status: tuple[str, ...] = ()
     low_risk_only: bool = False
+
+
+class PoolOverrides(TypedDict, total=False):
+    """``pool``'s keyword arguments: any field of PoolOptions, overriding ``options``."""
+
+    measure: str | None
+    method: str | None
+    ci_method: str | None
+    level: float
+    pi: str
+    profile: str | None
+    continuity: Continuity
+    multi_arm: str
+    exclude_status: tuple[str, ...] | list[str]
+    low_risk_only: bool
+
+
+OPTION_NAMES = tuple(f.name for f in fields(PoolOptions))
+
+
+def resolve_options(
+    options: PoolOptions | str | None, overrides: Mapping[str, Any], caller: str
+) -> PoolOptions:
+    """``options`` (default: none set) with ``overrides`` applied; a string is taken as the
+    measure, as in ``pool(path, "OR")``. An unknown keyword is a TypeError naming the closest
+    option, as Python names a misspelt argument."""
+    if isinstance(options, str):
+        options = PoolOptions(measure=options)
+    unknown = [k for k in overrides if k not in OPTION_NAMES]
+    if unknown:
+        close = difflib.get_close_matches(unknown[0], OPTION_NAMES, n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else "; the options are " + ", ".join(OPTION_NAMES)
+        raise TypeError(f"{caller}() got an unexpected keyword argument {unknown[0]!r}{hint}")
+    return replace(options or PoolOptions(), **overrides)
 
 
 @dataclass(frozen=True)
@@ -73,7 +116,7 @@ class PoolAnalysis:
     effects: EffectSizes
     result: PoolResult
     excluded: tuple[NotEstimable, ...]
-    warnings: tuple[str, ...]
+    warnings: tuple[Note, ...]
     options: PoolOptions = PoolOptions()
     meta: StudySetMeta | None = None  # the study set's metadata, when pooled from its CSV path
 
@@ -108,54 +151,29 @@ class PoolAnalysis:
         """This analysis's options with ``changes`` (e.g. method="FE"), on ``effects`` (default:
         the same effects): the one way every derived analysis is run, so it keeps the level,
         continuity rule, profile and metadata of the analysis it derives from."""
-        o = replace(self.options, **changes)
-        return pool(
-            self.effects if effects is None else effects,
-            measure=o.measure,
-            method=o.method,
-            ci_method=o.ci_method,
-            level=o.level,
-            pi=o.pi,
-            profile=o.profile,
-            continuity=o.continuity,
-            multi_arm=o.multi_arm,
-            exclude_status=o.exclude_status,
-            low_risk_only=o.low_risk_only,
-            meta=self.meta,
-        )
+        return pool(self.effects if effects is None else effects, self.options, meta=self.meta, **changes)
 
     def natural(self, x: float | None) -> float | None:
         return None if x is None else _num(self.measure.to_natural(x))
 
     @property
-    def rules(self) -> tuple[str, ...]:
-        extra: tuple[str, ...] = ()
+    def rules(self) -> tuple[Note, ...]:
+        """Every rule the analysis used: the measure, the model's rules, the zero-cell rule and
+        how rows were selected and prepared (metamg.render.notes_text words them)."""
+        o, cc = self.options, self.effects.continuity
+        extra: tuple[Note, ...] = ()
         if self.effects.converted:
-            extra += (
-                "effects reported with a confidence interval or p-value: converted as metafor's "
-                "conv.wald (SE from the interval's width at its stated level)",
-            )
+            extra += (note("effects.converted"),)
         if self.effects.notes:
-            extra += (
-                "multi-arm trials: "
-                + (
-                    "intervention arms combined into one group"
-                    if self.options.multi_arm == "combine"
-                    else "shared control group split equally"
-                )
-                + " (Cochrane Handbook 23.3.4)",
-            )
-        if self.options.exclude_status:
-            extra += ("evidence status excluded: " + ", ".join(self.options.exclude_status),)
-        if self.options.low_risk_only:
-            extra += ("only studies at low overall risk of bias (RoB 2)",)
+            extra += (note("multi_arm", how=o.multi_arm),)
+        if o.exclude_status:
+            extra += (note("selection.exclude_status", statuses=o.exclude_status),)
+        if o.low_risk_only:
+            extra += (note("selection.low_risk_only"),)
         return (
-            (
-                f"measure: {self.measure.label} ({self.measure.name}), analysed on the "
-                f"{self.measure.scale} scale",
-            )
+            (note("measure", measure=self.measure.name, label=self.measure.label, scale=self.measure.scale),)
             + self.result.rules
-            + (f"zero cells: {self.effects.continuity.describe()}",)
+            + (note("continuity", add=cc.add, to=cc.to, drop00=cc.drop00),)
             + extra
         )
 
@@ -183,9 +201,11 @@ class PoolAnalysis:
                     key: self.natural(getattr(r, key))
                     for key in ("estimate", "ci_low", "ci_high", "pi_low", "pi_high")
                 },
-                "excluded": [{"study": e.study, "line": e.line, "reason": e.reason} for e in self.excluded],
-                "rules": list(self.rules),
-                "warnings": list(self.warnings),
+                "excluded": [
+                    {"study": e.study, "line": e.line, "reason": e.reason.to_dict()} for e in self.excluded
+                ],
+                "rules": [x.to_dict() for x in self.rules],
+                "warnings": [x.to_dict() for x in self.warnings],
             }
         )
         return d
@@ -244,7 +264,7 @@ class PoolAnalysis:
                 )
                 for row in self.rows
             ],
-            notes=[f"not estimable: {e.study} ({e.reason})" for e in self.excluded],
+            notes=[f"not estimable: {e.study} ({_reason_shown(e.reason)})" for e in self.excluded],
         )
         return summary + "\n" + details(f"{len(self.rows)} studies", studies)
 
@@ -272,26 +292,34 @@ def study_set_metadata(data) -> StudySetMeta | None:
 
 def pool(
     data,
-    measure: str | None = None,
-    method: str | None = None,
-    ci_method: str | None = None,
-    level: float = 0.95,
-    pi: str = "default",
-    profile: str | None = None,
-    continuity: Continuity = Continuity(),
-    multi_arm: str = "combine",
-    exclude_status=(),
-    low_risk_only: bool = False,
+    options: PoolOptions | str | None = None,
+    *,
     meta: StudySetMeta | None = None,
+    **overrides: Unpack[PoolOverrides],
 ) -> PoolAnalysis:
     """Pool a study CSV path, pandas DataFrame, StudyTable or EffectSizes.
 
-    Settings are resolved in one order, for every command and this function alike: what is
-    given here, then the study set's metadata (``meta``, read from NAME.toml next to a CSV
-    path when not given: its measure and profile), then the profile's defaults (cochrane: REML
-    with HKSJ; metafor: REML with Wald; revman5: DL with Wald, Mantel-Haenszel as the binary
-    common-effect model), then metamg's (cochrane; RR for binary data, MD continuous, ...).
+    ``options`` (a PoolOptions, e.g. another analysis's ``.options``; or a measure name) and
+    the keyword arguments, which override it: measure, method (FE, DL, REML, ..., MH, PETO),
+    ci_method (wald, hk, hk-adhoc), level, pi, profile, continuity, multi_arm, exclude_status,
+    low_risk_only. Settings are resolved in one order, for every command and this function
+    alike: what is given here, then the study set's metadata (``meta``, read from NAME.toml
+    next to a CSV path when not given: its measure and profile), then the profile's defaults
+    (cochrane: REML with HKSJ; metafor: REML with Wald; revman5: DL with Wald, Mantel-Haenszel
+    as the binary common-effect model), then metamg's (cochrane; RR for binary data, MD
+    continuous, ...).
     """
+    o = resolve_options(options, overrides, "pool")
+    measure, method, ci_method, level, pi, profile = (
+        o.measure,
+        o.method,
+        o.ci_method,
+        o.level,
+        o.pi,
+        o.profile,
+    )
+    continuity, multi_arm, low_risk_only = o.continuity, o.multi_arm, o.low_risk_only
+    exclude_status = o.exclude_status
     if meta is None:
         meta = study_set_metadata(data)
     if meta is not None:
@@ -400,7 +428,7 @@ def _fit(es: EffectSizes, method, ci_method, default_ci, level, pi) -> PoolResul
             )
         ci_note = None
         if ci_method not in (None, "wald"):  # only when the user asked for another interval
-            ci_note = f"{method} uses a Wald (z) interval; --ci {ci_method} does not apply"
+            ci_note = note("ci.not_applicable", method=method, ci_method=ci_method)
         d = es.data
         args = (d["ai"], d["n1i"], d["ci"], d["n2i"])
         try:
@@ -419,5 +447,11 @@ def _fit(es: EffectSizes, method, ci_method, default_ci, level, pi) -> PoolResul
     )
 
 
-def _with_warning(res: PoolResult, message: str) -> PoolResult:
-    return replace(res, warnings=res.warnings + (message,))
+def _with_warning(res: PoolResult, warning: Note) -> PoolResult:
+    return replace(res, warnings=res.warnings + (warning,))
+
+
+def _reason_shown(reason: Note) -> str:
+    """Why a study is not pooled, in a table of results: the curator's own words, else the
+    rule's identifier (metamg.render.notes_text words it)."""
+    return str(reason["reason"]) if reason.rule == "excluded.curator" else str(reason)

@@ -7,6 +7,7 @@ from __future__ import annotations
 from metamg.errors import InputError, Problem
 from metamg.io import rob
 from metamg.io.schema import StudyTable, set_aside
+from metamg.notes import note
 from metamg.vocabulary import STATUS_COLUMN
 
 
@@ -30,9 +31,7 @@ def exclude_by_status(table: StudyTable, statuses) -> StudyTable:
         )
     keep = table.estimable
     rows = [i for i in range(len(table.studies)) if keep[i] and column[i].strip() in statuses]
-    return set_aside(
-        table, rows, lambda i: f"evidence status '{column[i].strip()}' excluded from this analysis"
-    )
+    return set_aside(table, rows, lambda i: note("excluded.evidence_status", status=column[i].strip()))
 
 
 def keep_low_risk(table: StudyTable) -> StudyTable:
@@ -44,5 +43,5 @@ def keep_low_risk(table: StudyTable) -> StudyTable:
     return set_aside(
         table,
         rows,
-        lambda i: f"risk of bias {overall[i] or 'not assessed'}: left out of the low-risk-only analysis",
+        lambda i: note("excluded.not_low_risk", risk_of_bias=overall[i] or None),
     )

@@ -20,6 +20,7 @@ from metamg.effects.measures import DEFAULT_MEASURE, MEASURES, Measure
 from metamg.errors import InputError, Problem
 from metamg.io.bounds import EFFECT_MAX, EFFECT_VARIANCE_RANGE, EFFECT_VARIANCE_SPREAD, effect_problem
 from metamg.io.schema import NotEstimable, StudyTable
+from metamg.notes import Note, note
 from metamg.vocabulary import CONTINUITY_RULES
 
 if TYPE_CHECKING:
@@ -44,17 +45,6 @@ class Continuity:
     to: str = "only0"
     drop00: bool = False
 
-    def describe(self) -> str:
-        if self.to == "none" or self.add == 0:
-            return "no continuity correction"
-        where = {
-            "only0": "to every cell of studies with a zero cell",
-            "all": "to every cell of every study",
-            "if0all": "to every cell of every study, because some study has a zero cell",
-        }[self.to]
-        dz = "double-zero studies dropped" if self.drop00 else "double-zero studies kept"
-        return f"{self.add:g} added {where}; {dz}"
-
 
 @dataclass(frozen=True)
 class EffectSizes:
@@ -72,9 +62,9 @@ class EffectSizes:
     corrected: tuple[str, ...]  # studies that received the continuity correction
     double_zero: tuple[str, ...]
     continuity: Continuity
-    warnings: tuple[str, ...]
+    warnings: tuple[Note, ...]
     converted: tuple[str, ...] = ()  # studies given as effect + CI or p-value (conv.wald)
-    notes: tuple[str, ...] = ()  # how rows were prepared, e.g. multi-arm trials combined
+    notes: tuple[Note, ...] = ()  # how rows were prepared, e.g. multi-arm trials combined
 
     @property
     def k(self) -> int:
@@ -186,11 +176,7 @@ def compute_effects(
     double_zero = tuple(table.studies[i] for i in idx[dz])
     if continuity.drop00 and dz.any():
         for i in idx[dz]:
-            excluded.append(
-                NotEstimable(
-                    table.studies[i], table.lines[i], "double zero (no events in either group), dropped"
-                )
-            )
+            excluded.append(NotEstimable(table.studies[i], table.lines[i], note("excluded.double_zero")))
         idx, zero = idx[~dz], zero[~dz]
 
     cols = {k: table.values[k][idx] for k in m.args}
@@ -225,9 +211,13 @@ def compute_effects(
         raise InputError(extreme)
     corrected = tuple(table.studies[i] for i in raw_idx[add > 0])
     warnings = _warnings(table, m, continuity, corrected, double_zero, yi, idx) + tuple(
-        f"{table.source}:{table.lines[i]}: {table.studies[i]}: the effect is not halfway between "
-        f"its confidence limits on the {m.scale} scale; check the numbers (the variance is taken "
-        "from the interval's width)"
+        note(
+            "effect.off_centre",
+            source=table.source,
+            line=table.lines[i],
+            study=table.studies[i],
+            scale=m.scale,
+        )
         for i in off_centre
     )
     for arr in (yi, vi):
@@ -370,28 +360,26 @@ def _warnings(
     double_zero: tuple[str, ...],
     yi: Column,
     idx: Rows,
-) -> tuple[str, ...]:
+) -> tuple[Note, ...]:
     out = []
     if table.ignored:
         out.append(
-            f"{table.source}: {', '.join(table.ignored)}: numbers of another data type, not "
-            f"used by {m.name} ({m.data_type} data)"
+            note(
+                "columns.other_data_type",
+                source=table.source,
+                columns=table.ignored,
+                measure=m.name,
+                data_type=m.data_type,
+            )
         )
     if corrected:
-        out.append(
-            f"continuity correction: {cc.add:g} added to every cell of {len(corrected)} "
-            f"stud{'y' if len(corrected) == 1 else 'ies'} ({name_list(corrected)})"
-        )
+        out.append(note("continuity.applied", add=cc.add, studies=corrected))
     if double_zero and not cc.drop00:
-        out.append(
-            f"double-zero stud{'y' if len(double_zero) == 1 else 'ies'} kept in the analysis "
-            f"({name_list(double_zero)}); --drop00 leaves them out"
-        )
+        out.append(note("double_zero.kept", studies=double_zero))
     if m.name == "SMD":
         big = np.flatnonzero(np.abs(yi) > SMD_WARN)
         for j in big:
             out.append(
-                f"{table.source}:{table.lines[idx[j]]}: SMD of {yi[j]:.2f} is implausibly large; "
-                "check that standard deviations were not entered as standard errors"
+                note("smd.implausible", source=table.source, line=table.lines[idx[j]], smd=float(yi[j]))
             )
     return tuple(out)

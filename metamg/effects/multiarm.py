@@ -23,6 +23,7 @@ import numpy as np
 
 from metamg.errors import InputError, Problem
 from metamg.io.schema import TRIAL_COLUMN, StudyTable, label_key
+from metamg.notes import note
 from metamg.vocabulary import MULTI_ARM_RULES
 
 if TYPE_CHECKING:
@@ -78,16 +79,12 @@ def combine_arms(table: StudyTable, how: str = "combine") -> StudyTable:
     studies = list(table.studies)
     extra = {c: list(v) for c, v in table.extra.items()}
     for trial, rows in groups.items():
-        arms = "; ".join(table.studies[i] for i in rows)
+        arms = tuple(table.studies[i] for i in rows)
         first = rows[0]
         if how == "split":
             for k in _SHARED_SIZES[table.data_type]:
                 values[k][rows] = values[k][rows] / len(rows)
-            notes.append(
-                f"{trial}: its {len(rows)} arms ({arms}) share one control group, whose "
-                f"size{' and events' if table.data_type == 'binary' else ''} were divided "
-                f"equally among the {len(rows)} comparisons (Cochrane Handbook 23.3.4)"
-            )
+            notes.append(note("multi_arm.split", trial=trial, arms=arms, data_type=table.data_type))
             continue
         if table.data_type == "binary":
             values["ai"][first] = values["ai"][rows].sum()
@@ -99,11 +96,7 @@ def combine_arms(table: StudyTable, how: str = "combine") -> StudyTable:
         studies[first] = trial
         for col in extra.values():
             col[first] = "; ".join(dict.fromkeys(col[i].strip() for i in rows if col[i].strip()))
-        notes.append(
-            f"{trial}: {len(rows)} intervention arms ({arms}) combined into one group "
-            f"against their shared control group, so that it is counted once (Cochrane "
-            f"Handbook 23.3.4; formulas of Table 6.5.a)"
-        )
+        notes.append(note("multi_arm.combined", trial=trial, arms=arms))
     keep = [i for i in range(len(table.studies)) if i not in drop]
     for arr in values.values():
         arr.setflags(write=False)

@@ -45,6 +45,7 @@ from metamg.errors import InputError, Problem
 from metamg.io import rob
 from metamg.io.bounds import COMMON_RANGE, bound_problem
 from metamg.io.csvfile import RawTable, raw_from_dataframe, read_raw_csv
+from metamg.notes import Note, note
 from metamg.vocabulary import PROVENANCE_COLUMNS
 
 # header (lower-cased, stripped) -> canonical key
@@ -177,7 +178,7 @@ INFERENCE_ORDER = ("generic", "continuous", "binary", "correlation", "proportion
 class NotEstimable:
     study: str
     line: int
-    reason: str
+    reason: Note  # excluded.curator carries the exclusion_reason as the curator wrote it
 
 
 @dataclass(frozen=True)
@@ -201,7 +202,7 @@ class StudyTable:
     extra: MappingProxyType = field(default_factory=lambda: MappingProxyType({}))
     not_estimable: tuple[NotEstimable, ...] = ()
     forms: tuple[str, ...] = ()
-    notes: tuple[str, ...] = ()
+    notes: tuple[Note, ...] = ()  # how rows were prepared (metamg.notes rules)
     sha256: str = ""  # of the file's bytes as read; "" for a DataFrame
     ignored: tuple[str, ...] = ()  # columns of another data type holding numbers, not used
 
@@ -323,12 +324,12 @@ def validate(raw: RawTable, data_type: str | None = None) -> StudyTable:
             form, row_problems = _row_form(src, row.line, needed, raw_nums, nums, parsed, names)
         if reason:
             forms.append("none")
-            not_estimable.append(NotEstimable(label, row.line, reason))
+            not_estimable.append(NotEstimable(label, row.line, note("excluded.curator", reason=reason)))
             continue
         problems += row_problems
         forms.append(form)
         if form == "none":
-            not_estimable.append(NotEstimable(label, row.line, "no numbers given"))
+            not_estimable.append(NotEstimable(label, row.line, note("excluded.no_numbers")))
     if not raw.rows and not raw.problems:
         problems.append(Problem(src, "has a header but no study rows"))
     rob_cells = {c: by_column[extra_cols[c]] for c in rob.COLUMNS if c in extra_cols}

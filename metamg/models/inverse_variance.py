@@ -14,8 +14,9 @@ from metamg.models.heterogeneity import q_summary
 from metamg.models.profiles import DEFAULT_PROFILE, PROFILES
 from metamg.models.qprofile import q_profile
 from metamg.models.results import PoolResult
-from metamg.models.tau2 import ESTIMATOR_NAMES, TAU2_ESTIMATORS
+from metamg.models.tau2 import TAU2_ESTIMATORS
 from metamg.models.weights import cochran_q, knapp_hartung_scale, typical_variance, weighted_mean
+from metamg.notes import Note, note
 from metamg.vocabulary import CI_METHODS, COMMON_EFFECT, PI_RULES
 
 if TYPE_CHECKING:
@@ -67,8 +68,8 @@ def fit(
     studies = tuple(studies)
     if studies and len(studies) != k:
         raise ValueError(f"{k} effects but {len(studies)} study labels")
-    warnings: list[str] = []
-    rules: list[str] = []
+    warnings: list[Note] = []
+    rules: list[Note] = []
 
     tau2 = 0.0 if method == "FE" or k == 1 else TAU2_ESTIMATORS[method](yi, vi)
     w = 1.0 / (vi + tau2)
@@ -78,7 +79,7 @@ def fit(
     ci_used = ci_method
     if ci_method != "wald" and k == 1:
         ci_used = "wald"
-        warnings.append(f"{ci_method} needs at least 2 studies; the z-based (Wald) interval is used")
+        warnings.append(note("ci.needs_two_studies", ci_method=ci_method))
     df, s2 = None, 1.0
     if ci_used == "wald":
         crit = norm_ppf(1 - (1 - level) / 2)
@@ -88,17 +89,14 @@ def fit(
         se *= math.sqrt(s2)
         crit = t_ppf(1 - (1 - level) / 2, df)
         if method == "FE":
-            warnings.append("the Hartung-Knapp adjustment is meant for random-effects models")
+            warnings.append(note("ci.hk_common_effect"))
     if se > 0:
         stat = est / se
         p = 2 * norm_sf(abs(stat)) if df is None else 2 * t_sf(abs(stat), df)
     else:  # studies agreeing exactly make the HK scale 0; R's est/0 gives Inf (or NaN for 0/0)
         stat = math.copysign(math.inf, est) if est != 0 else math.nan
         p = 0.0 if est != 0 else math.nan
-        warnings.append(
-            "the studies agree exactly (Q = 0), so the Hartung-Knapp interval has zero "
-            "width; the ad hoc correction (--ci hk-adhoc) or a Wald interval avoids this"
-        )
+        warnings.append(note("ci.hk_zero_width"))
 
     q = cochran_q(yi, vi)
     q_df = k - 1
@@ -131,15 +129,13 @@ def fit(
         result.update(
             i2=i2_q, h2=h2_q, tau2=0.0, tau=0.0, pi_low=result["ci_low"], pi_high=result["ci_high"], pi_df=df
         )
-        rules.append("common-effect (inverse-variance) model")
-        rules.append("I² from Q: 100·max(0, (Q - df)/Q)")
+        rules += [note("model.common_effect"), note("i2.from_q")]
     else:
         vt = typical_variance(vi) if k > 1 else 0.0
         i2 = 100 * tau2 / (tau2 + vt) if tau2 > 0 else 0.0
         h2 = (tau2 + vt) / vt if vt > 0 else 1.0
         result.update(i2=i2, h2=h2, tau2=tau2, tau=math.sqrt(tau2))
-        rules.append(f"random-effects model, tau² by {ESTIMATOR_NAMES[method]} ({method})")
-        rules.append("I² = 100·tau²/(tau² + typical within-study variance), as metafor")
+        rules += [note("model.random_effects", method=method), note("i2.from_tau2")]
         if tau2_ci:
             iv = q_profile(yi, vi, level)
             result.update(
@@ -148,24 +144,13 @@ def fit(
                 i2_ci_low=100 * iv.low / (iv.low + vt) if iv.low > 0 else 0.0 * iv.low,
                 i2_ci_high=100 * iv.high / (iv.high + vt) if iv.high > 0 else 0.0 * iv.high,
             )
-            rules.append("tau² and I² confidence intervals by the Q-profile method")
+            rules.append(note("tau2_ci.q_profile"))
             if iv.empty:
-                warnings.append(
-                    "the Q-profile interval for tau² is empty (Q is below its lower "
-                    "chi-square quantile); reported as [0, 0]"
-                )
+                warnings.append(note("tau2_ci.empty"))
         pi_low, pi_high, pi_df = _prediction_interval(est, result["se"], tau2, k, level, ci_used, pi)
         result.update(pi_low=pi_low, pi_high=pi_high, pi_df=pi_df)
         rules.append(_pi_rule(ci_used, pi, k))
-    rules.insert(
-        1,
-        {
-            "wald": "CI: Wald (z)",
-            "hk": "CI: Hartung-Knapp-Sidik-Jonkman, t with k-1 df",
-            "hk-adhoc": "CI: Hartung-Knapp-Sidik-Jonkman with the ad hoc variance "
-            "correction (never narrower than Wald), t with k-1 df",
-        }[ci_used],
-    )
+    rules.insert(1, note("ci", ci_method=ci_used))
     return PoolResult(**result, warnings=tuple(warnings), rules=tuple(rules))
 
 
@@ -186,13 +171,7 @@ def _prediction_interval(
     return est - crit * half, est + crit * half, df
 
 
-def _pi_rule(ci_method: str, rule: str, k: int) -> str:
+def _pi_rule(ci_method: str, rule: str, k: int) -> Note:
     if rule == "hts":
-        return (
-            "prediction interval: t with k-2 df (Higgins, Thompson & Spiegelhalter 2009)"
-            if k >= 3
-            else "prediction interval: not computed (t with k-2 df needs 3 studies)"
-        )
-    if ci_method == "wald":
-        return "prediction interval: estimate ± z·sqrt(se² + tau²) (metafor's predict)"
-    return "prediction interval: estimate ± t(k-1)·sqrt(se² + tau²) (metafor's predict)"
+        return note("pi.hts") if k >= 3 else note("pi.hts_too_few")
+    return note("pi.predict", distribution="z" if ci_method == "wald" else "t")

@@ -24,6 +24,7 @@ from metamg.effects.measures import MEASURES
 from metamg.models.distributions import chi2_sf, norm_ppf, norm_sf
 from metamg.models.heterogeneity import q_around, q_summary
 from metamg.models.results import PoolResult
+from metamg.notes import Note, note
 
 if TYPE_CHECKING:
     from numpy.typing import ArrayLike, NDArray
@@ -54,15 +55,32 @@ class Undefined(ValueError):
     the method cannot take; the message says why, in the user's terms."""
 
 
-def _pattern(t: _Tables, otherwise: str = "") -> str:
-    """Which all-or-nothing pattern of the counts makes an estimator degenerate, in words."""
+# The whole-table patterns that leave an estimator degenerate (Note facts "pattern")
+WHOLE_TABLE_PATTERNS = {
+    "no_events": "no participant in any study had the event",
+    "all_events": "every participant in every study had the event",
+    "all_or_nothing": "in every study either no participant or every participant had the event",
+}
+
+
+def _pattern_id(t: _Tables) -> str | None:
+    """Which whole-table pattern (WHOLE_TABLE_PATTERNS) the counts show, if any."""
     events, non_events = t.a + t.c, t.b + t.d
     if not events.any():
-        return "no participant in any study had the event"
+        return "no_events"
     if not non_events.any():
-        return "every participant in every study had the event"
+        return "all_events"
     if np.all((events == 0) | (non_events == 0)):
-        return "in every study either no participant or every participant had the event"
+        return "all_or_nothing"
+    return None
+
+
+def _pattern(t: _Tables, otherwise: str = "") -> str:
+    """Which all-or-nothing pattern of the counts makes an estimator degenerate, in the words
+    of the Undefined error that reports it."""
+    whole = _pattern_id(t)
+    if whole is not None:
+        return WHOLE_TABLE_PATTERNS[whole]
     parts = [
         f"{'no' if none else 'every'} participant in the {group} group of "
         f"{'any' if none else 'every'} study had the event"
@@ -243,27 +261,21 @@ def _result(
     het: Heterogeneity,
     studies: Iterable[str],
     extra: OddsRatioTests,
-    rules: list[str],
+    rules: list[Note],
 ) -> PoolResult:
     weights = study_weights(t, measure if method == "MH" else "PETO")
     se = math.sqrt(var)
     crit = norm_ppf(1 - (1 - level) / 2)
     q, q_df, q_p, i2, h2 = het
-    warnings: list[str] = []
+    warnings: list[Note] = []
     if se > 0:
         stat = est / se
         p = 2 * norm_sf(abs(stat))
     else:  # every table is all-or-nothing: the estimate is exact and 0/0 has no test (as metafor)
         stat = p = float("nan")
-        warnings.append(
-            f"{_pattern(t)}: the estimate is exactly {est:g} with standard error 0, "
-            "so there is no test statistic or p-value (metafor: z and p are NaN)"
-        )
+        warnings.append(note("mh.exact_estimate", pattern=_pattern_id(t), estimate=est))
     if "tarone_p" in extra and math.isnan(extra["tarone_p"]):
-        warnings.append(
-            "Tarone's test of homogeneous odds ratios needs at least 2 tables with "
-            "both outcomes; here it has 0 degrees of freedom and no p-value"
-        )
+        warnings.append(note("mh.tarone_no_df"))
     return PoolResult(
         model="mantel-haenszel" if method == "MH" else "peto",
         method=method,
@@ -316,11 +328,7 @@ def mantel_haenszel(
     used = ~np.isnan(yi)  # double-zero tables have no effect for Q
     # one effect alone carries no heterogeneity: metafor sets Q = 0 (not its distance to the MH estimate)
     het = q_around(yi[used], vi[used], est) if used.sum() > 1 else (0.0, 0) + q_summary(0.0, 0)
-    rules = [
-        "common-effect Mantel-Haenszel model on the raw counts (no continuity correction)",
-        "CI: Wald (z)",
-        "Q and I² from the per-study effects, double-zero studies left out of Q",
-    ]
+    rules = [note("model.mantel_haenszel"), note("ci", ci_method="wald"), note("q.per_study_effects")]
     return _result("MH", measure, est, var, t, level, yi, vi, het, studies, extra, rules)
 
 
@@ -338,9 +346,5 @@ def peto(
     est, var = peto_log_odds_ratio(t)
     yi, vi = study_effects(t, "PETO")
     het = peto_heterogeneity(t, int((~np.isnan(yi)).sum()))
-    rules = [
-        "common-effect Peto one-step odds ratio",
-        "CI: Wald (z)",
-        "Q and I² from the per-study Peto log odds ratios, double-zero studies left out",
-    ]
+    rules = [note("model.peto"), note("ci", ci_method="wald"), note("q.peto")]
     return _result("PETO", "OR", est, var, t, level, yi, vi, het, studies, {}, rules)

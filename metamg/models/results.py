@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, SupportsFloat
 import numpy as np
 
 from metamg.models.display import frame, html_table, interval, level_text, num, one_line, p_is, p_value, pct
+from metamg.notes import Note
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -66,8 +67,8 @@ class PoolResult:
     cmh_p: float | None = None
     tarone: float | None = None
     tarone_p: float | None = None
-    warnings: tuple[str, ...] = ()
-    rules: tuple[str, ...] = ()  # plain-words statement of every rule the numbers used
+    warnings: tuple[Note, ...] = ()  # what a reader must know (metamg.render.notes_text words them)
+    rules: tuple[Note, ...] = ()  # every rule the numbers used
     hk_scale: float = 1.0  # Knapp-Hartung factor on se² (1 for Wald, MH and Peto)
 
     @property
@@ -129,8 +130,8 @@ class PoolResult:
                 {"study": s, "yi": _num(y), "vi": _num(v), "weight": _num(w)}
                 for s, y, v, w in zip(self.studies, self.yi, self.vi, self.weights, strict=True)
             ]
-        d["rules"] = list(self.rules)
-        d["warnings"] = list(self.warnings)
+        d["rules"] = [r.to_dict() for r in self.rules]
+        d["warnings"] = [w.to_dict() for w in self.warnings]
         return d
 
     def __str__(self) -> str:
@@ -176,7 +177,7 @@ class PoolResult:
             "I²",
             "Q",
         )
-        return html_table(header, [row], "Pooled result (analysis scale)", self.warnings)
+        return html_table(header, [row], "Pooled result (analysis scale)", map(str, self.warnings))
 
     def to_frame(self) -> pd.DataFrame:
         """One row: the pooled numbers of to_dict() (analysis scale), without the studies."""

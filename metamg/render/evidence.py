@@ -9,6 +9,7 @@ from metamg.analyses.appraisal import SMALL_STUDY_P, excludes_null
 from metamg.effects.measures import MEASURES
 from metamg.render.claims_text import reason_text
 from metamg.render.markdown import md_text, table_row
+from metamg.render.notes_text import note_text
 from metamg.render.numbers import effect_digits, fmt_ci, fmt_fixed, fmt_p, fmt_percent, level_label, studies
 
 
@@ -32,7 +33,7 @@ def answer_lines(ap) -> list[str]:
         f"**The answer used here: the common-effect model, {name} {effect_text(ap.answer, m)}.** "
         f"The verdicts, the summary of findings and the absolute effects use it, not the "
         f"random-effects estimate of the main analysis ({name} {effect_text(ap.analysis, m)}), "
-        f"because {ap.answer_reason}. The forest plot shows both.",
+        f"because {note_text(ap.answer_reason)}. The forest plot shows both.",
         "",
     ]
 
@@ -131,7 +132,7 @@ def story(ap) -> list[str]:
             )
         out.append(text + ".")
         if tests.caution:
-            out.append(f"- *Caution: {tests.caution}.*")
+            out.append(f"- *Caution: {note_text(tests.caution)}.*")
         if ap.models_disagree and asym:
             out += [
                 "",
@@ -210,7 +211,7 @@ def not_pooled_section(table, reported=(), level: float = 0.95) -> list[str]:
     for e in table.not_estimable:
         i = index.get(e.line)
         st = status[i].strip() if status is not None and i is not None else ""
-        out.append(table_row([md_text(e.study), str(e.line), md_text(st), md_text(e.reason)]))
+        out.append(table_row([md_text(e.study), str(e.line), md_text(st), md_text(note_text(e.reason))]))
     if reported:
         lvl = level_label(level)
         out += [

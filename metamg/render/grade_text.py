@@ -5,6 +5,7 @@ risks came from. ``analyses`` returns rules and numbers; this is the one place t
 
 from __future__ import annotations
 
+from metamg.render.notes_text import note_text
 from metamg.render.numbers import fmt_p, studies
 
 DOMAIN_NAMES = {
@@ -122,7 +123,9 @@ _WORDS = {
     "publication_bias.too_few_studies": lambda f: (
         f"not assessable: {studies(f['k'])}, and small-study tests need at least {f['min_k']}"
     ),
-    "publication_bias.not_assessable": lambda f: f"not assessable: {f['caution'] or 'no Egger test'}",
+    "publication_bias.not_assessable": lambda f: (
+        f"not assessable: {note_text(f['caution']) if f['caution'] else 'no Egger test'}"
+    ),
     "publication_bias.suspected": lambda f: (
         f"strongly suspected: Egger's test {fmt_p(f['egger_p'])} (small studies show larger effects)"
     ),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from metamg.render.notes_text import note_text
 from metamg.render.numbers import effect_digits, fmt_fixed, fmt_num, fmt_p, fmt_pvalue, level_label, studies
 from metamg.render.safe import one_line
 
@@ -84,7 +85,7 @@ def bias_text(analysis, tests) -> str:
         "",
     ]
     if caution:
-        out += [f"Caution: {caution}", ""]
+        out += [f"Caution: {note_text(caution)}", ""]
     nat = analysis.natural
 
     def limit(e):
@@ -98,7 +99,7 @@ def bias_text(analysis, tests) -> str:
     elif egger.statistic is None:
         out.append(
             f"Egger's regression test ({model}, metafor's default): not computable"
-            + (f" ({egger.note})" if egger.note else "")
+            + (f" ({note_text(egger.note)})" if egger.note else "")
         )
     else:
         test = "z test" if egger.df is None else "Knapp-Hartung t test"
@@ -110,7 +111,11 @@ def bias_text(analysis, tests) -> str:
     if egger_lm.statistic is None:
         out.append(
             "Egger's regression test (classical, weighted least squares): not computable ("
-            + (egger_lm.note or f"{studies(r.k)}: no residual degrees of freedom")
+            + (
+                note_text(egger_lm.note)
+                if egger_lm.note
+                else f"{studies(r.k)}: no residual degrees of freedom"
+            )
             + ")"
         )
     else:
@@ -119,7 +124,7 @@ def bias_text(analysis, tests) -> str:
             f"{egger_lm.statistic:.2f}, {fmt_p(egger_lm.p)}; {limit(egger_lm)}"
         )
     if begg.note:
-        out.append(f"Begg and Mazumdar's rank correlation: not computable ({begg.note})")
+        out.append(f"Begg and Mazumdar's rank correlation: not computable ({note_text(begg.note)})")
     else:
         kind = "exact" if begg.exact else "normal approximation"
         out.append(

@@ -8,6 +8,7 @@ import math
 
 import numpy as np
 
+from metamg.render.notes_text import note_text, notes_text
 from metamg.render.numbers import fmt_ci, fmt_num, fmt_p, fmt_pvalue, level_label
 from metamg.render.safe import csv_text_cell, one_line
 
@@ -67,10 +68,10 @@ def pool_text(a) -> str:
     out += ["", _study_table(a, digits, lvl)]
     if a.excluded:
         out += ["", "Not estimable (not pooled):"]
-        out += [f"  {one_line(e.study)} (line {e.line}): {one_line(e.reason)}" for e in a.excluded]
+        out += [f"  {one_line(e.study)} (line {e.line}): {one_line(note_text(e.reason))}" for e in a.excluded]
     if a.warnings:
-        out += ["", "Warnings:"] + [f"  {one_line(w)}" for w in a.warnings]
-    out += ["", "Methods:"] + [f"  {rule}" for rule in a.rules]
+        out += ["", "Warnings:"] + [f"  {one_line(w)}" for w in notes_text(a.warnings)]
+    out += ["", "Methods:"] + [f"  {rule}" for rule in notes_text(a.rules)]
     return "\n".join(out) + "\n"
 
 

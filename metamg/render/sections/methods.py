@@ -10,6 +10,7 @@ from metamg.io.metadata import metadata_path
 from metamg.render.evidence import CLAIM_RULES
 from metamg.render.grade_text import RULES_TEXT
 from metamg.render.markdown import md_text
+from metamg.render.notes_text import note_text, notes_text
 from metamg.render.numbers import level_label
 from metamg.render.sections import ReportContext
 from metamg.render.text import model_words
@@ -62,7 +63,7 @@ def methods_text(ap, with_claims=False) -> str:
             "Higgins JPT, Thompson SG, Spiegelhalter DJ. J R Stat Soc A 2009;172:137-59 "
             "(prediction intervals)"
         ]
-    rules = "; ".join(md_text(x) for x in analysis.rules)
+    rules = "; ".join(md_text(x) for x in notes_text(analysis.rules))
     text = (
         f"Effect sizes and pooling follow metafor's conventions (method profile "
         f"'{analysis.profile}'). Rules used: {rules}. Every confidence interval in this report "
@@ -71,7 +72,7 @@ def methods_text(ap, with_claims=False) -> str:
     if ap.answer is not analysis:
         text += (
             f" The headline, summary of findings, absolute effects and claim verdicts use the "
-            f"{model_words(ap.answer.result)}: {ap.answer_reason}."
+            f"{model_words(ap.answer.result)}: {note_text(ap.answer_reason)}."
         )
     if with_claims:
         text += "\n\n" + CLAIM_RULES

@@ -42,7 +42,7 @@ def section(ap, ctx: ReportContext) -> list[str]:
 
 def excluded_by_status(ap) -> list:
     """The candidate studies the --exclude-status option set aside."""
-    return [e for e in ap.effects.excluded if e.reason.startswith("evidence status")]
+    return [e for e in ap.effects.excluded if e.reason.rule == "excluded.evidence_status"]
 
 
 def question_text(meta) -> str:

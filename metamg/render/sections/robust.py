@@ -4,6 +4,7 @@ effects, each table naming its model."""
 from __future__ import annotations
 
 from metamg.render.markdown import md_text, table_row
+from metamg.render.notes_text import not_run_text, note_text
 from metamg.render.numbers import effect_digits, fmt_ci, fmt_fixed, fmt_p, fmt_pvalue, level_label, studies
 from metamg.render.sections import ReportContext
 from metamg.render.text import model_words, qm_text
@@ -109,12 +110,12 @@ def section(ap, ctx: ReportContext) -> list[str]:
                 f"No study is flagged by metafor's criteria; the largest Cook's distance is "
                 f"{top.cook_d:.2f} ({md_text(top.study)})."
             )
-    for what, why in ap.not_run:
+    for what, why in map(not_run_text, ap.not_run):
         out += ["", f"*{md_text(what[0].upper() + what[1:])}: not run ({md_text(why)}).*"]
     if tests is not None:
         out += ["", "### Small-study effects", ""]
         if tests.caution:
-            out += [f"*Caution: {tests.caution}.*", ""]
+            out += [f"*Caution: {note_text(tests.caution)}.*", ""]
         if tests.egger is not None and tests.egger.statistic is not None:
             e = tests.egger
             stat = "z" if e.df is None else f"t({e.df})"
@@ -132,9 +133,11 @@ def section(ap, ctx: ReportContext) -> list[str]:
                 f"t({lm.df}) = {lm.statistic:.2f}, {fmt_p(lm.p)}."
             )
         if tests.egger is not None and tests.egger.statistic is None and tests.egger.note:
-            out.append(f"- Egger's regression test: not computable ({tests.egger.note}).")
+            out.append(f"- Egger's regression test: not computable ({note_text(tests.egger.note)}).")
         if tests.begg.note:
-            out.append(f"- Begg and Mazumdar's rank correlation: not computable ({tests.begg.note}).")
+            out.append(
+                f"- Begg and Mazumdar's rank correlation: not computable ({note_text(tests.begg.note)})."
+            )
         else:
             out.append(
                 f"- Begg and Mazumdar's rank correlation: tau = {tests.begg.tau:.3f}, {fmt_p(tests.begg.p)}."

@@ -7,6 +7,7 @@ from metamg.io.metadata import unfilled
 from metamg.render.evidence import not_pooled_section
 from metamg.render.forest import data_columns
 from metamg.render.markdown import md_paragraphs, md_text, md_url, table_row
+from metamg.render.notes_text import notes_text
 from metamg.render.numbers import effect_digits, fmt_ci, fmt_num, level_label, studies
 from metamg.render.sections import ReportContext
 from metamg.vocabulary import PROVENANCE_COLUMNS, STATUS_COLUMN, VERIFIED_STATUSES
@@ -53,7 +54,7 @@ def section(ap, ctx: ReportContext) -> list[str]:
                 + "."
             )
     out.append("")
-    for note in effects.notes:
+    for note in notes_text(effects.notes):
         out.append(f"- {md_text(note)}.")
     if effects.converted:
         out.append(
@@ -67,7 +68,7 @@ def section(ap, ctx: ReportContext) -> list[str]:
     out += not_pooled_section(table, ap.reported_not_pooled, ap.options.level)
     warnings = analysis.warnings if analysis is not None else effects.warnings
     if warnings:
-        out += ["", "Warnings:", ""] + [f"- {md_text(w)}" for w in warnings]
+        out += ["", "Warnings:", ""] + [f"- {md_text(w)}" for w in notes_text(warnings)]
     return out
 
 
