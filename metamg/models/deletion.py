@@ -147,6 +147,17 @@ def _evaluate(yi: Array, vi: Array, sets: _Sets, tau2: Array, rows: NDArray[np.i
     return _Sums(**out)
 
 
+def weight_sums(vi: ArrayLike, tau2: ArrayLike) -> Array:
+    """Σⱼ 1/(vⱼ + tau2[r]) over all studies, for each r (influence's DFBETAS: the variance of
+    the full-data estimate at each leave-one-out tau²), in blocks of rows."""
+    vi, tau2 = np.asarray(vi, dtype=float), np.asarray(tau2, dtype=float)
+    out = np.empty(len(tau2))
+    step = max(1, BLOCK // max(len(vi), 1))
+    for start in range(0, len(tau2), step):
+        out[start : start + step] = (1.0 / (vi[None, :] + tau2[start : start + step, None])).sum(axis=1)
+    return out
+
+
 # -- tau² of every fit -----------------------------------------------------------------------------
 
 
