@@ -10,8 +10,9 @@ import numpy as np
 
 from metamg.analyses.pool import PoolAnalysis
 from metamg.analyses.sensitivity import leave_one_out
+from metamg.models.deletion import SubsetFits, weight_sums
 from metamg.models.display import frame, html_table, num, one_line, pct
-from metamg.models.distributions import chi2_cdf
+from metamg.models.distributions import chi2_cdf, chi2_ppf
 from metamg.models.results import _num
 
 # metafor sets residuals below 100 machine epsilons to exactly 0 (rounding noise, not a residual)
@@ -128,6 +129,11 @@ def influence(analysis: PoolAnalysis, loo=None) -> InfluenceTable:
     """
     r = analysis.result
     if r.model == "inverse-variance":
+        if loo is None and analysis.effects.k > 1:
+            loo = leave_one_out(analysis)
+        fits = getattr(loo, "fits", None)  # a plain tuple of refits is read one refit at a time
+        if fits is not None:
+            return _inverse_variance_influence(analysis, fits)
         yi, vi = analysis.effects.yi, analysis.effects.vi
     else:
         yi, vi = r.yi, r.vi
@@ -176,6 +182,60 @@ def influence(analysis: PoolAnalysis, loo=None) -> InfluenceTable:
             )
         )
     return InfluenceTable(out)
+
+
+def _inverse_variance_influence(analysis: PoolAnalysis, fits: SubsetFits) -> InfluenceTable:
+    """influence() for an inverse-variance model from its leave-one-out fits, all studies at
+    once (the same formulas, with the same conventions for zero denominators)."""
+    r = analysis.result
+    yi, vi = analysis.effects.yi, analysis.effects.vi
+    k, p = len(yi), 1
+    hat = np.asarray(r.weights, dtype=float) / 100
+    tau2_del, s2_del, est_del, se_del = fits.tau2, fits.hk_scale, fits.estimate, fits.se
+    resid = yi - est_del
+    resid = np.where(np.abs(resid) < RESID_ZERO, 0.0, resid)
+    rstudent = _ratios(resid, np.sqrt(s2_del * (vi + tau2_del) + se_del**2))
+    change = r.estimate - est_del
+    dffits = _ratios(change, np.sqrt(s2_del * hat * (tau2_del + vi)))
+    dfbetas = _ratios(change, np.sqrt(s2_del / weight_sums(vi, tau2_del)))
+    cook = _ratios(change**2, np.full(k, r.se**2))
+    cov_r = _ratios(se_del**2, np.full(k, r.se**2))
+    median = chi2_ppf(0.5, p)  # chi2_cdf(cook, p) > 0.5, asked of the scalar function near the median
+    near = ~(np.abs(cook - median) > 1e-9 * median) | ~np.isfinite(cook)
+    above_median = cook > median
+    above_median[near] = [chi2_cdf(c, p) > 0.5 for c in cook[near].tolist()]
+    flagged = (
+        (np.abs(dffits) > 3 * math.sqrt(p / (k - p)))
+        | above_median
+        | (hat > 3 * p / k)
+        | (np.abs(dfbetas) > 1)
+    )
+    weight = np.asarray(r.weights, dtype=float)
+    return InfluenceTable(
+        map(
+            Influence,
+            analysis.effects.studies,
+            rstudent.tolist(),
+            dffits.tolist(),
+            cook.tolist(),
+            cov_r.tolist(),
+            tau2_del.tolist(),
+            fits.q.tolist(),
+            hat.tolist(),
+            weight.tolist(),
+            dfbetas.tolist(),
+            flagged.tolist(),
+        )
+    )
+
+
+def _ratios(num, den):
+    """``_ratio`` element by element."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = num / den
+    zero = den == 0
+    out[zero] = np.where(num[zero] != 0, np.copysign(np.inf, num[zero]), np.nan)
+    return out
 
 
 def _ratio(num: float, den: float) -> float:

@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from metamg.models.distributions import chi2_ppf
-from metamg.models.roots import nonnegative_root
-from metamg.models.weights import generalized_q, tau2_scale
+from metamg.models.roots import decreasing_roots, nonnegative_root
+from metamg.models.weights import generalized_q, generalized_q_many, tau2_scale
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray
@@ -27,20 +27,47 @@ class Tau2Interval:
 
 
 def q_profile(yi: NDArray[np.float64], vi: NDArray[np.float64], level: float = 0.95) -> Tau2Interval:
+    """Both bounds solved together, as one Newton problem over two values of tau²: each pass
+    over the k studies evaluates Q at both. The equation solved is 1/target - 1/Q(tau²), which
+    has Q's root and is almost linear in tau² (exactly so for equal variances, where
+    Q = Σ(y - ȳ)²/(v + tau²)), so that the first Newton step from tau² = 0 lands near the
+    root and two or three more settle it. A bound whose target Q(0) does not exceed is 0, as
+    ``nonnegative_root`` truncates."""
     k = len(yi)
     if k < 2:
         return Tau2Interval(float("nan"), float("nan"), False)
     alpha = 1 - level
     q_upper = chi2_ppf(1 - alpha / 2, k - 1)
     q_lower = chi2_ppf(alpha / 2, k - 1)
-    q0 = generalized_q(yi, vi, 0.0)[0]
-    scale = tau2_scale(yi, vi)
+    q0, dq0 = generalized_q(yi, vi, 0.0)
+    targets = np.array([q_upper, q_lower])
+    bounds = np.zeros(2)
+    rows = np.flatnonzero(q0 > targets)
+    if len(rows):
+        goal = targets[rows]
+        with np.errstate(divide="ignore", invalid="ignore"):  # Newton's step from 0
+            x0 = (1 / goal - 1 / q0) * q0 * q0 / -dq0
+        x0 = np.where(np.isfinite(x0) & (x0 > 0), x0, tau2_scale(yi, vi))
 
-    def solve(target: float) -> float:
-        def fdf(t: float) -> tuple[float, float]:
-            q, dq = generalized_q(yi, vi, t)
-            return q - target, dq
+        def fdf(
+            t: NDArray[np.float64], idx: NDArray[np.intp]
+        ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+            q, dq = generalized_q_many(yi, vi, t)
+            return 1 / goal[idx] - 1 / q, dq / (q * q)
 
-        return nonnegative_root(fdf, scale)
+        roots, ok = decreasing_roots(fdf, x0, np.zeros(len(rows)), np.full(len(rows), np.inf))
+        bounds[rows] = roots
+        for i, r in enumerate(rows.tolist()):
+            if not ok[i]:
+                bounds[r] = _solve(yi, vi, float(targets[r]))
+    return Tau2Interval(float(bounds[0]), float(bounds[1]), q0 < q_lower)
 
-    return Tau2Interval(solve(q_upper), solve(q_lower), q0 < q_lower)
+
+def _solve(yi: NDArray[np.float64], vi: NDArray[np.float64], target: float) -> float:
+    """One bound by the scalar solver (where the joint iteration did not converge)."""
+
+    def fdf(t: float) -> tuple[float, float]:
+        q, dq = generalized_q(yi, vi, t)
+        return q - target, dq
+
+    return nonnegative_root(fdf, tau2_scale(yi, vi))

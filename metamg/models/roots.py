@@ -10,6 +10,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from numpy.typing import NDArray
 
 EPS = 2.220446049250313e-16
 
@@ -32,6 +38,10 @@ def bracket_above(f: Callable[[float], float], start: float, limit: float = 1e30
     return hi
 
 
+def _newton_converged(nxt: float, x: float) -> bool:
+    return math.isfinite(nxt) and abs(nxt - x) <= 4 * EPS * max(abs(nxt), 1e-300)
+
+
 def decreasing_root(
     fdf: DerivativeFunction,
     lo: float,
@@ -51,9 +61,13 @@ def decreasing_root(
             hi = x
         step = f / df if df != 0 and math.isfinite(df) else math.inf
         nxt = x - step
+        if _newton_converged(nxt, x):
+            # before the bracket test: a step below the spacing of floats lands on x itself,
+            # which is a bound of the bracket now, and bisecting from there wastes ~30 steps
+            return nxt
         if not lo < nxt < hi:
             nxt = 0.5 * (lo + hi)  # Newton would leave the bracket: bisect instead
-        if abs(nxt - x) <= 4 * EPS * max(abs(nxt), 1e-300) or hi - lo <= 4 * EPS * max(abs(hi), 1e-300):
+        if _newton_converged(nxt, x) or hi - lo <= 4 * EPS * max(abs(hi), 1e-300):
             return nxt
         x = nxt
     return x
@@ -66,3 +80,47 @@ def nonnegative_root(fdf: DerivativeFunction, scale: float, x0: float | None = N
         return 0.0
     hi = bracket_above(lambda t: fdf(t)[0], scale)
     return decreasing_root(fdf, 0.0, hi, x0=x0)
+
+
+# many equations at once: (x, idx) -> (f, f') of the equations numbered idx at x
+ArrayDerivativeFunction = Callable[
+    ["NDArray[np.float64]", "NDArray[np.intp]"], tuple["NDArray[np.float64]", "NDArray[np.float64]"]
+]
+
+
+def decreasing_roots(
+    fdf: ArrayDerivativeFunction,
+    x0: NDArray[np.float64],
+    lo: NDArray[np.float64],
+    hi: NDArray[np.float64],
+    maxiter: int = 100,
+) -> tuple[NDArray[np.float64], NDArray[np.bool_]]:
+    """``decreasing_root`` for many equations at once, each iterated until its own test holds
+    (the same safeguarded Newton step and convergence tests). ``f > 0`` at ``lo``, ``f < 0`` at
+    ``hi``; an infinite ``hi`` is widened fourfold until a sign change, as ``bracket_above``.
+    Returns the roots and which equations converged within ``maxiter`` steps (the others are
+    for the scalar solver)."""
+    x, lo, hi = (np.array(a, dtype=float) for a in (x0, lo, hi))
+    out = x.copy()
+    live = np.ones(len(x), dtype=bool)
+    for _ in range(maxiter):
+        idx = np.flatnonzero(live)
+        if not len(idx):
+            break
+        xl, lol, hil = x[idx], lo[idx], hi[idx]
+        f, df = fdf(xl, idx)
+        lol = np.where(f > 0, xl, lol)
+        hil = np.where(f > 0, hil, xl)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            nxt = xl - np.where((df != 0) & np.isfinite(df), f / df, np.inf)
+        tol = 4 * EPS * np.maximum(np.abs(nxt), 1e-300)
+        newton = np.isfinite(nxt) & (np.abs(nxt - xl) <= tol)  # before the bracket test, as above
+        outside = ~newton & ~((lol < nxt) & (nxt < hil))
+        nxt = np.where(outside, np.where(np.isinf(hil), 4 * xl, 0.5 * (lol + hil)), nxt)
+        tight = np.isfinite(hil) & (hil - lol <= 4 * EPS * np.maximum(np.abs(hil), 1e-300))
+        small = np.isfinite(nxt) & (np.abs(nxt - xl) <= 4 * EPS * np.maximum(np.abs(nxt), 1e-300))
+        finished = (f == 0) | newton | small | tight
+        out[idx] = np.where(f == 0, xl, nxt)
+        live[idx[finished]] = False
+        x[idx], lo[idx], hi[idx] = nxt, lol, hil
+    return out, ~live

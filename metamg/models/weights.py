@@ -28,6 +28,19 @@ def generalized_q(yi: NDArray[np.float64], vi: NDArray[np.float64], tau2: float)
     return float(wr2.sum()), float(-(w @ wr2))
 
 
+def generalized_q_many(
+    yi: NDArray[np.float64], vi: NDArray[np.float64], tau2: NDArray[np.float64]
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """``generalized_q`` at several values of tau² in one pass over the studies (memory: one
+    row of k per value)."""
+    w = 1.0 / (vi[None, :] + np.asarray(tau2, dtype=float)[:, None])
+    mu = (w @ yi) / w.sum(axis=1)
+    wr2 = w * (yi[None, :] - mu[:, None]) ** 2
+    q: NDArray[np.float64] = wr2.sum(axis=1)
+    dq: NDArray[np.float64] = -np.einsum("ij,ij->i", w, wr2)
+    return q, dq
+
+
 def cochran_q(yi: NDArray[np.float64], vi: NDArray[np.float64]) -> float:
     """Cochran's Q: the generalized Q at tau² = 0."""
     return generalized_q(yi, vi, 0.0)[0]

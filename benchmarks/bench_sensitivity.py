@@ -1,0 +1,251 @@
+"""Sensitivity analyses against a small numpy yardstick, side by side in one process (issue 13).
+
+    .venv/bin/python benchmarks/bench_sensitivity.py [--runs 3]
+
+Each task is timed in metamg (the public functions, as a user calls them) and in a minimal numpy
+implementation of the same numbers written here, outside the package: every subset fitted on
+its own with numpy (the masked arrays, DerSimonian-Laird in closed form, REML by Fisher scoring
+to 1e-10, the estimate, its Hartung-Knapp standard error, CI, p, Q and its p, I²), with
+scipy.special for the t and chi-square tails. Ratios are metamg / numpy (median of --runs).
+Synthetic data: 1,000 studies, vi = 4/n with n uniform on 20..400, tau² = 0.05, seed 1.
+BLAS runs on one thread (set below, before numpy is imported), and the script says so.
+"""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+os.environ.setdefault("MKL_NUM_THREADS", "1")
+
+import argparse  # noqa: E402
+import statistics  # noqa: E402
+import time  # noqa: E402
+
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+from scipy import special  # noqa: E402
+
+import metamg  # noqa: E402
+from metamg.analyses.influence import influence  # noqa: E402
+from metamg.analyses.regression import permutation_test  # noqa: E402
+from metamg.analyses.sensitivity import cumulative, leave_one_out  # noqa: E402
+from metamg.analyses.trimfill import trim_and_fill_for  # noqa: E402
+from metamg.models import fit  # noqa: E402
+
+LEVEL = 0.95
+
+
+def data(k, seed=1, tau2=0.05):
+    rng = np.random.default_rng(seed)
+    vi = 4 / rng.integers(20, 401, k)
+    yi = rng.normal(0.3, np.sqrt(vi + tau2))
+    return yi, vi
+
+
+# -- the numpy yardstick -------------------------------------------------------------------------
+
+
+def dl(y, v):
+    w = 1 / v
+    mu = w @ y / w.sum()
+    q = w @ (y - mu) ** 2
+    return max(0.0, (q - (len(y) - 1)) / (w.sum() - (w @ w) / w.sum()))
+
+
+def reml(y, v, tol=1e-10):
+    t = dl(y, v)
+    for _ in range(100):
+        w = 1 / (v + t)
+        sw = w.sum()
+        r = y - w @ y / sw
+        trp = sw - (w @ w) / sw
+        score = (w * w) @ (r * r) - trp
+        info = (w * w).sum() - 2 * (w**3).sum() / sw + ((w @ w) / sw) ** 2
+        new = max(0.0, t + score / info)
+        if abs(new - t) < tol * max(t, 1e-8):
+            return new
+        t = new
+    return t
+
+
+def summary(y, v, tau2):
+    """The numbers of one fit: estimate, HK se, CI, t-test p, Q, Q's p, I²."""
+    k = len(y)
+    w = 1 / (v + tau2)
+    sw = w.sum()
+    est = w @ y / sw
+    s2 = w @ (y - est) ** 2 / (k - 1) if k > 1 else 1.0
+    se = np.sqrt(s2 / sw)
+    df = max(k - 1, 1)
+    crit = special.stdtrit(df, 1 - (1 - LEVEL) / 2)
+    p = 2 * special.stdtr(df, -abs(est / se))
+    w0 = 1 / v
+    q = w0 @ (y - w0 @ y / w0.sum()) ** 2
+    qp = special.chdtrc(df, q)
+    vt = (k - 1) / (w0.sum() - (w0 @ w0) / w0.sum()) if k > 1 else 0.0
+    i2 = 100 * tau2 / (tau2 + vt) if tau2 > 0 else 0.0
+    return est, se, est - crit * se, est + crit * se, p, q, qp, i2, s2
+
+
+def np_leave_one_out(yi, vi, tau2_of):
+    rows = []
+    for i in range(len(yi)):
+        m = np.ones(len(yi), bool)
+        m[i] = False
+        y, v = yi[m], vi[m]
+        t = tau2_of(y, v)
+        rows.append((t, *summary(y, v, t)))
+    return np.array(rows)
+
+
+def np_influence(yi, vi, tau2_of):
+    loo = np_leave_one_out(yi, vi, tau2_of)
+    t_full = tau2_of(yi, vi)
+    w = 1 / (vi + t_full)
+    est, se = w @ yi / w.sum(), np.sqrt(1 / w.sum())
+    tau2_del, est_del, se_del, s2_del = loo[:, 0], loo[:, 1], loo[:, 2], loo[:, 9]
+    hat = w / w.sum()
+    rstudent = (yi - est_del) / np.sqrt(s2_del * (vi + tau2_del) + se_del**2)
+    dffits = (est - est_del) / np.sqrt(s2_del * hat * (vi + tau2_del))
+    dfbetas = (est - est_del) / np.sqrt(s2_del / (1 / (vi[None, :] + tau2_del[:, None])).sum(1))
+    cook = (est - est_del) ** 2 / se**2
+    return rstudent, dffits, dfbetas, cook
+
+
+def np_cumulative(yi, vi, tau2_of):
+    return np.array([(tau2_of(yi[: n + 1], vi[: n + 1]),) for n in range(1, len(yi))])
+
+
+def np_trim_and_fill(yi, vi):
+    """L0 trim and fill with REML fits: the side from the Egger slope (weighted least squares
+    at the REML tau²), the L0 iterations, the filled data refitted."""
+    t = reml(yi, vi)
+    X = np.column_stack([np.ones_like(vi), np.sqrt(vi)])
+    w = 1 / (vi + t)
+    slope = np.linalg.solve(X.T @ (X * w[:, None]), X.T @ (w * yi))[1]
+    y = -yi if slope < 0 else yi.copy()
+    order = np.argsort(y, kind="stable")
+    y, v = y[order], vi[order]
+    k = len(y)
+    k0, prev = 0, -1
+    while k0 != prev:
+        prev = k0
+        t = reml(y[: k - k0], v[: k - k0])
+        w = 1 / (v[: k - k0] + t)
+        beta = w @ y[: k - k0] / w.sum()
+        c = y - beta
+        ranks = np.empty(k)
+        ranks[np.argsort(np.abs(c), kind="stable")] = np.arange(1, k + 1)
+        k0 = max(0, round((4 * ranks[c > 0].sum() - k * (k + 1)) / (2 * k - 1)))
+    filled_y = np.concatenate([y, 2 * beta - y[k - k0 :]])
+    filled_v = np.concatenate([v, v[k - k0 :]])
+    t = reml(filled_y, filled_v)
+    return summary(filled_y, filled_v, t)
+
+
+def np_reml_fit(yi, vi):
+    t = reml(yi, vi)
+    w = 1 / (vi + t)
+    return t, w @ yi / w.sum(), np.sqrt(1 / w.sum())
+
+
+def np_regression(y, v, X, tol=1e-10):
+    """REML meta-regression by Fisher scoring, with the Wald statistics of the coefficients."""
+    t = 0.0
+    for _ in range(100):
+        w = 1 / (v + t)
+        A = np.linalg.inv(X.T @ (X * w[:, None]))
+        H = (X * w[:, None]) @ A @ (X.T * w)
+        P = np.diag(w) - H
+        Py = P @ y
+        score = Py @ Py - np.trace(P)
+        info = np.sum(P * P.T)
+        new = max(0.0, t + score / info)
+        if abs(new - t) < tol * max(t, 1e-8):
+            t = new
+            break
+        t = new
+    w = 1 / (v + t)
+    A = np.linalg.inv(X.T @ (X * w[:, None]))
+    beta = A @ (X.T @ (w * y))
+    return beta / np.sqrt(np.diag(A))
+
+
+def np_permutations(yi, vi, x, n, seed=1):
+    X = np.column_stack([np.ones_like(x), x])
+    observed = np.abs(np_regression(yi, vi, X))
+    rng = np.random.default_rng(seed)
+    hits = np.zeros(2)
+    for _ in range(n):
+        hits += np.abs(np_regression(yi, vi, X[rng.permutation(len(yi))])) >= observed
+    return hits
+
+
+# -- timing -----------------------------------------------------------------------------------------
+
+
+def median_time(f, runs):
+    times = []
+    for _ in range(runs):
+        t = time.perf_counter()
+        f()
+        times.append(time.perf_counter() - t)
+    return statistics.median(times)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--runs", type=int, default=3)
+    args = ap.parse_args()
+    yi, vi = data(1000)
+    frame = pd.DataFrame({"study": [f"s{i}" for i in range(len(yi))], "yi": yi, "vi": vi})
+    dl_a = metamg.pool(frame, method="DL")
+    reml_a = metamg.pool(frame, method="REML")
+    big_y, big_v = data(1_000_000)
+    yr, vr = data(50, seed=2)
+    xr = np.random.default_rng(3).normal(size=50)
+    reg = metamg.pool(pd.DataFrame({"study": [f"s{i}" for i in range(50)], "yi": yr, "vi": vr, "x": xr}))
+
+    tasks = [
+        ("leave-one-out, DL, k = 1,000", lambda: leave_one_out(dl_a), lambda: np_leave_one_out(yi, vi, dl)),
+        (
+            "leave-one-out, REML, k = 1,000",
+            lambda: leave_one_out(reml_a),
+            lambda: np_leave_one_out(yi, vi, reml),
+        ),
+        ("influence, DL, k = 1,000", lambda: influence(dl_a), lambda: np_influence(yi, vi, dl)),
+        ("influence, REML, k = 1,000", lambda: influence(reml_a), lambda: np_influence(yi, vi, reml)),
+        ("cumulative, REML, k = 1,000", lambda: cumulative(reml_a), lambda: np_cumulative(yi, vi, reml)),
+        (
+            "trim and fill, REML, k = 1,000",
+            lambda: trim_and_fill_for(reml_a),
+            lambda: np_trim_and_fill(yi, vi),
+        ),
+        (
+            "REML fit of 1,000,000 studies with the tau² CI (numpy: the fit alone)",
+            lambda: fit(big_y, big_v, "REML", "hk"),
+            lambda: np_reml_fit(big_y, big_v),
+        ),
+        (
+            "1,000 permutations of a meta-regression, k = 50",
+            lambda: permutation_test(reg, ["x"], permutations=1000),
+            lambda: np_permutations(yr, vr, xr, 1000),
+        ),
+    ]
+    print(
+        f"BLAS threads: OMP_NUM_THREADS={os.environ['OMP_NUM_THREADS']}, "
+        f"OPENBLAS_NUM_THREADS={os.environ['OPENBLAS_NUM_THREADS']}; numpy {np.__version__}; "
+        f"median of {args.runs} runs\n"
+    )
+    print("| task | metamg | numpy | metamg / numpy |")
+    print("|---|---|---|---|")
+    for name, ours, yardstick in tasks:
+        ours()  # warm-up: imports and caches
+        a, b = median_time(ours, args.runs), median_time(yardstick, args.runs)
+        print(f"| {name} | {a:.3f} s | {b:.3f} s | {a / b:.2f}x |", flush=True)
+
+
+if __name__ == "__main__":
+    main()
