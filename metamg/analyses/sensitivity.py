@@ -210,7 +210,7 @@ def _subset_fits(analysis: PoolAnalysis, fits, yi, vi) -> SubsetFits | None:
     r, o = analysis.result, analysis.options
     if r.model != "inverse-variance":
         return None
-    prof = PROFILES[o.profile]
+    prof = PROFILES[analysis.profile]
     if r.method == "FE" and analysis.measure.data_type == "binary" and prof.binary_common_effect == "MH":
         return None
     return fits(yi, vi, r.method, o.ci_method or prof.ci_method, r.level, o.pi)
