@@ -11,7 +11,8 @@ returned, and reuses its settings (measure, tau² estimator, CI method, level, .
 Each verb returns what the matching command prints as JSON (``to_dict()``), shows itself in a
 notebook, and has ``to_frame()``. The plotting verbs return a matplotlib Figure that displays
 itself in Jupyter (no ``%matplotlib inline`` needed, no pyplot state); ``ax=`` draws a
-one-panel plot on your own axes instead. Writing files stays with the ``write_*`` functions
+one-panel plot on your own axes instead and returns those axes, as pandas' and seaborn's plots
+do (so a pyplot figure shows once, by pyplot). Writing files stays with the ``write_*`` functions
 and the command line.
 
 These are thin: analyses compute, ``metamg.render`` draws what they computed. This module
@@ -190,12 +191,17 @@ def funnel(analysis: PoolAnalysis, trimfill=False, ax=None):
         except InputError:
             filled = None
     title = analysis.meta.title if analysis.meta else ""
-    return draw_funnel(funnel_layout(analysis, title, filled), ax)
+    return _drawn(draw_funnel(funnel_layout(analysis, title, filled), ax), ax)
+
+
+def _drawn(fig, ax):
+    """What a one-panel plot returns: its own figure, or the caller's axes it drew on."""
+    return fig if ax is None else ax
 
 
 def baujat(analysis: PoolAnalysis, ax=None):
     """The Baujat plot (metafor's baujat), as ``metamg sensitivity --baujat``."""
-    return _diagnostics.draw_baujat(_influence.baujat_points(analysis), _title(analysis), ax)
+    return _drawn(_diagnostics.draw_baujat(_influence.baujat_points(analysis), _title(analysis), ax), ax)
 
 
 def gosh_plot(
@@ -208,7 +214,7 @@ def gosh_plot(
     """The GOSH plot, as ``metamg sensitivity --gosh-plot``: of ``result`` when you computed
     it with gosh(analysis), else of gosh(analysis, subsets, seed)."""
     result = result if result is not None else gosh(analysis, subsets, seed)
-    return _diagnostics.draw_gosh(result, analysis, _title(analysis), ax)
+    return _drawn(_diagnostics.draw_gosh(result, analysis, _title(analysis), ax), ax)
 
 
 def bubble(analysis: PoolAnalysis, mods, ax=None):
@@ -229,7 +235,7 @@ def bubble(analysis: PoolAnalysis, mods, ax=None):
                 )
             ]
         )
-    return _diagnostics.draw_bubble(analysis, fit, d, _title(analysis), ax)
+    return _drawn(_diagnostics.draw_bubble(analysis, fit, d, _title(analysis), ax), ax)
 
 
 def rob_plots(analysis: PoolAnalysis, weighted: bool = True) -> RobFigures:

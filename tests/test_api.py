@@ -432,10 +432,29 @@ def test_one_panel_plots_draw_on_the_callers_axes(verb):
     left, right = fig.subplots(1, 2)
     args = (a, "ablat") if verb == "bubble" else (a,)
     returned = getattr(metamg, verb)(*args, ax=right)
-    assert returned is fig
+    assert returned is right  # the caller's axes, as pandas and seaborn return them
     assert right.has_data() and not left.has_data()
     assert right.get_title(loc="left") and not fig.texts  # the title sits above its own axes
     assert figure_bytes(fig, "png", 50).startswith(PNG)
+
+
+@pytest.mark.parametrize("verb", AXES_PLOTS)
+def test_a_plot_on_pyplot_axes_shows_once_in_jupyter(verb):
+    """Jupyter shows a pyplot figure itself and then the cell's value: on the caller's axes the
+    verbs return those axes (shown as text), so the figure is not shown twice."""
+    import matplotlib.pyplot as plt
+    from IPython.core.formatters import PNGFormatter
+
+    a = metamg.pool(BCG, measure="RR")
+    args = (a, "ablat") if verb == "bubble" else (a,)
+    fig, ax = plt.subplots()
+    try:
+        returned = getattr(metamg, verb)(*args, ax=ax)
+        assert returned is ax and PNGFormatter()(returned) is None
+    finally:
+        plt.close(fig)
+    own = getattr(metamg, verb)(*args)
+    assert PNGFormatter()(own).startswith(PNG)  # a figure of its own shows itself
 
 
 def test_forest_takes_no_axes_and_says_why():
