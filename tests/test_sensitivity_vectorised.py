@@ -52,6 +52,24 @@ def test_refit_rows_are_the_pooled_subsets(case, measure, method, ci):
             for key, value in pooled.to_dict().items():
                 assert same(row[key], value), (r.study, key, row[key], value)
             assert r.table_row() == pooled.table_row()
+            full, light = r.analysis.result, r.result  # the numbers read like the PoolResult's
+            for name in ("k", "estimate", "se", "ci_low", "ci_high", "p", "tau2", "i2", "q", "pi_low"):
+                assert same(getattr(light, name), getattr(full, name)), (r.study, name)
+            assert (light.method, light.ci_method, light.is_random) == (
+                full.method,
+                full.ci_method,
+                full.is_random,
+            )
+
+
+def test_a_report_reads_the_refits_without_pooling_each_subset_again(tmp_path):
+    from metamg.render.report import render_report
+
+    path = CASES_DIR.parents[2] / "studies" / "iv_magnesium_mi_mortality.csv"
+    ap = metamg.appraise(path)
+    render_report(ap, path, tmp_path)
+    assert len(ap.leave1out) == 16 and len(ap.cumulative.rows) == 16
+    assert not any("analysis" in r.__dict__ for r in (*ap.leave1out, *ap.cumulative.rows))
 
 
 @pytest.mark.parametrize("case,measure,method,ci", CASES)

@@ -13,10 +13,10 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 from metamg.analyses.pool import PoolAnalysis
-from metamg.models.deletion import SubsetFits, cumulative_fits, leave_one_out_fits
+from metamg.models.deletion import FitNumbers, SubsetFits, cumulative_fits, leave_one_out_fits
 from metamg.models.display import frame, html_table, interval, num, one_line, p_value, pct
 from metamg.models.profiles import PROFILES
-from metamg.models.results import _num
+from metamg.models.results import PoolResult, _num
 
 ROW_KEYS = ("estimate", "se", "statistic", "p", "ci_low", "ci_high", "tau2", "I2", "H2", "Q", "Q_p")
 # ROW_KEYS as SubsetFits names them (PoolResult's field names)
@@ -59,6 +59,14 @@ class Refit:
         parent = self.given if self.given is not None else self.source
         assert parent is not None
         return parent
+
+    @cached_property
+    def result(self) -> PoolResult | FitNumbers:
+        """The refit's pooled numbers (PoolResult's field names), without pooling the subset
+        again when leave_one_out or cumulative computed them together."""
+        if self.fits is not None:
+            return self.fits.result(self.position)
+        return self.analysis.result
 
     def number(self, name: str):
         """A number of the refit by PoolResult's field name (estimate, ci_low, tau2, i2, k, ...)."""

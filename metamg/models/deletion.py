@@ -302,6 +302,41 @@ ESTIMATORS: dict[str, Callable[[_Problem], Array]] = {
 
 
 @dataclass(frozen=True)
+class FitNumbers:
+    """The numbers of one of the fits, named as ``PoolResult``'s fields, for code that reads a
+    refit's result without pooling its subset again (no per-study arrays, no rules)."""
+
+    method: str
+    level: float
+    ci_method: str
+    k: int
+    tau2: float
+    tau: float
+    estimate: float
+    se: float
+    statistic: float
+    p: float
+    ci_low: float
+    ci_high: float
+    df: float | None
+    hk_scale: float
+    q: float
+    q_df: int
+    q_p: float
+    i2: float
+    h2: float
+    i2_q: float
+    pi_low: float
+    pi_high: float
+    pi_df: float | None
+    model: str = "inverse-variance"
+
+    @property
+    def is_random(self) -> bool:
+        return self.method != "FE"
+
+
+@dataclass(frozen=True)
 class SubsetFits:
     """One entry per fit, each as ``inverse_variance.fit`` computes it (``df`` and ``pi_df`` NaN
     for z; ``ci_method`` per fit, Wald for a single study)."""
@@ -342,6 +377,10 @@ class SubsetFits:
             d[f.name] = None if f.name in ("df", "pi_df") and math.isnan(v) else v
         d["tau"] = math.sqrt(d["tau2"])
         return d
+
+    def result(self, i: int) -> FitNumbers:
+        """Fit i's numbers as one object that reads like a PoolResult."""
+        return FitNumbers(**self.row(i))
 
 
 def leave_one_out_fits(

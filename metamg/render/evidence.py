@@ -88,26 +88,24 @@ def story(ap) -> list[str]:
     cum = ap.cumulative
     if cum is not None and len(cum.rows) >= 3:
         shifts = [
-            abs(cum.rows[i].analysis.result.estimate - cum.rows[i - 1].analysis.result.estimate)
+            abs(cum.rows[i].result.estimate - cum.rows[i - 1].result.estimate)
             for i in range(1, len(cum.rows))
         ]
         j = int(np.argmax(shifts)) + 1
-        first_sig = next(
-            (x for x in cum.rows if x.analysis.result.k > 1 and excludes_null(x.analysis.result)), None
-        )
-        model = "random-effects" if cum.rows[-1].analysis.result.is_random else "common-effect"
+        first_sig = next((x for x in cum.rows if x.result.k > 1 and excludes_null(x.result)), None)
+        model = "random-effects" if cum.rows[-1].result.is_random else "common-effect"
         text = (
             f"- **Cumulative meta-analysis** ({model} model, studies added by {cum.order.split(' (')[0]}): "
         )
         if first_sig is not None:
             text += (
                 f"the pooled result first excluded no effect once {md_text(first_sig.study)} was "
-                f"added ({name} {effect_text(first_sig.analysis, measure)}). "
+                f"added ({name} {effect_text(first_sig.result, measure)}). "
             )
         before, after = cum.rows[j - 1], cum.rows[j]
         text += (
             f"The largest single change came with {md_text(after.study)}: from {name} "
-            f"{effect_text(before.analysis, measure)} to {effect_text(after.analysis, measure)}."
+            f"{effect_text(before.result, measure)} to {effect_text(after.result, measure)}."
         )
         out.append(text)
     tests = ap.bias

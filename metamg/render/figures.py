@@ -23,6 +23,9 @@ from metamg.vocabulary import FIGURE_FORMATS
 # 1-2-5 steps: ratio ticks readers know (0.1, 0.2, 0.5, 1, 2, 5, 10)
 RATIO_TICKS = tuple(m * 10.0**e for e in range(-4, 5) for m in (1, 2, 5))
 PRINT_DPI = 300
+# zlib level for PNGs: lossless at every level; 3 encodes a 300-dpi forest plot in about a third
+# of the time of Pillow's default 6, for files about 15% larger (the same pixels)
+PNG_COMPRESSION = 3
 SCREEN_DPI = 100  # what a notebook shows: the figure at its size in inches on a screen
 LABEL_CHARS = 60  # study labels and other cells in figures
 TITLE_CHARS = 110  # figure titles
@@ -174,7 +177,13 @@ def figure_bytes(fig, fmt: str = "png", dpi: int = PRINT_DPI) -> bytes:
         warnings.filterwarnings("ignore", message=r"Glyph \d+ .*missing from")
         warnings.filterwarnings("ignore", message=r"Matplotlib currently does not support")
         if fmt == "png":
-            fig.savefig(buf, format="png", dpi=dpi, metadata={"Software": None})
+            fig.savefig(
+                buf,
+                format="png",
+                dpi=dpi,
+                metadata={"Software": None},
+                pil_kwargs={"compress_level": PNG_COMPRESSION},
+            )
         elif fmt == "svg":
             fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": None})
         else:

@@ -16,7 +16,7 @@ def refit_table(analysis, refits, first_column: str) -> list[str]:
     head = f"{first_column:<{width}}  {m.natural_name:>8}  {ci:^17}  {'tau²':>8}  {'I²':>5}  {'p':>10}"
     lines = [head, "-" * len(head)]
     for r in refits:
-        res = r.analysis.result
+        res = r.result
         tau2 = "" if res.tau2 is None else fmt_num(res.tau2, 4)
         lines.append(
             f"{one_line(r.study):<{width}}  {fmt_fixed(nat(res.estimate), digits):>8}  "

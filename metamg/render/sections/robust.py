@@ -66,7 +66,7 @@ def section(ap, ctx: ReportContext) -> list[str]:
             )
     loo = ap.leave1out
     if loo:
-        ests = [nat(x.analysis.result.estimate) for x in loo]
+        ests = [nat(x.result.estimate) for x in loo]
         lo, hi = min(ests), max(ests)
         out += [
             "",
@@ -80,7 +80,7 @@ def section(ap, ctx: ReportContext) -> list[str]:
     cum = ap.cumulative
     if cum is not None:
         order = cum.order.replace(" (ties keep data order)", ", ties in data order")
-        which = model_words(cum.rows[-1].analysis.result)
+        which = model_words(cum.rows[-1].result)
         if ap.answer is not analysis:
             which += ": the model the verdicts use"
         out += [
@@ -160,9 +160,9 @@ def _refit_table(refits, first, name, lvl, effect) -> list[str]:
         table_row(
             [
                 md_text(x.study),
-                effect(x.analysis.result),
-                f"{x.analysis.result.i2:.0f}%",
-                fmt_pvalue(x.analysis.result.p),
+                effect(x.result),
+                f"{x.result.i2:.0f}%",
+                fmt_pvalue(x.result.p),
             ]
         )
         for x in refits
