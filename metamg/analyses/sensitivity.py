@@ -42,7 +42,9 @@ class Refit:
     source: PoolAnalysis | None = field(default=None, repr=False, compare=False)
     fits: SubsetFits | None = field(default=None, repr=False, compare=False)
     position: int = 0
-    kept: tuple[int, ...] | None = field(default=None, repr=False, compare=False)  # None: all but position
+    # cumulative: the order studies are added in (one tuple shared by every step; the refit keeps
+    # its first position + 1); None for leave-one-out (the refit keeps all but position)
+    order: tuple[int, ...] | None = field(default=None, repr=False, compare=False)
 
     @cached_property
     def analysis(self) -> PoolAnalysis:
@@ -50,7 +52,11 @@ class Refit:
             return self.given
         assert self.source is not None
         k = self.source.effects.k
-        indices = [j for j in range(k) if j != self.position] if self.kept is None else list(self.kept)
+        indices = (
+            [j for j in range(k) if j != self.position]
+            if self.order is None
+            else list(self.order[: self.position + 1])
+        )
         return self.source.refit(indices)
 
     @property
@@ -204,10 +210,8 @@ def cumulative(analysis: PoolAnalysis) -> Cumulative:
     if fits is None:
         rows = tuple(Refit(es.studies[i], analysis.refit(order[: n + 1])) for n, i in enumerate(order))
     else:
-        kept = tuple(order)
-        rows = tuple(
-            Refit(es.studies[i], None, analysis, fits, n, kept[: n + 1]) for n, i in enumerate(order)
-        )
+        shared = tuple(order)
+        rows = tuple(Refit(es.studies[i], None, analysis, fits, n, shared) for n, i in enumerate(order))
     return Cumulative(label, rows)
 
 
