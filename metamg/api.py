@@ -33,7 +33,12 @@ from metamg.analyses.pool import PoolAnalysis, PoolOptions, PoolOverrides, pool
 from metamg.analyses.regression import Design, PermutationTest, design
 from metamg.analyses.regression import permutation_test as _permutation_test
 from metamg.analyses.regression import regress as _regress
-from metamg.analyses.subgroups import SubgroupAnalysis, pool_subgroups
+from metamg.analyses.subgroups import (  # noqa: F401 (optional_subgroups: part of the API)
+    SubgroupAnalysis,
+    optional_subgroups,
+    pool_subgroups,
+    subgroup_column,
+)
 from metamg.analyses.trimfill import TrimFill, trim_and_fill_for
 from metamg.errors import InputError, Problem
 from metamg.models.metaregression import MetaRegression
@@ -74,7 +79,7 @@ __all__ = [
 def subgroups(analysis: PoolAnalysis, by: str | None = None) -> SubgroupAnalysis:
     """Pool within the levels of column ``by`` (default: the metadata's ``subgroup`` column) and
     test the differences, as ``metamg pool --by COLUMN``."""
-    column = _subgroup_column(analysis, by)
+    column = subgroup_column(analysis, by)
     if not column:
         raise InputError(
             [
@@ -247,18 +252,6 @@ def rob_plots(analysis: PoolAnalysis, weighted: bool = True) -> RobFigures:
 
 
 # -- shared steps -----------------------------------------------------------------------------
-
-
-def _subgroup_column(analysis: PoolAnalysis, by: str | None) -> str | None:
-    """``by``; the metadata's subgroup column when ``by`` is None; none for ''."""
-    return by if by is not None else (analysis.meta.subgroup if analysis.meta else None)
-
-
-def optional_subgroups(analysis: PoolAnalysis, by: str | None = None) -> SubgroupAnalysis | None:
-    """Subgroups by ``by`` as ``subgroups`` resolves it, or None when there is no column (the
-    commands that only add subgroups when a column is given or named in the metadata)."""
-    column = _subgroup_column(analysis, by)
-    return pool_subgroups(analysis, column) if column else None
 
 
 def _columns(mods) -> list[str]:

@@ -271,7 +271,7 @@ def pool(path, by, fmt, output, **pool_opts):
     """Pool the studies in the CSV file PATH."""
     _output(output, [path])
     analysis = _run_pool(path, pool_opts)
-    from metamg.api import optional_subgroups
+    from metamg.analyses.subgroups import optional_subgroups
 
     groups = optional_subgroups(analysis, by)
     if fmt == "json":

@@ -87,3 +87,38 @@ def test_render_calls_no_fitting_function(path):
         if isinstance(node, ast.Call):
             name = getattr(node.func, "attr", None) or getattr(node.func, "id", None)
             assert name not in FITTING, f"{path.relative_to(PKG)} calls {name}()"
+
+
+# What `metamg pool` (the command a user runs most, and times) must not load: the figures and
+# reports, the vectorised refits and the API's composition are for the commands that use them.
+POOL_NEVER_IMPORTS = (
+    "matplotlib",
+    "pandas",
+    "metamg.api",
+    "metamg.render.forest",
+    "metamg.render.report",
+    "metamg.models.deletion",
+    "metamg.analyses.sensitivity",
+)
+
+
+def test_the_pool_command_imports_only_what_it_needs():
+    import subprocess
+    import sys
+
+    case = PKG.parent / "tests" / "reference" / "cases" / "bcg.csv"
+    script = (
+        "import sys\n"
+        "from click.testing import CliRunner\n"
+        "from metamg.cli import main\n"
+        f"r = CliRunner().invoke(main, ['pool', {str(case)!r}, '--measure', 'RR', '--format', 'json'])\n"
+        "assert r.exit_code == 0, r.output\n"
+        "print(' '.join(sorted(sys.modules)))\n"
+    )
+    loaded = set(
+        subprocess.run(
+            [sys.executable, "-c", script], capture_output=True, text=True, check=True
+        ).stdout.split()
+    )
+    assert "metamg.analyses.pool" in loaded and "numpy" in loaded
+    assert sorted(m for m in POOL_NEVER_IMPORTS if m in loaded) == []

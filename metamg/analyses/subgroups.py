@@ -9,7 +9,6 @@ import numpy as np
 
 from metamg.analyses.pool import PoolAnalysis
 from metamg.analyses.regression import regression_settings
-from metamg.analyses.sensitivity import Refit
 from metamg.errors import InputError, Problem
 from metamg.models import PoolResult, fit
 from metamg.models.display import frame, html_table, level_text, num, one_line, p_is
@@ -101,6 +100,8 @@ class SubgroupAnalysis:
 
     def _repr_html_(self) -> str:
         m, lvl = self.overall.measure, level_text(self.overall.result.level)
+        from metamg.analyses.sensitivity import Refit  # its table row; imported when shown
+
         rows = [Refit(g.level, g.analysis).table_row() for g in self.subgroups]  # one row per level
         return html_table(
             (self.column, "k", m.name, f"{lvl} CI", "p", "tau²", "I²"),
@@ -124,6 +125,18 @@ class SubgroupAnalysis:
                 for d in self.to_dict()["levels"]
             ]
         )
+
+
+def subgroup_column(analysis: PoolAnalysis, by: str | None) -> str | None:
+    """``by``; the metadata's subgroup column when ``by`` is None; none for ''."""
+    return by if by is not None else (analysis.meta.subgroup if analysis.meta else None)
+
+
+def optional_subgroups(analysis: PoolAnalysis, by: str | None = None) -> SubgroupAnalysis | None:
+    """Subgroups by ``by`` (default: the metadata's subgroup column), or None when there is no
+    column: for the commands that add subgroups only when a column is given or named."""
+    column = subgroup_column(analysis, by)
+    return pool_subgroups(analysis, column) if column else None
 
 
 def pool_subgroups(analysis: PoolAnalysis, column: str) -> SubgroupAnalysis:
