@@ -15,10 +15,11 @@ import metamg
 from metamg.models.deletion import cumulative_fits, leave_one_out_fits
 from metamg.models.inverse_variance import fit
 from metamg.models.tau2 import TAU2_ESTIMATORS
+from metamg.vocabulary import CI_METHODS
 from tests.helpers import CASES_DIR, case_ids, load_case
 
 METHODS = ("FE", *TAU2_ESTIMATORS)
-CI_METHODS = ("wald", "hk", "hk-adhoc")
+
 KEYS = (
     "k",
     "tau2",
