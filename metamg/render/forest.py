@@ -374,6 +374,8 @@ def draw_forest(layout: ForestLayout):
     """A matplotlib Figure of the layout (no pyplot, so no global state). It takes no ``ax``:
     the plot is a multi-column table (labels, data, effects, weights, risk of bias) around one
     panel, laid out in inches from its rows, so it needs a figure of its own."""
+    from matplotlib import rcParams
+    from matplotlib.collections import LineCollection
     from matplotlib.patches import Polygon
     from matplotlib.transforms import blended_transform_factory
 
@@ -427,6 +429,10 @@ def draw_forest(layout: ForestLayout):
     last_plot_row = max((r.y for r in layout.rows if r.kind in ("overall", "prediction")), default=bottom)
     ax.vlines(layout.null, top, last_plot_row + 0.5, colors="0.45", linewidth=0.8, zorder=1)
     lo_lim, hi_lim = layout.xlim
+    # every study's CI line and box are drawn as one collection each (one artist per study
+    # took a third of the time spent building the figure)
+    study_lines: list[list[tuple[float, float]]] = []
+    boxes: list[tuple[float, float, float | None]] = []
     for row in layout.rows:
         bold = row.kind in ("header", "subtotal", "overall")
         size = 8 if row.kind == "note" else 8.5
@@ -456,21 +462,13 @@ def draw_forest(layout: ForestLayout):
         if row.kind == "study":  # rows of the kinds drawn below carry their numbers (forest_layout)
             assert row.estimate is not None and row.ci_low is not None and row.ci_high is not None
             lo, hi = max(row.ci_low, lo_lim), min(row.ci_high, hi_lim)
-            ax.plot([lo, hi], [row.y, row.y], color="black", linewidth=0.9, zorder=2, solid_capstyle="butt")
+            study_lines.append([(lo, row.y), (hi, row.y)])
             if row.clipped_low:
                 ax.plot([lo_lim], [row.y], marker="<", color="black", markersize=4, zorder=3, clip_on=False)
             if row.clipped_high:
                 ax.plot([hi_lim], [row.y], marker=">", color="black", markersize=4, zorder=3, clip_on=False)
             if lo_lim <= row.estimate <= hi_lim:
-                ax.scatter(
-                    [row.estimate],
-                    [row.y],
-                    s=row.box_area,
-                    marker="s",
-                    color="#1f4e79",
-                    zorder=4,
-                    linewidths=0,
-                )
+                boxes.append((row.estimate, row.y, row.box_area))
         elif row.kind in ("subtotal", "overall"):
             assert row.estimate is not None and row.ci_low is not None and row.ci_high is not None
             h = 0.34
@@ -497,6 +495,23 @@ def draw_forest(layout: ForestLayout):
             for clipped, x, mark in ((row.clipped_low, lo_lim, "<"), (row.clipped_high, hi_lim, ">")):
                 if clipped:
                     ax.plot([x], [row.y], marker=mark, color="#b03a2e", markersize=4, clip_on=False)
+
+    if study_lines:
+        ax.add_collection(
+            LineCollection(study_lines, colors="black", linewidths=0.9, zorder=2, capstyle="butt"),
+            autolim=False,
+        )
+    if boxes:
+        default_area = rcParams["lines.markersize"] ** 2  # scatter's size when a study has no weight
+        ax.scatter(
+            [b[0] for b in boxes],
+            [b[1] for b in boxes],
+            s=[default_area if b[2] is None else b[2] for b in boxes],
+            marker="s",
+            color="#1f4e79",
+            zorder=4,
+            linewidths=0,
+        )
 
     left, right = layout.favours
     ax.annotate(
