@@ -33,6 +33,7 @@ class WeightedFit:
         self._beta: NDArray[np.float64] = self._a @ (self.xtw @ yi)
         self.resid = yi - X @ self._beta
         self.py = w * self.resid  # Py: P annihilates X, so Py = W(y - Xβ̂)
+        self._trace_p: float | None = None
 
     # read-only properties, so that InterceptFit can compute them only when asked
     @property
@@ -65,7 +66,12 @@ class WeightedFit:
         return b
 
     def trace_p(self) -> float:
-        """tr(P) = Σw - tr((X'WX)⁻¹X'W²X)."""
+        """tr(P) = Σw - tr((X'WX)⁻¹X'W²X), computed once per fit."""
+        if self._trace_p is None:
+            self._trace_p = self._compute_trace_p()
+        return self._trace_p
+
+    def _compute_trace_p(self) -> float:
         return float(self.w.sum() - np.trace(self.A @ self._b(2)))
 
     def trace_pp(self) -> float:
@@ -85,6 +91,7 @@ class InterceptFit(WeightedFit):
         self.mu = float(w @ yi) / sw
         self.resid = yi - self.mu
         self.py = w * self.resid
+        self._trace_p = None
 
     @property
     def beta(self) -> NDArray[np.float64]:
@@ -101,7 +108,7 @@ class InterceptFit(WeightedFit):
         wu = self.w * self.py
         return float(wu @ self.py) - float(wu.sum()) ** 2 / self.sw
 
-    def trace_p(self) -> float:
+    def _compute_trace_p(self) -> float:
         return spread_of_weights(self.w)
 
     def trace_pp(self) -> float:
