@@ -16,6 +16,7 @@ import pytest
 import metamg
 from metamg.models.distributions import chi2_ppf
 from metamg.models.inverse_variance import fit
+from metamg.models.metaregression import intercept_and, meta_regression, permuted_statistics
 from metamg.models.projection import weighted_fit
 from metamg.models.qprofile import q_profile
 from metamg.models.roots import decreasing_root, nonnegative_root, root_near
@@ -182,3 +183,105 @@ def test_trim_and_fill_iterations_equal_the_full_fits(monkeypatch, name, method)
     assert fast.to_dict() == slow.to_dict()
     if name == "skewed":
         assert fast.k0 > 0
+
+
+# -- permutation tests: all permutations as one batched problem ----------------------------------
+
+
+def designs():
+    rng = np.random.default_rng(11)
+    yi, vi = data(30, 12)
+    x = rng.normal(size=30)
+    g = rng.integers(0, 3, 30)
+    yield "continuous", yi, vi, intercept_and(x)
+    yield "categorical", yi, vi, intercept_and((g == 1).astype(float), (g == 2).astype(float))
+    yield "two moderators", yi, vi, intercept_and(x, (g == 2).astype(float))
+    yield "k = p + 1", yi[:4], vi[:4], intercept_and(x[:4], (g[:4] == 2).astype(float))
+    # little spread: tau² = 0 for most permutations (the truncation); identical effects would
+    # make every fit exact (Knapp-Hartung scale 0), which regress() refuses before permuting
+    yield (
+        "homogeneous",
+        0.1 + 0.01 * rng.normal(size=8),
+        np.linspace(0.01, 0.1, 8),
+        intercept_and(np.arange(8.0)),
+    )
+    yield "intercept only", yi, vi, np.ones((30, 1))
+
+
+DESIGNS = {name: (yi, vi, X) for name, yi, vi, X in designs()}
+
+
+def looped(yi, vi, X, perms, method, ci_method):
+    """The refits one at a time, as permutation_test did before: meta_regression per permutation."""
+    stats, qm = [], []
+    names = [f"b{j}" for j in range(X.shape[1])]
+    for perm in perms:
+        try:
+            r = meta_regression(yi, vi, X[perm], names, method=method, ci_method=ci_method)
+        except ValueError:
+            stats.append([np.nan] * X.shape[1])
+            qm.append(np.nan)
+            continue
+        stats.append([c.statistic for c in r.coefficients])
+        qm.append(r.qm)
+    return np.array(stats), np.array(qm)
+
+
+def same(a, b, rtol=1e-9) -> bool:
+    a, b = np.asarray(a, float), np.asarray(b, float)
+    both_nan = np.isnan(a) & np.isnan(b)
+    equal = a == b  # infinities
+    with np.errstate(invalid="ignore"):
+        near = np.abs(a - b) <= rtol * np.abs(b) + 1e-12
+    return bool(np.all(both_nan | equal | near))
+
+
+@pytest.mark.parametrize("name", sorted(DESIGNS))
+@pytest.mark.parametrize("method", ["FE", "DL", "HE", "HS", "SJ", "ML", "REML", "EB", "PM"])
+@pytest.mark.parametrize("ci_method", ["wald", "hk", "hk-adhoc"])
+def test_batched_permutation_statistics_equal_the_refits(name, method, ci_method):
+    yi, vi, X = DESIGNS[name]
+    if name == "k = p + 1" and method != "FE":
+        X = X[:, :2]  # tau² needs k > p
+    rng = np.random.default_rng(5)
+    perms = np.array([rng.permutation(len(yi)) for _ in range(40)])
+    perms[0] = np.arange(len(yi))  # the observed order itself
+    stats, qm = permuted_statistics(yi, vi, X, perms, method, ci_method)
+    ref_stats, ref_qm = looped(yi, vi, X, perms, method, ci_method)
+    assert same(stats, ref_stats), (stats[:3], ref_stats[:3])
+    assert same(qm, ref_qm), (qm[:3], ref_qm[:3])
+
+
+@pytest.mark.parametrize(
+    "case,measure,mod,method,ci",
+    [
+        ("bcg", "RR", "ablat", "REML", "hk"),
+        ("bcg", "RR", "ablat", "DL", "wald"),
+        ("bcg", "RR", "alloc", "PM", "hk-adhoc"),
+        ("molloy2014", "ZCOR", "meanage", "FE", "wald"),
+        ("molloy2014", "ZCOR", "meanage", "ML", "hk"),
+    ],
+)
+def test_permutation_p_values_for_a_seed_are_the_refits(monkeypatch, case, measure, mod, method, ci):
+    """The same draws in the same order, counted as before: the same p-values, exactly."""
+    from metamg.analyses import regression
+
+    a = metamg.pool(CASES_DIR / f"{case}.csv", measure=measure)
+    fast = regression.permutation_test(a, [mod], ci, 300, seed=9, method=method)
+    monkeypatch.setattr(regression, "permuted_statistics", looped)
+    slow = regression.permutation_test(a, [mod], ci, 300, seed=9, method=method)
+    assert fast.to_dict() == slow.to_dict()
+    assert fast.p[1] < 1
+
+
+def test_permutations_in_blocks_equal_one_block(monkeypatch):
+    from metamg.models import metaregression
+
+    yi, vi, X = DESIGNS["two moderators"]
+    rng = np.random.default_rng(2)
+    perms = np.array([rng.permutation(len(yi)) for _ in range(25)])
+    whole = permuted_statistics(yi, vi, X, perms, "REML", "hk")
+    monkeypatch.setattr(metaregression, "_BLOCK", 7 * len(yi) * X.shape[1])  # blocks of 7
+    blocks = permuted_statistics(yi, vi, X, perms, "REML", "hk")
+    assert np.array_equal(whole[0], blocks[0]) and np.array_equal(whole[1], blocks[1])
+    assert permuted_statistics(yi, vi, X, np.empty((0, len(yi)), dtype=int))[0].shape == (0, 3)

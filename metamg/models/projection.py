@@ -141,3 +141,59 @@ def ols_residual_terms(
     resid = yi - X @ beta
     hat = np.einsum("ij,jk,ik->i", X, xtx_inv, X)
     return float(resid @ resid), float(vi @ (1.0 - hat))
+
+
+class BatchedFit:
+    """``WeightedFit`` for many designs at once: fit b has design ``X[b]`` (n x k x p) and its
+    own tau² ``tau2[b]``, over the same effects ``yi`` and variances ``vi`` (the permutations
+    of a meta-regression's moderators). Every quantity is an array over the fits, computed with
+    the same formulas as ``WeightedFit``; memory n·k·p, so callers pass blocks of fits."""
+
+    def __init__(
+        self,
+        yi: NDArray[np.float64],
+        vi: NDArray[np.float64],
+        X: NDArray[np.float64],
+        tau2: NDArray[np.float64],
+    ) -> None:
+        self.X = X
+        self.w = w = 1.0 / (vi[None, :] + tau2[:, None])
+        self.xw: NDArray[np.float64] = X * w[:, :, None]
+        self.A: NDArray[np.float64] = np.linalg.inv(np.einsum("nkp,nkq->npq", self.xw, X))
+        self.beta: NDArray[np.float64] = np.einsum("npq,nq->np", self.A, np.einsum("nkp,k->np", self.xw, yi))
+        self.resid: NDArray[np.float64] = yi[None, :] - np.einsum("nkp,np->nk", X, self.beta)
+        self.py: NDArray[np.float64] = w * self.resid
+
+    def rss(self) -> NDArray[np.float64]:
+        out: NDArray[np.float64] = np.einsum("nk,nk->n", self.py, self.resid)
+        return out
+
+    def yppy(self) -> NDArray[np.float64]:
+        out: NDArray[np.float64] = np.einsum("nk,nk->n", self.py, self.py)
+        return out
+
+    def ypppy(self) -> NDArray[np.float64]:
+        w, py = self.w, self.py
+        z = np.einsum("npq,nq->np", self.A, np.einsum("nkp,nk->np", self.xw, py))
+        ppy = w * py - w * np.einsum("nkp,np->nk", self.X, z)
+        out: NDArray[np.float64] = np.einsum("nk,nk->n", py, ppy)
+        return out
+
+    def _ab(self, power: int) -> NDArray[np.float64]:
+        """A·X'W^power·X for each fit."""
+        b = np.einsum("nkp,nkq->npq", self.X * (self.w ** (power - 1))[:, :, None], self.xw)
+        out: NDArray[np.float64] = self.A @ b
+        return out
+
+    def trace_p(self) -> NDArray[np.float64]:
+        out: NDArray[np.float64] = self.w.sum(axis=1) - np.trace(self._ab(2), axis1=1, axis2=2)
+        return out
+
+    def trace_pp(self) -> NDArray[np.float64]:
+        ab = self._ab(2)
+        out: NDArray[np.float64] = (
+            (self.w**2).sum(axis=1)
+            - 2 * np.trace(self._ab(3), axis1=1, axis2=2)
+            + np.einsum("npq,nqp->n", ab, ab)
+        )
+        return out
