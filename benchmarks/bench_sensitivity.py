@@ -6,7 +6,10 @@ Each task is timed in metamg (the public functions, as a user calls them) and in
 implementation of the same numbers written here, outside the package: every subset fitted on
 its own with numpy (the masked arrays, DerSimonian-Laird in closed form, REML by Fisher scoring
 to 1e-10, the estimate, its Hartung-Knapp standard error, CI, p, Q and its p, I²), with
-scipy.special for the t and chi-square tails. Ratios are metamg / numpy (median of --runs).
+scipy.special for the t and chi-square tails; trim and fill with the same estimator as metamg's
+(DL or REML); the permutations with the analysis's default model (REML, Knapp-Hartung t tests
+and F), refitted one after another with the same seed and draws, so that its counts are
+metamg's. Ratios are metamg / numpy (median of --runs).
 Synthetic data: 1,000 studies, vi = 4/n with n uniform on 20..400, tau² = 0.05, seed 1.
 BLAS runs on one thread (set below, before numpy is imported), and the script says so.
 """
@@ -118,10 +121,11 @@ def np_cumulative(yi, vi, tau2_of):
     return np.array([(tau2_of(yi[: n + 1], vi[: n + 1]),) for n in range(1, len(yi))])
 
 
-def np_trim_and_fill(yi, vi):
-    """L0 trim and fill with REML fits: the side from the Egger slope (weighted least squares
-    at the REML tau²), the L0 iterations, the filled data refitted."""
-    t = reml(yi, vi)
+def np_trim_and_fill(yi, vi, tau2_of):
+    """L0 trim and fill with the fits of ``tau2_of`` (dl or reml): the side from the Egger slope
+    (weighted least squares at the intercept-only tau², a shortcut: metamg fits the slope's
+    model with moderators), the L0 iterations, the filled data refitted."""
+    t = tau2_of(yi, vi)
     X = np.column_stack([np.ones_like(vi), np.sqrt(vi)])
     w = 1 / (vi + t)
     slope = np.linalg.solve(X.T @ (X * w[:, None]), X.T @ (w * yi))[1]
@@ -132,7 +136,7 @@ def np_trim_and_fill(yi, vi):
     k0, prev = 0, -1
     while k0 != prev:
         prev = k0
-        t = reml(y[: k - k0], v[: k - k0])
+        t = tau2_of(y[: k - k0], v[: k - k0])
         w = 1 / (v[: k - k0] + t)
         beta = w @ y[: k - k0] / w.sum()
         c = y - beta
@@ -141,7 +145,7 @@ def np_trim_and_fill(yi, vi):
         k0 = max(0, round((4 * ranks[c > 0].sum() - k * (k + 1)) / (2 * k - 1)))
     filled_y = np.concatenate([y, 2 * beta - y[k - k0 :]])
     filled_v = np.concatenate([v, v[k - k0 :]])
-    t = reml(filled_y, filled_v)
+    t = tau2_of(filled_y, filled_v)
     return summary(filled_y, filled_v, t)
 
 
@@ -152,7 +156,9 @@ def np_reml_fit(yi, vi):
 
 
 def np_regression(y, v, X, tol=1e-10):
-    """REML meta-regression by Fisher scoring, with the Wald statistics of the coefficients."""
+    """REML meta-regression by Fisher scoring, with the Knapp-Hartung t statistics of the
+    coefficients and the F statistic of the moderators (the test permutation_test counts with
+    the analysis's default, REML with hk)."""
     t = 0.0
     for _ in range(100):
         w = 1 / (v + t)
@@ -170,14 +176,17 @@ def np_regression(y, v, X, tol=1e-10):
     w = 1 / (v + t)
     A = np.linalg.inv(X.T @ (X * w[:, None]))
     beta = A @ (X.T @ (w * y))
-    return beta / np.sqrt(np.diag(A))
+    k, p = X.shape
+    vcov = A * (w @ (y - X @ beta) ** 2) / (k - p)
+    qm = beta[1:] @ np.linalg.solve(vcov[1:, 1:], beta[1:]) / (p - 1)
+    return np.append(beta / np.sqrt(np.diag(vcov)), qm)
 
 
 def np_permutations(yi, vi, x, n, seed=1):
     X = np.column_stack([np.ones_like(x), x])
     observed = np.abs(np_regression(yi, vi, X))
     rng = np.random.default_rng(seed)
-    hits = np.zeros(2)
+    hits = np.zeros(3)
     for _ in range(n):
         hits += np.abs(np_regression(yi, vi, X[rng.permutation(len(yi))])) >= observed
     return hits
@@ -219,9 +228,14 @@ def main():
         ("influence, REML, k = 1,000", lambda: influence(reml_a), lambda: np_influence(yi, vi, reml)),
         ("cumulative, REML, k = 1,000", lambda: cumulative(reml_a), lambda: np_cumulative(yi, vi, reml)),
         (
+            "trim and fill, DL, k = 1,000",
+            lambda: trim_and_fill_for(dl_a),
+            lambda: np_trim_and_fill(yi, vi, dl),
+        ),
+        (
             "trim and fill, REML, k = 1,000",
             lambda: trim_and_fill_for(reml_a),
-            lambda: np_trim_and_fill(yi, vi),
+            lambda: np_trim_and_fill(yi, vi, reml),
         ),
         (
             "REML fit of 1,000,000 studies with the tau² CI (numpy: the fit alone)",
@@ -229,8 +243,8 @@ def main():
             lambda: np_reml_fit(big_y, big_v),
         ),
         (
-            "1,000 permutations of a meta-regression, k = 50",
-            lambda: permutation_test(reg, ["x"], permutations=1000),
+            "1,000 permutations of a meta-regression, k = 50 (REML, Knapp-Hartung t and F)",
+            lambda: permutation_test(reg, ["x"], ci_method="hk", permutations=1000, method="REML"),
             lambda: np_permutations(yr, vr, xr, 1000),
         ),
     ]

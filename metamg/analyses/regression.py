@@ -9,7 +9,12 @@ import numpy as np
 from metamg.analyses.pool import PoolAnalysis
 from metamg.errors import InputError, Problem
 from metamg.models.display import frame, html_table, one_line, p_is, p_value
-from metamg.models.metaregression import MetaRegression, meta_regression, regression_method
+from metamg.models.metaregression import (
+    MetaRegression,
+    meta_regression,
+    permuted_statistics,
+    regression_method,
+)
 from metamg.vocabulary import TABLE_METHODS
 
 
@@ -174,19 +179,13 @@ def permutation_test(
     yi, vi = es.yi[d.rows], es.vi[d.rows]
     observed = np.abs([c.statistic for c in fit.coefficients])
     rng = np.random.default_rng(seed)
-    hits = np.zeros(len(observed))
-    qm_hits = 0
+    # the draws in the same order as one refit after another: the same p-values for a seed
+    perms = np.array([rng.permutation(len(yi)) for _ in range(permutations)], dtype=np.intp)
+    stats, qm = permuted_statistics(yi, vi, d.X, perms.reshape(-1, len(yi)), method, ci_method)
     tol = 1e-12  # ties with the observed value count as extreme (rounding noise aside)
-    for _ in range(permutations):
-        X = d.X[rng.permutation(len(yi))]
-        try:
-            perm = meta_regression(
-                yi, vi, X, d.names, method=method, ci_method=ci_method, level=analysis.result.level
-            )
-        except ValueError:
-            continue
-        hits += np.abs([c.statistic for c in perm.coefficients]) >= observed * (1 - tol)
-        qm_hits += perm.qm >= fit.qm * (1 - tol)
+    with np.errstate(invalid="ignore"):  # a fit that does not exist (NaN) is never extreme
+        hits = np.sum(np.abs(stats) >= observed * (1 - tol), axis=0)
+        qm_hits = int(np.sum(qm >= fit.qm * (1 - tol)))
     n = permutations
     return PermutationTest(
         n,

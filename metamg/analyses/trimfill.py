@@ -16,6 +16,9 @@ from metamg.models import PoolResult, fit
 from metamg.models.display import frame, html_table, interval, level_text, num, one_line, p_is
 from metamg.models.metaregression import intercept_and, meta_regression
 from metamg.models.results import _num
+from metamg.models.tau2 import TAU2_ESTIMATORS
+from metamg.models.weights import weighted_mean
+from metamg.vocabulary import COMMON_EFFECT
 
 MAX_ITER = 100
 
@@ -132,7 +135,7 @@ def trim_and_fill(
                     )
                 ]
             )
-        beta = fit(y[: k - k0], v[: k - k0], method=method, ci_method="wald", tau2_ci=False).estimate
+        beta = _estimate(y[: k - k0], v[: k - k0], method)
         centred = y - beta
         ranks = np.empty(k)
         ranks[np.lexsort((np.arange(k), np.abs(centred)))] = np.arange(1, k + 1)  # ties: first
@@ -154,6 +157,18 @@ def trim_and_fill(
         tau2_ci=False,
     )
     return TrimFill(k0, side, tuple(float(x) for x in filled_y), tuple(float(x) for x in filled_v), result)
+
+
+def _estimate(yi: np.ndarray, vi: np.ndarray, method: str) -> float:
+    """The pooled estimate ``fit(yi, vi, method).estimate`` gives (the same tau² and weights),
+    without the rest of a fit (test, Q, I², intervals, notes): the L0 iterations need only it."""
+    method = method.upper()
+    if method in COMMON_EFFECT:
+        method = "FE"
+    if method != "FE" and method not in TAU2_ESTIMATORS:
+        raise ValueError(f"unknown method {method!r}")
+    tau2 = 0.0 if method == "FE" or len(yi) == 1 else TAU2_ESTIMATORS[method](yi, vi)
+    return weighted_mean(yi, 1.0 / (vi + tau2))[0]
 
 
 def trim_and_fill_for(analysis) -> TrimFill:

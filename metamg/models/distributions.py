@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 from statistics import NormalDist
 
-from metamg.models.roots import bracket_above, decreasing_root
+from metamg.models.roots import root_near
 
 _STD_NORMAL = NormalDist()
 _TINY = 1e-300
@@ -94,9 +94,7 @@ def chi2_ppf(p: float, df: float) -> float:
     z = norm_ppf(p)
     c = 2 / (9 * df)
     start = max(df * (1 - c + z * math.sqrt(c)) ** 3, 1e-8 * df)  # Wilson-Hilferty
-    hi = bracket_above(lambda x: fdf(x)[0], start)
-    lo = 0.0 if hi == start else hi / 4
-    return decreasing_root(fdf, lo, hi, x0=start)
+    return root_near(fdf, start)
 
 
 # -- incomplete beta: Student t ------------------------------------------------------------------
@@ -174,9 +172,7 @@ def _t_upper(q: float, df: float) -> float:
     def fdf(t: float) -> tuple[float, float]:
         return t_sf(t, df) - q, -_t_pdf(t, df)
 
-    start = max(-norm_ppf(q), 1e-3)
-    hi = bracket_above(lambda t: fdf(t)[0], start)
-    return decreasing_root(fdf, 0.0, hi, x0=start)
+    return root_near(fdf, max(-norm_ppf(q), 1e-3))
 
 
 def f_sf(x: float, df1: float, df2: float) -> float:

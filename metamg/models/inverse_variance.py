@@ -5,17 +5,18 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 
 from metamg.models.distributions import norm_ppf, norm_sf, t_ppf, t_sf
 from metamg.models.heterogeneity import q_summary
 from metamg.models.profiles import DEFAULT_PROFILE, PROFILES
+from metamg.models.projection import InterceptFit
 from metamg.models.qprofile import q_profile
 from metamg.models.results import PoolResult
-from metamg.models.tau2 import TAU2_ESTIMATORS
-from metamg.models.weights import cochran_q, knapp_hartung_scale, typical_variance, weighted_mean
+from metamg.models.tau2 import TAU2_ESTIMATORS, tau2_given_null
+from metamg.models.weights import knapp_hartung_scale, weighted_mean
 from metamg.notes import Note, note
 from metamg.vocabulary import CI_METHODS, COMMON_EFFECT, PI_RULES
 
@@ -71,7 +72,10 @@ def fit(
     warnings: list[Note] = []
     rules: list[Note] = []
 
-    tau2 = 0.0 if method == "FE" or k == 1 else TAU2_ESTIMATORS[method](yi, vi)
+    # the fit at tau² = 0, computed once: Cochran's Q, the typical variance, the start and the
+    # test at 0 of the iterative estimators, and the Q-profile's first step all come from it
+    null = InterceptFit(yi, vi, 0.0) if k > 1 else None
+    tau2 = 0.0 if method == "FE" or null is None else tau2_given_null(method, yi, vi, null)
     w = 1.0 / (vi + tau2)
     est, sw = weighted_mean(yi, w)
     se = math.sqrt(1.0 / sw)
@@ -81,11 +85,14 @@ def fit(
         ci_used = "wald"
         warnings.append(note("ci.needs_two_studies", ci_method=ci_method))
     df, s2 = None, 1.0
+    profile = tau2_ci and method != "FE"
+    resid2 = (yi - est) ** 2 if ci_used != "wald" or profile else None
+    q_at_estimate = None if resid2 is None else float(w @ resid2)  # the generalized Q at tau²
     if ci_used == "wald":
         crit = norm_ppf(1 - (1 - level) / 2)
     else:
         df = k - 1
-        s2 = knapp_hartung_scale(float(w @ (yi - est) ** 2), df, ci_used)
+        s2 = knapp_hartung_scale(cast(float, q_at_estimate), df, ci_used)
         se *= math.sqrt(s2)
         crit = t_ppf(1 - (1 - level) / 2, df)
         if method == "FE":
@@ -98,7 +105,7 @@ def fit(
         p = 0.0 if est != 0 else math.nan
         warnings.append(note("ci.hk_zero_width"))
 
-    q = cochran_q(yi, vi)
+    q, dq0 = (0.0, 0.0) if null is None else _cochran_q(null)
     q_df = k - 1
     q_p, i2_q, h2_q = q_summary(q, q_df)
 
@@ -131,13 +138,16 @@ def fit(
         )
         rules += [note("model.common_effect"), note("i2.from_q")]
     else:
-        vt = typical_variance(vi) if k > 1 else 0.0
+        vt = _typical_variance(null, k)
         i2 = 100 * tau2 / (tau2 + vt) if tau2 > 0 else 0.0
         h2 = (tau2 + vt) / vt if vt > 0 else 1.0
         result.update(i2=i2, h2=h2, tau2=tau2, tau=math.sqrt(tau2))
         rules += [note("model.random_effects", method=method), note("i2.from_tau2")]
         if tau2_ci:
-            iv = q_profile(yi, vi, level)
+            near = None
+            if resid2 is not None and q_at_estimate is not None:
+                near = (tau2, q_at_estimate, -float((w * w) @ resid2))
+            iv = q_profile(yi, vi, level, at_zero=(q, dq0), near=near)
             result.update(
                 tau2_ci_low=iv.low,
                 tau2_ci_high=iv.high,
@@ -152,6 +162,22 @@ def fit(
         rules.append(_pi_rule(ci_used, pi, k))
     rules.insert(1, note("ci", ci_method=ci_used))
     return PoolResult(**result, warnings=tuple(warnings), rules=tuple(rules))
+
+
+def _cochran_q(null: InterceptFit) -> tuple[float, float]:
+    """Cochran's Q and its derivative in tau² at 0 from the fit at tau² = 0, as
+    ``weights.cochran_q`` and ``generalized_q`` compute them (the same operations)."""
+    wr2 = null.w * null.resid**2
+    return float(wr2.sum()), float(-(null.w @ wr2))
+
+
+def _typical_variance(null: InterceptFit | None, k: int) -> float:
+    """``weights.typical_variance`` from the fit at tau² = 0 (its trace of P is the spread of
+    the weights 1/v); 0 for one study."""
+    if null is None:
+        return 0.0
+    denom = null.trace_p()
+    return (k - 1) / denom if denom > 0 else 0.0
 
 
 def _prediction_interval(

@@ -6,7 +6,7 @@ PM), everything in O(k·p²) without k x k matrices (``projection``).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -15,9 +15,10 @@ import numpy as np
 from metamg.models.display import frame, html_table, interval, level_text, num, one_line, p_is, p_value, pct
 from metamg.models.distributions import chi2_sf, f_sf, norm_ppf, norm_sf, t_ppf, t_sf
 from metamg.models.heterogeneity import q_summary
-from metamg.models.projection import WeightedFit
+from metamg.models.projection import BatchedFit, WeightedFit
+from metamg.models.roots import decreasing_roots
 from metamg.models.tau2 import TAU2_ESTIMATORS
-from metamg.models.weights import knapp_hartung_scale
+from metamg.models.weights import RSS_ZERO, knapp_hartung_scale, tau2_scale
 from metamg.vocabulary import CI_METHODS as REGRESSION_TESTS
 from metamg.vocabulary import COMMON_EFFECT, REGRESSION_METHODS
 
@@ -263,3 +264,144 @@ def _fe_r2(yi: NDArray[np.float64], vi: NDArray[np.float64], qe: float, k: int, 
 def intercept_and(*columns: NDArray[np.float64]) -> NDArray[np.float64]:
     k = len(columns[0])
     return np.column_stack([np.ones(k), *columns])
+
+
+# -- many permutations of the moderators at once -------------------------------------------------
+
+_BLOCK = 1 << 18  # design elements (fits x studies x coefficients) per block of permutations
+
+
+def permuted_statistics(
+    yi: ArrayLike,
+    vi: ArrayLike,
+    X: ArrayLike,
+    permutations: ArrayLike,
+    method: str = "REML",
+    ci_method: str = "wald",
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """The coefficients' test statistics (n x p) and the omnibus QM (n) of ``meta_regression``
+    refitted with the rows of X reordered by each row of ``permutations`` (n x k), as metafor's
+    permutest() refits: the same tau² estimator, test and formulas, for all permutations at once
+    (one weighted least-squares problem per block of permutations, the iterative estimators
+    solved as one vectorised Newton problem). What the test does not need (p-values, intervals,
+    QE, I², R²) is not computed, and the checks of the observed fit (enough studies, columns not
+    collinear) hold for every permutation of its rows. A NaN row is a fit that does not exist."""
+    yi, vi, X = np.asarray(yi, float), np.asarray(vi, float), np.asarray(X, float)
+    perms = np.asarray(permutations, dtype=np.intp).reshape(-1, len(yi))
+    method = regression_method(method)
+    k, p = X.shape
+    stats = np.empty((len(perms), p))
+    qm = np.empty(len(perms))
+    step = max(1, _BLOCK // max(k * p, 1))
+    for start in range(0, len(perms), step):
+        rows = slice(start, start + step)
+        Xb = X[perms[rows]]
+        try:
+            stats[rows], qm[rows] = _batch_statistics(yi, vi, Xb, method, ci_method)
+        except np.linalg.LinAlgError:  # a singular fit in the block: each on its own
+            for i, Xi in enumerate(Xb, start):
+                try:
+                    r = meta_regression(yi, vi, Xi, [str(j) for j in range(p)], method, ci_method)
+                except ValueError:
+                    stats[i], qm[i] = np.nan, np.nan
+                    continue
+                stats[i], qm[i] = [c.statistic for c in r.coefficients], r.qm
+    return stats, qm
+
+
+def _batch_statistics(
+    yi: NDArray[np.float64], vi: NDArray[np.float64], X: NDArray[np.float64], method: str, ci_method: str
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    n, k, p = X.shape
+    tau2 = _batch_tau2(yi, vi, X, method)
+    fit = BatchedFit(yi, vi, X, tau2)
+    df = k - p
+    t_tests = ci_method != "wald" and df > 0
+    scale = np.ones(n)
+    if t_tests:  # knapp_hartung_scale, per fit
+        rss = fit.rss()
+        scale = np.where(rss <= RSS_ZERO, 0.0, rss / df)
+        if ci_method == "hk-adhoc":
+            scale = np.maximum(1.0, scale)
+    b = fit.beta
+    se = np.sqrt(scale[:, None] * np.diagonal(fit.A, axis1=1, axis2=2))
+    with np.errstate(divide="ignore", invalid="ignore"):  # as _test: ±inf, or NaN for 0/0
+        stats = np.where(
+            se > 0, b / np.where(se > 0, se, 1.0), np.where(b == 0, np.nan, np.copysign(np.inf, b))
+        )
+        m = p - 1
+        if m == 0:
+            return stats, np.zeros(n)
+        bm = b[:, 1:]
+        qm = np.einsum("nm,nm->n", bm, np.linalg.solve(fit.A[:, 1:, 1:], bm[:, :, None])[:, :, 0])
+        qm = np.where(scale == 0, np.nan, qm / np.where(scale == 0, 1.0, scale))
+    return stats, qm / m if t_tests else qm
+
+
+def _batch_tau2(
+    yi: NDArray[np.float64], vi: NDArray[np.float64], X: NDArray[np.float64], method: str
+) -> NDArray[np.float64]:
+    """tau² of each design in X (n x k x p) by ``method``, as ``TAU2_ESTIMATORS[method]``."""
+    n, k, p = X.shape
+    if method == "FE":
+        return np.zeros(n)
+    if method == "HE":
+        xtx_inv = np.linalg.inv(np.einsum("nkp,nkq->npq", X, X))
+        beta = np.einsum("npq,nq->np", xtx_inv, np.einsum("nkp,k->np", X, yi))
+        resid = yi[None, :] - np.einsum("nkp,np->nk", X, beta)
+        hat = np.einsum("nkp,npq,nkq->nk", X, xtx_inv, X)
+        rss = np.einsum("nk,nk->n", resid, resid)
+        out: NDArray[np.float64] = np.maximum(0.0, (rss - (1.0 - hat) @ vi) / (k - p))
+        return out
+    if method == "SJ":
+        tau0 = float(np.sum((yi - yi.mean()) ** 2)) / k
+        if tau0 == 0:
+            return np.zeros(n)
+        out = tau0 * BatchedFit(yi, vi, X, np.full(n, tau0)).rss() / (k - p)
+        return out
+    f0 = BatchedFit(yi, vi, X, np.zeros(n))
+    if method == "HS":
+        out = np.maximum(0.0, (f0.rss() - k) / float(np.sum(1.0 / vi)))
+        return out
+    dl: NDArray[np.float64] = np.maximum(0.0, (f0.rss() - (k - p)) / f0.trace_p())
+    if method == "DL":
+        return dl
+    equation = _BATCH_EQUATIONS[method]
+    tau2 = np.zeros(n)
+    live = np.flatnonzero(equation(f0, k, p)[0] > 0)  # elsewhere the root is truncated at 0
+    if not len(live):
+        return tau2
+    Xl = X[live]
+    start = np.where(dl[live] > 0, dl[live], tau2_scale(yi, vi))
+
+    def fdf(t: NDArray[np.float64], idx: NDArray[np.intp]) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        return equation(BatchedFit(yi, vi, Xl[idx], t), k, p)
+
+    roots, ok = decreasing_roots(fdf, start, np.zeros(len(live)), np.full(len(live), np.inf))
+    tau2[live] = roots
+    for i in np.flatnonzero(~ok):  # not converged: the scalar solver
+        tau2[live[i]] = TAU2_ESTIMATORS[method](yi, vi, Xl[i])
+    return tau2
+
+
+BatchEquation = Callable[[BatchedFit, int, int], tuple["NDArray[np.float64]", "NDArray[np.float64]"]]
+
+
+def _batch_pm(f: BatchedFit, k: int, p: int) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    return f.rss() - (k - p), -f.yppy()
+
+
+def _batch_ml(f: BatchedFit, k: int, p: int) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    return f.yppy() - f.w.sum(axis=1), -2 * f.ypppy() + (f.w**2).sum(axis=1)
+
+
+def _batch_reml(f: BatchedFit, k: int, p: int) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    return f.yppy() - f.trace_p(), -2 * f.ypppy() + f.trace_pp()
+
+
+_BATCH_EQUATIONS: dict[str, BatchEquation] = {
+    "PM": _batch_pm,
+    "EB": _batch_pm,
+    "ML": _batch_ml,
+    "REML": _batch_reml,
+}

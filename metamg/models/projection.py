@@ -33,6 +33,7 @@ class WeightedFit:
         self._beta: NDArray[np.float64] = self._a @ (self.xtw @ yi)
         self.resid = yi - X @ self._beta
         self.py = w * self.resid  # Py: P annihilates X, so Py = W(y - Xβ̂)
+        self._trace_p: float | None = None
 
     # read-only properties, so that InterceptFit can compute them only when asked
     @property
@@ -65,7 +66,12 @@ class WeightedFit:
         return b
 
     def trace_p(self) -> float:
-        """tr(P) = Σw - tr((X'WX)⁻¹X'W²X)."""
+        """tr(P) = Σw - tr((X'WX)⁻¹X'W²X), computed once per fit."""
+        if self._trace_p is None:
+            self._trace_p = self._compute_trace_p()
+        return self._trace_p
+
+    def _compute_trace_p(self) -> float:
         return float(self.w.sum() - np.trace(self.A @ self._b(2)))
 
     def trace_pp(self) -> float:
@@ -85,6 +91,7 @@ class InterceptFit(WeightedFit):
         self.mu = float(w @ yi) / sw
         self.resid = yi - self.mu
         self.py = w * self.resid
+        self._trace_p = None
 
     @property
     def beta(self) -> NDArray[np.float64]:
@@ -101,7 +108,7 @@ class InterceptFit(WeightedFit):
         wu = self.w * self.py
         return float(wu @ self.py) - float(wu.sum()) ** 2 / self.sw
 
-    def trace_p(self) -> float:
+    def _compute_trace_p(self) -> float:
         return spread_of_weights(self.w)
 
     def trace_pp(self) -> float:
@@ -134,3 +141,59 @@ def ols_residual_terms(
     resid = yi - X @ beta
     hat = np.einsum("ij,jk,ik->i", X, xtx_inv, X)
     return float(resid @ resid), float(vi @ (1.0 - hat))
+
+
+class BatchedFit:
+    """``WeightedFit`` for many designs at once: fit b has design ``X[b]`` (n x k x p) and its
+    own tau² ``tau2[b]``, over the same effects ``yi`` and variances ``vi`` (the permutations
+    of a meta-regression's moderators). Every quantity is an array over the fits, computed with
+    the same formulas as ``WeightedFit``; memory n·k·p, so callers pass blocks of fits."""
+
+    def __init__(
+        self,
+        yi: NDArray[np.float64],
+        vi: NDArray[np.float64],
+        X: NDArray[np.float64],
+        tau2: NDArray[np.float64],
+    ) -> None:
+        self.X = X
+        self.w = w = 1.0 / (vi[None, :] + tau2[:, None])
+        self.xw: NDArray[np.float64] = X * w[:, :, None]
+        self.A: NDArray[np.float64] = np.linalg.inv(np.einsum("nkp,nkq->npq", self.xw, X))
+        self.beta: NDArray[np.float64] = np.einsum("npq,nq->np", self.A, np.einsum("nkp,k->np", self.xw, yi))
+        self.resid: NDArray[np.float64] = yi[None, :] - np.einsum("nkp,np->nk", X, self.beta)
+        self.py: NDArray[np.float64] = w * self.resid
+
+    def rss(self) -> NDArray[np.float64]:
+        out: NDArray[np.float64] = np.einsum("nk,nk->n", self.py, self.resid)
+        return out
+
+    def yppy(self) -> NDArray[np.float64]:
+        out: NDArray[np.float64] = np.einsum("nk,nk->n", self.py, self.py)
+        return out
+
+    def ypppy(self) -> NDArray[np.float64]:
+        w, py = self.w, self.py
+        z = np.einsum("npq,nq->np", self.A, np.einsum("nkp,nk->np", self.xw, py))
+        ppy = w * py - w * np.einsum("nkp,np->nk", self.X, z)
+        out: NDArray[np.float64] = np.einsum("nk,nk->n", py, ppy)
+        return out
+
+    def _ab(self, power: int) -> NDArray[np.float64]:
+        """A·X'W^power·X for each fit."""
+        b = np.einsum("nkp,nkq->npq", self.X * (self.w ** (power - 1))[:, :, None], self.xw)
+        out: NDArray[np.float64] = self.A @ b
+        return out
+
+    def trace_p(self) -> NDArray[np.float64]:
+        out: NDArray[np.float64] = self.w.sum(axis=1) - np.trace(self._ab(2), axis1=1, axis2=2)
+        return out
+
+    def trace_pp(self) -> NDArray[np.float64]:
+        ab = self._ab(2)
+        out: NDArray[np.float64] = (
+            (self.w**2).sum(axis=1)
+            - 2 * np.trace(self._ab(3), axis1=1, axis2=2)
+            + np.einsum("npq,nqp->n", ab, ab)
+        )
+        return out

@@ -38,7 +38,18 @@ def bracket_above(f: Callable[[float], float], start: float, limit: float = 1e30
     return hi
 
 
+# A Newton step this small (relative) is the last one taken: near a simple root the error after it
+# is of the order of the step squared, far below the spacing of floats, while a sum over many
+# studies carries rounding noise of about 1e-14 relative, on which Newton would otherwise wander
+# (bisecting until the bracket closes: five extra passes over a million studies).
+STEP_RTOL = 1e-12
+
+
 def _newton_converged(nxt: float, x: float) -> bool:
+    return math.isfinite(nxt) and abs(nxt - x) <= STEP_RTOL * max(abs(nxt), 1e-300)
+
+
+def _spacing_converged(nxt: float, x: float) -> bool:
     return math.isfinite(nxt) and abs(nxt - x) <= 4 * EPS * max(abs(nxt), 1e-300)
 
 
@@ -49,7 +60,11 @@ def decreasing_root(
     x0: float | None = None,
     maxiter: int = 2000,
 ) -> float:
-    """Root of a function that is > 0 at lo and < 0 at hi; ``fdf(x)`` returns (f, f')."""
+    """Root of a function that is > 0 at lo and < 0 at hi; ``fdf(x)`` returns (f, f').
+    ``hi`` may be infinite when ``x0`` is given: a step that would leave [lo, inf) then goes to
+    four times x, until a point with f < 0 closes the bracket."""
+    if math.isinf(hi) and (x0 is None or not lo < x0):
+        raise ValueError("an unbounded bracket needs a start inside it")
     x = 0.5 * (lo + hi) if x0 is None or not lo < x0 < hi else x0
     for _ in range(maxiter):
         f, df = fdf(x)
@@ -65,21 +80,47 @@ def decreasing_root(
             # before the bracket test: a step below the spacing of floats lands on x itself,
             # which is a bound of the bracket now, and bisecting from there wastes ~30 steps
             return nxt
-        if not lo < nxt < hi:
-            nxt = 0.5 * (lo + hi)  # Newton would leave the bracket: bisect instead
-        if _newton_converged(nxt, x) or hi - lo <= 4 * EPS * max(abs(hi), 1e-300):
+        if not lo < nxt < hi:  # Newton would leave the bracket: bisect instead (or widen it)
+            if math.isfinite(hi):
+                nxt = 0.5 * (lo + hi)
+            elif x > 1e300:
+                raise NoRootError("no sign change below 1e300")
+            else:
+                nxt = 4 * max(x, lo)
+        if _spacing_converged(nxt, x) or hi - lo <= 4 * EPS * max(abs(hi), 1e-300) < math.inf:
             return nxt
         x = nxt
     return x
 
 
-def nonnegative_root(fdf: DerivativeFunction, scale: float, x0: float | None = None) -> float:
+def root_near(fdf: DerivativeFunction, start: float, lo: float = 0.0) -> float:
+    """Root in (lo, inf) of a decreasing function, by Newton's method from ``start``, a close
+    approximation: its first step stays inside the bracket that start's sign closes on one side,
+    [lo, start] or [start, inf), so a good start is never thrown away for a bisection."""
+    f, df = fdf(start)
+    if f == 0:
+        return start
+    step = f / df if df != 0 and math.isfinite(df) else math.inf
+    nxt = start - step
+    if _newton_converged(nxt, start):
+        return nxt
+    if f < 0:
+        return decreasing_root(fdf, lo, start, x0=nxt)  # a start outside: bisected
+    return decreasing_root(fdf, start, math.inf, x0=nxt if start < nxt < math.inf else 4 * start)
+
+
+def nonnegative_root(
+    fdf: DerivativeFunction, scale: float, x0: float | None = None, at_zero: float | None = None
+) -> float:
     """Root in tau² >= 0 of an equation that decreases in tau²: 0 when it is already <= 0 at 0
-    (the truncation every estimator and the Q-profile share), else bracketed from ``scale``."""
-    if fdf(0.0)[0] <= 0:
+    (the truncation every estimator and the Q-profile share; ``at_zero``, the equation's value
+    at 0 when the caller has it), else Newton's from ``x0`` (a positive start; else ``scale``,
+    a tau² of the data's order) in [0, inf), the bracket closed by the first point where the
+    equation is negative, so that a good start costs no bracketing passes."""
+    if (fdf(0.0)[0] if at_zero is None else at_zero) <= 0:
         return 0.0
-    hi = bracket_above(lambda t: fdf(t)[0], scale)
-    return decreasing_root(fdf, 0.0, hi, x0=x0)
+    start = x0 if x0 is not None and x0 > 0 and math.isfinite(x0) else max(scale, 1e-300)
+    return decreasing_root(fdf, 0.0, math.inf, x0=start)
 
 
 # many equations at once: (x, idx) -> (f, f') of the equations numbered idx at x

@@ -11,18 +11,23 @@ column of ones they are the familiar intercept-only formulas, named per estimato
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
-from metamg.models.projection import n_coefficients, ols_residual_terms, weighted_fit
+from metamg.models.projection import (
+    InterceptFit,
+    WeightedFit,
+    n_coefficients,
+    ols_residual_terms,
+    weighted_fit,
+)
 from metamg.models.roots import nonnegative_root
 from metamg.models.weights import tau2_scale
 
 if TYPE_CHECKING:
     from numpy.typing import ArrayLike, NDArray
-
-    from metamg.models.roots import DerivativeFunction
 
 
 class Tau2Estimator(Protocol):
@@ -41,8 +46,11 @@ def dersimonian_laird(yi: NDArray[np.float64], vi: NDArray[np.float64], X: Array
     """DL: (QE - (k-p)) / tr(P₀), P₀ at tau² = 0, truncated at 0; intercept only,
     (Q - (k-1)) / (Σw - Σw²/Σw) (DerSimonian & Laird 1986, eq. 2; with moderators Raudenbush 2009)."""
     X = _design(X)
-    k, p = len(yi), n_coefficients(X)
-    f0 = weighted_fit(yi, vi, X, 0.0)
+    return _dl_from(weighted_fit(yi, vi, X, 0.0), len(yi), n_coefficients(X))
+
+
+def _dl_from(f0: WeightedFit, k: int, p: int) -> float:
+    """DerSimonian-Laird from the fit at tau² = 0."""
     return max(0.0, (f0.rss() - (k - p)) / f0.trace_p())
 
 
@@ -76,17 +84,47 @@ def sidik_jonkman(yi: NDArray[np.float64], vi: NDArray[np.float64], X: ArrayLike
     return tau0 * weighted_fit(yi, vi, X, tau0).rss() / (k - p)
 
 
+# The iterative estimators: an estimating equation in tau² given as its value and its slope at a
+# weighted fit (with k and p), each decreasing in tau²; solved by ``_solve``.
+Equation = Callable[[WeightedFit, int, int], float]
+
+
+def _pm_value(f: WeightedFit, k: int, p: int) -> float:
+    return f.rss() - (k - p)
+
+
+def _pm_slope(f: WeightedFit, k: int, p: int) -> float:
+    return -f.yppy()
+
+
+def _ml_value(f: WeightedFit, k: int, p: int) -> float:
+    return f.yppy() - float(f.w.sum())
+
+
+def _ml_slope(f: WeightedFit, k: int, p: int) -> float:
+    return -2 * f.ypppy() + float((f.w**2).sum())
+
+
+def _reml_value(f: WeightedFit, k: int, p: int) -> float:
+    return f.yppy() - f.trace_p()
+
+
+def _reml_slope(f: WeightedFit, k: int, p: int) -> float:
+    return -2 * f.ypppy() + f.trace_pp()
+
+
+EQUATIONS: dict[str, tuple[Equation, Equation]] = {
+    "PM": (_pm_value, _pm_slope),
+    "EB": (_pm_value, _pm_slope),
+    "ML": (_ml_value, _ml_slope),
+    "REML": (_reml_value, _reml_slope),
+}
+
+
 def paule_mandel(yi: NDArray[np.float64], vi: NDArray[np.float64], X: ArrayLike | None = None) -> float:
     """PM: the tau² at which the generalized Q, y'P(tau²)y, equals its expectation k-p
     (Paule & Mandel 1982; DerSimonian & Kacker 2007, eq. 8)."""
-    X = _design(X)
-    k, p = len(yi), n_coefficients(X)
-
-    def fdf(t: float) -> tuple[float, float]:
-        f = weighted_fit(yi, vi, X, t)
-        return f.rss() - (k - p), -f.yppy()
-
-    return _decreasing_root_from_zero(fdf, yi, vi, X)
+    return _solve("PM", yi, vi, _design(X))
 
 
 def empirical_bayes(yi: NDArray[np.float64], vi: NDArray[np.float64], X: ArrayLike | None = None) -> float:
@@ -99,13 +137,7 @@ def empirical_bayes(yi: NDArray[np.float64], vi: NDArray[np.float64], X: ArrayLi
 def maximum_likelihood(yi: NDArray[np.float64], vi: NDArray[np.float64], X: ArrayLike | None = None) -> float:
     """ML: root of the log-likelihood score ½[y'PPy - Σw], derivative -y'PPPy + ½Σw²
     (Hardy & Thompson 1996, eq. 3; Viechtbauer 2005, eq. 11)."""
-    X = _design(X)
-
-    def fdf(t: float) -> tuple[float, float]:
-        f = weighted_fit(yi, vi, X, t)
-        return f.yppy() - float(f.w.sum()), -2 * f.ypppy() + float((f.w**2).sum())
-
-    return _decreasing_root_from_zero(fdf, yi, vi, X)
+    return _solve("ML", yi, vi, _design(X))
 
 
 def restricted_maximum_likelihood(
@@ -113,19 +145,45 @@ def restricted_maximum_likelihood(
 ) -> float:
     """REML: root of the restricted score ½[y'PPy - tr(P)], derivative -y'PPPy + ½tr(PP)
     (Harville 1977; Viechtbauer 2005, eq. 12)."""
-    X = _design(X)
+    return _solve("REML", yi, vi, _design(X))
+
+
+def _solve(
+    method: str,
+    yi: NDArray[np.float64],
+    vi: NDArray[np.float64],
+    X: NDArray[np.float64] | None,
+    null: WeightedFit | None = None,
+) -> float:
+    """The root in tau² >= 0 of ``method``'s equation (``roots.nonnegative_root``): 0 when the
+    equation is <= 0 at tau² = 0, else Newton's method from the DerSimonian-Laird value (or,
+    when that is 0, from ``tau2_scale``). The fit at tau² = 0 (``null``, when the caller has it)
+    serves both the DerSimonian-Laird start and the test at 0."""
+    value, slope = EQUATIONS[method]
+    k, p = len(yi), n_coefficients(X)
+    f0 = weighted_fit(yi, vi, X, 0.0) if null is None else null
+    start = _dl_from(f0, k, p)
 
     def fdf(t: float) -> tuple[float, float]:
         f = weighted_fit(yi, vi, X, t)
-        return f.yppy() - f.trace_p(), -2 * f.ypppy() + f.trace_pp()
+        return value(f, k, p), slope(f, k, p)
 
-    return _decreasing_root_from_zero(fdf, yi, vi, X)
+    if start <= 0:
+        start = tau2_scale(yi, vi)
+    return nonnegative_root(fdf, start, x0=start, at_zero=value(f0, k, p))
 
 
-def _decreasing_root_from_zero(
-    fdf: DerivativeFunction, yi: NDArray[np.float64], vi: NDArray[np.float64], X: NDArray[np.float64] | None
+def tau2_given_null(
+    method: str, yi: NDArray[np.float64], vi: NDArray[np.float64], null: InterceptFit
 ) -> float:
-    return nonnegative_root(fdf, tau2_scale(yi, vi), x0=dersimonian_laird(yi, vi, X))
+    """``TAU2_ESTIMATORS[method](yi, vi)`` (intercept only), reusing the caller's fit at tau² = 0
+    (``projection.InterceptFit(yi, vi, 0.0)``), which the pooled fit also needs for Cochran's Q and
+    the typical variance: the same number, with fewer passes over the studies."""
+    if method == "DL":
+        return _dl_from(null, len(yi), 1)
+    if method in EQUATIONS:
+        return _solve(method, yi, vi, None, null)
+    return TAU2_ESTIMATORS[method](yi, vi)
 
 
 TAU2_ESTIMATORS: dict[str, Tau2Estimator] = {

@@ -55,7 +55,7 @@ def spread_of_weights(w: ArrayLike) -> float:
     total = float(w.sum())
     rest = total - w
     heaviest = int(np.argmax(w))
-    rest[heaviest] = float(np.delete(w, heaviest).sum())
+    rest[heaviest] = float(w[:heaviest].sum()) + float(w[heaviest + 1 :].sum())  # no copy of w
     return float(w @ rest) / total
 
 
