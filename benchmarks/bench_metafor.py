@@ -49,6 +49,13 @@ def write_data(folder: Path) -> dict[str, Path]:
     return files
 
 
+def _error(stderr: str) -> str:
+    """R's own error line (e.g. "cannot allocate vector of size 7450.6 Gb")."""
+    lines = [line.strip() for line in stderr.splitlines() if line.strip()]
+    error = next((line for line in lines if line.startswith("Error")), lines[-1] if lines else "?")
+    return "fails: " + error.removeprefix("Error: ").removeprefix("Error in ")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--limit", type=float, default=120.0, help="seconds before a task is stopped")
@@ -71,11 +78,7 @@ def main() -> None:
                     text=True,
                     timeout=args.limit,
                 )
-                cell = (
-                    f"{float(out.stdout.split()[0]):.2f} s"
-                    if out.returncode == 0
-                    else "fails: " + (out.stderr.strip().splitlines() or ["?"])[-1]
-                )
+                cell = f"{float(out.stdout.split()[0]):.2f} s" if out.returncode == 0 else _error(out.stderr)
             except subprocess.TimeoutExpired:
                 cell = f"not finished in {args.limit:g} s"
             print(f"| {label} | {cell} |", flush=True)
