@@ -271,9 +271,11 @@ def pool(path, by, fmt, output, **pool_opts):
     """Pool the studies in the CSV file PATH."""
     _output(output, [path])
     analysis = _run_pool(path, pool_opts)
-    from metamg.analyses.subgroups import optional_subgroups
+    groups = None
+    if by is not None or (analysis.meta is not None and analysis.meta.subgroup):
+        from metamg.analyses.subgroups import optional_subgroups  # only then: pool stays fast
 
-    groups = optional_subgroups(analysis, by)
+        groups = optional_subgroups(analysis, by)
     if fmt == "json":
         d = analysis.to_dict()
         if groups is not None:

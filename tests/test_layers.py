@@ -99,6 +99,8 @@ POOL_NEVER_IMPORTS = (
     "metamg.render.report",
     "metamg.models.deletion",
     "metamg.analyses.sensitivity",
+    "metamg.analyses.subgroups",
+    "metamg.models.metaregression",
 )
 
 
