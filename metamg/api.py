@@ -22,7 +22,9 @@ only composes the two, as each command of ``metamg.cli`` does.
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from metamg.analyses import bias as _bias
 from metamg.analyses import gosh as _gosh
@@ -45,7 +47,13 @@ from metamg.models.metaregression import MetaRegression
 from metamg.render import diagnostics as _diagnostics
 from metamg.render.forest import MAX_FOREST_STUDIES, draw_forest, forest_rows, study_set_forest_layout
 from metamg.render.funnel import draw_funnel, funnel_layout
-from metamg.render.report import ReportSummary, render_report, report_name, write_index  # noqa: F401
+from metamg.render.report import (  # noqa: F401 (write_index: part of the API)
+    ReportSummary,
+    index_entry,
+    render_report,
+    report_name,
+    write_index,
+)
 from metamg.render.robplot import RobFigures, analysis_rob_layout, draw_rob_plots
 
 if TYPE_CHECKING:
@@ -316,3 +324,92 @@ def write_report(
     (``write_index`` writes it)."""
     report_name(csv_path)
     return render_report(appraise(csv_path, options, **overrides), csv_path, outdir)
+
+
+@dataclass(frozen=True)
+class ReportOutcome:
+    """What writing one study set's report gave: the report and its index row, or the problems
+    (bad data: one Problem each) or the internal error (a bug: its type and message) that
+    stopped it. Plain values, so that a worker process can hand it back."""
+
+    source: str  # the study set's CSV
+    report: str | None = None  # the NAME.md written
+    index_entry: dict[str, Any] | None = None  # its row of the index (write_index takes it)
+    problems: tuple[Problem, ...] = ()
+    internal_error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.report is not None
+
+
+def write_reports(
+    paths, outdir="reports", options: PoolOptions | str | None = None, jobs: int = 1
+) -> Iterator[ReportOutcome]:
+    """Write the report of each study set in ``paths`` into ``outdir``, as ``metamg report``,
+    yielding one ReportOutcome per set in the order given; a set that fails does not stop the
+    others. ``jobs`` > 1 writes that many sets at once in worker processes (forked, where the
+    system has fork: they start with everything imported); the files are the same either way.
+    ``write_index`` then takes the outcomes' ``index_entry``."""
+    paths = [os.fspath(p) for p in paths]
+    by_name: dict[str, list[str]] = {}
+    for path in paths:  # two sets of one name would overwrite each other's report
+        by_name.setdefault(_stem(path), []).append(path)
+    tasks = [(path, tuple(p for p in by_name[_stem(path)] if p != path), outdir, options) for path in paths]
+    workers = _worker_count(jobs, len(tasks))
+    if workers == 1:
+        yield from map(_write_one, tasks)
+        return
+    import multiprocessing
+
+    from metamg.render.figures import new_figure
+
+    new_figure((1, 1))  # import matplotlib and load its fonts once, before the workers fork
+    with multiprocessing.get_context("fork").Pool(workers, initializer=_worker_start) as workers_pool:
+        yield from workers_pool.imap(_write_one, tasks)
+
+
+def _stem(path) -> str:
+    return os.path.splitext(os.path.basename(path))[0]
+
+
+def _worker_count(jobs: int, sets: int) -> int:
+    """Worker processes for ``jobs`` (at most one per set): 1 without fork, and under
+    METAMG_DEBUG, whose tracebacks come from the process the user runs."""
+    import multiprocessing
+
+    if jobs <= 1 or sets <= 1 or os.environ.get("METAMG_DEBUG"):
+        return 1
+    return min(jobs, sets) if "fork" in multiprocessing.get_all_start_methods() else 1
+
+
+def _worker_start() -> None:
+    """Ctrl-C reaches every process of the terminal: the workers leave it to the parent, which
+    stops them (SIGTERM, on which the atomic writes remove their temporary files)."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _write_one(task) -> ReportOutcome:
+    path, namesakes, outdir, options = task
+    try:
+        if namesakes:
+            raise InputError(
+                [
+                    Problem(
+                        path,
+                        "another study set of the same name is in this run ("
+                        + ", ".join(namesakes)
+                        + "); their reports would overwrite each other",
+                    )
+                ]
+            )
+        summary = write_report(path, outdir, options)
+        return ReportOutcome(path, summary.path, index_entry(summary))
+    except InputError as exc:
+        return ReportOutcome(path, problems=tuple(exc.problems))
+    except Exception as exc:  # a bug of ours on one set: say so, keep the others
+        if os.environ.get("METAMG_DEBUG"):
+            raise
+        return ReportOutcome(path, internal_error=f"{type(exc).__name__}: {exc}")

@@ -47,10 +47,10 @@ def _silence_stdout() -> None:
         pass  # stdout is not a real file (tests): nothing will be flushed to a closed pipe
 
 
-def _internal_error(exc: BaseException) -> str:
-    return (
-        f"internal error: {type(exc).__name__}: {exc} (please report it; METAMG_DEBUG=1 shows the traceback)"
-    )
+def _internal_error(exc: BaseException | str) -> str:
+    """A bug's one line: the exception, or its "Type: message" as a worker process reported it."""
+    described = exc if isinstance(exc, str) else f"{type(exc).__name__}: {exc}"
+    return f"internal error: {described} (please report it; METAMG_DEBUG=1 shows the traceback)"
 
 
 def _exit_cleanly_on_sigterm() -> None:
@@ -494,56 +494,42 @@ def check(paths):
     help="Directory for the reports and their figures.",
 )
 @_pool_options
-def report(paths, outdir, **pool_opts):
+@click.option(
+    "-j",
+    "--jobs",
+    type=click.IntRange(min=1),
+    help="Write this many sets at once, in worker processes [default: one per CPU].",
+)
+def report(paths, outdir, jobs, **pool_opts):
     """Write a journal-club report for each study set (default: every studies/*.csv).
 
     A set that fails (bad data, or a bug) is reported by name and the others are still
     written, with the index; the exit status is then 2. Options override every set's metadata."""
-    from metamg.api import write_index, write_report
-    from metamg.errors import InputError
+    from metamg.api import write_index, write_reports
     from metamg.io.atomic import ensure_directory
 
     paths = _study_sets(paths)
     ensure_directory(outdir)  # an unusable output folder is one error, not one per set
-    settings = _settings(pool_opts)
-    summaries, failed = [], False
+    written, failed = [], False
     show = sys.stderr.isatty()
-    by_name: dict[str, list[str]] = {}
-    for path in paths:  # two sets of one name would overwrite each other's report
-        by_name.setdefault(_stem(path), []).append(path)
-    for i, path in enumerate(paths, 1):
+    outcomes = write_reports(paths, outdir, _settings(pool_opts), jobs or os.cpu_count() or 1)
+    for i, outcome in enumerate(outcomes, 1):
         if show:
-            click.echo(f"[{i}/{len(paths)}] {path}", err=True)
-        try:
-            namesakes = [p for p in by_name[_stem(path)] if p != path]
-            if namesakes:
-                from metamg.errors import Problem
-
-                raise InputError(
-                    [
-                        Problem(
-                            path,
-                            "another study set of the same name is in this run ("
-                            + ", ".join(namesakes)
-                            + "); their reports would "
-                            "overwrite each other",
-                        )
-                    ]
-                )
-            summaries.append(write_report(path, outdir, settings))
-        except InputError as exc:
-            failed = True
-            for problem in exc.problems:
-                click.echo(str(problem), err=True)
-        except Exception as exc:  # a bug of ours on one set: report it, keep the others
-            if os.environ.get("METAMG_DEBUG"):
-                raise
-            failed = True
-            click.echo(f"{path}: report not written: {_internal_error(exc)}", err=True)
-    if summaries:
-        click.echo(write_index(summaries, outdir))
-        for s in summaries:
-            click.echo(s.path)
+            click.echo(f"[{i}/{len(paths)}] {outcome.source}", err=True)
+        if outcome.ok:
+            written.append(outcome)
+            continue
+        failed = True
+        for problem in outcome.problems:
+            click.echo(str(problem), err=True)
+        if outcome.internal_error:
+            click.echo(
+                f"{outcome.source}: report not written: {_internal_error(outcome.internal_error)}", err=True
+            )
+    if written:
+        click.echo(write_index([o.index_entry for o in written], outdir))
+        for o in written:
+            click.echo(o.report)
     if failed:
         sys.exit(2)
 

@@ -130,6 +130,32 @@ def test_sigterm_during_a_write_leaves_no_temporary_file(tmp_path):
 
 
 @pytest.mark.slow
+def test_sigterm_stops_report_workers_and_leaves_no_temporary_file(tmp_path):
+    """With worker processes, SIGTERM to metamg stops them too, each removing its half-written
+    file; nothing else is left behind."""
+    bcg, egger = _sets(tmp_path, "bcg", "egger2001")
+    out = tmp_path / "out"
+    code = (
+        "import os, sys, time\n"
+        "os.fsync = lambda fd: (print('writing', os.getpid(), flush=True), time.sleep(60))\n"
+        "from metamg.cli import main\n"
+        f"main(['report', {str(bcg)!r}, {str(egger)!r}, '-o', {str(out)!r}, '-j', '2'])\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "METAMG_DEBUG"}  # debug runs one process
+    proc = subprocess.Popen(
+        [sys.executable, "-c", code], stdout=subprocess.PIPE, text=True, cwd=ROOT, env=env
+    )
+    writers = {proc.stdout.readline().split()[1], proc.stdout.readline().split()[1]}
+    assert len(writers) == 2 and str(proc.pid) not in writers  # two workers, each writing
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=60) == 128 + signal.SIGTERM
+    assert [p.name for p in out.iterdir()] == []
+    for pid in writers:  # the workers are gone
+        with pytest.raises(ProcessLookupError):
+            os.kill(int(pid), 0)
+
+
+@pytest.mark.slow
 def test_a_report_from_a_pipe_hashes_the_bytes_it_read(tmp_path):
     """Process substitution (/dev/fd/N) can be read once: the report's SHA-256 is of those bytes."""
     import hashlib
@@ -145,3 +171,45 @@ def test_a_report_from_a_pipe_hashes_the_bytes_it_read(tmp_path):
     assert code == 0, err
     text = (tmp_path / "out" / "studies.md").read_text()
     assert f"SHA-256 `{hashlib.sha256(data).hexdigest()}`" in text
+
+
+@pytest.mark.without_debug  # METAMG_DEBUG runs one process (its tracebacks are the user's)
+@pytest.mark.slow
+def test_worker_processes_write_the_same_reports_and_say_the_same(tmp_path, monkeypatch):
+    bcg, egger = _sets(tmp_path, "bcg", "egger2001")
+    bad = tmp_path / "broken.csv"
+    bad.write_text("study,yi,vi\nA,0.1,-1\n")
+    out = tmp_path / "out"
+    import metamg.api as api
+
+    started = []
+    real = api._worker_count
+    monkeypatch.setattr(
+        api, "_worker_count", lambda jobs, sets: started.append(real(jobs, sets)) or started[-1]
+    )
+    runs = []
+    for jobs in ("1", "2"):
+        code, stdout, err = run_cli("report", bcg, bad, egger, "-o", out, "--jobs", jobs)
+        files = {p.name: p.read_bytes() for p in sorted(out.iterdir())}
+        runs.append((code, stdout, err, files))
+    assert started == [1, 2]  # the second run had two workers
+    assert runs[0] == runs[1]
+    code, stdout, err, files = runs[0]
+    assert (
+        code == 2
+        and f"{bad}:2:" in err
+        and sorted(files)[:3] == ["bcg-forest.png", "bcg-funnel.png", "bcg.md"]
+    )
+    assert stdout.splitlines()[1:] == [str(out / "bcg.md"), str(out / "egger2001.md")]
+
+
+@pytest.mark.without_debug
+def test_report_jobs_in_the_api(tmp_path):
+    import metamg.api as api
+
+    assert api._worker_count(2, 2) == 2 and api._worker_count(4, 2) == 2 and api._worker_count(1, 5) == 1
+    (bcg,) = _sets(tmp_path, "bcg")
+    outcomes = list(api.write_reports([bcg, tmp_path / "missing.csv"], tmp_path / "out", jobs=2))
+    assert [o.ok for o in outcomes] == [True, False]
+    assert outcomes[0].report == str(tmp_path / "out" / "bcg.md") and outcomes[0].index_entry["name"] == "bcg"
+    assert outcomes[1].problems and "missing.csv" in str(outcomes[1].problems[0])

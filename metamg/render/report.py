@@ -160,8 +160,9 @@ INDEX_STATE = "index.json"  # each set's index rows, so that reporting one set k
 
 
 def write_index(summaries, outdir) -> str:
-    """reports/index.md: the rows of ``summaries`` merged with those of every other set reported
-    into ``outdir`` before (kept in index.json), dropping sets whose report is gone."""
+    """reports/index.md: the rows of ``summaries`` (ReportSummary, or their ``index_entry``)
+    merged with those of every other set reported into ``outdir`` before (kept in
+    index.json), dropping sets whose report is gone."""
     state_path = os.path.join(outdir, INDEX_STATE)
     entries = {}
     try:
@@ -172,7 +173,8 @@ def write_index(summaries, outdir) -> str:
     except (OSError, ValueError, KeyError, TypeError):
         entries = {}  # no state yet, or a damaged one: the index is rebuilt from this run
     for s in summaries:
-        entries[s.name] = _index_entry(s)
+        entry = s if isinstance(s, dict) else index_entry(s)
+        entries[entry["name"]] = entry
     entries = {n: e for n, e in entries.items() if os.path.exists(os.path.join(outdir, e.get("report", "")))}
     ordered = [entries[n] for n in sorted(entries)]
     write_atomic(
@@ -210,8 +212,8 @@ def write_index(summaries, outdir) -> str:
     return path
 
 
-def _index_entry(s: ReportSummary) -> dict:
-    """The rendered index rows of one study set."""
+def index_entry(s: ReportSummary) -> dict:
+    """The rendered index rows of one study set (plain JSON: what index.json keeps)."""
     report = os.path.basename(s.path)
     link = f"[{md_text(s.title)}]({md_url(report)})"
     hints = "; ".join(md_text(h) for h in s.hints) or "nothing flagged"
