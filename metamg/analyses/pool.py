@@ -199,7 +199,15 @@ class PoolAnalysis:
                 "profile": self.profile,
                 "natural": {
                     key: self.natural(getattr(r, key))
-                    for key in ("estimate", "ci_low", "ci_high", "pi_low", "pi_high")
+                    for key in (
+                        "estimate",
+                        "ci_low",
+                        "ci_high",
+                        "ci_adhoc_low",
+                        "ci_adhoc_high",
+                        "pi_low",
+                        "pi_high",
+                    )
                 },
                 "excluded": [
                     {"study": e.study, "line": e.line, "reason": e.reason.to_dict()} for e in self.excluded

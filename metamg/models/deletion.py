@@ -35,7 +35,7 @@ import numpy as np
 from metamg.models.array_distributions import chi2_sf_array, norm_sf_array, t_ppf_array, t_sf_array
 from metamg.models.distributions import norm_ppf, t_ppf
 from metamg.models.roots import decreasing_roots
-from metamg.models.tau2 import TAU2_ESTIMATORS
+from metamg.models.tau2 import LIKELIHOODS, PROBES, TAU2_ESTIMATORS
 from metamg.models.weights import knapp_hartung_scale
 
 if TYPE_CHECKING:
@@ -259,6 +259,8 @@ def _iterative(equation: Equation, method: str) -> Callable[[_Problem], Array]:
         m = pr.m
         out = np.zeros(len(m))
         f0, _ = equation(pr.at0, m)
+        if method in LIKELIHOODS:
+            _interior_maxima(pr, equation, method, np.flatnonzero((f0 <= 0) & (m > 1)), out)
         rows = np.flatnonzero((f0 > 0) & (m > 1))
         if not len(rows):
             return out
@@ -277,6 +279,26 @@ def _iterative(equation: Equation, method: str) -> Callable[[_Problem], Array]:
         return out
 
     return estimate
+
+
+def _interior_maxima(
+    pr: _Problem, equation: Equation, method: str, zero: NDArray[np.intp], out: Array
+) -> None:
+    """ML and REML fits whose score is <= 0 at tau² = 0: the scalar estimator (into ``out``)
+    for those whose score turns positive again at one of ``tau2._interior_maximum``'s probes
+    below the Hedges estimate, where the likelihood may peak inside; the others stay at 0."""
+    he = _hedges(pr)
+    zero = zero[he[zero] > 0]
+    positive = np.zeros(len(zero), dtype=bool)
+    for j in range(PROBES):
+        if not len(zero):
+            break
+        t = _spread(he[zero] / 2.0**j, zero, len(pr.m))
+        f, _ = equation(pr.at(t, zero), pr.m[zero])
+        positive |= f > 0
+    for r in zero[positive]:
+        kept = pr.sets.indices(int(r))
+        out[r] = TAU2_ESTIMATORS[method](pr.yi[kept], pr.vi[kept])
 
 
 def _spread(values: Array, rows: NDArray[np.intp], n: int) -> Array:

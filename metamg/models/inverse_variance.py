@@ -23,6 +23,10 @@ from metamg.vocabulary import CI_METHODS, COMMON_EFFECT, PI_RULES
 if TYPE_CHECKING:
     from numpy.typing import ArrayLike
 
+# A Knapp-Hartung factor this close to 1 is 1 (Paule-Mandel and empirical Bayes make it 1 by
+# construction, REML and ML often with two studies): not "narrower than Wald"
+HK_FACTOR_ROUNDING = 1e-8
+
 # fit() from arrays and pool() from a study set answer alike when given nothing: the default
 # profile's method and CI (cochrane: REML with HKSJ)
 _DEFAULT = PROFILES[DEFAULT_PROFILE]
@@ -85,6 +89,7 @@ def fit(
         ci_used = "wald"
         warnings.append(note("ci.needs_two_studies", ci_method=ci_method))
     df, s2 = None, 1.0
+    adhoc: tuple[float, float] | None = None
     profile = tau2_ci and method != "FE"
     resid2 = (yi - est) ** 2 if ci_used != "wald" or profile else None
     q_at_estimate = None if resid2 is None else float(w @ resid2)  # the generalized Q at tau²
@@ -93,8 +98,14 @@ def fit(
     else:
         df = k - 1
         s2 = knapp_hartung_scale(cast(float, q_at_estimate), df, ci_used)
-        se *= math.sqrt(s2)
         crit = t_ppf(1 - (1 - level) / 2, df)
+        if ci_used == "hk" and s2 < 1 - HK_FACTOR_ROUNDING:
+            # narrower than the Wald interval of the same model: the ad hoc correction (Knapp &
+            # Hartung 2003; metafor's test="adhoc") is shown beside it (Roever et al. 2015)
+            adhoc = (est - crit * se, est + crit * se)
+            if s2 > 0:  # at 0 the zero-width warning below says it, and more
+                warnings.append(note("ci.hk_narrower_than_wald", hk_scale=s2))
+        se *= math.sqrt(s2)
         if method == "FE":
             warnings.append(note("ci.hk_common_effect"))
     if se > 0:
@@ -119,6 +130,8 @@ def fit(
         se=se,
         ci_low=est - crit * se,
         ci_high=est + crit * se,
+        ci_adhoc_low=adhoc[0] if adhoc else None,
+        ci_adhoc_high=adhoc[1] if adhoc else None,
         statistic=stat,
         p=p,
         df=df,

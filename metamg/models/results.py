@@ -70,6 +70,15 @@ class PoolResult:
     warnings: tuple[Note, ...] = ()  # what a reader must know (metamg.render.notes_text words them)
     rules: tuple[Note, ...] = ()  # every rule the numbers used
     hk_scale: float = 1.0  # Knapp-Hartung factor on se² (1 for Wald, MH and Peto)
+    # the ad hoc corrected interval (metafor's test="adhoc"), when the Hartung-Knapp factor
+    # is below 1 and so the HKSJ interval is narrower than the Wald interval of the same model
+    ci_adhoc_low: float | None = None
+    ci_adhoc_high: float | None = None
+
+    @property
+    def hk_narrowed(self) -> bool:
+        """The HKSJ interval is narrower than the Wald interval of the same model."""
+        return self.ci_adhoc_low is not None
 
     @property
     def is_random(self) -> bool:
@@ -82,6 +91,8 @@ class PoolResult:
             "se": _num(self.se),
             "ci_low": _num(self.ci_low),
             "ci_high": _num(self.ci_high),
+            "ci_adhoc_low": _num(self.ci_adhoc_low),
+            "ci_adhoc_high": _num(self.ci_adhoc_high),
             "statistic": _num(self.statistic),
             "p": _num(self.p),
         }

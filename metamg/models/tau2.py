@@ -11,6 +11,7 @@ column of ones they are the familiar intercept-only formulas, named per estimato
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Protocol
 
@@ -23,7 +24,7 @@ from metamg.models.projection import (
     ols_residual_terms,
     weighted_fit,
 )
-from metamg.models.roots import nonnegative_root
+from metamg.models.roots import decreasing_root, nonnegative_root
 from metamg.models.weights import tau2_scale
 
 if TYPE_CHECKING:
@@ -170,7 +171,43 @@ def _solve(
 
     if start <= 0:
         start = tau2_scale(yi, vi)
-    return nonnegative_root(fdf, start, x0=start, at_zero=value(f0, k, p))
+    at_zero = value(f0, k, p)
+    root = nonnegative_root(fdf, start, x0=start, at_zero=at_zero)
+    if root == 0.0 and method in LIKELIHOODS:
+        return _interior_maximum(method, yi, vi, X, f0, fdf)
+    return root
+
+
+# The (restricted) log-likelihood of the random-effects model up to a constant: ML and REML
+# maximise it; their score can have two roots, a local maximum inside beyond a local minimum
+LIKELIHOODS: dict[str, Callable[[WeightedFit], float]] = {
+    "ML": lambda f: -0.5 * (float(np.log(1.0 / f.w).sum()) + f.rss()),
+    "REML": lambda f: -0.5 * (float(np.log(1.0 / f.w).sum()) - float(np.linalg.slogdet(f.A)[1]) + f.rss()),
+}
+PROBES = 7  # points between the Hedges estimate and 1/64 of it where an interior maximum is sought
+
+
+def _interior_maximum(
+    method: str,
+    yi: NDArray[np.float64],
+    vi: NDArray[np.float64],
+    X: NDArray[np.float64] | None,
+    f0: WeightedFit,
+    fdf: Callable[[float], tuple[float, float]],
+) -> float:
+    """ML or REML when the score is <= 0 at tau² = 0: 0, unless the score turns positive again
+    between 0 and the Hedges estimate, where metafor's Fisher scoring starts (rma's default
+    tau2.init): then the likelihood has an interior local maximum there too, and the higher of
+    the two is returned. (Two studies of very different precision: Viechtbauer 2005 notes that
+    the likelihood need not be unimodal.)"""
+    he = hedges(yi, vi, X)
+    probes = [he / 2.0**j for j in range(PROBES)] if he > 0 else []
+    above = next((t for t in probes if fdf(t)[0] > 0), None)
+    if above is None:
+        return 0.0
+    inside = decreasing_root(fdf, above, math.inf, x0=2 * above)
+    loglik = LIKELIHOODS[method]
+    return inside if loglik(weighted_fit(yi, vi, X, inside)) > loglik(f0) else 0.0
 
 
 def tau2_given_null(

@@ -80,6 +80,19 @@ def story(ap) -> list[str]:
                 f"{fmt_ci(float(measure.to_natural(row.ci_low)), float(measure.to_natural(row.ci_high)), d)})"
             )
             out.append(f"- On its own, {big_name} found {name} {own}.")
+        elif re.result.hk_narrowed:  # an interval narrowed below Wald's is no "agreement"
+            rr, d = re.result, effect_digits(measure)
+            adhoc = fmt_ci(
+                float(measure.to_natural(rr.ci_adhoc_low)), float(measure.to_natural(rr.ci_adhoc_high)), d
+            )
+            out.append(
+                f"- The two estimates are close, but that is not agreement: the random-effects "
+                f"interval is narrower than the Wald interval of its own model (Knapp-Hartung "
+                f"factor {rr.hk_scale:.2f}, below 1), so it overstates the precision; corrected "
+                f'(metafor\'s test="adhoc") it is {level_label(rr.level)} CI {adhoc}. The largest '
+                f"study, {big_name}, carries {fmt_percent(fe.result.weights[big])} of the "
+                "common-effect weight."
+            )
         else:
             out.append(
                 f"- The two models agree; the largest study, {big_name}, carries "

@@ -11,8 +11,6 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-import numpy as np
-
 from metamg.io import rob
 from metamg.io.rob import has_rob
 from metamg.render.figures import (
@@ -28,6 +26,7 @@ from metamg.render.figures import (
     shorten,
     tick_label,
 )
+from metamg.render.intervals import prediction_shown
 from metamg.render.numbers import effect_digits, fmt_fixed, fmt_num, fmt_p, level_label
 from metamg.render.robplot import draw_dot, draw_level_key, header, legend_lines, shown_columns
 
@@ -189,7 +188,7 @@ def forest_layout(
         analysis, y, _model_label(r) + (" (main analysis)" if answer is not None else ""), "overall", "100.0%"
     )
     y += 1
-    if r.is_random and r.k > 1 and r.pi_low is not None and np.isfinite(r.pi_low):
+    if prediction_shown(r):
         lo, hi = nat(r.pi_low), nat(r.pi_high)
         rows.append(
             ForestRow(

@@ -107,6 +107,12 @@ WORDS: dict[str, Callable[[Facts], str]] = {
         "the studies agree exactly (Q = 0), so the Hartung-Knapp interval has zero width; the ad "
         "hoc correction (--ci hk-adhoc) or a Wald interval avoids this"
     ),
+    "ci.hk_narrower_than_wald": lambda f: (
+        f"the Hartung-Knapp variance factor is {f['hk_scale']:.2f}, below 1, so this interval is "
+        "narrower than the Wald interval of the same model: it may overstate the precision (Roever, "
+        'Knapp & Friede 2015); the ad hoc corrected interval (metafor\'s test="adhoc", --ci '
+        "hk-adhoc) is shown beside it"
+    ),
     "ci.not_applicable": lambda f: (
         f"{f['method']} uses a Wald (z) interval; --ci {f['ci_method']} does not apply"
     ),

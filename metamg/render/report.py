@@ -14,8 +14,6 @@ import os
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
-import numpy as np
-
 from metamg.analyses.appraisal import Appraisal
 from metamg.errors import InputError, Problem
 from metamg.io.atomic import ensure_directory, write_atomic
@@ -24,6 +22,7 @@ from metamg.render.claims_text import disagreeing_text
 from metamg.render.findings import findings_row, index_findings
 from metamg.render.forest import MAX_FOREST_STUDIES, forest_rows, write_forest
 from metamg.render.funnel import write_funnel
+from metamg.render.intervals import prediction_shown
 from metamg.render.markdown import md_text, md_url, table_row
 from metamg.render.numbers import effect_digits, fmt_ci, fmt_num, fmt_p, level_label, studies
 from metamg.render.sections import ReportContext
@@ -284,12 +283,12 @@ def _hints(ap: Appraisal, statuses) -> tuple[str, ...]:
         hints.append(f"funnel asymmetry (Egger {fmt_p(ap.bias.egger.p)})")
     if r.i2 >= 50:
         hints.append(f"I² {r.i2:.0f}%")
+    pi = (r.pi_low, r.pi_high) if prediction_shown(r) else None
     if (
-        r.is_random
-        and r.pi_low is not None
-        and np.isfinite(r.pi_low)
-        and r.pi_high is not None
-        and r.pi_low < 0 < r.pi_high
+        pi is not None
+        and pi[0] is not None
+        and pi[1] is not None
+        and pi[0] < 0 < pi[1]
         and not r.ci_low < 0 < r.ci_high
     ):
         hints.append("prediction interval includes no effect")

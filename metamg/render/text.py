@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import csv
 import io
-import math
 
 import numpy as np
 
+from metamg.render.intervals import PREDICTION_WITHHELD, adhoc_caveat, prediction_shown, prediction_withheld
 from metamg.render.notes_text import note_text, notes_text
 from metamg.render.numbers import fmt_ci, fmt_num, fmt_p, fmt_pvalue, level_label
 from metamg.render.safe import csv_text_cell, one_line
@@ -38,12 +38,17 @@ def pool_text(a) -> str:
         f"({lvl} CI {fmt_ci(a.natural(r.ci_low), a.natural(r.ci_high), digits)}); "
         f"{test} = {r.statistic:.2f}, {fmt_p(r.p)}"
     )
+    if r.hk_narrowed:
+        adhoc = fmt_ci(a.natural(r.ci_adhoc_low), a.natural(r.ci_adhoc_high), digits)
+        out.append(f"  ad hoc corrected {lvl} CI {adhoc} ({adhoc_caveat(r)})")
     if nat:
         out.append(
             f"  {m.scale} scale: {r.estimate:.4f} (SE {r.se:.4f}), CI {r.ci_low:.4f} to {r.ci_high:.4f}"
         )
     if r.is_random:
-        if r.pi_low is not None and math.isfinite(r.pi_low):
+        if prediction_withheld(r):
+            out.append(f"Prediction interval ({lvl}): {PREDICTION_WITHHELD}")
+        elif prediction_shown(r):
             out.append(
                 f"Prediction interval ({lvl}): "
                 f"{fmt_ci(a.natural(r.pi_low), a.natural(r.pi_high), digits)}"

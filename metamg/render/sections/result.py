@@ -3,9 +3,8 @@ binary outcomes), and the heterogeneity with the Cochrane Handbook's I² bands."
 
 from __future__ import annotations
 
-import numpy as np
-
 from metamg.render.grade_text import NNT_LABELS
+from metamg.render.intervals import PREDICTION_WITHHELD, adhoc_caveat, prediction_shown, prediction_withheld
 from metamg.render.markdown import table_row
 from metamg.render.numbers import effect_digits, fmt_ci, fmt_num, fmt_p, level_label, studies
 from metamg.render.sections import ReportContext
@@ -58,8 +57,13 @@ def section(ap, ctx: ReportContext) -> list[str]:
         )
         test = f"{'z' if res.df is None else f't({res.df:g})'} = {res.statistic:.2f}, {fmt_p(res.p)}"
         rows += [("Pooled effect" + which, value), ("Test of no effect" + which, test)]
-    if r.is_random and r.pi_low is not None and np.isfinite(r.pi_low):
+        if res.hk_narrowed:
+            adhoc = fmt_ci(nat(res.ci_adhoc_low), nat(res.ci_adhoc_high), digits)
+            rows.append((f"Ad hoc corrected CI{which}", f"{lvl} CI {adhoc} ({adhoc_caveat(res)})"))
+    if prediction_shown(r):
         rows.append((f"Prediction interval ({lvl})", fmt_ci(nat(r.pi_low), nat(r.pi_high), digits)))
+    elif prediction_withheld(r):
+        rows.append((f"Prediction interval ({lvl})", PREDICTION_WITHHELD))
     if m.scale != "identity":
         rows.append(
             (
@@ -109,7 +113,9 @@ def section(ap, ctx: ReportContext) -> list[str]:
         out.append(f"- I² = {r.i2:.0f}%: {i2_meaning(r.i2)}.")
     if r.k >= 2:
         out.append(f"- Q = {r.q:.2f} on {r.q_df} df, {fmt_p(r.q_p)}")
-    if r.k >= 2 and r.is_random and r.pi_low is not None and np.isfinite(r.pi_low):
+    if prediction_withheld(r):
+        out.append(f"- Prediction interval: {PREDICTION_WITHHELD}.")
+    if prediction_shown(r):
         plo, phi = nat(r.pi_low), nat(r.pi_high)
         null = 1.0 if m.scale == "log" else 0.0
         crosses = plo < null < phi
