@@ -99,6 +99,9 @@ POOL_NEVER_IMPORTS = (
     "metamg.render.report",
     "metamg.models.deletion",
     "metamg.analyses.sensitivity",
+    "metamg.analyses.bayes",
+    "metamg.models.bayes",
+    "metamg.render.bayes_text",
 )
 
 
