@@ -107,9 +107,13 @@ def test_probabilities_are_probabilities_and_monotone(rows, cs):
     cs = sorted(cs)
     for f in (model.p_mu_below, model.p_theta_new_below):
         ps = [f(post, c) for c in cs]
-        assert all(0 <= p <= 1 for p in ps) and all(a <= b + 1e-15 for a, b in zip(ps, ps[1:]))
+        assert all(0 <= p <= 1 for p in ps) and all(
+            a <= b + 1e-15 for a, b in zip(ps[:-1], ps[1:], strict=True)
+        )
     taus = [model.p_tau_above(post, abs(c)) for c in sorted(cs, key=abs)]
-    assert all(0 <= p <= 1 for p in taus) and all(a >= b - 1e-15 for a, b in zip(taus, taus[1:]))
+    assert all(0 <= p <= 1 for p in taus) and all(
+        a >= b - 1e-15 for a, b in zip(taus[:-1], taus[1:], strict=True)
+    )
 
 
 def test_default_priors_follow_the_measure():
