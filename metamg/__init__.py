@@ -57,6 +57,7 @@ _EXPORTS = {
     "gosh_plot": "metamg.api",
     "bubble": "metamg.api",
     "rob_plots": "metamg.api",
+    "bayes": "metamg.analyses.bayes",
     "appraise": "metamg.analyses.appraisal",
     "grade_certainty": "metamg.analyses.grade",
     "summarise_findings": "metamg.analyses.findings",
@@ -74,6 +75,7 @@ _EXPORTS = {
     "PoolOptions": "metamg.analyses.pool",
     "Note": "metamg.notes",
     "Appraisal": "metamg.analyses.appraisal",
+    "BayesAnalysis": "metamg.analyses.bayes",
     "SubgroupAnalysis": "metamg.analyses.subgroups",
     "MetaRegression": "metamg.models.metaregression",
     "PermutationTest": "metamg.analyses.regression",
@@ -96,6 +98,7 @@ __all__ = sorted(_EXPORTS) + ["__version__"]
 
 if TYPE_CHECKING:  # what IDEs and type checkers see; at run time __getattr__ imports on first use
     from metamg.analyses.appraisal import Appraisal, appraise
+    from metamg.analyses.bayes import BayesAnalysis, bayes
     from metamg.analyses.bias import FailSafeN, SmallStudyTests
     from metamg.analyses.bias import fail_safe_n as fail_safe_n_arrays
     from metamg.analyses.catalog import describe_study_set

@@ -617,6 +617,56 @@ def bias(path, fmt, output, **pool_opts):
     _emit(text, output)
 
 
+@main.command()
+@click.argument("path", type=click.Path(dir_okay=True, allow_dash=False))
+@_pool_options
+@click.option(
+    "--tau-prior",
+    "tau_prior",
+    metavar="SPEC",
+    help="Prior for tau: halfnormal:SCALE, halfcauchy:SCALE, uniform:LOWER,UPPER, jeffreys or "
+    "improper_uniform. Default: halfnormal:0.5 for log ratios (OR, RR, ROM; Röver et al. 2021); "
+    "other measures need one stated.",
+)
+@click.option(
+    "--mu-prior", "mu_prior", metavar="SPEC", help="Prior for mu: flat (default) or normal:MEAN,SD."
+)
+@click.option(
+    "--threshold",
+    "thresholds",
+    type=float,
+    multiple=True,
+    metavar="C",
+    help="Report P(mu < C) and P(theta_new < C) (analysis scale; repeatable).",
+)
+@click.option(
+    "--tau-threshold",
+    "tau_thresholds",
+    type=float,
+    multiple=True,
+    metavar="X",
+    help="Report P(tau > X) (repeatable).",
+)
+@click.option("--format", "fmt", type=click.Choice(("text", "json")), default="text", show_default=True)
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write to FILE (atomically).")
+def bayes(path, tau_prior, mu_prior, thresholds, tau_thresholds, fmt, output, **pool_opts):
+    """Bayesian random-effects meta-analysis of the CSV file PATH (the normal-normal
+    hierarchical model by numerical integration, as R's bayesmeta): posteriors of tau, mu, a
+    new study's effect and each study's shrinkage estimate, under the stated priors."""
+    from metamg.analyses.bayes import bayes as run_bayes
+
+    _output(output, [path])
+    analysis = _run_pool(path, pool_opts)
+    result = run_bayes(analysis, tau_prior, mu_prior, thresholds, tau_thresholds)
+    if fmt == "json":
+        text = _json(result.to_dict())
+    else:
+        from metamg.render.bayes_text import bayes_text
+
+        text = bayes_text(result)
+    _emit(text, output)
+
+
 def _moderators(ctx, param, value):
     columns = [m.strip() for m in value.split(",") if m.strip()]
     if not columns:

@@ -22,6 +22,10 @@ REGRESSION_METHODS = ("FE",) + TAU2_ESTIMATORS  # what a meta-regression can be 
 CI_METHODS = ("wald", "hk", "hk-adhoc")  # z; Hartung-Knapp-Sidik-Jonkman; its ad hoc form
 PI_RULES = ("default", "hts")  # metafor's predict(); t(k-2) (Higgins et al. 2009)
 PROFILES = ("cochrane", "metafor", "revman5")
+
+# -- the Bayesian model (metamg bayes): priors by the names of their specs ------------------
+TAU_PRIORS = ("halfnormal", "halfcauchy", "uniform", "jeffreys", "improper_uniform")
+MU_PRIORS = ("flat", "normal")
 DEFAULT_PROFILE = "cochrane"
 
 # -- study tables ---------------------------------------------------------------------------

@@ -101,6 +101,9 @@ POOL_NEVER_IMPORTS = (
     "metamg.analyses.sensitivity",
     "metamg.analyses.subgroups",
     "metamg.models.metaregression",
+    "metamg.analyses.bayes",
+    "metamg.models.bayes",
+    "metamg.render.bayes_text",
 )
 
 

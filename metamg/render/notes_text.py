@@ -183,7 +183,19 @@ WORDS: dict[str, Callable[[Facts], str]] = {
     ),
     "not_run.error": lambda f: f["why"],
     "begg.undefined": lambda f: f"Kendall's tau is undefined: every study has the same {f['same']}",
+    # the Bayesian model: worded in render/bayes_text.py, loaded only when one is worded
+    "bayes.tau_prior": lambda f: _bayes_words("bayes.tau_prior", f),
+    "bayes.mu_prior": lambda f: _bayes_words("bayes.mu_prior", f),
+    "bayes.moments_undefined": lambda f: _bayes_words("bayes.moments_undefined", f),
+    "bayes.tau_posterior_is_prior": lambda f: _bayes_words("bayes.tau_posterior_is_prior", f),
+    "bayes.multimodal": lambda f: _bayes_words("bayes.multimodal", f),
 }
+
+
+def _bayes_words(rule: str, f: Facts) -> str:
+    from metamg.render.bayes_text import BAYES_WORDS
+
+    return BAYES_WORDS[rule](f)
 
 
 ANALYSIS_NAMES = {
