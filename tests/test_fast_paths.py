@@ -285,3 +285,11 @@ def test_permutations_in_blocks_equal_one_block(monkeypatch):
     blocks = permuted_statistics(yi, vi, X, perms, "REML", "hk")
     assert np.array_equal(whole[0], blocks[0]) and np.array_equal(whole[1], blocks[1])
     assert permuted_statistics(yi, vi, X, np.empty((0, len(yi)), dtype=int))[0].shape == (0, 3)
+
+
+def test_q_profile_started_where_q_is_zero_does_not_divide_by_zero():
+    """Found by hypothesis: identical effects of 3e13 with variances 1 and 3e-6 leave Q = 0 at the
+    estimate (the Q-profile's Newton start) while rounding makes Q(0) a little above the lower
+    chi-square quantile."""
+    r = metamg.fit([-3.278121e13, -3.278121e13], [1.0, 0.000003], method="DL")
+    assert (r.tau2_ci_low, r.tau2_ci_high) == (0.0, 0.0) and r.estimate == -3.278121e13

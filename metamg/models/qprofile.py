@@ -79,8 +79,9 @@ def q_profile(
 def _newton_start(goal: NDArray[np.float64], t: float, q: float, dq: float) -> NDArray[np.float64]:
     """Newton's step on 1/goal - 1/Q from tau² = t, where Q = q and Q' = dq (NaN or inf where
     it does not exist)."""
-    with np.errstate(divide="ignore", invalid="ignore"):
-        x: NDArray[np.float64] = t + (1 / goal - 1 / q) * q * q / -dq
+    q_, dq_ = np.float64(q), np.float64(dq)  # numpy division: 0 gives inf or NaN, not an error
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        x: NDArray[np.float64] = t + (1 / goal - 1 / q_) * q_ * q_ / -dq_
     return x
 
 
