@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from metamg.analyses.bias import SmallStudyTests, small_study_tests
 from metamg.analyses.claims import ClaimCheck, Evidence, check_claim
+from metamg.analyses.few_studies import FEW_STUDIES, FewStudies, few_studies
 from metamg.analyses.findings import Findings, summarise_findings
 from metamg.analyses.influence import Influence, influence
 from metamg.analyses.pool import (
@@ -121,6 +122,7 @@ class Appraisal:
     reported_not_pooled: tuple[ReportedResult, ...] = ()  # results given as reported, not pooled
     regressions: tuple[Regression, ...] = ()  # those the metadata names, in its order
     not_run: tuple[Note, ...] = field(default=())  # analyses not run, each with why (rule not_run.*)
+    few: FewStudies | None = None  # with fewer than FEW_STUDIES pooled studies: the Bayesian view
 
     @property
     def name(self) -> str:
@@ -308,6 +310,7 @@ def appraise(
             regressions.append(fitted)
     verified = _verified_only(raw, analysis)
     low_risk = _low_risk_only(raw, analysis)
+    few = few_studies(analysis, meta) if k < FEW_STUDIES else None
     random_fit = analysis.result if analysis.result.is_random else (other.result if other else None)
     findings = summarise_findings(answer, meta, bias, subgroups, random_fit)
     claims = _check_claims(meta, analysis, other, answer, bias, verified)
@@ -329,6 +332,7 @@ def appraise(
         claims=claims,
         not_run=tuple(not_run),
         regressions=tuple(regressions),
+        few=few,
     )
 
 

@@ -10,7 +10,16 @@ from metamg.effects.measures import MEASURES
 from metamg.render.claims_text import reason_text
 from metamg.render.markdown import md_text, table_row
 from metamg.render.notes_text import note_text
-from metamg.render.numbers import effect_digits, fmt_ci, fmt_fixed, fmt_p, fmt_percent, level_label, studies
+from metamg.render.numbers import (
+    effect_digits,
+    fmt_ci,
+    fmt_fixed,
+    fmt_p,
+    fmt_percent,
+    fmt_probability,
+    level_label,
+    studies,
+)
 
 
 def effect_text(analysis_or_result, measure, level=None) -> str:
@@ -157,9 +166,12 @@ def story(ap) -> list[str]:
     return out
 
 
-def claims_section(checks) -> list[str]:
+def claims_section(checks, few=None) -> list[str]:
+    """The claims with their verdicts; with few studies (``few``: analyses.few_studies), each
+    claim that implies an effect size also quotes its probability under the Bayesian analysis."""
     if not checks:
         return []
+    probability = {cp.claim_id: cp for cp in (few.claims if few is not None else ())}
     out = [
         "",
         "## Claims checked",
@@ -183,6 +195,13 @@ def claims_section(checks) -> list[str]:
             out.append(f"- What it implies here: {md_text(cl.implies)}")
         out.append("- Why:")
         out += [f"    - {md_text(reason_text(r))}" for r in c.reasons]
+        cp = probability.get(cl.id)
+        if cp is not None:
+            out.append(
+                f"- With few studies (see that section): the probability that the effect is at least "
+                f"as large as claimed is {fmt_probability(cp.p_mu)} for the mean effect and "
+                f"{fmt_probability(cp.p_new)} for a new study, under the priors stated there."
+            )
         out.append("")
     return out
 

@@ -183,6 +183,7 @@ WORDS: dict[str, Callable[[Facts], str]] = {
     ),
     "not_run.error": lambda f: f["why"],
     "begg.undefined": lambda f: f"Kendall's tau is undefined: every study has the same {f['same']}",
+    "bayes.no_prior": lambda f: f["why"],
     # the Bayesian model: worded in render/bayes_text.py, loaded only when one is worded
     "bayes.tau_prior": lambda f: _bayes_words("bayes.tau_prior", f),
     "bayes.mu_prior": lambda f: _bayes_words("bayes.mu_prior", f),

@@ -66,3 +66,15 @@ def fmt_percent(x: float) -> str:
     """A share in percent: whole numbers, but two significant digits below 1% (never '0%' for
     a share that is not zero)."""
     return f"{x:.2g}%" if 0 < x < 1 else f"{x:.0f}%"
+
+
+def fmt_probability(p: float) -> str:
+    """A probability in percent: whole numbers, one decimal within 1% of 0 or 1, and never a
+    flat 0% or 100% for what is only nearly certain."""
+    if p < 0.001:
+        return "<0.1%" if p > 0 else "0%"
+    if p > 0.999:
+        return ">99.9%" if p < 1 else "100%"
+    if p < 0.01 or p > 0.99:
+        return f"{100 * p:.1f}%"
+    return f"{100 * p:.0f}%"

@@ -27,6 +27,7 @@ from metamg.render.markdown import md_text, md_url, table_row
 from metamg.render.numbers import effect_digits, fmt_ci, fmt_num, fmt_p, level_label, studies
 from metamg.render.sections import ReportContext
 from metamg.render.sections import answer as answer_section
+from metamg.render.sections import few as few_section
 from metamg.render.sections import figures as figures_section
 from metamg.render.sections import methods as methods_section
 from metamg.render.sections import question as question_section
@@ -50,6 +51,7 @@ SECTIONS = (
     answer_section,
     studies_section,
     result_section,
+    few_section,
     figures_section,
     restricted_section,
     robust_section,

@@ -25,4 +25,4 @@ def section(ap, ctx: ReportContext) -> list[str]:
         out += answer_lines(ap) + story(ap) + [""]
     if ap.findings is not None:
         out += findings_table(ap.findings) + certainty_section(ap.findings)
-    return out + claims_section(ap.claims)
+    return out + claims_section(ap.claims, ap.few)

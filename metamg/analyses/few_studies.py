@@ -1,0 +1,89 @@
+"""With few studies: the Bayesian random-effects result beside the frequentist one, and the
+probability, under the stated prior, that the effect is at least as large as each claim says.
+
+With fewer than ``FEW_STUDIES`` pooled studies tau² cannot be estimated and the frequentist
+intervals swing between absurdly wide (HKSJ with k = 2) and too narrow; a Bayesian analysis with
+a weakly informative prior on tau (Röver et al. 2021) answers directly how probable an effect of
+a given size is. Computed for the appraisal; ``render.sections.few`` shows it.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from metamg.analyses.bayes import BayesAnalysis, bayes
+from metamg.analyses.claims import claimed_side
+from metamg.analyses.pool import PoolAnalysis
+from metamg.effects.conversion import to_analysis_scale
+from metamg.errors import InputError
+from metamg.io.metadata import StudySetMeta
+from metamg.models import bayes as model
+from metamg.notes import Note, note
+
+FEW_STUDIES = 5  # below this many pooled studies a report adds the Bayesian analysis
+
+
+@dataclass(frozen=True)
+class ClaimProbability:
+    """P(the effect is at least as large as a claim says), for the mean effect (mu) and for a
+    new study's true effect (theta_new), on the analysis scale's threshold."""
+
+    claim_id: str
+    threshold: float  # the claim's implied effect on the analysis scale (log for ratios)
+    side: int  # -1: the claim is below the threshold (lower is claimed), +1 above
+    p_mu: float
+    p_new: float
+
+
+@dataclass(frozen=True)
+class FewStudies:
+    """The Bayesian analysis of a set with few studies (None with ``why_not`` when no prior can
+    be chosen for its measure), the probability of benefit, and each claim's probability."""
+
+    k: int
+    bayes: BayesAnalysis | None
+    why_not: Note | None = None
+    p_benefit: float | None = None  # P(mu on the side of no effect that favours the intervention)
+    claims: tuple[ClaimProbability, ...] = ()
+
+
+def few_studies(analysis: PoolAnalysis, meta: StudySetMeta) -> FewStudies:
+    """The Bayesian analysis of ``analysis`` with the default priors for its measure (half-normal
+    0.5 on tau for log ratios, flat on mu), the probability that the intervention helps at all,
+    and, for each claim that implies an effect size, the probability that the effect is at
+    least that large in the claimed direction."""
+    k = analysis.result.k
+    try:
+        result = bayes(analysis)
+    except InputError as exc:
+        why = "; ".join(p.message for p in exc.problems)
+        return FewStudies(k, None, note("bayes.no_prior", measure=analysis.measure.name, why=why))
+    post = result.fit.posterior
+    benefit_side = -1 if meta.benefit == "lower" else 1
+    p_benefit = _beyond(model.p_mu_below(post, 0.0), benefit_side)
+    claims = []
+    for claim in meta.claims:
+        if claim.implied_effect is None:
+            continue
+        threshold = float(to_analysis_scale(analysis.measure, np.array([claim.implied_effect]))[0])
+        if not math.isfinite(threshold):
+            continue
+        side = claimed_side(claim, meta.benefit)
+        claims.append(
+            ClaimProbability(
+                claim.id,
+                threshold,
+                side,
+                _beyond(model.p_mu_below(post, threshold), side),
+                _beyond(model.p_theta_new_below(post, threshold), side),
+            )
+        )
+    return FewStudies(k, result, None, p_benefit, tuple(claims))
+
+
+def _beyond(p_below: float, side: int) -> float:
+    """P(below) when the claimed side is below (-1), else P(above)."""
+    return p_below if side < 0 else 1.0 - p_below
