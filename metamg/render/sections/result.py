@@ -60,8 +60,16 @@ def section(ap, ctx: ReportContext) -> list[str]:
         if res.hk_narrowed:
             adhoc = fmt_ci(nat(res.ci_adhoc_low), nat(res.ci_adhoc_high), digits)
             rows.append((f"Ad hoc corrected CI{which}", f"{lvl} CI {adhoc} ({adhoc_caveat(res)})"))
+    narrowed = (
+        " (built on the narrowed HKSJ standard error: as overconfident as the CI; see the ad hoc "
+        "corrected CI)"
+        if r.hk_narrowed
+        else ""
+    )
     if prediction_shown(r):
-        rows.append((f"Prediction interval ({lvl})", fmt_ci(nat(r.pi_low), nat(r.pi_high), digits)))
+        rows.append(
+            (f"Prediction interval ({lvl})", fmt_ci(nat(r.pi_low), nat(r.pi_high), digits) + narrowed)
+        )
     elif prediction_withheld(r):
         rows.append((f"Prediction interval ({lvl})", PREDICTION_WITHHELD))
     if m.scale != "identity":
@@ -126,6 +134,12 @@ def section(ap, ctx: ReportContext) -> list[str]:
                 ", which includes no effect: a new study could well find none, or the opposite."
                 if crosses
                 else ", which excludes no effect."
+            )
+            + (
+                " It is built on the narrowed HKSJ standard error, so it shares that interval's "
+                "overconfidence."
+                if r.hk_narrowed
+                else ""
             )
         )
 
