@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from metamg.models.distributions import norm_ppf, norm_sf
-from metamg.models.roots import decreasing_roots
+from metamg.models.roots import STEP_RTOL, decreasing_roots
 
 if TYPE_CHECKING:
     from numpy.typing import ArrayLike, NDArray
@@ -176,5 +176,6 @@ def t_ppf_array(p: float, df: ArrayLike) -> Array:
     def fdf(t: Array, idx: NDArray[np.intp]) -> tuple[Array, Array]:
         return t_sf_array(t, df[idx]) - q, -_t_pdf(t, df[idx])
 
-    root, ok = decreasing_roots(fdf, _t_start(q, df), np.zeros_like(df), np.full_like(df, math.inf), 2000)
+    start, lo, hi = _t_start(q, df), np.zeros_like(df), np.full_like(df, math.inf)
+    root, ok = decreasing_roots(fdf, start, lo, hi, 2000, STEP_RTOL)
     return -root if p < 0.5 else root
