@@ -36,7 +36,7 @@ from metamg.models.array_distributions import chi2_sf_array, norm_sf_array, t_pp
 from metamg.models.distributions import norm_ppf, t_ppf
 from metamg.models.roots import STEP_RTOL, decreasing_roots
 from metamg.models.tau2 import TAU2_ESTIMATORS
-from metamg.models.weights import knapp_hartung_scale
+from metamg.models.weights import RSS_ZERO
 
 if TYPE_CHECKING:
     from numpy.typing import ArrayLike, NDArray
@@ -539,9 +539,12 @@ def _fits(pr: _Problem, method: str, ci_method: str, level: float, pi: str) -> S
     t_based = np.full(n, ci_method != "wald") & (m > 1)
     ci_used = tuple(ci_method if t else "wald" for t in t_based.tolist())
     df = np.where(t_based, m - 1, math.nan)
-    s2 = np.array(
-        [knapp_hartung_scale(r, int(d), c) for r, d, c in zip(s.rss.tolist(), m - 1, ci_used, strict=True)]
-    )
+    # the Knapp-Hartung factor of each fit (weights.knapp_hartung_scale): 1 under Wald
+    with np.errstate(divide="ignore", invalid="ignore"):
+        s2 = np.where(s.rss <= RSS_ZERO, 0.0, s.rss / (m - 1))
+    if ci_method == "hk-adhoc":
+        s2 = np.maximum(1.0, s2)
+    s2 = np.where(t_based, s2, 1.0)
     se = se * np.sqrt(s2)
     half_p = 1 - (1 - level) / 2
     crit = np.where(t_based, _quantiles(half_p, df), norm_ppf(half_p))
