@@ -128,7 +128,8 @@ def _betacf(a: Array, b: Array, x: Array) -> Array:
                 return out
             if 4 * n >= len(at):
                 keep = ~finished
-                at, a, b, x, qab, qap, qam, c, d, h = (v[keep] for v in (at, a, b, x, qab, qap, qam, c, d, h))
+                at = at[keep]
+                a, b, x, qab, qap, qam, c, d, h = (v[keep] for v in (a, b, x, qab, qap, qam, c, d, h))
                 finished = np.zeros(len(at), dtype=bool)
     out[at[~finished]] = h[~finished]
     return out
