@@ -36,7 +36,7 @@ from metamg.models.array_distributions import chi2_sf_array, norm_sf_array, t_pp
 from metamg.models.distributions import norm_ppf, t_ppf
 from metamg.models.roots import STEP_RTOL, decreasing_roots
 from metamg.models.tau2 import TAU2_ESTIMATORS
-from metamg.models.weights import RSS_ZERO
+from metamg.models.weights import RSS_ZERO, spread_of_weights
 
 if TYPE_CHECKING:
     from numpy.typing import ArrayLike, NDArray
@@ -141,9 +141,12 @@ class _Sums:
             getattr(self, f.name)[at] = getattr(other, f.name)
 
 
-def _centred(c: float | Array, power_sums: list[Array], order: int) -> tuple[_Sums, NDArray[np.bool_]]:
+def _centred(
+    c: float | Array, power_sums: list[Array], order: int, trace_p: Array | None = None
+) -> tuple[_Sums, NDArray[np.bool_]]:
     """The sums of each fit from its power sums about c: ``power_sums[p-1]`` holds Σwᵖ, Σwᵖd,
-    Σwᵖd² (d = y - c) in its three columns, for p = 1..order; and which fits lost digits."""
+    Σwᵖd² (d = y - c) in its three columns, for p = 1..order; and which fits lost digits.
+    ``trace_p``: tr(P) of each fit, when the caller has it to full precision."""
     (sw, a1, a2), n = power_sums[0].T, len(power_sums[0])
     e = a1 / sw
     nan = np.full(n, math.nan)
@@ -153,9 +156,12 @@ def _centred(c: float | Array, power_sums: list[Array], order: int) -> tuple[_Su
         sw2, b1, b2 = power_sums[1].T
         out.sw2 = sw2
         out.yppy = b2 - 2 * e * b1 + e * e * sw2
-        out.trace_p = sw - sw2 / sw
         bad |= ~(b2 + 2 * np.abs(e * b1) + e * e * sw2 <= AMPLIFICATION * out.yppy)
-        bad |= ~(sw <= AMPLIFICATION * out.trace_p)
+        if trace_p is None:
+            out.trace_p = sw - sw2 / sw
+            bad |= ~(sw <= AMPLIFICATION * out.trace_p)  # one weight carries almost all of Σw
+        else:
+            out.trace_p = trace_p
     if order >= 3:
         sw3, c1, c2 = power_sums[2].T
         out.sw3 = sw3
@@ -206,10 +212,42 @@ def _fixed(yi: Array, vi: Array, sets: _Sets, tau2: float, centre: float) -> _Su
     w2 = w * w
     cols = (w, wd, wd * d, w2, w2 * d, w2 * d * d)
     totals = sets.total(np.stack(cols, axis=1))
-    out, bad = _centred(centre, [totals[:, :3], totals[:, 3:]], 2)
+    out, bad = _centred(centre, [totals[:, :3], totals[:, 3:]], 2, _shared_trace_p(sets, w))
     if bad.any():
         rows = np.flatnonzero(bad)
         out.put(rows, _exact(yi, vi, sets, np.full(sets.k, tau2), rows))
+    return out
+
+
+def _shared_trace_p(sets: _Sets, w: Array) -> Array:
+    """tr(P) = Σw - Σw²/Σw of every fit for weights w that all fits share, in O(k) and to full
+    precision as ``weights.spread_of_weights``: Σⱼ wⱼ(S - wⱼ)/S with S - w of the fit's
+    heaviest study h summed from the others (o = S - w_h), that is (o(S + w_h) - Σⱼ≠h wⱼ²)/S,
+    where the subtraction loses at most one bit (Σⱼ≠h wⱼ² <= w_h·o)."""
+    k = len(w)
+    if sets.kind == "leave_one_out":
+        g = int(np.argmax(w))
+        light = w.copy()
+        light[g] = 0.0
+        heavy = np.full(k, w[g])
+        others, squares = sets.total(np.stack((light, light * light), axis=1)).T
+    else:
+        ahead = w[1:] > np.maximum.accumulate(w)[:-1]
+        records = np.flatnonzero(np.concatenate(([True], ahead)))  # where the heaviest changes
+        h = records[np.searchsorted(records, np.arange(k), side="right") - 1]
+        light = w.copy()
+        light[records] = 0.0
+        running = np.cumsum(np.stack((light, light * light), axis=1), axis=0)
+        before = np.zeros((k, 2))  # Σ over the studies before each: no subtraction
+        np.cumsum(np.stack((w[:-1], w[:-1] ** 2), axis=1), axis=0, out=before[1:])
+        # before h (every weight), then from h to the fit's last study (none heavier than h):
+        # the running sums' difference is of weights below o, so o keeps its digits
+        others, squares = (before[h] + (running - running[h])).T
+        heavy = w[h]
+    total = others + heavy
+    out: Array = (others * (total + heavy) - squares) / total
+    if sets.kind == "leave_one_out":
+        out[g] = spread_of_weights(w[sets.indices(g)])  # the fit without the heaviest study
     return out
 
 
