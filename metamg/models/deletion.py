@@ -5,13 +5,20 @@ Each fit gives the numbers ``inverse_variance.fit(yi[kept], vi[kept], method, ci
 pi, tau2_ci=False)`` gives, for the common-effect model and every tau² estimator, but all fits
 are computed together with numpy instead of one ``fit`` call each:
 
-- the weighted sums of every fit at its own tau² are row sums of a (fits x studies) matrix of
-  weights 1/(v + tau²) with the studies a fit leaves out set to 0, computed in blocks of rows
-  so that memory stays near 8 MB whatever k is (``_evaluate``); the residuals about each fit's
-  own estimate are formed explicitly, as ``fit`` does, so no sum loses digits to cancellation;
-- the moment estimators (DL, HE, HS, SJ) are closed forms of these sums at tau² = 0 (or at
-  SJ's starting value); sums of positive terms over the kept studies (Σ1/v, Σv) are running
-  sums, O(k) for all fits together;
+- the weighted sums of every fit at its own tau² come from one (fits x studies) matrix of
+  weights W = 1/(v + tau²), the studies a fit leaves out set to 0, and its powers W², W³ (only
+  as many as the estimator needs: the fits' final sums need W alone), each times the columns
+  (1, d, d²) with d = y - c about a centre c near the fits' estimates (``_evaluate``): Σw,
+  Σw(y - μ)² = Σwd² - (Σwd)²/Σw, Σw²(y - μ)², ... Formed in blocks of rows, so that memory
+  stays near 16 MB whatever k is; prefix fits in blocks over the studies they can keep. A fit
+  whose sum would lose digits to the subtraction (below 1/``AMPLIFICATION`` of its terms: the
+  estimate far from c, or one weight carrying almost all of Σw) is summed again term by term,
+  residuals about its own estimate as ``fit`` forms them (``_exact``);
+- at tau² = 0 (and with equal weights) the weights are the same for every fit, so the sums are
+  running sums, O(k) for all fits together, with no subtraction for leave-one-out (the sum
+  before i plus the sum after i); tr(P) as ``weights.spread_of_weights`` forms it
+  (``_shared_trace_p``); the moment estimators (DL, HE, HS, SJ) are closed forms of these (SJ
+  then one evaluation at its starting value);
 - the iterative estimators (PM/EB, ML, REML) solve their estimating equations for all fits as
   one vectorised safeguarded Newton problem (``roots.decreasing_roots``), started from the
   full-data tau² (leave-one-out) or the fit's DerSimonian-Laird value (cumulative), truncated
@@ -97,8 +104,9 @@ class _Sets:
         return out
 
     def blocks(self, rows: NDArray[np.intp]) -> Iterator[NDArray[np.intp]]:
-        """``rows`` in blocks of about BLOCK weights; prefix fits in at least eight blocks, each
-        over the studies its last fit keeps (the upper triangle is never formed)."""
+        """``rows`` in blocks of about BLOCK weights; prefix fits in blocks of an eighth of the
+        fits (at least 64), each over the studies its last fit keeps, so that most of the
+        upper triangle of left-out studies is never formed."""
         step = max(1, BLOCK // max(self.k, 1))
         if self.kind == "prefix":
             step = min(step, max(64, -(-len(rows) // 8)))
