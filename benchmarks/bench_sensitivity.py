@@ -1,15 +1,24 @@
 """Sensitivity analyses against a small numpy yardstick, side by side in one process (issue 13).
 
-    .venv/bin/python benchmarks/bench_sensitivity.py [--runs 3]
+    .venv/bin/python benchmarks/bench_sensitivity.py [--runs 3] [--only "leave-one-out"]
 
 Each task is timed in metamg (the public functions, as a user calls them) and in a minimal numpy
-implementation of the same numbers written here, outside the package: every subset fitted on
-its own with numpy (the masked arrays, DerSimonian-Laird in closed form, REML by Fisher scoring
-to 1e-10, the estimate, its Hartung-Knapp standard error, CI, p, Q and its p, I²), with
-scipy.special for the t and chi-square tails; trim and fill with the same estimator as metamg's
-(DL or REML); the permutations with the analysis's default model (REML, Knapp-Hartung t tests
-and F), refitted one after another with the same seed and draws, so that its counts are
-metamg's. Ratios are metamg / numpy (median of --runs).
+implementation of the same numbers written here, outside the package, as fast as plain numpy
+makes it. Leave-one-out, influence and cumulative fit all subsets at once: Cochran's Q and
+DerSimonian-Laird's tau² of every subset from running sums (O(k)), then one k x k matrix of
+weights 1/(v_j + tau²_r) with the left-out studies set to 0 (the diagonal, or the upper
+triangle for the prefixes of a cumulative meta-analysis) gives every estimate, its
+Hartung-Knapp standard error, CI and p (scipy.special for the t and chi-square tails), Q's p
+and I²; REML is Fisher scoring of all subsets at once to 1e-10, each iteration one pass of
+k x k sums, from the full-data tau² (leave-one-out) or each prefix's DerSimonian-Laird value;
+influence adds metafor's columns (rstudent, DFFITS, Cook's D, covariance ratio, DFBETAS, hat).
+The "agree to" column is the largest relative difference between the two (metamg computes
+its sums to full precision and solves REML to the spacing of floats). The older yardstick,
+every subset fitted on its own in a Python loop, is timed once beside it ("one fit at a
+time"; for cumulative it computes tau² only). Trim and fill uses the same estimator as
+metamg's (DL or REML); the permutations the analysis's default model (REML, Knapp-Hartung t
+tests and F), refitted one after another with the same seed and draws, so that its counts are
+metamg's. Ratios are metamg / the vectorised numpy (median of --runs).
 Synthetic data: 1,000 studies, vi = 4/n with n uniform on 20..400, tau² = 0.05, seed 1.
 BLAS runs on one thread (set below, before numpy is imported), and the script says so.
 """
