@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from metamg.models.distributions import norm_ppf, norm_sf
+from metamg.models.distributions import cornish_fisher, norm_sf
 from metamg.models.roots import STEP_RTOL, decreasing_roots
 
 if TYPE_CHECKING:
@@ -183,16 +183,9 @@ def _t_pdf(t: Array, df: Array, lg: Array | None = None) -> Array:
 def _t_start(q: float, df: Array) -> Array:
     """A start for Newton close to the upper q-quantile: exact for 1 and 2 df, else the
     Cornish-Fisher expansion about the normal quantile z to the fifth power of 1/df
-    (Abramowitz & Stegun 26.7.5; the last term from Hill 1970, Comm ACM 13:619, algorithm 396),
-    within 1e-12 of the quantile from about 150 df at the 95% level, where Newton's first step
-    is then the last."""
-    z = max(-norm_ppf(q), 1e-3)
-    z2 = z * z
-    g1 = (z2 + 1) * z / 4
-    g2 = ((5 * z2 + 16) * z2 + 3) * z / 96
-    g3 = (((3 * z2 + 19) * z2 + 17) * z2 - 15) * z / 384
-    g4 = ((((79 * z2 + 776) * z2 + 1482) * z2 - 1920) * z2 - 945) * z / 92160
-    g5 = (((((27 * z2 + 339) * z2 + 930) * z2 - 1782) * z2 - 765) * z2 + 17955) * z / 368640
+    (``distributions.cornish_fisher``), within 1e-12 of the quantile from about 150 df at the
+    95% level, where Newton's first step is then the last."""
+    z, g1, g2, g3, g4, g5 = cornish_fisher(q)
     u = 1 / df
     start = z + u * (g1 + u * (g2 + u * (g3 + u * (g4 + u * g5))))
     start = np.where(df == 1, math.tan(math.pi * (0.5 - q)), start)
