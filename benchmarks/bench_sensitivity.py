@@ -1,15 +1,24 @@
 """Sensitivity analyses against a small numpy yardstick, side by side in one process (issue 13).
 
-    .venv/bin/python benchmarks/bench_sensitivity.py [--runs 3]
+    .venv/bin/python benchmarks/bench_sensitivity.py [--runs 3] [--only "leave-one-out"]
 
 Each task is timed in metamg (the public functions, as a user calls them) and in a minimal numpy
-implementation of the same numbers written here, outside the package: every subset fitted on
-its own with numpy (the masked arrays, DerSimonian-Laird in closed form, REML by Fisher scoring
-to 1e-10, the estimate, its Hartung-Knapp standard error, CI, p, Q and its p, I²), with
-scipy.special for the t and chi-square tails; trim and fill with the same estimator as metamg's
-(DL or REML); the permutations with the analysis's default model (REML, Knapp-Hartung t tests
-and F), refitted one after another with the same seed and draws, so that its counts are
-metamg's. Ratios are metamg / numpy (median of --runs).
+implementation of the same numbers written here, outside the package, as fast as plain numpy
+makes it. Leave-one-out, influence and cumulative fit all subsets at once: Cochran's Q and
+DerSimonian-Laird's tau² of every subset from running sums (O(k)), then one k x k matrix of
+weights 1/(v_j + tau²_r) with the left-out studies set to 0 (the diagonal, or the upper
+triangle for the prefixes of a cumulative meta-analysis) gives every estimate, its
+Hartung-Knapp standard error, CI and p (scipy.special for the t and chi-square tails), Q's p
+and I²; REML is Fisher scoring of all subsets at once to 1e-10, each iteration one pass of
+k x k sums, from the full-data tau² (leave-one-out) or each prefix's DerSimonian-Laird value;
+influence adds metafor's columns (rstudent, DFFITS, Cook's D, covariance ratio, DFBETAS, hat).
+The "agree to" column is the largest relative difference between the two (metamg computes
+its sums to full precision and solves REML to the spacing of floats). The older yardstick,
+every subset fitted on its own in a Python loop, is timed once beside it ("one fit at a
+time"; for cumulative it computes tau² only). Trim and fill uses the same estimator as
+metamg's (DL or REML); the permutations the analysis's default model (REML, Knapp-Hartung t
+tests and F), refitted one after another with the same seed and draws, so that its counts are
+metamg's. Ratios are metamg / the vectorised numpy (median of --runs).
 Synthetic data: 1,000 studies, vi = 4/n with n uniform on 20..400, tau² = 0.05, seed 1.
 BLAS runs on one thread (set below, before numpy is imported), and the script says so.
 """
@@ -149,6 +158,117 @@ def np_trim_and_fill(yi, vi, tau2_of):
     return summary(filled_y, filled_v, t)
 
 
+# -- the vectorised numpy yardstick: all deletions (or prefixes) at once -------------------------
+#
+# Every fit's sums are row sums of one (fits x studies) weight matrix W = 1/(v_j + tau²_r) with
+# the studies the fit leaves out set to 0: the diagonal (leave-one-out) or the upper triangle
+# (prefixes). DerSimonian-Laird's Q and tau² are running sums, O(k); REML is Fisher scoring of
+# all fits at once, each iteration one pass of k x k sums.
+
+LEAVE_ONE_OUT, PREFIX = "leave-one-out", "prefix"
+
+
+def masked_weights(v, tau2, rows, kind):
+    """W for the fits ``rows`` at their tau²: one k x k matrix (fits x studies)."""
+    W = 1 / (v + tau2[:, None])
+    if kind == LEAVE_ONE_OUT:
+        W[np.arange(len(rows)), rows] = 0
+    else:
+        W[np.arange(len(v)) > rows[:, None]] = 0
+    return W
+
+
+def running_sums(a, kind):
+    """Σ a over each fit's studies: the total less a_i, or the prefix sums."""
+    return a.sum() - a if kind == LEAVE_ONE_OUT else np.cumsum(a)
+
+
+def at_zero(y, v, kind):
+    """Cochran's Q and Σw - Σw²/Σw (w = 1/v) of every fit, from running sums."""
+    w = 1 / v
+    sw, swy, swyy, sww = (running_sums(a, kind) for a in (w, w * y, w * y * y, w * w))
+    return swyy - swy**2 / sw, sw - sww / sw
+
+
+def summarise(W, y, tau2, m, q, trace0):
+    """The numbers metamg reports of every fit from its weights W: tau², estimate, the
+    Knapp-Hartung se, CI, t-test p, Q and its p, I², s² and Σw."""
+    sw, swy, swyy = (W @ np.column_stack([np.ones_like(y), y, y * y])).T
+    est = swy / sw
+    s2 = (swyy - est * swy) / (m - 1)
+    se = np.sqrt(s2 / sw)
+    crit = special.stdtrit(m - 1, 1 - (1 - LEVEL) / 2)
+    p = 2 * special.stdtr(m - 1, -np.abs(est / se))
+    i2 = 100 * tau2 / (tau2 + (m - 1) / trace0)
+    return dict(
+        tau2=tau2, est=est, se=se, low=est - crit * se, high=est + crit * se, p=p,
+        q=q, qp=special.chdtrc(m - 1, q), i2=i2, s2=s2, sw=sw,
+    )  # fmt: skip
+
+
+def reml_all(y, v, tau2, kind, rows, tol=1e-10):
+    """REML tau² of the fits ``rows`` by Fisher scoring, all at once from ``tau2``."""
+    t = tau2.copy()
+    live = np.arange(len(rows))
+    for _ in range(100):
+        W = masked_weights(v, t[live], rows[live], kind)
+        W2 = W * W
+        sw, swy = (W @ np.column_stack([np.ones_like(y), y])).T
+        sw2, sw2y, sw2yy = (W2 @ np.column_stack([np.ones_like(y), y, y * y])).T
+        mu = swy / sw
+        score = sw2yy - 2 * mu * sw2y + mu * mu * sw2 - (sw - sw2 / sw)
+        info = sw2 - 2 * np.einsum("ij,ij->i", W2, W) / sw + (sw2 / sw) ** 2
+        new = np.maximum(0.0, t[live] + score / info)
+        done = np.abs(new - t[live]) < tol * np.maximum(new, 1e-8)
+        t[live] = new
+        live = live[~done]
+        if not len(live):
+            break
+    return t
+
+
+def vec_leave_one_out(yi, vi, method):
+    k = len(yi)
+    rows = np.arange(k)
+    q, trace0 = at_zero(yi, vi, LEAVE_ONE_OUT)
+    if method == "DL":
+        tau2 = np.maximum(0.0, (q - (k - 2)) / trace0)
+    else:
+        tau2 = reml_all(yi, vi, np.full(k, reml(yi, vi)), LEAVE_ONE_OUT, rows)
+    return summarise(masked_weights(vi, tau2, rows, LEAVE_ONE_OUT), yi, tau2, k - 1, q, trace0)
+
+
+def vec_influence(yi, vi, method):
+    """metafor's influence columns from the deletion fits: rstudent, DFFITS, Cook's D, cov
+    ratio, DFBETAS (Σ over all k studies at tau²₍₋ᵢ₎ = Σw₍₋ᵢ₎ + wᵢ), hat."""
+    d = vec_leave_one_out(yi, vi, method)
+    w = 1 / (vi + (dl(yi, vi) if method == "DL" else reml(yi, vi)))
+    est = w @ yi / w.sum()
+    hat = w / w.sum()
+    var = w @ (yi - est) ** 2 / (len(yi) - 1) / w.sum()  # Knapp-Hartung
+    tau2, s2, est_del, se_del = d["tau2"], d["s2"], d["est"], d["se"]
+    change = est - est_del
+    return dict(
+        rstudent=(yi - est_del) / np.sqrt(s2 * (vi + tau2) + se_del**2),
+        dffits=change / np.sqrt(s2 * hat * (vi + tau2)),
+        cook_d=change**2 / var,
+        cov_r=se_del**2 / var,
+        dfbetas=change / np.sqrt(s2 / (d["sw"] + 1 / (vi + tau2))),
+        hat=hat,
+    )
+
+
+def vec_cumulative(yi, vi, method):
+    """The fits of the first 2, 3, ..., k studies (REML started from each prefix's DL)."""
+    rows = np.arange(1, len(yi))
+    m = rows + 1.0
+    q, trace0 = (a[1:] for a in at_zero(yi, vi, PREFIX))
+    tau2 = np.maximum(0.0, (q - (m - 1)) / trace0)
+    if method == "REML":
+        tau2 = reml_all(yi, vi, tau2, PREFIX, rows)
+    return summarise(masked_weights(vi, tau2, rows, PREFIX), yi, tau2, m, q, trace0)
+
+
 def np_reml_fit(yi, vi):
     t = reml(yi, vi)
     w = 1 / (vi + t)
@@ -204,48 +324,103 @@ def median_time(f, runs):
     return statistics.median(times)
 
 
+FIELDS = dict(
+    tau2="tau2", est="estimate", se="se", low="ci_low", high="ci_high", p="p", q="q", qp="q_p", i2="i2"
+)
+
+
+def differs(ours, yardstick, names):
+    """The largest relative difference between metamg's numbers and the yardstick's."""
+    worst = 0.0
+    for mine, theirs in names.items():
+        a, b = np.asarray(ours(mine), dtype=float), np.asarray(yardstick[theirs], dtype=float)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            worst = max(worst, float(np.nanmax(np.abs(a - b) / np.maximum(np.abs(b), 1e-300))))
+    return worst
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--only", default="", help="run only the tasks whose name contains this")
     args = ap.parse_args()
     yi, vi = data(1000)
     frame = pd.DataFrame({"study": [f"s{i}" for i in range(len(yi))], "yi": yi, "vi": vi})
-    dl_a = metamg.pool(frame, method="DL")
-    reml_a = metamg.pool(frame, method="REML")
+    analyses = {m: metamg.pool(frame, method=m, ci_method="hk") for m in ("DL", "REML")}
+    dl_a, reml_a = analyses["DL"], analyses["REML"]
     big_y, big_v = data(1_000_000)
     yr, vr = data(50, seed=2)
     xr = np.random.default_rng(3).normal(size=50)
     reg = metamg.pool(pd.DataFrame({"study": [f"s{i}" for i in range(50)], "yi": yr, "vi": vr, "x": xr}))
+    tau2_of = {"DL": dl, "REML": reml}
+
+    def loo(m):
+        fits = leave_one_out(analyses[m]).fits
+        return (
+            f"leave-one-out, {m}, k = 1,000",
+            lambda: leave_one_out(analyses[m]),
+            lambda: vec_leave_one_out(yi, vi, m),
+            lambda: np_leave_one_out(yi, vi, tau2_of[m]),
+            lambda: differs(lambda f: getattr(fits, f), vec_leave_one_out(yi, vi, m), FIELDS_BY_OURS),
+        )
+
+    def infl(m):
+        rows = influence(analyses[m])
+        names = ("rstudent", "dffits", "cook_d", "cov_r", "dfbetas", "hat")
+        return (
+            f"influence, {m}, k = 1,000",
+            lambda: influence(analyses[m]),
+            lambda: vec_influence(yi, vi, m),
+            lambda: np_influence(yi, vi, tau2_of[m]),
+            lambda: differs(
+                lambda f: [getattr(r, f) for r in rows], vec_influence(yi, vi, m), {n: n for n in names}
+            ),
+        )
+
+    def cumul(m):
+        fits = cumulative(analyses[m]).rows[0].fits
+        return (
+            f"cumulative, {m}, k = 1,000",
+            lambda: cumulative(analyses[m]),
+            lambda: vec_cumulative(yi, vi, m),
+            lambda: np_cumulative(yi, vi, tau2_of[m]),
+            lambda: differs(lambda f: getattr(fits, f)[1:], vec_cumulative(yi, vi, m), FIELDS_BY_OURS),
+        )
 
     tasks = [
-        ("leave-one-out, DL, k = 1,000", lambda: leave_one_out(dl_a), lambda: np_leave_one_out(yi, vi, dl)),
-        (
-            "leave-one-out, REML, k = 1,000",
-            lambda: leave_one_out(reml_a),
-            lambda: np_leave_one_out(yi, vi, reml),
-        ),
-        ("influence, DL, k = 1,000", lambda: influence(dl_a), lambda: np_influence(yi, vi, dl)),
-        ("influence, REML, k = 1,000", lambda: influence(reml_a), lambda: np_influence(yi, vi, reml)),
-        ("cumulative, REML, k = 1,000", lambda: cumulative(reml_a), lambda: np_cumulative(yi, vi, reml)),
+        loo("DL"),
+        loo("REML"),
+        infl("DL"),
+        infl("REML"),
+        cumul("DL"),
+        cumul("REML"),
         (
             "trim and fill, DL, k = 1,000",
             lambda: trim_and_fill_for(dl_a),
             lambda: np_trim_and_fill(yi, vi, dl),
+            None,
+            None,
         ),
         (
             "trim and fill, REML, k = 1,000",
             lambda: trim_and_fill_for(reml_a),
             lambda: np_trim_and_fill(yi, vi, reml),
+            None,
+            None,
         ),
         (
             "REML fit of 1,000,000 studies with the tau² CI (numpy: the fit alone)",
             lambda: fit(big_y, big_v, "REML", "hk"),
             lambda: np_reml_fit(big_y, big_v),
+            None,
+            None,
         ),
         (
             "1,000 permutations of a meta-regression, k = 50 (REML, Knapp-Hartung t and F)",
             lambda: permutation_test(reg, ["x"], ci_method="hk", permutations=1000, method="REML"),
             lambda: np_permutations(yr, vr, xr, 1000),
+            None,
+            None,
         ),
     ]
     print(
@@ -253,12 +428,19 @@ def main():
         f"OPENBLAS_NUM_THREADS={os.environ['OPENBLAS_NUM_THREADS']}; numpy {np.__version__}; "
         f"median of {args.runs} runs\n"
     )
-    print("| task | metamg | numpy | metamg / numpy |")
-    print("|---|---|---|---|")
-    for name, ours, yardstick in tasks:
+    print("| task | metamg | numpy | metamg / numpy | numpy, one fit at a time | agree to |")
+    print("|---|---|---|---|---|---|")
+    for name, ours, yardstick, looped, agreement in tasks:
+        if args.only not in name:
+            continue
         ours()  # warm-up: imports and caches
         a, b = median_time(ours, args.runs), median_time(yardstick, args.runs)
-        print(f"| {name} | {a:.3f} s | {b:.3f} s | {a / b:.2f}x |", flush=True)
+        loop = f"{median_time(looped, 1):.3f} s" if looped is not None else ""
+        agree = f"{agreement():.0e}" if agreement is not None else ""
+        print(f"| {name} | {a:.3f} s | {b:.3f} s | {a / b:.2f}x | {loop} | {agree} |", flush=True)
+
+
+FIELDS_BY_OURS = {ours: theirs for theirs, ours in FIELDS.items()}
 
 
 if __name__ == "__main__":

@@ -10,7 +10,7 @@ import numpy as np
 
 from metamg.analyses.pool import PoolAnalysis
 from metamg.analyses.sensitivity import leave_one_out
-from metamg.models.deletion import SubsetFits, weight_sums
+from metamg.models.deletion import SubsetFits
 from metamg.models.display import frame, html_table, num, one_line, pct
 from metamg.models.distributions import chi2_cdf, chi2_ppf
 from metamg.models.results import _num
@@ -197,7 +197,8 @@ def _inverse_variance_influence(analysis: PoolAnalysis, fits: SubsetFits) -> Inf
     rstudent = _ratios(resid, np.sqrt(s2_del * (vi + tau2_del) + se_del**2))
     change = r.estimate - est_del
     dffits = _ratios(change, np.sqrt(s2_del * hat * (tau2_del + vi)))
-    dfbetas = _ratios(change, np.sqrt(s2_del / weight_sums(vi, tau2_del)))
+    # Σ over all k studies at tau²₍₋ᵢ₎: the refit's own Σw plus study i's weight
+    dfbetas = _ratios(change, np.sqrt(s2_del / (fits.weight_sum + 1.0 / (vi + tau2_del))))
     cook = _ratios(change**2, np.full(k, r.se**2))
     cov_r = _ratios(se_del**2, np.full(k, r.se**2))
     median = chi2_ppf(0.5, p)  # chi2_cdf(cook, p) > 0.5, asked of the scalar function near the median

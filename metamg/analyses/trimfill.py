@@ -138,7 +138,7 @@ def trim_and_fill(
         beta = _estimate(y[: k - k0], v[: k - k0], method)
         centred = y - beta
         ranks = np.empty(k)
-        ranks[np.lexsort((np.arange(k), np.abs(centred)))] = np.arange(1, k + 1)  # ties: first
+        ranks[np.argsort(np.abs(centred), kind="stable")] = np.arange(1, k + 1)  # ties: first
         s_r = float(np.sum(ranks[centred > 0]))
         k0 = max(0, int(round((4 * s_r - k * (k + 1)) / (2 * k - 1))))
     if k0 == 0 and base is not None:

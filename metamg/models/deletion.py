@@ -5,13 +5,20 @@ Each fit gives the numbers ``inverse_variance.fit(yi[kept], vi[kept], method, ci
 pi, tau2_ci=False)`` gives, for the common-effect model and every tau² estimator, but all fits
 are computed together with numpy instead of one ``fit`` call each:
 
-- the weighted sums of every fit at its own tau² are row sums of a (fits x studies) matrix of
-  weights 1/(v + tau²) with the studies a fit leaves out set to 0, computed in blocks of rows
-  so that memory stays near 8 MB whatever k is (``_evaluate``); the residuals about each fit's
-  own estimate are formed explicitly, as ``fit`` does, so no sum loses digits to cancellation;
-- the moment estimators (DL, HE, HS, SJ) are closed forms of these sums at tau² = 0 (or at
-  SJ's starting value); sums of positive terms over the kept studies (Σ1/v, Σv) are running
-  sums, O(k) for all fits together;
+- the weighted sums of every fit at its own tau² come from one (fits x studies) matrix of
+  weights W = 1/(v + tau²), the studies a fit leaves out set to 0, and its powers W², W³ (only
+  as many as the estimator needs: the fits' final sums need W alone), each times the columns
+  (1, d, d²) with d = y - c about a centre c near the fits' estimates (``_evaluate``): Σw,
+  Σw(y - μ)² = Σwd² - (Σwd)²/Σw, Σw²(y - μ)², ... Formed in blocks of rows, so that memory
+  stays near 16 MB whatever k is; prefix fits in blocks over the studies they can keep. A fit
+  whose sum would lose digits to the subtraction (below 1/``AMPLIFICATION`` of its terms: the
+  estimate far from c, or one weight carrying almost all of Σw) is summed again term by term,
+  residuals about its own estimate as ``fit`` forms them (``_exact``);
+- at tau² = 0 (and with equal weights) the weights are the same for every fit, so the sums are
+  running sums, O(k) for all fits together, with no subtraction for leave-one-out (the sum
+  before i plus the sum after i); tr(P) as ``weights.spread_of_weights`` forms it
+  (``_shared_trace_p``); the moment estimators (DL, HE, HS, SJ) are closed forms of these (SJ
+  then one evaluation at its starting value);
 - the iterative estimators (PM/EB, ML, REML) solve their estimating equations for all fits as
   one vectorised safeguarded Newton problem (``roots.decreasing_roots``), started from the
   full-data tau² (leave-one-out) or the fit's DerSimonian-Laird value (cumulative), truncated
@@ -34,9 +41,9 @@ import numpy as np
 
 from metamg.models.array_distributions import chi2_sf_array, norm_sf_array, t_ppf_array, t_sf_array
 from metamg.models.distributions import norm_ppf, t_ppf
-from metamg.models.roots import decreasing_roots
+from metamg.models.roots import STEP_RTOL, decreasing_roots
 from metamg.models.tau2 import LIKELIHOODS, PROBES, TAU2_ESTIMATORS
-from metamg.models.weights import knapp_hartung_scale
+from metamg.models.weights import RSS_ZERO, spread_of_weights
 
 if TYPE_CHECKING:
     from numpy.typing import ArrayLike, NDArray
@@ -59,8 +66,20 @@ class _Sets:
             np.full(k, k - 1, dtype=float) if kind == "leave_one_out" else np.arange(1, k + 1, dtype=float)
         )
 
+    def columns(self, rows: NDArray[np.intp]) -> int:
+        """How many leading studies the fits ``rows`` (ascending) can keep."""
+        return self.k if self.kind == "leave_one_out" else int(rows[-1]) + 1
+
+    def drop_left_out(self, w: Array, rows: NDArray[np.intp]) -> None:
+        """Set to 0, in place, the weights ``w`` (fits ``rows`` x leading studies) of the studies
+        each fit leaves out."""
+        if self.kind == "leave_one_out":
+            w[np.arange(len(rows)), rows] = 0.0
+        else:
+            np.putmask(w, np.arange(w.shape[1])[None, :] > rows[:, None], 0.0)
+
     def mask(self, rows: NDArray[np.intp]) -> NDArray[np.bool_]:
-        cols = np.arange(self.k)
+        cols = np.arange(self.columns(rows))
         if self.kind == "leave_one_out":
             m: NDArray[np.bool_] = cols[None, :] != rows[:, None]
         else:
@@ -73,27 +92,43 @@ class _Sets:
         return kept
 
     def total(self, a: Array) -> Array:
-        """Σ a over each fit's studies, for a >= 0: running sums, with no subtraction for
-        leave-one-out (the sum before i plus the sum after i)."""
-        before = np.concatenate(([0.0], np.cumsum(a)))
+        """Σ a over each fit's studies (for each column of a 2-d ``a``): running sums, with no
+        subtraction for leave-one-out (the sum before i plus the sum after i)."""
+        before = np.cumsum(a, axis=0)
         if self.kind == "prefix":
-            return before[1:]
-        after = np.concatenate((np.cumsum(a[::-1])[::-1], [0.0]))
-        out: Array = before[:-1] + after[1:]
+            return before
+        after = np.cumsum(a[::-1], axis=0)[::-1]
+        out: Array = np.empty_like(before)
+        out[0], out[-1] = after[1], before[-2]
+        np.add(before[:-2], after[2:], out=out[1:-1])
         return out
 
     def blocks(self, rows: NDArray[np.intp]) -> Iterator[NDArray[np.intp]]:
+        """``rows`` in blocks of about BLOCK weights; prefix fits in blocks of an eighth of the
+        fits (at least 64), each over the studies its last fit keeps, so that most of the
+        upper triangle of left-out studies is never formed."""
         step = max(1, BLOCK // max(self.k, 1))
+        if self.kind == "prefix":
+            step = min(step, max(64, -(-len(rows) // 8)))
         for start in range(0, len(rows), step):
             yield rows[start : start + step]
 
 
 # -- the weighted sums of every fit at its own tau² ------------------------------------------------
 
+# The sums are formed about a centre c near the fits' estimates (d = y - c): Σw(y - μ)² is
+# Σwd² - (Σwd)²/Σw, and so on. Rounding then costs each sum about k·eps of the size of its
+# terms (Σwd², ...), so where a sum is below 1/AMPLIFICATION of its terms (the fit's estimate
+# far from c, one weight carrying almost all of Σw) the fit is summed again term by term
+# (``_exact``): every number keeps at least 12 digits, as the looped ``fit``'s.
+AMPLIFICATION = 64.0
+
 
 @dataclass
 class _Sums:
-    """P-matrix quantities of each fit at its tau² (``projection.InterceptFit``'s, per fit)."""
+    """P-matrix quantities of each fit at its tau² (``projection.InterceptFit``'s, per fit);
+    NaN where not asked for (``order``: 1 for sw, mu, rss; 2 adds yppy, sw2, trace_p; 3 adds
+    ypppy, sw3)."""
 
     sw: Array  # Σw
     mu: Array  # Σwy/Σw
@@ -109,23 +144,138 @@ class _Sums:
         out: Array = self.sw2 - 2 * self.sw3 / self.sw + (self.sw2 / self.sw) ** 2
         return out
 
+    def put(self, at: NDArray[np.intp], other: _Sums) -> None:
+        for f in fields(self):
+            getattr(self, f.name)[at] = getattr(other, f.name)
 
-def _evaluate(yi: Array, vi: Array, sets: _Sets, tau2: Array, rows: NDArray[np.intp] | None = None) -> _Sums:
-    """The sums of the fits ``rows`` (default all), fit r at tau² = ``tau2[r]``."""
+
+def _centred(
+    c: float | Array, power_sums: list[Array], order: int, trace_p: Array | None = None
+) -> tuple[_Sums, NDArray[np.bool_]]:
+    """The sums of each fit from its power sums about c: ``power_sums[p-1]`` holds Σwᵖ, Σwᵖd,
+    Σwᵖd² (d = y - c) in its three columns, for p = 1..order; and which fits lost digits.
+    ``trace_p``: tr(P) of each fit, when the caller has it to full precision."""
+    (sw, a1, a2), n = power_sums[0].T, len(power_sums[0])
+    e = a1 / sw
+    nan = np.full(n, math.nan)
+    out = _Sums(sw, c + e, a2 - e * a1, nan, nan.copy(), nan.copy(), nan.copy(), nan.copy())
+    bad = ~(a2 <= AMPLIFICATION * out.rss)
+    if order >= 2:
+        sw2, b1, b2 = power_sums[1].T
+        out.sw2 = sw2
+        out.yppy = b2 - 2 * e * b1 + e * e * sw2
+        bad |= ~(b2 + 2 * np.abs(e * b1) + e * e * sw2 <= AMPLIFICATION * out.yppy)
+        if trace_p is None:
+            out.trace_p = sw - sw2 / sw
+            bad |= ~(sw <= AMPLIFICATION * out.trace_p)  # one weight carries almost all of Σw
+        else:
+            out.trace_p = trace_p
+    if order >= 3:
+        sw3, c1, c2 = power_sums[2].T
+        out.sw3 = sw3
+        out.ypppy = c2 - 2 * e * c1 + e * e * sw3 - (b1 - e * sw2) ** 2 / sw
+    return out, bad
+
+
+def _evaluate(
+    yi: Array, vi: Array, sets: _Sets, tau2: Array, rows: NDArray[np.intp] | None = None, order: int = 3
+) -> _Sums:
+    """The sums of the fits ``rows`` (default all), fit r at tau² = ``tau2[r]``: for each block
+    of fits one matrix of weights W (fits x studies, 0 for the studies a fit leaves out) and
+    its products with (1, d, d²) for W, W², ... up to ``order``."""
     rows = np.arange(len(sets.sizes)) if rows is None else rows
+    nan = np.full(len(rows), math.nan)
+    out = _Sums(*(nan.copy() for _ in fields(_Sums)))
+    pos = 0
+    for block in sets.blocks(rows):
+        n, cols = len(block), sets.columns(block)
+        y = yi[:cols]
+        wc = 1.0 / (vi[:cols] + float(np.median(tau2[block])))
+        c = float(wc @ y / wc.sum())  # a centre near every fit's estimate
+        d = y - c
+        m = np.stack((np.ones(cols), d, d * d), axis=1)
+        w = np.add.outer(tau2[block], vi[:cols])
+        np.reciprocal(w, out=w)
+        sets.drop_left_out(w, block)
+        power_sums = [w @ m]
+        if order >= 2:
+            wp = w * w
+            power_sums.append(wp @ m)
+            if order >= 3:
+                wp *= w
+                power_sums.append(wp @ m)
+        part, bad = _centred(c, power_sums, order)
+        out.put(np.arange(pos, pos + n), part)
+        if bad.any():
+            out.put(pos + np.flatnonzero(bad), _exact(yi, vi, sets, tau2, block[bad]))
+        pos += n
+    return out
+
+
+def _fixed(yi: Array, vi: Array, sets: _Sets, tau2: float, centre: float) -> _Sums:
+    """The sums of every fit at one tau² for all (w = 1/(v + tau2)): running sums, O(k)."""
+    w = 1.0 / (vi + tau2)
+    d = yi - centre
+    wd = w * d
+    w2 = w * w
+    cols = (w, wd, wd * d, w2, w2 * d, w2 * d * d)
+    totals = sets.total(np.stack(cols, axis=1))
+    out, bad = _centred(centre, [totals[:, :3], totals[:, 3:]], 2, _shared_trace_p(sets, w))
+    if bad.any():
+        rows = np.flatnonzero(bad)
+        out.put(rows, _exact(yi, vi, sets, np.full(sets.k, tau2), rows))
+    return out
+
+
+def _shared_trace_p(sets: _Sets, w: Array) -> Array:
+    """tr(P) = Σw - Σw²/Σw of every fit for weights w that all fits share, in O(k) and to full
+    precision as ``weights.spread_of_weights``: Σⱼ wⱼ(S - wⱼ)/S with S - w of the fit's
+    heaviest study h summed from the others (o = S - w_h), that is (o(S + w_h) - Σⱼ≠h wⱼ²)/S,
+    where the subtraction loses at most one bit (Σⱼ≠h wⱼ² <= w_h·o)."""
+    k = len(w)
+    if sets.kind == "leave_one_out":
+        g = int(np.argmax(w))
+        light = w.copy()
+        light[g] = 0.0
+        heavy = np.full(k, w[g])
+        others, squares = sets.total(np.stack((light, light * light), axis=1)).T
+    else:
+        ahead = w[1:] > np.maximum.accumulate(w)[:-1]
+        records = np.flatnonzero(np.concatenate(([True], ahead)))  # where the heaviest changes
+        h = records[np.searchsorted(records, np.arange(k), side="right") - 1]
+        light = w.copy()
+        light[records] = 0.0
+        running = np.cumsum(np.stack((light, light * light), axis=1), axis=0)
+        before = np.zeros((k, 2))  # Σ over the studies before each: no subtraction
+        np.cumsum(np.stack((w[:-1], w[:-1] ** 2), axis=1), axis=0, out=before[1:])
+        # before h (every weight), then from h to the fit's last study (none heavier than h):
+        # the running sums' difference is of weights below o, so o keeps its digits
+        others, squares = (before[h] + (running - running[h])).T
+        heavy = w[h]
+    total = others + heavy
+    out: Array = (others * (total + heavy) - squares) / total
+    if sets.kind == "leave_one_out":
+        out[g] = spread_of_weights(w[sets.indices(g)])  # the fit without the heaviest study
+    return out
+
+
+def _exact(yi: Array, vi: Array, sets: _Sets, tau2: Array, rows: NDArray[np.intp]) -> _Sums:
+    """The sums of the fits ``rows`` term by term: residuals about each fit's own estimate, as
+    ``fit`` forms them, and tr(P) as ``weights.spread_of_weights`` (the heaviest study's S - w
+    summed from the other weights)."""
     out = {f.name: np.empty(len(rows)) for f in fields(_Sums)}
     pos = 0
     for block in sets.blocks(rows):
-        n = len(block)
-        w = 1.0 / (vi[None, :] + tau2[block][:, None])
+        n, cols = len(block), sets.columns(block)
+        y = yi[:cols]
+        w = 1.0 / (vi[None, :cols] + tau2[block][:, None])
         w[~sets.mask(block)] = 0.0
         sw = w.sum(axis=1)
-        mu = (w @ yi) / sw
-        resid = yi[None, :] - mu[:, None]
+        mu = (w @ y) / sw
+        resid = y[None, :] - mu[:, None]
         py = w * resid
         wpy = w * py
         w2 = w * w
-        # spread of weights: Σ wⱼ(S - wⱼ)/S with S - w of the heaviest study summed from the others
         heavy = np.argmax(w, axis=1)
         r = np.arange(n)
         w_heavy = w[r, heavy]
@@ -147,17 +297,6 @@ def _evaluate(yi: Array, vi: Array, sets: _Sets, tau2: Array, rows: NDArray[np.i
     return _Sums(**out)
 
 
-def weight_sums(vi: ArrayLike, tau2: ArrayLike) -> Array:
-    """Σⱼ 1/(vⱼ + tau2[r]) over all studies, for each r (influence's DFBETAS: the variance of
-    the full-data estimate at each leave-one-out tau²), in blocks of rows."""
-    vi, tau2 = np.asarray(vi, dtype=float), np.asarray(tau2, dtype=float)
-    out = np.empty(len(tau2))
-    step = max(1, BLOCK // max(len(vi), 1))
-    for start in range(0, len(tau2), step):
-        out[start : start + step] = (1.0 / (vi[None, :] + tau2[start : start + step, None])).sum(axis=1)
-    return out
-
-
 # -- tau² of every fit -----------------------------------------------------------------------------
 
 
@@ -174,21 +313,23 @@ class _Problem:
     def m(self) -> Array:
         return self.sets.sizes
 
-    def at(self, tau2: Array, rows: NDArray[np.intp] | None = None) -> _Sums:
-        return _evaluate(self.yi, self.vi, self.sets, tau2, rows)
+    def at(self, tau2: Array, rows: NDArray[np.intp] | None = None, order: int = 3) -> _Sums:
+        return _evaluate(self.yi, self.vi, self.sets, tau2, rows, order)
 
     @property
     def at0(self) -> _Sums:
         """Every fit at tau² = 0 (Cochran's Q, the DerSimonian-Laird sums)."""
         if self._at0 is None:
-            self._at0 = self.at(np.zeros(len(self.m)))
+            w = 1.0 / self.vi
+            self._at0 = _fixed(self.yi, self.vi, self.sets, 0.0, float(w @ self.yi / w.sum()))
         return self._at0
 
     @property
     def unweighted(self) -> _Sums:
         """Every fit with equal weights: rss is Σ(y - ȳ)² (Hedges, Sidik-Jonkman)."""
         if self._unweighted is None:
-            self._unweighted = _evaluate(self.yi, np.zeros_like(self.vi), self.sets, np.ones(len(self.m)))
+            ones = np.zeros_like(self.vi)  # w = 1/(0 + 1)
+            self._unweighted = _fixed(self.yi, ones, self.sets, 1.0, float(np.mean(self.yi)))
         return self._unweighted
 
 
@@ -225,7 +366,7 @@ def _sidik_jonkman(pr: _Problem) -> Array:
     out = np.zeros(len(tau0))
     rows = np.flatnonzero(tau0 != 0)
     if len(rows):
-        out[rows] = tau0[rows] * pr.at(tau0, rows).rss / (pr.m[rows] - 1)
+        out[rows] = tau0[rows] * pr.at(tau0, rows, 1).rss / (pr.m[rows] - 1)
     return out
 
 
@@ -251,7 +392,7 @@ def _reml_equation(s: _Sums, m: Array) -> tuple[Array, Array]:
     return s.yppy - s.trace_p, -2 * s.ypppy + s.trace_pp()
 
 
-def _iterative(equation: Equation, method: str) -> Callable[[_Problem], Array]:
+def _iterative(equation: Equation, method: str, order: int) -> Callable[[_Problem], Array]:
     def estimate(pr: _Problem) -> Array:
         """Root of ``equation`` in tau² >= 0 for every fit, as ``roots.nonnegative_root``: 0
         where the equation is <= 0 at 0 (and for a single study, as ``fit``), else the
@@ -269,9 +410,10 @@ def _iterative(equation: Equation, method: str) -> Callable[[_Problem], Array]:
         x0 = np.where(start[rows] > 0, start[rows], scale[rows])
 
         def fdf(t: Array, idx: NDArray[np.intp]) -> tuple[Array, Array]:
-            return equation(pr.at(_spread(t, rows[idx], len(m)), rows[idx]), m[rows[idx]])
+            return equation(pr.at(_spread(t, rows[idx], len(m)), rows[idx], order), m[rows[idx]])
 
-        root, ok = decreasing_roots(fdf, x0, np.zeros(len(rows)), np.full(len(rows), math.inf))
+        lo, hi = np.zeros(len(rows)), np.full(len(rows), math.inf)
+        root, ok = decreasing_roots(fdf, x0, lo, hi, 100, STEP_RTOL)
         out[rows] = root
         for r in rows[~ok]:  # the scalar solver for what the vectorised one did not settle
             kept = pr.sets.indices(int(r))
@@ -313,10 +455,10 @@ ESTIMATORS: dict[str, Callable[[_Problem], Array]] = {
     "HE": _hedges,
     "HS": _hunter_schmidt,
     "SJ": _sidik_jonkman,
-    "PM": _iterative(_paule_mandel_equation, "PM"),
-    "EB": _iterative(_paule_mandel_equation, "EB"),
-    "ML": _iterative(_ml_equation, "ML"),
-    "REML": _iterative(_reml_equation, "REML"),
+    "PM": _iterative(_paule_mandel_equation, "PM", 2),
+    "EB": _iterative(_paule_mandel_equation, "EB", 2),
+    "ML": _iterative(_ml_equation, "ML", 3),
+    "REML": _iterative(_reml_equation, "REML", 3),
 }
 
 
@@ -385,6 +527,7 @@ class SubsetFits:
     pi_low: Array
     pi_high: Array
     pi_df: Array
+    weight_sum: Array  # Σw at the fit's tau², over the studies it keeps
 
     def __len__(self) -> int:
         return len(self.k)
@@ -393,7 +536,7 @@ class SubsetFits:
         """Fit i's numbers, named as ``PoolResult``'s fields (Python scalars; None for z df)."""
         d: dict[str, Any] = {"method": self.method, "level": self.level, "ci_method": self.ci_method[i]}
         for f in fields(self):
-            if f.name in d:
+            if f.name in d or f.name == "weight_sum":
                 continue
             v = getattr(self, f.name)[i].item()
             d[f.name] = None if f.name in ("df", "pi_df") and math.isnan(v) else v
@@ -457,16 +600,19 @@ def _fits(pr: _Problem, method: str, ci_method: str, level: float, pi: str) -> S
     fe = method == "FE"
     tau2 = np.zeros(n) if fe else ESTIMATORS[method](pr)
     tau2 = np.where(m > 1, tau2, 0.0)
-    s = pr.at0 if fe or not tau2.any() else pr.at(tau2)
+    s = pr.at0 if fe or not tau2.any() else pr.at(tau2, order=1)
     est = s.mu
     se = np.sqrt(1.0 / s.sw)
 
     t_based = np.full(n, ci_method != "wald") & (m > 1)
     ci_used = tuple(ci_method if t else "wald" for t in t_based.tolist())
     df = np.where(t_based, m - 1, math.nan)
-    s2 = np.array(
-        [knapp_hartung_scale(r, int(d), c) for r, d, c in zip(s.rss.tolist(), m - 1, ci_used, strict=True)]
-    )
+    # the Knapp-Hartung factor of each fit (weights.knapp_hartung_scale): 1 under Wald
+    with np.errstate(divide="ignore", invalid="ignore"):
+        s2 = np.where(s.rss <= RSS_ZERO, 0.0, s.rss / (m - 1))
+    if ci_method == "hk-adhoc":
+        s2 = np.maximum(1.0, s2)
+    s2 = np.where(t_based, s2, 1.0)
     se = se * np.sqrt(s2)
     half_p = 1 - (1 - level) / 2
     crit = np.where(t_based, _quantiles(half_p, df), norm_ppf(half_p))
@@ -527,4 +673,5 @@ def _fits(pr: _Problem, method: str, ci_method: str, level: float, pi: str) -> S
         pi_low=pi_low,
         pi_high=pi_high,
         pi_df=pi_df,
+        weight_sum=s.sw,
     )

@@ -135,10 +135,13 @@ def decreasing_roots(
     lo: NDArray[np.float64],
     hi: NDArray[np.float64],
     maxiter: int = 100,
+    step_rtol: float = 4 * EPS,
 ) -> tuple[NDArray[np.float64], NDArray[np.bool_]]:
     """``decreasing_root`` for many equations at once, each iterated until its own test holds
     (the same safeguarded Newton step and convergence tests). ``f > 0`` at ``lo``, ``f < 0`` at
     ``hi``; an infinite ``hi`` is widened fourfold until a sign change, as ``bracket_above``.
+    A Newton step below ``step_rtol`` relative is the last one taken (``STEP_RTOL``, as the
+    scalar solver: for sums whose rounding noise Newton would otherwise wander on).
     Returns the roots and which equations converged within ``maxiter`` steps (the others are
     for the scalar solver)."""
     x, lo, hi = (np.array(a, dtype=float) for a in (x0, lo, hi))
@@ -154,7 +157,7 @@ def decreasing_roots(
         hil = np.where(f > 0, hil, xl)
         with np.errstate(divide="ignore", invalid="ignore"):
             nxt = xl - np.where((df != 0) & np.isfinite(df), f / df, np.inf)
-        tol = 4 * EPS * np.maximum(np.abs(nxt), 1e-300)
+        tol = max(step_rtol, 4 * EPS) * np.maximum(np.abs(nxt), 1e-300)
         newton = np.isfinite(nxt) & (np.abs(nxt - xl) <= tol)  # before the bracket test, as above
         outside = ~newton & ~((lol < nxt) & (nxt < hil))
         nxt = np.where(outside, np.where(np.isinf(hil), 4 * xl, 0.5 * (lol + hil)), nxt)
