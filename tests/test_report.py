@@ -37,7 +37,10 @@ def test_report_numbers_are_the_pool_numbers(tmp_path, in_repo):
         f"| Pooled effect {main} | {e(d['estimate']):.2f} (95% CI {e(d['ci_low']):.2f} to {e(d['ci_high']):.2f}) |"
         in text
     )
-    assert f"| Prediction interval (95%) | {e(d['pi_low']):.2f} to {e(d['pi_high']):.2f} |" in text
+    assert (
+        f"| Prediction interval (95%) | {e(d['pi_low']):.2f} to {e(d['pi_high']):.2f} (built on the narrowed"
+        in text
+    )
     assert f"tau² = {d['tau2']:.4f} (95% CI {d['tau2_ci_low']:.4f} to {d['tau2_ci_high']:.4f})" in text
     assert f"I² = {d['I2']:.0f}% (95% CI {d['I2_ci_low']:.0f}% to {d['I2_ci_high']:.0f}%)" in text
     assert f"Q = {d['Q']:.2f} on {d['Q_df']} df" in text
