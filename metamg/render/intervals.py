@@ -6,7 +6,7 @@ and the forest plot.
   any effect, which says only that two studies cannot estimate the spread of true effects.
 - When the Hartung-Knapp factor is below 1 the HKSJ interval is narrower than the Wald interval
   of the same model (Roever, Knapp & Friede 2015, BMC Med Res Methodol 15:99; Cochrane Handbook
-  6.5, 10.10.4.2): the ad hoc corrected interval (metafor's test="adhoc") is shown beside it.
+  6.5, chapter 10): the ad hoc corrected interval (metafor's test="adhoc") is shown beside it.
 """
 
 from __future__ import annotations
