@@ -58,6 +58,8 @@ _EXPORTS = {
     "bubble": "metamg.api",
     "rob_plots": "metamg.api",
     "bayes": "metamg.analyses.bayes",
+    "bayes_plot": "metamg.api",
+    "bayes_forest": "metamg.api",
     "appraise": "metamg.analyses.appraisal",
     "grade_certainty": "metamg.analyses.grade",
     "summarise_findings": "metamg.analyses.findings",
@@ -117,6 +119,8 @@ if TYPE_CHECKING:  # what IDEs and type checkers see; at run time __getattr__ im
     from metamg.analyses.trimfill import trim_and_fill as trim_and_fill_arrays
     from metamg.api import (
         baujat,
+        bayes_forest,
+        bayes_plot,
         bubble,
         cumulative,
         fail_safe_n,

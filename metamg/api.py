@@ -31,6 +31,7 @@ from metamg.analyses import gosh as _gosh
 from metamg.analyses import influence as _influence
 from metamg.analyses import sensitivity as _sensitivity
 from metamg.analyses.appraisal import appraise, verdict_model
+from metamg.analyses.bayes import BayesAnalysis, posterior_curves, shrinkage_forest
 from metamg.analyses.pool import PoolAnalysis, PoolOptions, PoolOverrides, pool
 from metamg.analyses.regression import Design, PermutationTest, design
 from metamg.analyses.regression import permutation_test as _permutation_test
@@ -45,6 +46,7 @@ from metamg.analyses.trimfill import TrimFill, trim_and_fill_for
 from metamg.errors import InputError, Problem
 from metamg.models.metaregression import MetaRegression
 from metamg.render import diagnostics as _diagnostics
+from metamg.render.bayes_plots import draw_bayes_forest, draw_posterior
 from metamg.render.forest import MAX_FOREST_STUDIES, draw_forest, forest_rows, study_set_forest_layout
 from metamg.render.funnel import draw_funnel, funnel_layout
 from metamg.render.report import (  # noqa: F401 (write_index: part of the API)
@@ -77,6 +79,8 @@ __all__ = [
     "gosh_plot",
     "bubble",
     "rob_plots",
+    "bayes_plot",
+    "bayes_forest",
     "write_report",
     "write_index",
 ]
@@ -257,6 +261,20 @@ def rob_plots(analysis: PoolAnalysis, weighted: bool = True) -> RobFigures:
     (``weighted=False``). Unpack as ``traffic, summary = metamg.rob_plots(analysis)``."""
     title = f"{_title(analysis)}: risk of bias (RoB 2)"
     return draw_rob_plots(analysis_rob_layout(analysis, title, weighted))
+
+
+def bayes_plot(result: BayesAnalysis):
+    """The posterior of tau and of mu of a Bayesian meta-analysis (``metamg.bayes(analysis)``),
+    each with its prior, median and 95% credible interval, as ``metamg bayes --plot``. It takes
+    no ``ax``: it is two panels side by side."""
+    return draw_posterior(posterior_curves(result))
+
+
+def bayes_forest(result: BayesAnalysis):
+    """The Bayesian forest plot of ``metamg.bayes(analysis)``: each study's observed effect and
+    shrinkage estimate, the pooled mu and a new study's predictive interval, as ``metamg bayes
+    --forest``. It takes no ``ax``: it is a table of columns around its panel."""
+    return draw_bayes_forest(shrinkage_forest(result))
 
 
 # -- shared steps -----------------------------------------------------------------------------

@@ -647,17 +647,38 @@ def bias(path, fmt, output, **pool_opts):
     metavar="X",
     help="Report P(tau > X) (repeatable).",
 )
+@click.option(
+    "--plot",
+    type=click.Path(dir_okay=False),
+    help="Also draw the posterior of tau and mu, with their priors, to FILE (.png, .svg or .pdf).",
+)
+@click.option(
+    "--forest",
+    "forest_plot",
+    type=click.Path(dir_okay=False),
+    help="Also draw the forest plot of the shrinkage estimates and the predictive interval to FILE.",
+)
 @click.option("--format", "fmt", type=click.Choice(("text", "json")), default="text", show_default=True)
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write to FILE (atomically).")
-def bayes(path, tau_prior, mu_prior, thresholds, tau_thresholds, fmt, output, **pool_opts):
+def bayes(path, tau_prior, mu_prior, thresholds, tau_thresholds, plot, forest_plot, fmt, output, **pool_opts):
     """Bayesian random-effects meta-analysis of the CSV file PATH (the normal-normal
     hierarchical model by numerical integration, as R's bayesmeta): posteriors of tau, mu, a
     new study's effect and each study's shrinkage estimate, under the stated priors."""
     from metamg.analyses.bayes import bayes as run_bayes
 
     _output(output, [path])
+    _output(plot, [path], "--plot", FIGURE_SUFFIXES)
+    _output(forest_plot, [path], "--forest", FIGURE_SUFFIXES)
     analysis = _run_pool(path, pool_opts)
     result = run_bayes(analysis, tau_prior, mu_prior, thresholds, tau_thresholds)
+    if plot or forest_plot:
+        from metamg.api import bayes_forest, bayes_plot
+        from metamg.render.figures import save_figure
+
+        if plot:
+            save_figure(bayes_plot(result), plot)
+        if forest_plot:
+            save_figure(bayes_forest(result), forest_plot)
     if fmt == "json":
         text = _json(result.to_dict())
     else:

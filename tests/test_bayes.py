@@ -93,7 +93,11 @@ def test_shift_and_order_invariance(rows, c, perm):
             b = getattr(getattr(base, part), key)
             assert abs(getattr(getattr(shifted, part), key) - (b + c)) <= 1e-8 * (abs(b) + abs(c) + width)
             assert abs(getattr(getattr(permuted, part), key) - b) <= 1e-8 * (abs(b) + width)
-        assert abs(getattr(shifted.tau, key) - getattr(base.tau, key)) <= 1e-8 * (base.tau.q975 + 1e-300)
+        t_base, t_shifted = getattr(base.tau, key), getattr(shifted.tau, key)
+        if t_base is None:  # a multimodal posterior of tau has no shortest interval (bayes.multimodal)
+            assert t_shifted is None
+            continue
+        assert abs(t_shifted - t_base) <= 1e-8 * (base.tau.q975 + 1e-300)
     for i, j in enumerate(order):
         assert abs(permuted.shrinkage[i].median - base.shrinkage[j].median) <= 1e-8 * (1 + width)
 

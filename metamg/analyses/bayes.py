@@ -8,9 +8,14 @@ reader asks for: P(mu < c), P(theta_new < c) for each threshold c, P(tau > x) fo
 
 from __future__ import annotations
 
+import math
+import os
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
+from metamg.effects.measures import MEASURES
 from metamg.errors import InputError, Problem
 from metamg.models import bayes as model
 from metamg.models.display import frame, html_table, interval, num, one_line
@@ -49,6 +54,8 @@ class BayesAnalysis:
     probabilities: tuple[Probability, ...]
     tau_prior_note: Note
     mu_prior_note: Note
+    title: str = ""  # the study set's title (figures)
+    favours: tuple[str, str] = ("favours treatment", "favours control")  # below the forest's axis
 
     @property
     def k(self) -> int:
@@ -173,7 +180,17 @@ def bayes(
             "bayes.tau_prior", **tp.to_dict(), spec=tp.spec, default=tau_default, measure=measure
         ),
         mu_prior_note=note("bayes.mu_prior", **mp.to_dict(), spec=mp.spec, default=mu_default),
+        title=_title(analysis),
+        favours=analysis.meta.favours
+        if analysis.meta is not None
+        else ("favours treatment", "favours control"),
     )
+
+
+def _title(analysis: PoolAnalysis) -> str:
+    if analysis.meta is not None and analysis.meta.title:
+        return analysis.meta.title
+    return os.path.splitext(os.path.basename(analysis.source))[0]
 
 
 def _finite(x: object, what: str) -> float:
@@ -184,3 +201,168 @@ def _finite(x: object, what: str) -> float:
     if value != value or value in (float("inf"), float("-inf")):
         raise ValueError(f"{what} must be a finite number; got {value}")
     return value
+
+
+# -- what the figures draw --------------------------------------------------------------------
+
+CURVE_POINTS = 600  # grid points across the part of a density the plot shows
+TAIL_POINTS = 80  # beyond it on each side, out to where 1e-4 of the mass is left
+_Z975 = 1.959963984540054
+
+
+@dataclass(frozen=True)
+class DensityCurve:
+    """One marginal posterior density on a grid of points (analysis scale), with its prior
+    there (None: an improper prior, which has no density) and the summaries the plot marks.
+    The grid reaches the 0.005% quantiles (tau: from the prior's lower bound), so the
+    density integrates to 1 on it to about 1e-4; ``xlim`` is the part a plot shows."""
+
+    parameter: str  # "tau" or "mu"
+    x: tuple[float, ...]
+    posterior: tuple[float, ...]
+    prior: tuple[float, ...] | None
+    median: float
+    q025: float
+    q975: float
+    xlim: tuple[float, float]
+
+
+@dataclass(frozen=True)
+class PosteriorCurves:
+    """The posterior densities of tau and mu of a BayesAnalysis, for the posterior plot."""
+
+    title: str
+    measure: str  # its name, e.g. "OR"
+    k: int
+    tau: DensityCurve
+    mu: DensityCurve
+    tau_prior_note: Note
+    mu_prior_note: Note
+
+
+def posterior_curves(result: BayesAnalysis) -> PosteriorCurves:
+    """The marginal posterior densities of tau and of mu, each with its prior, on grids that
+    cover all but about 1e-4 of the posterior mass."""
+    fit, post = result.fit, result.fit.posterior
+    tail = 5e-5
+    # tau: from the prior's lower bound to its 99.995% quantile, densest where the plot looks
+    lower, upper = post.lower, post.upper
+    shown_high = min(post.tau_quantile(0.995) * 1.08, upper)
+    far = post.tau_quantile(1 - tail)
+    tau_x = np.linspace(lower, shown_high, CURVE_POINTS)
+    if far > shown_high:
+        tau_x = np.concatenate((tau_x, np.geomspace(shown_high, far, TAIL_POINTS)))
+    tau_x = _with(tau_x, (fit.tau.median, fit.tau.q025, fit.tau.q975))
+    tau = DensityCurve(
+        "tau",
+        _floats(tau_x),
+        _floats(model.tau_density(post, tau_x)),
+        _optional(model.tau_prior_density(fit.tau_prior, tau_x)),
+        fit.tau.median,
+        fit.tau.q025,
+        fit.tau.q975,
+        (lower, shown_high),
+    )
+    # mu: its 0.25% to 99.75% quantiles shown, the grid out to the 0.005% ones
+    q_far_lo, q_lo, q_hi, q_far_hi = (
+        float(q) for q in model.mu_quantiles(post, [tail, 0.0025, 0.9975, 1 - tail])
+    )
+    pad = 0.04 * (q_hi - q_lo)
+    lo_shown, hi_shown = q_lo - pad, q_hi + pad
+    mu_x = np.linspace(lo_shown, hi_shown, CURVE_POINTS)
+    if q_far_lo < lo_shown:
+        mu_x = np.concatenate((lo_shown - np.geomspace(pad * 1e-3, lo_shown - q_far_lo, TAIL_POINTS), mu_x))
+    if q_far_hi > hi_shown:
+        mu_x = np.concatenate((mu_x, hi_shown + np.geomspace(pad * 1e-3, q_far_hi - hi_shown, TAIL_POINTS)))
+    mu_x = _with(mu_x, (fit.mu.median, fit.mu.q025, fit.mu.q975))
+    mu = DensityCurve(
+        "mu",
+        _floats(mu_x),
+        _floats(model.mu_density(post, mu_x)),
+        _optional(model.mu_prior_density(fit.mu_prior, mu_x)),
+        fit.mu.median,
+        fit.mu.q025,
+        fit.mu.q975,
+        (lo_shown, hi_shown),
+    )
+    return PosteriorCurves(
+        result.title, result.measure, fit.k, tau, mu, result.tau_prior_note, result.mu_prior_note
+    )
+
+
+@dataclass(frozen=True)
+class ForestEntry:
+    """One row of the Bayesian forest plot, on the natural scale (ratios as ratios): the
+    observed effect with its 95% CI (None on the pooled rows) and the posterior median with its
+    95% equal-tailed credible interval."""
+
+    label: str
+    kind: str  # "study", "mu" or "theta_new"
+    observed: tuple[float, float, float] | None
+    posterior: tuple[float, float, float]
+
+
+@dataclass(frozen=True)
+class ShrinkageForest:
+    """What the Bayesian forest plot shows: each study's observed effect and its shrinkage
+    estimate, then the pooled mu and a new study's effect theta_new."""
+
+    title: str
+    measure: str
+    log_scale: bool
+    favours: tuple[str, str]
+    entries: tuple[ForestEntry, ...]
+    tau: tuple[float, float, float]  # posterior median and 95% equal-tailed interval of tau
+    tau_prior_note: Note
+    mu_prior_note: Note
+    k: int
+
+
+def shrinkage_forest(result: BayesAnalysis) -> ShrinkageForest:
+    """The rows of the Bayesian forest plot of ``result`` (natural scale)."""
+    fit, post = result.fit, result.fit.posterior
+    m = MEASURES.get(result.measure)
+    nat = m.to_natural if m is not None else np.asarray
+
+    def three(a: float, b: float, c: float) -> tuple[float, float, float]:
+        x, y, z = (float(v) for v in nat(np.array([a, b, c], dtype=float)))
+        return x, y, z
+
+    entries = []
+    for name, yi, vi, s in zip(result.studies, post.y, post.v, fit.shrinkage, strict=True):
+        se = math.sqrt(float(vi))
+        entries.append(
+            ForestEntry(
+                name,
+                "study",
+                three(float(yi), float(yi) - _Z975 * se, float(yi) + _Z975 * se),
+                three(s.median, s.q025, s.q975),
+            )
+        )
+    entries.append(ForestEntry("mu", "mu", None, three(fit.mu.median, fit.mu.q025, fit.mu.q975)))
+    t = fit.theta_new
+    entries.append(ForestEntry("theta_new", "theta_new", None, three(t.median, t.q025, t.q975)))
+    return ShrinkageForest(
+        title=result.title,
+        measure=result.measure,
+        log_scale=m is not None and m.scale == "log",
+        favours=result.favours,
+        entries=tuple(entries),
+        tau=(fit.tau.median, fit.tau.q025, fit.tau.q975),
+        tau_prior_note=result.tau_prior_note,
+        mu_prior_note=result.mu_prior_note,
+        k=fit.k,
+    )
+
+
+def _with(x: Any, points: tuple[float, ...]) -> Any:
+    """The grid with these points in it (the marks fall on the curve exactly), sorted."""
+    return np.unique(np.concatenate((np.asarray(x, dtype=float), np.asarray(points, dtype=float))))
+
+
+def _floats(x: Any) -> tuple[float, ...]:
+    return tuple(float(v) for v in x)
+
+
+def _optional(x: Any) -> tuple[float, ...] | None:
+    return None if x is None else _floats(x)

@@ -937,6 +937,60 @@ def _mixture_summaries(mix: Mixtures) -> dict[str, Array]:
     return out
 
 
+# -- densities on a grid (for the posterior plot) ---------------------------------------------
+
+
+def tau_density(post: Posterior, tau: ArrayLike) -> Array:
+    """p(tau | y) at each point of ``tau`` (0 outside the prior's support), vectorised."""
+    t = np.asarray(tau, dtype=float).ravel()
+    out = np.zeros_like(t)
+    inside = (t >= post.lower) & (t <= post.upper)
+    if np.any(inside):
+        with np.errstate(divide="ignore", invalid="ignore"):
+            f = post.tau_pdf(t[inside])
+        out[inside] = np.where(np.isfinite(f), f, 0.0)
+    return out
+
+
+def mu_density(post: Posterior, mu: ArrayLike) -> Array:
+    """p(mu | y) at each point of ``mu``: the mixture ∫ N(mu; m(tau), s(tau)²) p(tau | y) dtau
+    over the quadrature nodes, vectorised."""
+    x = np.asarray(mu, dtype=float).ravel()
+    mix = Mixtures(post.m[None, :], np.sqrt(post.s2)[None, :], post.weights)
+    out: Array = mix.pdf(x[None, :])[0]
+    return out
+
+
+def mu_quantiles(post: Posterior, p: ArrayLike) -> Array:
+    """Quantiles of p(mu | y) at the probabilities ``p``."""
+    probs = np.asarray(p, dtype=float).ravel()
+    mix = Mixtures(post.m[None, :], np.sqrt(post.s2)[None, :], post.weights)
+    out: Array = mix.quantiles(probs)[0]
+    return out
+
+
+def tau_prior_density(prior: TauPrior, tau: ArrayLike) -> Array | None:
+    """The prior density p(tau) at each point of ``tau``; None for an improper prior (it has no
+    density to draw)."""
+    if not prior.proper:
+        return None
+    t = np.asarray(tau, dtype=float).ravel()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        f = np.exp(prior.log_density(t, np.ones(1)))
+    out: Array = np.where(np.isfinite(f), f, 0.0)
+    return out
+
+
+def mu_prior_density(prior: MuPrior, mu: ArrayLike) -> Array | None:
+    """The prior density p(mu) at each point of ``mu``; None for the flat (improper) prior."""
+    if prior.type != "normal":
+        return None
+    assert prior.mean is not None and prior.sd is not None
+    x = np.asarray(mu, dtype=float).ravel()
+    out: Array = norm_pdf((x - prior.mean) / prior.sd) / prior.sd
+    return out
+
+
 # -- probabilities ----------------------------------------------------------------------------
 
 
