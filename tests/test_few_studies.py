@@ -65,6 +65,8 @@ def test_the_report_shows_the_few_study_section_and_the_claim_probability(three_
     assert "Prior for tau: half-normal(scale 0.5), the default for OR" in section
     assert "Probability that the intervention helps at all (OR below 1)" in section
     assert 'Claim "Magnesium halves the odds of death" (OR at most 0.50): probability' in section
+    assert "![Posterior of tau and mu with their priors](three-bayes.png)" in section
+    assert (tmp_path / "out" / "three-bayes.png").read_bytes().startswith(b"\x89PNG")
     claims = text.split("## Claims checked")[1]
     assert "the probability that the effect is at least as large as claimed is" in claims
 

@@ -22,7 +22,7 @@ import math
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 import metamg
@@ -130,6 +130,8 @@ def test_scaling_the_effects_scales_tau2_by_the_square(method, data, s, ci):
 @given(data=studies(), j=st.integers(-30, 30))
 def test_scaling_by_a_power_of_two_is_exact(method, data, j):
     yi, vi = data
+    # exact only while no intermediate is subnormal (y near 2e-308 halves into lost bits)
+    assume(np.all((yi == 0) | (np.abs(yi) > 1e-290)))
     s = 2.0**j
     a = metamg.fit(yi, vi, method=method)
     b = metamg.fit(yi * s, vi * s * s, method=method)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from metamg.analyses.bayes import BayesAnalysis, bayes
+from metamg.analyses.bayes import BayesAnalysis, PosteriorCurves, bayes, posterior_curves
 from metamg.analyses.claims import claimed_side
 from metamg.analyses.pool import PoolAnalysis
 from metamg.effects.conversion import to_analysis_scale
@@ -48,6 +48,7 @@ class FewStudies:
     why_not: Note | None = None
     p_benefit: float | None = None  # P(mu on the side of no effect that favours the intervention)
     claims: tuple[ClaimProbability, ...] = ()
+    curves: PosteriorCurves | None = None  # the posterior of tau and mu, for the report's figure
 
 
 def few_studies(analysis: PoolAnalysis, meta: StudySetMeta) -> FewStudies:
@@ -81,7 +82,7 @@ def few_studies(analysis: PoolAnalysis, meta: StudySetMeta) -> FewStudies:
                 _beyond(model.p_theta_new_below(post, threshold), side),
             )
         )
-    return FewStudies(k, result, None, p_benefit, tuple(claims))
+    return FewStudies(k, result, None, p_benefit, tuple(claims), posterior_curves(result))
 
 
 def _beyond(p_below: float, side: int) -> float:

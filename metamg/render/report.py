@@ -134,6 +134,12 @@ def render_report(ap: Appraisal, csv_path, outdir) -> ReportSummary:
                 os.path.join(outdir, figures["rob_traffic"]),
                 os.path.join(outdir, figures["rob_summary"]),
             )
+    if ap.few is not None and ap.few.curves is not None:
+        from metamg.render.bayes_plots import draw_posterior
+        from metamg.render.figures import save_figure
+
+        figures["bayes"] = f"{name}-bayes.png"
+        save_figure(draw_posterior(ap.few.curves), os.path.join(outdir, figures["bayes"]))
     for n, reg in enumerate(ap.regressions, 1):
         if reg.bubble:
             from metamg.render import diagnostics

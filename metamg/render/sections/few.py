@@ -4,7 +4,7 @@ intervention helps, and each claim's probability under the stated prior (analyse
 from __future__ import annotations
 
 from metamg.render.intervals import MIN_K_PREDICTION
-from metamg.render.markdown import md_text, table_row
+from metamg.render.markdown import md_text, md_url, table_row
 from metamg.render.notes_text import note_text
 from metamg.render.numbers import effect_digits, fmt_ci, fmt_num, fmt_probability, studies
 from metamg.render.sections import ReportContext
@@ -75,6 +75,11 @@ def section(ap, ctx: ReportContext) -> list[str]:
             ]
         )
     )
+    if "bayes" in ctx.figures:
+        out += [
+            "",
+            f"![Posterior of tau and mu with their priors]({md_url(ctx.figures['bayes'])})",
+        ]
     helps = "below" if ap.meta.benefit == "lower" else "above"
     null = "1" if m.scale == "log" else "0"
     out += [
