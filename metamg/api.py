@@ -383,8 +383,29 @@ def write_reports(
     from metamg.render.figures import new_figure
 
     new_figure((1, 1))  # import matplotlib and load its fonts once, before the workers fork
+    # the largest files first, so that no worker is left with a big set at the end; outcomes
+    # are still given in the order of ``paths``
+    order = sorted(range(len(tasks)), key=lambda i: -_size(tasks[i][0]))
+    done: dict[int, ReportOutcome] = {}
+    following = 0
     with multiprocessing.get_context("fork").Pool(workers, initializer=_worker_start) as workers_pool:
-        yield from workers_pool.imap(_write_one, tasks)
+        for i, outcome in workers_pool.imap_unordered(_write_numbered, [(i, tasks[i]) for i in order]):
+            done[i] = outcome
+            while following in done:
+                yield done.pop(following)
+                following += 1
+
+
+def _write_numbered(numbered) -> tuple[int, ReportOutcome]:
+    i, task = numbered
+    return i, _write_one(task)
+
+
+def _size(path) -> int:
+    try:
+        return os.path.getsize(path)
+    except OSError:
+        return 0
 
 
 def _stem(path) -> str:
