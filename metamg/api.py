@@ -394,6 +394,10 @@ def write_reports(
             while following in done:
                 yield done.pop(following)
                 following += 1
+        # let the idle workers leave on their own: the block's terminate() would kill them,
+        # and a worker killed while it holds the task queue's lock can hang the others
+        workers_pool.close()
+        workers_pool.join()
 
 
 def _write_numbered(numbered) -> tuple[int, ReportOutcome]:
@@ -413,11 +417,16 @@ def _stem(path) -> str:
 
 
 def _worker_count(jobs: int, sets: int) -> int:
-    """Worker processes for ``jobs`` (at most one per set): 1 without fork, and under
-    METAMG_DEBUG, whose tracebacks come from the process the user runs."""
+    """Worker processes for ``jobs`` (at most one per set): 1 without fork, in a process
+    running other threads (a notebook's kernel, a test runner: a lock another thread holds at
+    the fork would stay locked in the worker), and under METAMG_DEBUG, whose tracebacks come
+    from the process the user runs."""
     import multiprocessing
+    import threading
 
     if jobs <= 1 or sets <= 1 or os.environ.get("METAMG_DEBUG"):
+        return 1
+    if threading.active_count() > 1:  # forking a process with other threads can deadlock
         return 1
     return min(jobs, sets) if "fork" in multiprocessing.get_all_start_methods() else 1
 

@@ -92,3 +92,49 @@ def test_enough_studies_have_no_few_study_section():
 
     ap = metamg.appraise(CASES_DIR / "bcg.csv", measure="RR")
     assert ap.analysis.result.k >= FEW_STUDIES and ap.few is None
+
+
+def test_the_metadata_can_state_the_priors_with_a_reason(tmp_path):
+    path = tmp_path / "md.csv"
+    path.write_text(
+        "study,mean_treatment,sd_treatment,n_treatment,mean_control,sd_control,n_control\n"
+        "A,5.0,2.0,30,6.0,2.1,31\nB,4.5,1.9,40,5.2,2.2,38\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "md.toml").write_text(
+        'measure = "MD"\n\n[bayes]\ntau_prior = "halfnormal:1"\nmu_prior = "normal:0,10"\n'
+        'reason = "a spread of true effects of a point or two on this scale is plausible; <b>"\n',
+        encoding="utf-8",
+    )
+    ap = metamg.appraise(path)
+    b = ap.few.bayes
+    assert b is not None and b.fit.tau_prior.spec == "halfnormal:1" and b.fit.mu_prior.spec == "normal:0,10"
+    assert b.tau_prior_note["default"] is False
+    direct = metamg.bayes(ap.analysis, "halfnormal:1", "normal:0,10")
+    assert b.fit.mu.median == direct.fit.mu.median
+    code, _, err = run_cli("report", path, "-o", tmp_path / "out")
+    text = (tmp_path / "out" / "md.md").read_text(encoding="utf-8")
+    assert code == 0, err
+    assert "Why these priors (the metadata): a spread of true effects" in text
+    assert "plausible; \\<b>" in text  # user text is escaped
+
+
+@pytest.mark.parametrize(
+    "table,message",
+    [
+        ('[bayes]\ntau_prior = "halfnormal:-1"\nreason = "x"\n', "md.toml:3: bayes.tau_prior"),
+        ('[bayes]\ntau_prior = "halfnormal:1"\n', "md.toml:3: bayes.reason: a stated prior needs its reason"),
+        (
+            '[bayes]\ntau = "halfnormal:1"\nreason = "x"\n',
+            "md.toml:4: bayes.tau: unknown key; known keys: mu_prior, reason, tau_prior",
+        ),
+        ("[bayes]\ntau_prior = 1\nreason = 'x'\n", "bayes.tau_prior: must be a non-empty string"),
+    ],
+)
+def test_a_bad_bayes_table_is_one_line_naming_the_file(tmp_path, table, message):
+    path = tmp_path / "md.csv"
+    path.write_text("study,yi,vi\nA,0.1,0.04\nB,0.2,0.05\n", encoding="utf-8")
+    (tmp_path / "md.toml").write_text('measure = "GEN"\n\n' + table, encoding="utf-8")
+    for command in ("check", "report"):
+        code, _, err = run_cli(command, path, *(["-o", str(tmp_path / "out")] if command == "report" else []))
+        assert code in (1, 2) and message in err and "Traceback" not in err, (command, err)

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from metamg.analyses.few_studies import stated_priors
 from metamg.analyses.pool import prepare_table
 from metamg.effects import EffectSizes, compute_effects
 from metamg.effects.conversion import to_analysis_scale
@@ -70,6 +71,10 @@ def inspect_study_set(csv_path) -> Inspection:
         problems += exc.problems
     if meta is not None:
         problems += _metadata_refs(meta, table, meta_file)
+        try:
+            stated_priors(meta, meta_file)
+        except InputError as exc:
+            problems += exc.problems
     return Inspection(_in_order(problems), meta, table, effects)
 
 

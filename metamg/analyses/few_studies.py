@@ -18,8 +18,8 @@ from metamg.analyses.bayes import BayesAnalysis, PosteriorCurves, bayes, posteri
 from metamg.analyses.claims import claimed_side
 from metamg.analyses.pool import PoolAnalysis
 from metamg.effects.conversion import to_analysis_scale
-from metamg.errors import InputError
-from metamg.io.metadata import StudySetMeta
+from metamg.errors import InputError, Problem
+from metamg.io.metadata import StudySetMeta, metadata_path
 from metamg.models import bayes as model
 from metamg.notes import Note, note
 
@@ -57,8 +57,9 @@ def few_studies(analysis: PoolAnalysis, meta: StudySetMeta) -> FewStudies:
     and, for each claim that implies an effect size, the probability that the effect is at
     least that large in the claimed direction."""
     k = analysis.result.k
+    tau_prior, mu_prior = stated_priors(meta, metadata_path(analysis.source))
     try:
-        result = bayes(analysis)
+        result = bayes(analysis, tau_prior, mu_prior)
     except InputError as exc:
         why = "; ".join(p.message for p in exc.problems)
         return FewStudies(k, None, note("bayes.no_prior", measure=analysis.measure.name, why=why))
@@ -83,6 +84,28 @@ def few_studies(analysis: PoolAnalysis, meta: StudySetMeta) -> FewStudies:
             )
         )
     return FewStudies(k, result, None, p_benefit, tuple(claims), posterior_curves(result))
+
+
+def stated_priors(meta: StudySetMeta, meta_file: str) -> tuple[model.TauPrior | None, model.MuPrior | None]:
+    """The priors the metadata's [bayes] table states (None: the measure's default), or an
+    InputError naming the metadata file and the table's line for a spec that cannot be read."""
+    problems: list[Problem] = []
+
+    def read(key: str, spec: str | None, parse):
+        if spec is None:
+            return None
+        try:
+            return parse(spec)
+        except ValueError as exc:
+            line = meta.line_of("bayes")
+            problems.append(Problem(meta_file, str(exc), line=line, column=f"bayes.{key}", value=spec))
+            return None
+
+    tau = read("tau_prior", meta.bayes.tau_prior, model.parse_tau_prior)
+    mu = read("mu_prior", meta.bayes.mu_prior, model.parse_mu_prior)
+    if problems:
+        raise InputError(problems)
+    return tau, mu
 
 
 def _beyond(p_below: float, side: int) -> float:

@@ -98,6 +98,18 @@ class GradeSettings:
 
 
 @dataclass(frozen=True)
+class BayesSettings:
+    """The ``[bayes]`` table: the priors of the Bayesian analysis of this set, when the
+    measure's defaults do not fit or it has none (MD: tau's scale is the outcome's), and why.
+    The specs are read as ``metamg bayes --tau-prior/--mu-prior`` read them (e.g.
+    "halfnormal:2.5", "normal:0,10"); the appraisal checks them."""
+
+    tau_prior: str | None = None
+    mu_prior: str | None = None
+    reason: str = ""
+
+
+@dataclass(frozen=True)
 class StudySetMeta:
     name: str
     title: str = ""
@@ -116,6 +128,7 @@ class StudySetMeta:
     claims: tuple[Claim, ...] = ()
     regressions: tuple[RegressionSpec, ...] = ()
     grade: GradeSettings = GradeSettings()
+    bayes: BayesSettings = BayesSettings()
     defaults: tuple[str, ...] = field(default=())  # keys that were not given
     sha256: str | None = None  # of the metadata file's bytes; None when there is no file
     key_lines: tuple[tuple[str, int], ...] = ()  # top-level key -> its line in the file
@@ -232,6 +245,11 @@ def parse_metadata(
             problems += regression_problems
             values[key] = regressions
             continue
+        if key == "bayes":
+            settings, bayes_problems = _parse_bayes(value, path, where)
+            problems += bayes_problems
+            values[key] = settings
+            continue
         if key == "grade":
             grade, grade_problems = _parse_grade(value, path, where)
             problems += grade_problems
@@ -261,7 +279,7 @@ def parse_metadata(
         values["measure"] = values["measure"].upper()
     if values.get("subgroup") == "":
         values["subgroup"] = None
-    defaults = tuple(sorted(_KEYS - values.keys() - {"claims", "inclusion", "grade", "regressions"}))
+    defaults = tuple(sorted(_KEYS - values.keys() - {"claims", "inclusion", "grade", "regressions", "bayes"}))
     top = tuple((k[0], n) for k, n in lines.items() if len(k) == 1)
     return StudySetMeta(
         name=name, **{"title": name, **values}, defaults=defaults, sha256=sha256, key_lines=top
@@ -277,6 +295,36 @@ def _unknown(kind: str, key: str, known) -> str:
 
 def _positive(v) -> bool:
     return not isinstance(v, bool) and isinstance(v, (int, float)) and math.isfinite(v) and v > 0
+
+
+_BAYES_KEYS = ("tau_prior", "mu_prior", "reason")
+
+
+def _parse_bayes(value, path, where) -> tuple[BayesSettings, list[Problem]]:
+    """The [bayes] table: strings only, and a reason whenever a prior is stated."""
+    if not isinstance(value, dict):
+        return BayesSettings(), [
+            Problem(path, "must be a [bayes] table", line=where("bayes"), column="bayes")
+        ]
+    problems = []
+    out: dict[str, str] = {}
+    for key, v in value.items():
+        line = where("bayes", key)
+        if key not in _BAYES_KEYS:
+            problems.append(
+                Problem(path, _unknown("key", key, _BAYES_KEYS), line=line, column=f"bayes.{key}")
+            )
+        elif not isinstance(v, str) or not v.strip():
+            problems.append(
+                Problem(path, "must be a non-empty string", line=line, column=f"bayes.{key}", value=repr(v))
+            )
+        else:
+            out[key] = v.strip()
+    if ("tau_prior" in out or "mu_prior" in out) and not out.get("reason"):
+        problems.append(
+            Problem(path, "a stated prior needs its reason", line=where("bayes"), column="bayes.reason")
+        )
+    return BayesSettings(**out), problems
 
 
 _GRADE_KEYS = ("design", "mid", "outcome", "intervention", "control_risk") + GRADE_DOMAINS

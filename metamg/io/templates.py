@@ -83,6 +83,14 @@ intervention = ""       # short name for the plain-language statement, e.g. "mag
 # rating = "not serious"
 # reason = "the trials studied the population, intervention and outcome of the question"
 
+# With fewer than 5 pooled studies the report adds a Bayesian analysis. Ratio measures (OR, RR,
+# ROM) have default priors; for MD and SMD state the prior for tau (the spread of true effects,
+# on the measure's scale) and why:
+# [bayes]
+# tau_prior = "halfnormal:SCALE"   # also halfcauchy:SCALE, uniform:LOWER,UPPER, jeffreys
+# mu_prior = "flat"                # or normal:MEAN,SD
+# reason = "why this scale fits the outcome"
+
 # A claim to check against the pooled evidence (copy the block for each claim):
 # [[claims]]
 # id = "short-id"

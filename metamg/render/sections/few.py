@@ -43,6 +43,11 @@ def section(ap, ctx: ReportContext) -> list[str]:
     out.append(
         f"{md_text(priors[:1].upper() + priors[1:])}. Intervals are 95% credible intervals (2.5% "
         "and 97.5% posterior quantiles)."
+        + (
+            f" Why these priors (the metadata): {md_text(ap.meta.bayes.reason)}"
+            if ap.meta.bayes.reason
+            else ""
+        )
     )
     out += ["", f"| | Frequentist ({model_words(r)}) | Bayesian (posterior median) |", "|---|---|---|"]
     lvl = f"{r.level:.0%}"
