@@ -12,8 +12,10 @@ from metamg.render.bayes_text import PRIOR_NAMES
 from metamg.render.figures import (
     RATIO_TICKS,
     TITLE_CHARS,
+    axis_caption,
     axis_label,
     effect_axis,
+    favours_labels,
     fixed_ticks,
     linear_limits,
     linear_ticks,
@@ -318,27 +320,10 @@ def draw_bayes_forest(forest):
     )
 
     left, right = forest.favours
-    for text, dx, ha in ((shorten(left), -6, "right"), (shorten(right), 6, "left")):
-        ax.annotate(
-            text,
-            xy=(null, 0),
-            xycoords=("data", "axes fraction"),
-            xytext=(dx, -20),
-            textcoords="offset points",
-            ha=ha,
-            va="top",
-            fontsize=8.5,
-        )
-    ax.annotate(
+    favours_labels(ax, null, shorten(left), shorten(right))
+    axis_caption(
+        ax,
         (axis_label(m) if m is not None else forest.measure) + (" (log scale)" if forest.log_scale else ""),
-        xy=(0.5, 0),
-        xycoords="axes fraction",
-        xytext=(0, -34),
-        textcoords="offset points",
-        ha="center",
-        va="top",
-        fontsize=8,
-        color="0.3",
     )
     handles = [
         Line2D([], [], color="black", marker="s", markerfacecolor=POSTERIOR_COLOR, markeredgewidth=0, lw=0.9),

@@ -189,3 +189,33 @@ def figure_bytes(fig, fmt: str = "png", dpi: int = PRINT_DPI) -> bytes:
         else:
             fig.savefig(buf, format="pdf", metadata={"CreationDate": None, "Creator": None, "Producer": None})
     return buf.getvalue()
+
+
+def favours_labels(ax, null: float, left: str, right: str) -> None:
+    """The "favours ..." labels under an effect axis, either side of the line of no effect."""
+    for text, dx, ha in ((left, -6, "right"), (right, 6, "left")):
+        ax.annotate(
+            text,
+            xy=(null, 0),
+            xycoords=("data", "axes fraction"),
+            xytext=(dx, -20),
+            textcoords="offset points",
+            ha=ha,
+            va="top",
+            fontsize=8.5,
+        )
+
+
+def axis_caption(ax, text: str) -> None:
+    """What the effect axis measures, centred below the favours labels."""
+    ax.annotate(
+        text,
+        xy=(0.5, 0),
+        xycoords="axes fraction",
+        xytext=(0, -34),
+        textcoords="offset points",
+        ha="center",
+        va="top",
+        fontsize=8,
+        color="0.3",
+    )

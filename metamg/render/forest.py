@@ -15,8 +15,10 @@ from metamg.io import rob
 from metamg.io.rob import has_rob
 from metamg.render.figures import (
     TITLE_CHARS,
+    axis_caption,
     axis_label,
     effect_axis,
+    favours_labels,
     linear_limits,
     linear_ticks,
     new_figure,
@@ -512,44 +514,13 @@ def draw_forest(layout: ForestLayout):
             linewidths=0,
         )
 
-    left, right = layout.favours
-    ax.annotate(
-        left,
-        xy=(layout.null, 0),
-        xycoords=("data", "axes fraction"),
-        xytext=(-6, -20),
-        textcoords="offset points",
-        ha="right",
-        va="top",
-        fontsize=8.5,
-    )
-    ax.annotate(
-        right,
-        xy=(layout.null, 0),
-        xycoords=("data", "axes fraction"),
-        xytext=(6, -20),
-        textcoords="offset points",
-        ha="left",
-        va="top",
-        fontsize=8.5,
-    )
+    favours_labels(ax, layout.null, *layout.favours)
     if layout.rob_legend:
         legend_top = bottom_in - 0.75  # inches above the figure's bottom edge
         draw_level_key(fig, x0 + 0.05, legend_top - 0.1, W, H, 40.0)
         for k, line in enumerate(layout.rob_legend):
             fig.text(x0 / W, (legend_top - LEGEND_LINE_IN * (k + 1.6)) / H, line, fontsize=7.5, va="center")
-    scale = " (log scale)" if layout.log_scale else ""
-    ax.annotate(
-        layout.measure + scale,
-        xy=(0.5, 0),
-        xycoords="axes fraction",
-        xytext=(0, -34),
-        textcoords="offset points",
-        ha="center",
-        va="top",
-        fontsize=8,
-        color="0.3",
-    )
+    axis_caption(ax, layout.measure + (" (log scale)" if layout.log_scale else ""))
     return fig
 
 
