@@ -252,16 +252,13 @@ def posterior_curves(result: BayesAnalysis) -> PosteriorCurves:
     tau_x = np.linspace(lower, shown_high, CURVE_POINTS)
     if far > shown_high:
         tau_x = np.concatenate((tau_x, np.geomspace(shown_high, far, TAIL_POINTS)))
-    tau_x = _with(tau_x, (fit.tau.median, fit.tau.q025, fit.tau.q975))
-    tau = DensityCurve(
+    tau = _curve(
         "tau",
-        _floats(tau_x),
-        _floats(model.tau_density(post, tau_x)),
-        _optional(model.tau_prior_density(fit.tau_prior, tau_x)),
-        fit.tau.median,
-        fit.tau.q025,
-        fit.tau.q975,
+        tau_x,
+        fit.tau,
         (lower, shown_high),
+        lambda x: model.tau_density(post, x),
+        lambda x: model.tau_prior_density(fit.tau_prior, x),
     )
     # mu: its 0.25% to 99.75% quantiles shown, the grid out to the 0.005% ones
     q_far_lo, q_lo, q_hi, q_far_hi = (
@@ -274,16 +271,13 @@ def posterior_curves(result: BayesAnalysis) -> PosteriorCurves:
         mu_x = np.concatenate((lo_shown - np.geomspace(pad * 1e-3, lo_shown - q_far_lo, TAIL_POINTS), mu_x))
     if q_far_hi > hi_shown:
         mu_x = np.concatenate((mu_x, hi_shown + np.geomspace(pad * 1e-3, q_far_hi - hi_shown, TAIL_POINTS)))
-    mu_x = _with(mu_x, (fit.mu.median, fit.mu.q025, fit.mu.q975))
-    mu = DensityCurve(
+    mu = _curve(
         "mu",
-        _floats(mu_x),
-        _floats(model.mu_density(post, mu_x)),
-        _optional(model.mu_prior_density(fit.mu_prior, mu_x)),
-        fit.mu.median,
-        fit.mu.q025,
-        fit.mu.q975,
+        mu_x,
+        fit.mu,
         (lo_shown, hi_shown),
+        lambda x: model.mu_density(post, x),
+        lambda x: model.mu_prior_density(fit.mu_prior, x),
     )
     return PosteriorCurves(
         result.title, result.measure, fit.k, tau, mu, result.tau_prior_note, result.mu_prior_note
@@ -352,6 +346,24 @@ def shrinkage_forest(result: BayesAnalysis) -> ShrinkageForest:
         tau_prior_note=result.tau_prior_note,
         mu_prior_note=result.mu_prior_note,
         k=fit.k,
+    )
+
+
+def _curve(
+    name: str, grid: Any, summary: model.Summary, shown: tuple[float, float], density, prior
+) -> DensityCurve:
+    """The curve of ``name`` on ``grid`` with the summary's median and 95% ends added to it:
+    the posterior ``density`` and the ``prior``'s (None when improper) at those points."""
+    x = _with(grid, (summary.median, summary.q025, summary.q975))
+    return DensityCurve(
+        name,
+        _floats(x),
+        _floats(density(x)),
+        _optional(prior(x)),
+        summary.median,
+        summary.q025,
+        summary.q975,
+        shown,
     )
 
 

@@ -124,6 +124,15 @@ class ClaimCheck:
         return f"{self.claim.id}: {self.verdict} - {self.claim.text}"
 
 
+def implied_threshold(claim: Claim, measure) -> float | None:
+    """The effect ``claim`` implies, on ``measure``'s analysis scale (log for ratios); None when
+    it implies none or one the scale cannot hold (a ratio of 0)."""
+    if claim.implied_effect is None:
+        return None
+    moved = float(to_analysis_scale(measure, np.array([claim.implied_effect]))[0])
+    return moved if np.isfinite(moved) else None
+
+
 def claimed_side(claim: Claim, benefit: str) -> int:
     """-1 if the claim expects effects below no effect on the analysis scale, +1 if above."""
     lower_is_claimed = (benefit == "lower") == (claim.direction == "benefit")
@@ -152,10 +161,7 @@ def check_claim(
 ) -> ClaimCheck:
     """The verdict on ``claim`` given the main pooled result (None when nothing could be pooled)
     and the sensitivity analyses, in ``measure`` (an effects.Measure)."""
-    theta = None
-    if claim.implied_effect is not None:
-        moved = float(to_analysis_scale(measure, np.array([claim.implied_effect]))[0])
-        theta = moved if np.isfinite(moved) else None
+    theta = implied_threshold(claim, measure)
     side = claimed_side(claim, benefit)
     reasons: list[ClaimReason] = []
     ev_verdict, disagreeing = None, []

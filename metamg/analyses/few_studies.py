@@ -9,15 +9,11 @@ a given size is. Computed for the appraisal; ``render.sections.few`` shows it.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
-import numpy as np
-
 from metamg.analyses.bayes import BayesAnalysis, PosteriorCurves, bayes, posterior_curves
-from metamg.analyses.claims import claimed_side
+from metamg.analyses.claims import claimed_side, implied_threshold
 from metamg.analyses.pool import PoolAnalysis
-from metamg.effects.conversion import to_analysis_scale
 from metamg.errors import InputError, Problem
 from metamg.io.metadata import StudySetMeta, metadata_path
 from metamg.models import bayes as model
@@ -68,10 +64,8 @@ def few_studies(analysis: PoolAnalysis, meta: StudySetMeta) -> FewStudies:
     p_benefit = _beyond(model.p_mu_below(post, 0.0), benefit_side)
     claims = []
     for claim in meta.claims:
-        if claim.implied_effect is None:
-            continue
-        threshold = float(to_analysis_scale(analysis.measure, np.array([claim.implied_effect]))[0])
-        if not math.isfinite(threshold):
+        threshold = implied_threshold(claim, analysis.measure)
+        if threshold is None:
             continue
         side = claimed_side(claim, meta.benefit)
         claims.append(

@@ -3,7 +3,7 @@ intervention helps, and each claim's probability under the stated prior (analyse
 
 from __future__ import annotations
 
-from metamg.render.intervals import MIN_K_PREDICTION
+from metamg.render.intervals import prediction_shown
 from metamg.render.markdown import md_text, md_url, table_row
 from metamg.render.notes_text import note_text
 from metamg.render.numbers import effect_digits, fmt_ci, fmt_num, fmt_probability, studies
@@ -64,11 +64,7 @@ def section(ap, ctx: ReportContext) -> list[str]:
             ]
         )
     )
-    freq_pi = (
-        f"{fmt_ci(nat(r.pi_low), nat(r.pi_high), d)}"
-        if r.is_random and r.k >= MIN_K_PREDICTION and r.pi_low is not None
-        else "not informative"
-    )
+    freq_pi = f"{fmt_ci(nat(r.pi_low), nat(r.pi_high), d)}" if prediction_shown(r) else "not informative"
     out.append(table_row(["A new study's true effect", freq_pi, post(f.theta_new)]))
     tau = fmt_num(r.tau, 3) if r.tau is not None else "0 (common-effect model)"
     out.append(
