@@ -88,3 +88,12 @@ def test_two_studies_show_no_prediction_interval_as_informative(tmp_path):
     assert "| Prediction interval (95%) | not informative with fewer than 3 studies" in text
     assert "- Prediction interval: not informative with fewer than 3 studies" in text
     assert "the true effect in a new study like these is expected" not in text
+
+
+def test_one_study_shows_no_undefined_heterogeneity_intervals(tmp_path):
+    from tests.conftest import run_cli
+
+    path = _agreeing_set(tmp_path, k=1)
+    code, out, _ = run_cli("pool", path, "--method", "REML", "--ci", "hk")
+    assert code == 0 and "Heterogeneity: tau² = 0.0000, tau = 0.0000" in out
+    assert "nan" not in out and "n/a" not in out

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 
 import numpy as np
 
@@ -55,11 +56,11 @@ def pool_text(a) -> str:
                 "  (where the true effect of a new, similar study is expected to lie)"
             )
         tau_ci = ""
-        if r.tau2_ci_low is not None:
+        if r.tau2_ci_low is not None and math.isfinite(r.tau2_ci_low):  # none from one study
             tau_ci = f" ({lvl} CI {fmt_num(r.tau2_ci_low, 4)} to {fmt_num(r.tau2_ci_high, 4)})"
         out.append(f"Heterogeneity: tau² = {fmt_num(r.tau2, 4)}{tau_ci}, tau = {fmt_num(r.tau, 4)}")
         i2_ci = ""
-        if r.i2_ci_low is not None:
+        if r.i2_ci_low is not None and math.isfinite(r.i2_ci_low):
             i2_ci = f" ({lvl} CI {r.i2_ci_low:.1f}% to {r.i2_ci_high:.1f}%)"
         out.append(f"  I² = {r.i2:.1f}%{i2_ci} [from tau²]; I² from Q = {r.i2_q:.1f}%; H² = {r.h2:.2f}")
     else:
