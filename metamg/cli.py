@@ -624,9 +624,10 @@ def bias(path, fmt, output, **pool_opts):
     "--tau-prior",
     "tau_prior",
     metavar="SPEC",
-    help="Prior for tau: halfnormal:SCALE, halfcauchy:SCALE, uniform:LOWER,UPPER, jeffreys or "
-    "improper_uniform. Default: halfnormal:0.5 for log ratios (OR, RR, ROM; Röver et al. 2021); "
-    "other measures need one stated.",
+    help="Prior for tau: halfnormal:SCALE, halfcauchy:SCALE, uniform:LOWER,UPPER, jeffreys, "
+    "improper_uniform, or the empirical forms lognormal:MEAN,SD (Turner et al. 2015) and "
+    "logt:LOCATION,SCALE (Rhodes et al. 2015), both of log(tau²). Default: halfnormal:0.5 for log "
+    "ratios (OR, RR, ROM; Röver et al. 2021); other measures need one stated.",
 )
 @click.option(
     "--mu-prior", "mu_prior", metavar="SPEC", help="Prior for mu: flat (default) or normal:MEAN,SD."

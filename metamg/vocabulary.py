@@ -24,7 +24,7 @@ PI_RULES = ("default", "hts")  # metafor's predict(); t(k-2) (Higgins et al. 200
 PROFILES = ("cochrane", "metafor", "revman5")
 
 # -- the Bayesian model (metamg bayes): priors by the names of their specs ------------------
-TAU_PRIORS = ("halfnormal", "halfcauchy", "uniform", "jeffreys", "improper_uniform")
+TAU_PRIORS = ("halfnormal", "halfcauchy", "uniform", "lognormal", "logt", "jeffreys", "improper_uniform")
 MU_PRIORS = ("flat", "normal")
 DEFAULT_PROFILE = "cochrane"
 

@@ -34,6 +34,8 @@ def test_the_normal_cdf_is_math_erfc_to_1e_14():
         ("crins2014", model.halfnormal(0.5), model.flat()),
         ("bcg_k2", model.halfcauchy(0.5), model.normal(0, 4)),
         ("rubin1981", model.improper_uniform(), model.flat()),
+        ("li2007_pre1992", model.lognormal(-2.56, 1.74), model.flat()),
+        ("bcg", model.logt(-3.44, 2.59), model.normal(0, 4)),
     ],
 )
 def test_probabilities_agree_with_direct_integration(case, tp, mp):
@@ -128,7 +130,15 @@ def test_default_priors_follow_the_measure():
 
 
 def test_prior_specs_parse_and_round_trip():
-    for spec in ("halfnormal:0.5", "halfcauchy:25", "uniform:0,4", "jeffreys", "improper_uniform"):
+    for spec in (
+        "halfnormal:0.5",
+        "halfcauchy:25",
+        "uniform:0,4",
+        "lognormal:-2.56,1.74",
+        "logt:-3.44,2.59",
+        "jeffreys",
+        "improper_uniform",
+    ):
         assert model.parse_tau_prior(spec).spec == spec
     for spec in ("flat", "normal:0,4"):
         assert model.parse_mu_prior(spec).spec == spec
@@ -210,7 +220,9 @@ def test_the_text_states_the_priors():
         ("--tau-prior", "halfnormal:abc"),
         ("--tau-prior", "uniform:4,0"),
         ("--tau-prior", "uniform:0,inf"),
-        ("--tau-prior", "lognormal:1,2"),
+        ("--tau-prior", "lognormal:1,-2"),
+        ("--tau-prior", "logt:1"),
+        ("--tau-prior", "gamma:1,2"),
         ("--tau-prior", "jeffreys:1"),
         ("--tau-prior", "halfcauchy:nan"),
         ("--tau-prior", "half\nnormal:1"),
@@ -235,3 +247,59 @@ def test_no_default_prior_on_an_unbounded_scale_is_one_line():
 def test_an_improper_posterior_is_one_line():
     code, _, err = run_cli("bayes", BAYES_DIR / "edge_k1.csv", "--tau-prior", "jeffreys")
     assert code == 2 and len(err.strip().splitlines()) == 1 and "improper" in err
+
+
+@pytest.mark.parametrize(
+    ("prior", "tau2_law"),
+    [
+        (model.lognormal(-2.56, 1.74), stats.lognorm(s=1.74, scale=math.exp(-2.56))),
+        (model.logt(-3.44, 2.59), None),
+    ],
+)
+def test_empirical_priors_are_laws_of_tau_squared(prior, tau2_law):
+    """Turner's and Rhodes' priors are stated for tau²: p(tau) = 2 tau f(tau²)."""
+    tau = np.array([0.01, 0.1, 0.3, 1.0, 3.0])
+    if tau2_law is not None:
+        want = 2 * tau * tau2_law.pdf(tau**2)
+    else:  # log(tau²) ~ t5(location, scale)
+        x = tau**2
+        want = 2 * tau * stats.t.pdf((np.log(x) + 3.44) / 2.59, df=5) / (2.59 * x)
+    got = np.exp(prior.log_density(tau, np.array([0.1])))
+    assert np.allclose(got, want, rtol=1e-12, atol=0)
+    # on u = log tau, where the log-t's heavy tails are a t density's
+    total = integrate.quad(
+        lambda u: math.exp(prior.log_density(np.array([math.exp(u)]), np.array([0.1]))[0] + u), -700, 700, points=[-10, -3, 0, 3], limit=400
+    )[0]
+    assert math.isclose(total, 1.0, rel_tol=1e-8)
+    h = 1e-6
+    for t in (0.05, 0.5, 2.0):
+        lp = lambda u: float(prior.log_density(np.array([u]), np.array([0.1]))[0])  # noqa: E731
+        numeric = (lp(t + h) - lp(t - h)) / (2 * h)
+        assert math.isclose(float(prior.dlog_density(np.array([t]), np.array([0.1]))[0]), numeric, rel_tol=1e-6)
+
+
+def test_the_log_t_tail_keeps_the_mean_of_two_studies():
+    """p(tau) ~ tau^-1 (log tau)^-6: with two studies and a flat mu the posterior tail is
+    tau^-2 (log tau)^-6, so tau has a mean (the integral converges) but no sd."""
+    fit = model.fit_bayes([0.1, 0.5], [0.04, 0.09], model.logt(-3.44, 2.59))
+    assert fit.tau.mean is not None and fit.tau.sd is None
+    assert [n.facts["moments"] for n in fit.notes if n.rule == "bayes.moments_undefined"][0] == ("sd",)
+    hn = model.fit_bayes([0.1, 0.5], [0.04, 0.09], model.halfcauchy(0.5))
+    assert hn.tau.mean is not None and hn.tau.sd is None  # tail tau^-3: the same verdict
+    one = model.fit_bayes([0.1], [0.04], model.logt(-3.44, 2.59))  # proper prior: proper posterior
+    assert one.tau.mean is None and one.tau.median > 0
+
+
+def test_the_unit_information_sd():
+    """Two arms of n with SD s: v = 2 s²/n = 4 s²/N, so the UISD is 2 s (Röver et al. 2021, eq. 6)."""
+    n_arm = np.array([20.0, 50.0, 35.0])
+    s = 3.0
+    assert math.isclose(model.uisd(2 * n_arm, 2 * s**2 / n_arm), 2 * s, rel_tol=1e-14)
+    a = metamg.pool(CRINS, measure="OR")
+    r = metamg.bayes(a)
+    es = a.effects
+    n = np.asarray(es.data["n1i"], float) + np.asarray(es.data["n2i"], float)
+    assert math.isclose(r.uisd, math.sqrt(n.sum() / np.sum(1 / es.vi)), rel_tol=1e-14)
+    assert r.to_dict()["uisd"] == r.uisd
+    with pytest.raises(ValueError, match="positive sample size"):
+        model.uisd([10, 0], [0.1, 0.2])

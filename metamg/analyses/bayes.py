@@ -56,6 +56,7 @@ class BayesAnalysis:
     mu_prior_note: Note
     title: str = ""  # the study set's title (figures)
     favours: tuple[str, str] = ("favours treatment", "favours control")  # below the forest's axis
+    uisd: float | None = None  # unit-information SD (analysis scale), when every study gives its size
 
     @property
     def k(self) -> int:
@@ -82,6 +83,7 @@ class BayesAnalysis:
             ],
             "probabilities": [p.to_dict() for p in self.probabilities],
             "notes": [n.to_dict() for n in f.notes],
+            "uisd": self.uisd,
         }
 
     def to_frame(self) -> pd.DataFrame:
@@ -184,7 +186,17 @@ def bayes(
         favours=analysis.meta.favours
         if analysis.meta is not None
         else ("favours treatment", "favours control"),
+        uisd=unit_information_sd(es),
     )
+
+
+def unit_information_sd(effects) -> float | None:
+    """Röver et al. 2021's unit-information SD of the studies (``model.uisd``), or None when a
+    study does not give its number of participants."""
+    n = effects.sizes
+    if n is None or not np.all(np.isfinite(n) & (n > 0)):
+        return None
+    return model.uisd(n, effects.vi)
 
 
 def _title(analysis: PoolAnalysis) -> str:

@@ -200,12 +200,8 @@ def decision_thresholds(measure, mid: float | None):
 
 def participants(effects) -> tuple[int | None, int]:
     """Participants in the pooled studies, and how many studies do not give their numbers."""
-    d = effects.data
-    if "n1i" in d and "n2i" in d:
-        n = np.asarray(d["n1i"], float) + np.asarray(d["n2i"], float)
-    elif "ni" in d:
-        n = np.asarray(d["ni"], float)
-    else:
+    n = effects.sizes
+    if n is None:
         return None, effects.k
     missing = int(np.isnan(n).sum())
     return (int(np.nansum(n)) if missing < effects.k else None), missing

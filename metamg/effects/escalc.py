@@ -70,6 +70,17 @@ class EffectSizes:
     def k(self) -> int:
         return len(self.studies)
 
+    @property
+    def sizes(self) -> Column | None:
+        """Each study's participants (both arms; NaN where not given), or None when the data
+        type has no sample sizes (effects given with their standard errors)."""
+        d = self.data
+        if "n1i" in d and "n2i" in d:
+            return np.asarray(d["n1i"], float) + np.asarray(d["n2i"], float)
+        if "ni" in d:
+            return np.asarray(d["ni"], float)
+        return None
+
     def subset(self, indices: ArrayLike) -> EffectSizes:
         """The same effects for the studies at ``indices`` only (subgroups, leave-one-out)."""
         idx = np.asarray(indices, dtype=int)

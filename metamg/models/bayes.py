@@ -80,6 +80,7 @@ class TauPrior:
     scale: float | None = None
     lower: float | None = None
     upper: float | None = None
+    location: float | None = None  # lognormal/logt: the centre of log(tau²)
 
     @property
     def proper(self) -> bool:
@@ -95,7 +96,21 @@ class TauPrior:
     @property
     def tail_exponent(self) -> float:
         """a with p(tau) ~ tau^-a for large tau (inf: lighter than any power, or bounded)."""
-        return {"halfcauchy": 2.0, "jeffreys": 1.0, "improper_uniform": 0.0}.get(self.type, math.inf)
+        return {"halfcauchy": 2.0, "jeffreys": 1.0, "improper_uniform": 0.0, "logt": 1.0}.get(self.type, math.inf)
+
+    @property
+    def log_tail(self) -> bool:
+        """True when the tail is tau^-a times a negative power of log(tau) (the log-t prior's
+        tau^-1 (log tau)^-6), so that an integral exactly at the border a still converges."""
+        return self.type == "logt"
+
+    @property
+    def centre(self) -> float | None:
+        """A typical tau under the prior, where the posterior's grid must be fine."""
+        if self.type in ("lognormal", "logt"):
+            assert self.location is not None
+            return math.exp(self.location / 2)
+        return self.scale
 
     @property
     def spec(self) -> str:
@@ -104,11 +119,13 @@ class TauPrior:
             return f"{self.type}:{self.scale:g}"
         if self.type == "uniform":
             return f"uniform:{self.lower:g},{self.upper:g}"
+        if self.type in ("lognormal", "logt"):
+            return f"{self.type}:{self.location:g},{self.scale:g}"
         return self.type
 
     def to_dict(self) -> dict[str, object]:
         d: dict[str, object] = {"type": self.type}
-        for key in ("scale", "lower", "upper"):
+        for key in ("location", "scale", "lower", "upper"):
             value = getattr(self, key)
             if value is not None:
                 d[key] = value
@@ -143,6 +160,35 @@ def uniform(lower: float, upper: float) -> TauPrior:
     if not (math.isfinite(lower) and math.isfinite(upper) and 0 <= lower < upper):
         raise ValueError(f"uniform prior needs 0 <= LOWER < UPPER (finite); got {lower:g}, {upper:g}")
     return TauPrior("uniform", lower=lower, upper=upper)
+
+
+def lognormal(mean: float, sd: float) -> TauPrior:
+    """The log-normal prior of Turner et al. 2015 (Stat Med 34:984-998, Table IV) for binary
+    outcomes on the log odds ratio scale: log(tau²) ~ N(mean, sd²), as the paper tabulates it by
+    outcome type and comparison; so log(tau) ~ N(mean/2, (sd/2)²) and p(tau) = φ((log tau -
+    mean/2)/(sd/2)) / (tau sd/2). State the paper's pair for your setting (metamg ships no table:
+    its numbers could not be checked against the paper here)."""
+    return TauPrior("lognormal", scale=_positive(sd, "log-normal SD"), location=_finite(mean, "log-normal MEAN"))
+
+
+def logt(location: float, scale: float) -> TauPrior:
+    """The log-t prior of Rhodes et al. 2015 (J Clin Epidemiol 68:52-60, Table 3) for
+    standardised mean differences: log(tau²) ~ t with 5 degrees of freedom, location and scale
+    as the paper tabulates them; so log(tau) ~ t5(location/2, scale/2) and p(tau) =
+    t5((log tau - location/2)/(scale/2)) / (tau scale/2)."""
+    return TauPrior("logt", scale=_positive(scale, "log-t SCALE"), location=_finite(location, "log-t LOCATION"))
+
+
+def uisd(n: ArrayLike, vi: ArrayLike) -> float:
+    """The unit-information standard deviation sqrt(Σ n_i / Σ 1/v_i): the within-study SD of
+    one participant's outcome, on the analysis scale, if each v_i = σ_u²/n_i (Röver et al. 2021,
+    Res Synth Methods 12:448-474, eq. 6; bayesmeta's uisd()). A scale for priors on tau that
+    do not come with the measure."""
+    n_arr = np.asarray(n, dtype=float)
+    v_arr = np.asarray(vi, dtype=float)
+    if n_arr.shape != v_arr.shape or n_arr.size == 0 or not (np.all(n_arr > 0) and np.all(v_arr > 0)):
+        raise ValueError("the unit-information SD needs a positive sample size and variance for every study")
+    return math.sqrt(float(np.sum(n_arr)) / float(np.sum(1.0 / v_arr)))
 
 
 def jeffreys() -> TauPrior:
@@ -183,10 +229,14 @@ def flat() -> MuPrior:
 
 def normal(mean: float, sd: float) -> MuPrior:
     """N(mean, sd²) for mu (JSS 93(6) section 2.4, eq. 15)."""
-    mean = float(mean)
-    if not math.isfinite(mean):
-        raise ValueError(f"normal prior: MEAN must be a finite number; got {mean:g}")
-    return MuPrior("normal", mean=mean, sd=_positive(sd, "normal prior SD"))
+    return MuPrior("normal", mean=_finite(mean, "normal prior MEAN"), sd=_positive(sd, "normal prior SD"))
+
+
+def _finite(x: float, what: str) -> float:
+    x = float(x)
+    if not math.isfinite(x):
+        raise ValueError(f"{what} must be a finite number; got {x:g}")
+    return x
 
 
 def _positive(x: float, what: str) -> float:
@@ -213,15 +263,15 @@ def default_tau_prior(measure: str) -> TauPrior:
     if make is None:
         raise ValueError(
             f"no default prior for tau on the {measure} scale: its heterogeneity depends on the "
-            "outcome's unit, so state one, e.g. --tau-prior halfnormal:SCALE with SCALE about half "
-            "the outcome's unit-information standard deviation (Röver et al. 2021)"
+            "outcome's unit, so state one, e.g. --tau-prior halfnormal:SCALE in the outcome's units "
+            "(the unit-information SD sqrt(sum n / sum 1/v) is a yardstick; Röver et al. 2021)"
         )
     return make()
 
 
 def parse_tau_prior(spec: str) -> TauPrior:
     """A tau prior from its spec: halfnormal:SCALE, halfcauchy:SCALE, uniform:LOWER,UPPER,
-    jeffreys or improper_uniform."""
+    lognormal:MEAN,SD or logt:LOCATION,SCALE (both of log(tau²)), jeffreys or improper_uniform."""
     name, args = _split(spec)
     if name in ("halfnormal", "halfcauchy"):
         (scale,) = _numbers(spec, args, 1, "SCALE")
@@ -229,13 +279,19 @@ def parse_tau_prior(spec: str) -> TauPrior:
     if name == "uniform":
         lower, upper = _numbers(spec, args, 2, "LOWER,UPPER")
         return uniform(lower, upper)
+    if name == "lognormal":
+        mean, sd = _numbers(spec, args, 2, "MEAN,SD")
+        return lognormal(mean, sd)
+    if name in ("logt", "log_t"):
+        location, scale = _numbers(spec, args, 2, "LOCATION,SCALE")
+        return logt(location, scale)
     if name in ("jeffreys", "improper_uniform"):
         if args is not None:
             raise ValueError(f"tau prior {spec!r}: {name} takes no parameters")
         return jeffreys() if name == "jeffreys" else improper_uniform()
     raise ValueError(
-        f"unknown tau prior {spec!r}; use halfnormal:SCALE, halfcauchy:SCALE, uniform:LOWER,UPPER, "
-        "jeffreys or improper_uniform"
+        f"unknown tau prior {one_line_spec(spec)!r}; use halfnormal:SCALE, halfcauchy:SCALE, "
+        "uniform:LOWER,UPPER, lognormal:MEAN,SD, logt:LOCATION,SCALE, jeffreys or improper_uniform"
     )
 
 
@@ -294,6 +350,45 @@ def _lp_uniform(p: TauPrior, tau: Array, vi: Array) -> Array:
     return out
 
 
+_LOG_T5_NORM = math.lgamma(3.0) - math.lgamma(2.5) - 0.5 * math.log(5 * math.pi)
+
+
+def _log_z(p: TauPrior, tau: Array) -> tuple[Array, float]:
+    """z = (log tau - location/2)/(scale/2) and the half scale, for the log-normal and log-t."""
+    s = 0.5 * float(p.scale or 1.0)
+    with np.errstate(divide="ignore", invalid="ignore"):  # tau <= 0 has density 0
+        z: Array = (np.log(tau) - 0.5 * float(p.location or 0.0)) / s
+    return z, s
+
+
+def _lp_lognormal(p: TauPrior, tau: Array, vi: Array) -> Array:
+    z, s = _log_z(p, tau)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out: Array = np.where(tau > 0, -0.5 * z * z - 0.5 * _LOG_2PI - math.log(s) - np.log(tau), -np.inf)
+    return out
+
+
+def _dlp_lognormal(p: TauPrior, tau: Array, vi: Array) -> Array:
+    z, s = _log_z(p, tau)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out: Array = -(z / s + 1.0) / tau
+    return out
+
+
+def _lp_logt(p: TauPrior, tau: Array, vi: Array) -> Array:
+    z, s = _log_z(p, tau)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out: Array = np.where(tau > 0, _LOG_T5_NORM - 3.0 * np.log1p(z * z / 5) - math.log(s) - np.log(tau), -np.inf)
+    return out
+
+
+def _dlp_logt(p: TauPrior, tau: Array, vi: Array) -> Array:
+    z, s = _log_z(p, tau)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out: Array = -(6.0 * z / (5.0 + z * z) / s + 1.0) / tau
+    return out
+
+
 def _lp_improper(p: TauPrior, tau: Array, vi: Array) -> Array:
     return np.zeros_like(tau)
 
@@ -316,6 +411,8 @@ _LOG_DENSITY: dict[str, Callable[[TauPrior, Array, Array], Array]] = {
     "halfnormal": _lp_halfnormal,
     "halfcauchy": _lp_halfcauchy,
     "uniform": _lp_uniform,
+    "lognormal": _lp_lognormal,
+    "logt": _lp_logt,
     "jeffreys": _lp_jeffreys,
     "improper_uniform": _lp_improper,
 }
@@ -323,6 +420,8 @@ _DLOG_DENSITY: dict[str, Callable[[TauPrior, Array, Array], Array]] = {
     "halfnormal": lambda p, tau, vi: -tau / float(p.scale or 1.0) ** 2,
     "halfcauchy": lambda p, tau, vi: -2.0 * tau / (float(p.scale or 1.0) ** 2 + tau**2),
     "uniform": lambda p, tau, vi: np.zeros_like(tau),
+    "lognormal": _dlp_lognormal,
+    "logt": _dlp_logt,
     "jeffreys": _dlp_jeffreys,
     "improper_uniform": lambda p, tau, vi: np.zeros_like(tau),
 }
@@ -403,7 +502,7 @@ class Posterior:
         self.y, self.v, self.k = y, v, len(y)
         self.tau_prior, self.mu_prior = tau_prior, mu_prior
         self.tail = (self.k - 1 if mu_prior.type == "flat" else self.k) + tau_prior.tail_exponent
-        if self.tail <= 1:
+        if not tau_prior.proper and not self.has_moment(0):
             raise ValueError(
                 f"the posterior is improper: {tau_prior.spec} for tau with {self.k} "
                 f"{'study' if self.k == 1 else 'studies'} and a {mu_prior.spec} prior for mu "
@@ -411,6 +510,12 @@ class Posterior:
             )
         self.lower, self.upper = tau_prior.support
         self._build()
+
+    def has_moment(self, order: int) -> bool:
+        """Whether tau's posterior has a finite moment of ``order`` (0: is it proper): its tail
+        tau^-a must fall faster than tau^-(order + 1), or exactly so with a log factor."""
+        need = order + 1
+        return self.tail > need or (self.tau_prior.log_tail and self.tail >= need)
 
     # log p(y | tau) + log p(tau), and the conditional mean and variance of mu
     def conditional(self, tau: Array) -> tuple[Array, Array, Array]:
@@ -457,8 +562,9 @@ class Posterior:
         lo, hi = self.lower, self.upper
         c = math.sqrt(float(np.mean(self.v)) + float(np.var(self.y)))
         grid = c * np.exp(np.linspace(-30.0, 30.0, 601))
-        if self.tau_prior.scale is not None:
-            grid = np.union1d(grid, self.tau_prior.scale * np.exp(np.linspace(-30.0, 30.0, 601)))
+        centre = self.tau_prior.centre
+        if centre is not None:
+            grid = np.union1d(grid, centre * np.exp(np.linspace(-30.0, 30.0, 601)))
         grid = grid[(grid > lo) & (grid < hi)]
         grid = np.concatenate(([lo], grid, [hi] if math.isfinite(hi) else []))
         g = self.conditional(grid)[0]
@@ -812,16 +918,16 @@ def fit_bayes(yi: ArrayLike, vi: ArrayLike, tau_prior: TauPrior, mu_prior: MuPri
     mean, sd = summary_arrays.pop("mean"), summary_arrays.pop("sd")
     summaries = {key: [float(x) for x in value] for key, value in summary_arrays.items()}
     # moments that do not exist (posterior tail of tau ~ tau^-a)
-    if a <= 3:
-        undefined = ("mean", "sd") if a <= 2 else ("sd",)
+    undefined = _undefined_moments(post)
+    if undefined:
         if mu_prior.type == "flat":
             notes.append(note("bayes.moments_undefined", parameter="mu", moments=undefined, tail=a))
         notes.append(note("bayes.moments_undefined", parameter="theta_new", moments=undefined, tail=a))
     rows = []
     for r in range(mix.means.shape[0]):
         drop: tuple[str, ...] = ()
-        if r <= 1 and a <= 3 and (r == 1 or mu_prior.type == "flat"):
-            drop = ("mean", "sd") if a <= 2 else ("sd",)
+        if r <= 1 and (r == 1 or mu_prior.type == "flat"):
+            drop = undefined
         rows.append(
             Summary(
                 mode=summaries["mode"][r],
@@ -857,21 +963,21 @@ def fit_bayes(yi: ArrayLike, vi: ArrayLike, tau_prior: TauPrior, mu_prior: MuPri
     )
 
 
+def _undefined_moments(post: Posterior) -> tuple[str, ...]:
+    """The moments of tau (and of mu and theta_new, whose tails follow tau's) that do not exist."""
+    if not post.has_moment(1):
+        return ("mean", "sd")
+    return () if post.has_moment(2) else ("sd",)
+
+
 def _tau_summary(post: Posterior, notes: list[Note]) -> Summary:
     q = {key: post.tau_quantile(p) for key, p in QUANTILES.items()}
     t, w = post.tau_nodes, post.weights
-    a = post.tail
-    mean = float(np.sum(w * t)) if a > 2 else None
-    sd = math.sqrt(float(np.sum(w * (t - np.sum(w * t)) ** 2))) if a > 3 else None
-    if a <= 3:
-        notes.append(
-            note(
-                "bayes.moments_undefined",
-                parameter="tau",
-                moments=("mean", "sd") if a <= 2 else ("sd",),
-                tail=a,
-            )
-        )
+    undefined = _undefined_moments(post)
+    mean = None if "mean" in undefined else float(np.sum(w * t))
+    sd = None if "sd" in undefined else math.sqrt(float(np.sum(w * (t - np.sum(w * t)) ** 2)))
+    if undefined:
+        notes.append(note("bayes.moments_undefined", parameter="tau", moments=undefined, tail=post.tail))
     flat_posterior = post.k == 1 and post.mu_prior.type == "flat" and post.tau_prior.type == "uniform"
     if flat_posterior:
         notes.append(note("bayes.tau_posterior_is_prior", prior=post.tau_prior.spec))

@@ -19,6 +19,12 @@ PRIOR_NAMES = {
     "halfnormal": lambda f: f"half-normal(scale {f['scale']:g})",
     "halfcauchy": lambda f: f"half-Cauchy(scale {f['scale']:g})",
     "uniform": lambda f: f"uniform({f['lower']:g}, {f['upper']:g})",
+    "lognormal": lambda f: (
+        f"log-normal: log(tau²) ~ normal(mean {f['location']:g}, sd {f['scale']:g}) (Turner et al. 2015's form)"
+    ),
+    "logt": lambda f: (
+        f"log-t: log(tau²) ~ t with 5 df (location {f['location']:g}, scale {f['scale']:g}) (Rhodes et al. 2015's form)"
+    ),
     "jeffreys": lambda f: "Jeffreys' prior (improper; Tibshirani's non-informative prior)",
     "improper_uniform": lambda f: "improper uniform (p(tau) ∝ 1)",
     "flat": lambda f: "flat (improper uniform, p(mu) = 1)",
@@ -69,6 +75,13 @@ METHOD = (
 )
 
 
+def uisd_text(value: float) -> str:
+    return (
+        f"unit-information SD: {num(value)} (analysis scale; sqrt(sum n / sum 1/v), Röver et al. 2021 "
+        "eq. 6): the spread of one participant's outcome, a yardstick for the scale of a prior for tau"
+    )
+
+
 def _row(name: str, s: Summary, width: int) -> str:
     return (
         f"{name:<{width}}  {num(s.mode):>9}  {num(s.median):>9}  {num(s.mean):>9}  {num(s.sd):>9}  "
@@ -100,6 +113,8 @@ def bayes_text(result: BayesAnalysis) -> str:
         "shrinkage estimates (each study's true effect):",
         *(_row(s, row, width) for s, row in zip(result.studies, f.shrinkage, strict=True)),
     ]
+    if result.uisd is not None:
+        lines += ["", uisd_text(result.uisd)]
     if result.probabilities:
         lines += ["", "probabilities:"]
         for p in result.probabilities:
