@@ -125,7 +125,7 @@ def test_the_forest_rows_are_the_fit_on_the_natural_scale():
     f = shrinkage_forest(r)
     assert f.log_scale and f.measure == "OR" and f.title == a.meta.title and f.favours == a.meta.favours
     studies = [e for e in f.entries if e.kind == "study"]
-    assert [e.label for e in studies] == list(r.studies) and f.k == 16
+    assert [e.label for e in studies] == list(r.studies) and f.k == 17
     for e, yi, vi, s in zip(studies, a.effects.yi, a.effects.vi, r.fit.shrinkage, strict=True):
         se = math.sqrt(vi)
         assert e.observed == pytest.approx(
@@ -176,7 +176,7 @@ def test_the_posterior_plot_shows_both_panels_and_the_ratio_axis():
     tau_legend = [t.get_text() for t in tau_ax.get_legend().get_texts()]
     assert "prior: half-normal(scale 0.5)" in tau_legend
     texts = " ".join(t.get_text() for t in fig.texts)
-    assert "tau ~ half-normal(scale 0.5)" in texts and "16 studies" in texts
+    assert "tau ~ half-normal(scale 0.5)" in texts and "17 studies" in texts
 
 
 def test_a_difference_measure_has_no_ratio_axis():

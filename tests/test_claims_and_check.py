@@ -98,6 +98,20 @@ SEED_CLAIMS = {
     "magnesium_fibromyalgia": {"fibromyalgia-helps": NOT_TESTABLE},
     "magnesium_neuropathic_pain": {"neuropathic-helps": NOT_TESTABLE, "magnesium-pea": NO_SOURCE},
     "iv_magnesium_mi_mortality": {"teo-1991-55": CONTRADICTED, "limit2-24": CONTRADICTED},
+    "antenatal_magnesium_cerebral_palsy": {
+        "twins-trust-32": SUPPORTED,
+        "anz-guideline-neuroprotection": SUPPORTED,
+        "conde-agudelo-2009": SUPPORTED,
+    },
+    "antenatal_magnesium_paediatric_death": {"mittendorf-1998-excess-deaths": NOT_TESTABLE},
+    "magnesium_eclampsia_prevention": {"magpie-halves": NOT_TESTABLE, "who-2011-prevention": NOT_TESTABLE},
+    "magnesium_eclampsia_vs_diazepam": {"cet-diazepam-52": SUPPORTED, "who-2011-treatment": SUPPORTED},
+    "magnesium_eclampsia_vs_phenytoin": {"cet-phenytoin-67": SUPPORTED, "who-2011-treatment": SUPPORTED},
+    "magnesium_acute_asthma": {"er-recover-faster": NOT_TESTABLE, "kew-2014-admissions": NOT_TESTABLE},
+    "magnesium_postoperative_af": {"gu-2012": NOT_TESTABLE, "miller-2005": NOT_TESTABLE},
+    "magnesium_leg_cramps": {"relieves-cramps": NOT_TESTABLE},
+    "magnesium_leg_cramps_pregnancy": {"relieves-cramps": SUPPORTED},
+    "magnesium_depression": {"daily-mail-two-weeks": SUPPORTED, "moabedi-2023": SUPPORTED},
 }
 
 
@@ -128,12 +142,13 @@ def test_mi_verdict_uses_the_common_effect_model_because_of_small_study_effects(
 def test_mi_report_tells_the_isis4_story(shipped_reports):
     text = Path(shipped_reports["iv_magnesium_mi_mortality"].path).read_text()
     story = text.split("## What the evidence says")[1].split("## Claims checked")[0]
-    assert "OR 0.46 (95% CI 0.31 to 0.69)" in story  # random effects
-    assert "Common-effect model**: OR 1.01" in story
-    assert "ISIS-4 1995, carries 93% of the weight" in story
+    assert "OR 0.51 (95% CI 0.35 to 0.75)" in story  # random effects
+    assert "Common-effect model**: OR 1.01 (95% CI 0.96 to 1.07)" in story
+    assert "ISIS-4 1995, carries 78% of the weight" in story  # beside MAGIC 2002's 3,113 + 3,100
     assert "The largest single change came with ISIS-4 1995: from OR 0.57" in story
-    # regtest() with the main model's Knapp-Hartung test: p = 0.000233 (metafor 3.8-1)
-    assert "Egger's test p = 0.0002" in story and "the large trial is the better guide" in story
+    # regtest() with the main model's Knapp-Hartung test on the 17 trials: t(15) = -5.98,
+    # p = 2.54e-05 (metafor 3.8-1)
+    assert "Egger's test p < 0.0001" in story and "the large trial is the better guide" in story
 
 
 @pytest.mark.slow
@@ -187,7 +202,7 @@ def run(*args):
 def test_check_passes_on_the_shipped_sets():
     code, out = run("check", *sorted(STUDIES.glob("*.csv")))
     assert code == 0, out
-    assert "8 of 8 study sets OK" in out
+    assert "18 of 18 study sets OK" in out
 
 
 def _copy(tmp_path, name="magnesium_perioperative_opioids"):
@@ -220,12 +235,12 @@ def test_check_names_file_line_and_problem_on_a_broken_set(tmp_path):
 def test_check_finds_the_same_study_pooled_twice(tmp_path):
     csv, _ = _copy(tmp_path, "iv_magnesium_mi_mortality")
     lines = csv.read_text().splitlines()
-    assert lines[16].startswith("ISIS-4 1995,")
+    assert lines[16].startswith("ISIS-4 1995,") and len(lines) == 20  # header, 17 pooled, 2 not
     csv.write_text("\n".join(lines + ["isis-4  1995" + lines[16][len("ISIS-4 1995") :]]) + "\n")
     code, out = run("check", csv)
     assert code == 1
     assert (
-        f"{csv}:18: study: duplicate study label (first on line 17 as 'ISIS-4 1995'; labels are "
+        f"{csv}:21: study: duplicate study label (first on line 17 as 'ISIS-4 1995'; labels are "
         "compared ignoring case and spacing) (isis-4  1995)" in out
     )
     code, out = run("pool", csv)  # the same study to pool as to check
@@ -253,8 +268,12 @@ def test_exclude_status_leaves_those_studies_out(tmp_path):
         STUDIES / "iv_magnesium_mi_mortality.csv",
         "--exclude-status",
         "secondary-source",
-        "--format",
-        "json",
+    )
+    # the 16 trials of the Egger 2001 table are secondary-source: MAGIC 2002 (abstract) is left
+    assert code == 0 and "Studies pooled: k = 1 (18 not estimable" in out
+    assert "ISIS-4 1995 (line 17): evidence status 'secondary-source' excluded" in out
+    code, out = run(
+        "pool", STUDIES / "iv_magnesium_mi_mortality.csv", "--exclude-status", "secondary-source,abstract"
     )
     assert code == 2 and "no estimable studies to pool" in out
     code, out = run(

@@ -72,7 +72,8 @@ def test_sensitivity_text_tells_the_story_in_order(monkeypatch):
     assert code == 0
     cum = out.split("Cumulative meta-analysis")[1].split("\n\nInfluence")[0].splitlines()
     assert cum[0].startswith(", studies added in year")
-    assert cum[3].startswith("Morton 1984") and cum[-1].startswith("ISIS-4 1995")
+    assert cum[3].startswith("Morton 1984") and cum[-2].startswith("ISIS-4 1995")
+    assert cum[-1].startswith("MAGIC 2002")
 
 
 @pytest.mark.parametrize("case,measure,extras", list(per_measure_extras()))

@@ -176,7 +176,7 @@ def test_robustness_section_uses_the_same_numbers(tmp_path, in_repo):
     sens = json.loads(run_cli("sensitivity", csv, "--measure", "OR", "--format", "json")[1])
     ests = [math.exp(r["estimate"]) for r in sens["leave1out"]]
     assert f"stays between {min(ests):.2f} and {max(ests):.2f}" in robust
-    assert robust.count("\n| ") == 2 * (16 + 1)  # leave-one-out and cumulative tables
+    assert robust.count("\n| ") == 2 * (17 + 1)  # leave-one-out and cumulative tables
     bias = json.loads(run_cli("bias", csv, "--measure", "OR", "--format", "json")[1])
     tf = bias["trimfill"]
     assert (

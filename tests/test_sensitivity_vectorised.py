@@ -68,7 +68,7 @@ def test_a_report_reads_the_refits_without_pooling_each_subset_again(tmp_path):
     path = CASES_DIR.parents[2] / "studies" / "iv_magnesium_mi_mortality.csv"
     ap = metamg.appraise(path)
     render_report(ap, path, tmp_path)
-    assert len(ap.leave1out) == 16 and len(ap.cumulative.rows) == 16
+    assert len(ap.leave1out) == 17 and len(ap.cumulative.rows) == 17
     assert not any("analysis" in r.__dict__ for r in (*ap.leave1out, *ap.cumulative.rows))
 
 
