@@ -87,7 +87,8 @@ intervention = ""       # short name for the plain-language statement, e.g. "mag
 # ROM) have default priors; for MD and SMD state the prior for tau (the spread of true effects,
 # on the measure's scale) and why:
 # [bayes]
-# tau_prior = "halfnormal:SCALE"   # also halfcauchy:SCALE, uniform:LOWER,UPPER, jeffreys
+# tau_prior = "halfnormal:SCALE"   # also halfcauchy:SCALE, uniform:LOWER,UPPER, jeffreys,
+#                                  # lognormal:MEAN,SD or logt:LOCATION,SCALE (of log tau²)
 # mu_prior = "flat"                # or normal:MEAN,SD
 # reason = "why this scale fits the outcome"
 

@@ -66,7 +66,10 @@ def section(ap, ctx: ReportContext) -> list[str]:
     )
     freq_pi = f"{fmt_ci(nat(r.pi_low), nat(r.pi_high), d)}" if prediction_shown(r) else "not informative"
     out.append(table_row(["A new study's true effect", freq_pi, post(f.theta_new)]))
-    tau = fmt_num(r.tau, 3) if r.tau is not None else "0 (common-effect model)"
+    if r.k < 2:
+        tau = "not estimable from one study"
+    else:
+        tau = fmt_num(r.tau, 3) if r.tau is not None else "0 (common-effect model)"
     out.append(
         table_row(
             [
