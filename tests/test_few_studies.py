@@ -150,3 +150,25 @@ def test_one_study_has_no_frequentist_tau_in_the_few_study_table(tmp_path):
     assert code == 0, err
     row = next(line for line in text.splitlines() if line.startswith("| tau (spread of true effects)"))
     assert "not estimable from one study" in row and "0.000" not in row
+
+
+def test_a_stated_prior_asks_for_the_bayesian_analysis_with_many_studies(tmp_path):
+    """[bayes] in the metadata is the 'on request' of the issue: the section appears at k >= 5."""
+    from tests.helpers import CASES_DIR
+
+    rows = (CASES_DIR / "bcg.csv").read_text(encoding="utf-8")
+    path = tmp_path / "bcg.csv"
+    path.write_text(rows, encoding="utf-8")
+    (tmp_path / "bcg.toml").write_text(
+        'measure = "RR"\n\n[bayes]\ntau_prior = "halfnormal:1"\nreason = "a wider prior than the default"\n',
+        encoding="utf-8",
+    )
+    ap = metamg.appraise(path)
+    assert ap.analysis.result.k >= FEW_STUDIES and ap.few is not None
+    assert ap.few.bayes.fit.tau_prior.spec == "halfnormal:1"
+    code, _, err = run_cli("report", path, "-o", tmp_path / "out")
+    text = (tmp_path / "out" / "bcg.md").read_text(encoding="utf-8")
+    assert code == 0, err
+    assert "## Bayesian analysis" in text and "## With few studies" not in text
+    assert "Why these priors (the metadata): a wider prior than the default" in text
+    assert (tmp_path / "out" / "bcg-bayes.png").exists()

@@ -122,7 +122,7 @@ class Appraisal:
     reported_not_pooled: tuple[ReportedResult, ...] = ()  # results given as reported, not pooled
     regressions: tuple[Regression, ...] = ()  # those the metadata names, in its order
     not_run: tuple[Note, ...] = field(default=())  # analyses not run, each with why (rule not_run.*)
-    few: FewStudies | None = None  # with fewer than FEW_STUDIES pooled studies: the Bayesian view
+    few: FewStudies | None = None  # the Bayesian view: below FEW_STUDIES studies, or asked for in [bayes]
 
     @property
     def name(self) -> str:
@@ -310,7 +310,7 @@ def appraise(
             regressions.append(fitted)
     verified = _verified_only(raw, analysis)
     low_risk = _low_risk_only(raw, analysis)
-    few = few_studies(analysis, meta) if k < FEW_STUDIES else None
+    few = few_studies(analysis, meta) if k < FEW_STUDIES or meta.bayes.requested else None
     random_fit = analysis.result if analysis.result.is_random else (other.result if other else None)
     findings = summarise_findings(answer, meta, bias, subgroups, random_fit)
     claims = _check_claims(meta, analysis, other, answer, bias, verified)

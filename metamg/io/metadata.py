@@ -108,6 +108,11 @@ class BayesSettings:
     mu_prior: str | None = None
     reason: str = ""
 
+    @property
+    def requested(self) -> bool:
+        """A stated prior asks for the Bayesian analysis whatever the number of studies."""
+        return self.tau_prior is not None or self.mu_prior is not None
+
 
 @dataclass(frozen=True)
 class StudySetMeta:

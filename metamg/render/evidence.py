@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from metamg.analyses.appraisal import SMALL_STUDY_P, excludes_null
+from metamg.analyses.few_studies import FEW_STUDIES
 from metamg.effects.measures import MEASURES
 from metamg.render.claims_text import reason_text
 from metamg.render.markdown import md_text, table_row
@@ -198,7 +199,8 @@ def claims_section(checks, few=None) -> list[str]:
         cp = probability.get(cl.id)
         if cp is not None:
             out.append(
-                f"- With few studies (see that section): the probability that the effect is at least "
+                f"- {'With few studies' if few.k < FEW_STUDIES else 'Bayesian analysis'} (see that "
+                "section): the probability that the effect is at least "
                 f"as large as claimed is {fmt_probability(cp.p_mu)} for the mean effect and "
                 f"{fmt_probability(cp.p_new)} for a new study, under the priors stated there."
             )

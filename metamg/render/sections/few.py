@@ -3,6 +3,7 @@ intervention helps, and each claim's probability under the stated prior (analyse
 
 from __future__ import annotations
 
+from metamg.analyses.few_studies import FEW_STUDIES
 from metamg.render.intervals import prediction_shown
 from metamg.render.markdown import md_text, md_url, table_row
 from metamg.render.notes_text import note_text
@@ -16,8 +17,18 @@ def section(ap, ctx: ReportContext) -> list[str]:
     if few is None or ap.analysis is None:
         return []
     a = ap.analysis
-    r, m = a.result, a.measure
-    nat, d = a.natural, effect_digits(m)
+    r = a.result
+    if r.k >= FEW_STUDIES:  # asked for in the metadata
+        return [
+            "",
+            "## Bayesian analysis",
+            "",
+            f"The metadata asks for a Bayesian random-effects analysis beside the frequentist one "
+            f"(its [bayes] table); with {studies(r.k)} it is a check of how much the result "
+            "depends on how the spread of true effects (tau) is handled.",
+            "",
+            *_bayes_lines(few, ap, ctx),
+        ]
     out = ["", "## With few studies", ""]
     why_wide = (
         " With two studies the random-effects interval uses a t distribution with 1 degree of "
@@ -34,10 +45,19 @@ def section(ap, ctx: ReportContext) -> list[str]:
         "answers directly how probable an effect of a given size is."
     )
     out.append("")
+    return out + _bayes_lines(few, ap, ctx)
+
+
+def _bayes_lines(few, ap, ctx: ReportContext) -> list[str]:
+    """The priors, the frequentist and Bayesian results side by side, the posterior figure and
+    the probabilities (or why there is no Bayesian analysis)."""
+    a = ap.analysis
+    r, m = a.result, a.measure
+    nat, d = a.natural, effect_digits(m)
     b = few.bayes
     if b is None:
-        out.append(f"No Bayesian analysis here: {md_text(note_text(few.why_not))}.")
-        return out
+        return [f"No Bayesian analysis here: {md_text(note_text(few.why_not))}."]
+    out: list[str] = []
     f = b.fit
     priors = f"{note_text(b.tau_prior_note)}; {note_text(b.mu_prior_note)}"
     out.append(
