@@ -57,6 +57,7 @@ from metamg.render.report import (  # noqa: F401 (write_index: part of the API)
     write_index,
 )
 from metamg.render.robplot import RobFigures, analysis_rob_layout, draw_rob_plots
+from metamg.vocabulary import DEFAULT_REPORT_FORMATS
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack  # typing.Unpack from Python 3.11
@@ -334,14 +335,20 @@ def _title(analysis: PoolAnalysis) -> str:
 
 
 def write_report(
-    csv_path, outdir="reports", options: PoolOptions | str | None = None, **overrides: Unpack[PoolOverrides]
+    csv_path,
+    outdir="reports",
+    options: PoolOptions | str | None = None,
+    *,
+    formats: tuple[str, ...] | list[str] = DEFAULT_REPORT_FORMATS,
+    **overrides: Unpack[PoolOverrides],
 ) -> ReportSummary:
     """Appraise the study set at ``csv_path`` and write NAME.md with its figures into ``outdir``,
-    as ``metamg report``; ``options`` and the keyword arguments are ``pool``'s (measure, method,
-    ci_method, level, ...) and override the metadata. Returns the set's row of the index
-    (``write_index`` writes it)."""
+    and NAME.html, .docx, .pdf as ``formats`` asks (vocabulary.REPORT_FORMATS), as ``metamg
+    report``; ``options`` and the keyword arguments are ``pool``'s (measure, method, ci_method,
+    level, ...) and override the metadata. Returns the set's row of the index (``write_index``
+    writes it)."""
     report_name(csv_path)
-    return render_report(appraise(csv_path, options, **overrides), csv_path, outdir)
+    return render_report(appraise(csv_path, options, **overrides), csv_path, outdir, tuple(formats))
 
 
 @dataclass(frozen=True)
@@ -362,7 +369,11 @@ class ReportOutcome:
 
 
 def write_reports(
-    paths, outdir="reports", options: PoolOptions | str | None = None, jobs: int = 1
+    paths,
+    outdir="reports",
+    options: PoolOptions | str | None = None,
+    jobs: int = 1,
+    formats: tuple[str, ...] | list[str] = DEFAULT_REPORT_FORMATS,
 ) -> Iterator[ReportOutcome]:
     """Write the report of each study set in ``paths`` into ``outdir``, as ``metamg report``,
     yielding one ReportOutcome per set in the order given; a set that fails does not stop the
@@ -373,7 +384,10 @@ def write_reports(
     by_name: dict[str, list[str]] = {}
     for path in paths:  # two sets of one name would overwrite each other's report
         by_name.setdefault(_stem(path), []).append(path)
-    tasks = [(path, tuple(p for p in by_name[_stem(path)] if p != path), outdir, options) for path in paths]
+    tasks = [
+        (path, tuple(p for p in by_name[_stem(path)] if p != path), outdir, options, tuple(formats))
+        for path in paths
+    ]
     workers = _worker_count(jobs, len(tasks))
     if workers == 1:
         yield from map(_write_one, tasks)
@@ -440,7 +454,7 @@ def _worker_start() -> None:
 
 
 def _write_one(task) -> ReportOutcome:
-    path, namesakes, outdir, options = task
+    path, namesakes, outdir, options, formats = task
     try:
         if namesakes:
             raise InputError(
@@ -453,7 +467,7 @@ def _write_one(task) -> ReportOutcome:
                     )
                 ]
             )
-        summary = write_report(path, outdir, options)
+        summary = write_report(path, outdir, options, formats=formats)
         return ReportOutcome(path, summary.path, index_entry(summary))
     except InputError as exc:
         return ReportOutcome(path, problems=tuple(exc.problems))

@@ -500,7 +500,16 @@ def check(paths):
     type=click.IntRange(min=1),
     help="Write this many sets at once, in worker processes [default: one per CPU].",
 )
-def report(paths, outdir, jobs, **pool_opts):
+@click.option(
+    "--format",
+    "formats",
+    default=",".join(V.DEFAULT_REPORT_FORMATS),
+    show_default=True,
+    metavar="LIST",
+    help="Report formats, comma-separated: " + ", ".join(V.REPORT_FORMATS) + " (md is always "
+    "written; pdf needs the metamg[pdf] extra).",
+)
+def report(paths, outdir, jobs, formats, **pool_opts):
     """Write a journal-club report for each study set (default: every studies/*.csv).
 
     A set that fails (bad data, or a bug) is reported by name and the others are still
@@ -508,11 +517,28 @@ def report(paths, outdir, jobs, **pool_opts):
     from metamg.api import write_index, write_reports
     from metamg.io.atomic import ensure_directory
 
+    chosen = tuple(dict.fromkeys(f.strip().lower() for f in formats.split(",") if f.strip()))
+    unknown = [f for f in chosen if f not in V.REPORT_FORMATS]
+    if unknown or not chosen:
+        raise click.BadParameter(
+            f"unknown format {(unknown or [formats])[0]!r}; choose from {', '.join(V.REPORT_FORMATS)}",
+            param_hint="'--format'",
+        )
+    chosen = tuple(dict.fromkeys(("md", *chosen)))
+    if "pdf" in chosen:
+        try:
+            import weasyprint  # noqa: F401
+        except (ImportError, OSError) as exc:
+            raise click.BadParameter(
+                "pdf needs WeasyPrint and the Pango library: pip install 'metamg[pdf]' (on "
+                f"Debian/Ubuntu also apt-get install libpango-1.0-0 libpangoft2-1.0-0); {exc}",
+                param_hint="'--format'",
+            ) from None
     paths = _study_sets(paths)
     ensure_directory(outdir)  # an unusable output folder is one error, not one per set
     written, failed = [], False
     show = sys.stderr.isatty()
-    outcomes = write_reports(paths, outdir, _settings(pool_opts), jobs or os.cpu_count() or 1)
+    outcomes = write_reports(paths, outdir, _settings(pool_opts), jobs or os.cpu_count() or 1, chosen)
     for i, outcome in enumerate(outcomes, 1):
         if show:
             click.echo(f"[{i}/{len(paths)}] {outcome.source}", err=True)
@@ -527,7 +553,7 @@ def report(paths, outdir, jobs, **pool_opts):
                 f"{outcome.source}: report not written: {_internal_error(outcome.internal_error)}", err=True
             )
     if written:
-        click.echo(write_index([o.index_entry for o in written], outdir))
+        click.echo(write_index([o.index_entry for o in written], outdir, chosen))
         for o in written:
             click.echo(o.report)
     if failed:

@@ -48,4 +48,7 @@ DESIGNS = ("randomised", "observational")
 
 # -- outputs --------------------------------------------------------------------------------
 FIGURE_FORMATS = ("png", "svg", "pdf")  # by the output file's suffix
+# metamg report --format: Markdown is always written (the others are made from it)
+REPORT_FORMATS = ("md", "html", "docx", "pdf")
+DEFAULT_REPORT_FORMATS = ("md", "html")
 TEXT_FORMATS = ("text", "json", "csv")

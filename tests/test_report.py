@@ -90,7 +90,7 @@ def test_identical_input_gives_identical_report(tmp_path, in_repo):
         assert run_cli("report", "studies/iv_magnesium_mi_mortality.csv", "-o", tmp_path)[0] == 0
         now = {n: (tmp_path / n).read_bytes() for n in os.listdir(tmp_path)}
         first = first or now
-    assert now == first and len(now) == 5  # report, index (.md and .json), forest, funnel
+    assert now == first and len(now) == 7  # report and index (.md, .html), index.json, forest, funnel
     assert not [n for n in now if n.startswith(".metamg-")]
 
 

@@ -96,7 +96,9 @@ class TauPrior:
     @property
     def tail_exponent(self) -> float:
         """a with p(tau) ~ tau^-a for large tau (inf: lighter than any power, or bounded)."""
-        return {"halfcauchy": 2.0, "jeffreys": 1.0, "improper_uniform": 0.0, "logt": 1.0}.get(self.type, math.inf)
+        return {"halfcauchy": 2.0, "jeffreys": 1.0, "improper_uniform": 0.0, "logt": 1.0}.get(
+            self.type, math.inf
+        )
 
     @property
     def log_tail(self) -> bool:
@@ -168,7 +170,9 @@ def lognormal(mean: float, sd: float) -> TauPrior:
     outcome type and comparison; so log(tau) ~ N(mean/2, (sd/2)²) and p(tau) = φ((log tau -
     mean/2)/(sd/2)) / (tau sd/2). State the paper's pair for your setting (metamg ships no table:
     its numbers could not be checked against the paper here)."""
-    return TauPrior("lognormal", scale=_positive(sd, "log-normal SD"), location=_finite(mean, "log-normal MEAN"))
+    return TauPrior(
+        "lognormal", scale=_positive(sd, "log-normal SD"), location=_finite(mean, "log-normal MEAN")
+    )
 
 
 def logt(location: float, scale: float) -> TauPrior:
@@ -176,7 +180,9 @@ def logt(location: float, scale: float) -> TauPrior:
     standardised mean differences: log(tau²) ~ t with 5 degrees of freedom, location and scale
     as the paper tabulates them; so log(tau) ~ t5(location/2, scale/2) and p(tau) =
     t5((log tau - location/2)/(scale/2)) / (tau scale/2)."""
-    return TauPrior("logt", scale=_positive(scale, "log-t SCALE"), location=_finite(location, "log-t LOCATION"))
+    return TauPrior(
+        "logt", scale=_positive(scale, "log-t SCALE"), location=_finite(location, "log-t LOCATION")
+    )
 
 
 def uisd(n: ArrayLike, vi: ArrayLike) -> float:
@@ -378,7 +384,9 @@ def _dlp_lognormal(p: TauPrior, tau: Array, vi: Array) -> Array:
 def _lp_logt(p: TauPrior, tau: Array, vi: Array) -> Array:
     z, s = _log_z(p, tau)
     with np.errstate(divide="ignore", invalid="ignore"):
-        out: Array = np.where(tau > 0, _LOG_T5_NORM - 3.0 * np.log1p(z * z / 5) - math.log(s) - np.log(tau), -np.inf)
+        out: Array = np.where(
+            tau > 0, _LOG_T5_NORM - 3.0 * np.log1p(z * z / 5) - math.log(s) - np.log(tau), -np.inf
+        )
     return out
 
 

@@ -20,10 +20,12 @@ PRIOR_NAMES = {
     "halfcauchy": lambda f: f"half-Cauchy(scale {f['scale']:g})",
     "uniform": lambda f: f"uniform({f['lower']:g}, {f['upper']:g})",
     "lognormal": lambda f: (
-        f"log-normal: log(tau²) ~ normal(mean {f['location']:g}, sd {f['scale']:g}) (Turner et al. 2015's form)"
+        f"log-normal: log(tau²) ~ normal(mean {f['location']:g}, sd {f['scale']:g}) "
+        "(Turner et al. 2015's form)"
     ),
     "logt": lambda f: (
-        f"log-t: log(tau²) ~ t with 5 df (location {f['location']:g}, scale {f['scale']:g}) (Rhodes et al. 2015's form)"
+        f"log-t: log(tau²) ~ t with 5 df (location {f['location']:g}, scale {f['scale']:g}) "
+        "(Rhodes et al. 2015's form)"
     ),
     "jeffreys": lambda f: "Jeffreys' prior (improper; Tibshirani's non-informative prior)",
     "improper_uniform": lambda f: "improper uniform (p(tau) ∝ 1)",

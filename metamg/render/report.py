@@ -19,9 +19,10 @@ from metamg.errors import InputError, Problem
 from metamg.io.atomic import ensure_directory, write_atomic
 from metamg.io.rob import has_rob
 from metamg.render.claims_text import disagreeing_text
-from metamg.render.findings import findings_row, index_findings
+from metamg.render.findings import certainty_label, findings_row, index_findings
 from metamg.render.forest import MAX_FOREST_STUDIES, forest_rows, write_forest
 from metamg.render.funnel import write_funnel
+from metamg.render.grade_text import statement_text
 from metamg.render.intervals import prediction_shown
 from metamg.render.markdown import md_text, md_url, table_row
 from metamg.render.numbers import effect_digits, fmt_ci, fmt_num, fmt_p, level_label, studies
@@ -29,6 +30,7 @@ from metamg.render.sections import ReportContext
 from metamg.render.sections import answer as answer_section
 from metamg.render.sections import few as few_section
 from metamg.render.sections import figures as figures_section
+from metamg.render.sections import glance as glance_section
 from metamg.render.sections import methods as methods_section
 from metamg.render.sections import question as question_section
 from metamg.render.sections import regression as regression_section
@@ -39,6 +41,7 @@ from metamg.render.sections import studies as studies_section
 from metamg.render.sections.figures import FUNNEL_MIN_K
 from metamg.render.sections.question import question_text
 from metamg.render.sections.studies import MAX_TABLE_STUDIES
+from metamg.vocabulary import DEFAULT_REPORT_FORMATS, REPORT_FORMATS
 from metamg.vocabulary import VERIFIED_STATUSES as VERIFIED
 
 if TYPE_CHECKING:
@@ -47,6 +50,7 @@ if TYPE_CHECKING:
 
 # The report, in reading order: each module's section(appraisal, context) gives its lines.
 SECTIONS = (
+    glance_section,
     question_section,
     answer_section,
     studies_section,
@@ -92,8 +96,9 @@ def report_name(csv_path) -> str:
     return name
 
 
-def render_report(ap: Appraisal, csv_path, outdir) -> ReportSummary:
-    """Write the report of an appraisal (figures first, then NAME.md) and return its index row."""
+def render_report(ap: Appraisal, csv_path, outdir, formats=DEFAULT_REPORT_FORMATS) -> ReportSummary:
+    """Write the report of an appraisal (figures first, then NAME.md and NAME.html, .docx, .pdf
+    as ``formats`` asks) and return its index row."""
     name = ap.meta.name
     ensure_directory(outdir)
     figures, figure_notes = {}, {}
@@ -156,17 +161,40 @@ def render_report(ap: Appraisal, csv_path, outdir) -> ReportSummary:
         studies_csv = f"{name}-studies.csv"
         write_atomic(os.path.join(outdir, studies_csv), csv_text(a))
     ctx = ReportContext(os.fspath(csv_path), os.fspath(outdir), figures, figure_notes, studies_csv)
-    text = "\n".join(line for s in SECTIONS for line in s.section(ap, ctx)) + "\n"
+    parts = ["\n".join(s.section(ap, ctx)) for s in SECTIONS]
+    text = "\n".join(p for p in parts if p) + "\n"
     summary = _summary(ap)
     path = os.path.join(outdir, f"{name}.md")
     write_atomic(path, text)
+    write_formats(outdir, name, ap.meta.title, text, parts[0], "\n".join(p for p in parts[1:] if p), formats)
     return replace(summary, path=path)
+
+
+def write_formats(outdir, name, title, markdown, glance_md, details_md, formats) -> None:
+    """NAME.html, NAME.pdf (the HTML printed) and NAME.docx, from the Markdown just written."""
+    unknown = [f for f in formats if f not in REPORT_FORMATS]
+    if unknown:
+        raise ValueError(f"unknown report format {unknown[0]!r}; choose from {', '.join(REPORT_FORMATS)}")
+    if "html" in formats or "pdf" in formats:
+        from metamg.render.html import html_page
+
+        page = html_page(title, glance_md, details_md, outdir)
+        if "html" in formats:
+            write_atomic(os.path.join(outdir, f"{name}.html"), page)
+        if "pdf" in formats:
+            from metamg.render.pdf import write_pdf
+
+            write_pdf(page, outdir, os.path.join(outdir, f"{name}.pdf"))
+    if "docx" in formats:
+        from metamg.render.docx import write_docx
+
+        write_docx(markdown, outdir, os.path.join(outdir, f"{name}.docx"))
 
 
 INDEX_STATE = "index.json"  # each set's index rows, so that reporting one set keeps the others
 
 
-def write_index(summaries, outdir) -> str:
+def write_index(summaries, outdir, formats=DEFAULT_REPORT_FORMATS) -> str:
     """reports/index.md: the rows of ``summaries`` (ReportSummary, or their ``index_entry``)
     merged with those of every other set reported into ``outdir`` before (kept in
     index.json), dropping sets whose report is gone."""
@@ -188,8 +216,19 @@ def write_index(summaries, outdir) -> str:
         state_path,
         json.dumps({"format": "metamg-index-1", "sets": ordered}, indent=1, ensure_ascii=False) + "\n",
     )
-    lines = [
+    glance = [
         "# Journal-club reports",
+        "",
+        "## At a glance",
+        "",
+        "Each study set's answer in GRADE's words, the certainty of the evidence, and the verdicts "
+        "on the claims it checks.",
+        "",
+        "| study set | answer | certainty | claims |",
+        "|---|---|---|---|",
+    ] + [e["glance"] for e in ordered if e.get("glance")]
+    lines = [
+        "## The study sets",
         "",
         "One line per study set: the question, how many studies were pooled, the pooled effect "
         "with its confidence interval, I², and what should make a reader careful.",
@@ -215,7 +254,17 @@ def write_index(summaries, outdir) -> str:
             "|---|---|---|---|",
         ] + claims
     path = os.path.join(outdir, "index.md")
-    write_atomic(path, "\n".join(lines) + "\n")
+    glance_md, details_md = "\n".join(glance) + "\n", "\n".join(lines) + "\n"
+    write_atomic(path, glance_md + "\n" + details_md)
+    write_formats(
+        outdir,
+        "index",
+        "Journal-club reports",
+        glance_md + "\n" + details_md,
+        glance_md,
+        details_md,
+        [f for f in formats if f in ("html", "pdf")],
+    )
     return path
 
 
@@ -236,11 +285,24 @@ def index_entry(s: ReportSummary) -> dict:
     return {
         "name": s.name,
         "report": report,
+        "glance": _glance_row(s, link),
         "row": row,
         "level": level,
         "findings": findings_row(s.findings, report) if s.findings is not None else None,
         "claims": claims,
     }
+
+
+def _glance_row(s: ReportSummary, link: str) -> str:
+    """The set's line of the index's "At a glance": answer, certainty, claim verdicts."""
+    f = s.findings
+    answer = statement_text(f.statement) if f is not None else "nothing could be pooled"
+    level = certainty_label(f.certainty.level) if f is not None and f.certainty is not None else "—"
+    counts: dict[str, int] = {}
+    for c in s.claims:
+        counts[c.verdict] = counts.get(c.verdict, 0) + 1
+    verdicts = "; ".join(f"{n} {v}" for v, n in counts.items()) or "none recorded"
+    return table_row([link, md_text(answer), level, md_text(verdicts)])
 
 
 def _summary(ap: Appraisal) -> ReportSummary:

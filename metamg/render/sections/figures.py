@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from metamg.render.markdown import md_text, md_url
+from metamg.render.markdown import md_url
 from metamg.render.numbers import studies
 from metamg.render.sections import ReportContext
 
@@ -12,18 +12,20 @@ FUNNEL_MIN_K = 10  # Cochrane Handbook 13.3.5.4
 def section(ap, ctx: ReportContext) -> list[str]:
     if ap.analysis is None:
         return []
-    analysis, meta, r = ap.analysis, ap.meta, ap.analysis.result
-    out = ["", "## Forest plot", ""]
-    if ctx.figures.get("forest"):
-        out += [f"![Forest plot of {md_text(meta.title)}]({md_url(ctx.figures['forest'])})", ""]
+    analysis, r = ap.analysis, ap.analysis.result
+    out = [""]
+    if ctx.figures.get("forest"):  # drawn in "At a glance"
         if ap.answer is not analysis:
             out += [
-                "Both pooled estimates are drawn: the random-effects diamond of the main analysis "
-                'and the common-effect diamond the verdicts use (see "What the evidence says").',
+                "## Forest plot",
+                "",
+                "Both pooled estimates are drawn in the forest plot (at a glance, above): the "
+                "random-effects diamond of the main analysis and the common-effect diamond the "
+                'verdicts use (see "What the evidence says").',
                 "",
             ]
     else:
-        out += [ctx.figure_notes.get("forest", "Not drawn."), ""]
+        out += ["## Forest plot", "", ctx.figure_notes.get("forest", "Not drawn."), ""]
     if ctx.figures.get("rob_traffic"):
         out += [
             "## Risk of bias (RoB 2)",

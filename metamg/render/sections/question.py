@@ -1,5 +1,5 @@
-"""The title, the question (PICO), the defaults used, the set's own notes, and what was left
-out on request."""
+"""About the study set: the defaults used, the set's own notes, and what was left out on request
+(the title and the question open the report, in "At a glance")."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ SHOWN_DEFAULTS = ("measure", "profile", "subgroup", "benefit")
 
 def section(ap, ctx: ReportContext) -> list[str]:
     meta, effects = ap.meta, ap.effects
-    out = [f"# {md_text(meta.title)}", "", f"**Question.** {md_text(question_text(meta))}", ""]
+    out = ["## About this study set", ""]  # the title and the question open "At a glance"
     used = [f"{k} = {_default_value(meta, effects.measure, k)}" for k in meta.defaults if k in SHOWN_DEFAULTS]
     if used:
         out += [
@@ -37,7 +37,7 @@ def section(ap, ctx: ReportContext) -> list[str]:
             f"({md_text(', '.join(ap.options.exclude_status))}), as asked (--exclude-status).*",
             "",
         ]
-    return out
+    return out if len(out) > 2 else []
 
 
 def excluded_by_status(ap) -> list:
