@@ -349,24 +349,6 @@ def panel_for(ax, size: FigureSize, title: str, aspect: float = 1.45):
     return fig, fig.add_subplot()
 
 
-def panel(ax, size, rect):
-    """The figure and axes a one-panel plot draws on: a new figure of ``size`` inches with axes at
-    ``rect`` (figure fractions), or the caller's ``ax`` and the figure holding it."""
-    if ax is not None:
-        return ax.figure, ax
-    fig = new_figure(size)
-    return fig, fig.add_axes(rect)
-
-
-def plot_title(fig, ax, text: str, own_figure: bool) -> None:
-    """The plot's title: at the top left of a figure of its own; above the caller's axes (which
-    may share the figure with other panels) otherwise."""
-    if own_figure:
-        fig.text(0.02, 0.96, text, fontsize=11, fontweight="bold", va="top")
-    else:
-        ax.set_title(text, loc="left", fontsize=10, fontweight="bold")
-
-
 def save_figure(fig, path) -> bytes:
     """PNG at print resolution, SVG or PDF, chosen by the suffix; identical input gives
     identical bytes. Glyphs missing from the font (emoji) are drawn as boxes without a warning."""
