@@ -369,7 +369,22 @@ def forest(path, by, size, layout, show_excluded, mid_band, output, **pool_opts)
         mid_band=mid_band,
     )
     save_figure(figure, target)
+    _too_tall_for_a_slide(figure, size)
     click.echo(target)
+
+
+def _too_tall_for_a_slide(figure, size) -> None:
+    """A slide's rows that do not fit 7.5 in at its smallest type make the figure taller; say so."""
+    from metamg.render.figures import SIZES
+
+    slide = SIZES["slide"]
+    width, height = figure.get_size_inches()
+    if size == "slide" and slide.height is not None and height > slide.height + 1e-6:
+        click.echo(
+            f"warning: the rows do not fit a 16:9 slide at {slide.min_font:g} pt; the figure is "
+            f"{width:.2f} x {height:.2f} in (split it, e.g. with --by)",
+            err=True,
+        )
 
 
 @main.command()

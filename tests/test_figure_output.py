@@ -216,3 +216,22 @@ def test_forest_layouts_at_every_size_draw_what_the_layout_says():
                 assert row.label in drawn
                 assert set(row.cells) <= drawn | {""}
             assert ("Treatment\nevents/total" in drawn) == ("Treatment\nevents/total" in lay.columns)
+
+
+def test_a_slide_too_small_for_the_rows_grows_taller_and_says_so(tmp_path):
+    code, out, err = run_cli(
+        "forest",
+        CASES_DIR / "curtis1998.csv",
+        "--measure",
+        "ROM",
+        "--size",
+        "slide",
+        "-o",
+        tmp_path / "c.svg",
+    )
+    assert code == 0, err
+    assert "warning: the rows do not fit a 16:9 slide at 9 pt; the figure is 13.33 x " in err
+    layout = forest_layout(metamg.pool(CASES_DIR / "curtis1998.csv", measure="ROM"), size="slide")
+    assert layout.width == pytest.approx(13.333) and layout.height > 20 and layout.font == 9
+    code, _, err = run_cli("forest", MI, "--size", "slide", "-o", tmp_path / "m.svg")
+    assert code == 0 and "warning" not in err
