@@ -136,6 +136,9 @@ def test_svg_keeps_text_as_escaped_text_in_a_font_stack(long_set):
     assert "font-family: 'DejaVu Sans', 'Arial', 'Helvetica', sans-serif" in svg
     assert "<b>" not in svg  # the label stays text, never markup
     assert "<dc:date>" not in svg and 'width="' in svg
+    # labels side by side share their baseline (by their tops, a descender moved one up)
+    favours = re.findall(r'<text[^>]* y="([0-9.]+)"[^>]*>favours [^<]*</text>', svg)
+    assert len(favours) == 2 and favours[0] == favours[1]
 
 
 def test_pdf_embeds_truetype_text_without_a_date(long_set):

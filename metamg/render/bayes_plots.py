@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from metamg.effects.measures import MEASURES
 from metamg.render.bayes_text import PRIOR_NAMES
 from metamg.render.figures import (
+    ASCENT,
+    FAVOURS_CHARS,
     RATIO_TICKS,
     TITLE_CHARS,
     FigureSize,
@@ -377,7 +379,11 @@ def draw_bayes_forest(forest, size: str | FigureSize | None = None):
     caption = (axis_label(m) if m is not None else forest.measure) + (
         " (log scale)" if forest.log_scale else ""
     )
-    axis = ((shorten(left), shorten(right)), caption, null_fraction(null, xlim, forest.log_scale))
+    axis = (
+        (shorten(left, FAVOURS_CHARS), shorten(right, FAVOURS_CHARS)),
+        caption,
+        null_fraction(null, xlim, forest.log_scale),
+    )
 
     def frame(f, chars):
         return _forest_frame(
@@ -511,7 +517,8 @@ def draw_bayes_forest(forest, size: str | FigureSize | None = None):
     for i, line in enumerate(fr.notes):
         below = below_axis(f, max(lines_in(t) for t in fr.favours), lines_in(fr.caption))
         y_in = fr.bottom - below - 0.05 - i * line_height(f - 1)
-        fig.text(fr.margin / W, y_in / H, line, fontsize=f - 1, va="top", style="italic", color="0.2")
+        y_in -= ASCENT * (f - 1) / 72.0  # by its baseline (see figures.ASCENT)
+        fig.text(fr.margin / W, y_in / H, line, fontsize=f - 1, va="baseline", style="italic", color="0.2")
     return fig
 
 

@@ -40,12 +40,18 @@ PRINT_DPI = 300
 PNG_COMPRESSION = 3
 SCREEN_DPI = 100  # what a notebook shows: the figure at its size in inches on a screen
 LABEL_CHARS = 45  # study labels and other cells in figures (auto size; slide and page: 32)
+FAVOURS_CHARS = 80  # "favours ..." labels (then wrapped to the room beside the line of no effect)
 TITLE_CHARS = 160  # figure titles (then wrapped to two lines at most, see fit_lines)
 _SPACES = re.compile(r"\s+")
 # The first font is matplotlib's own (always there, so PNGs look the same everywhere); an SVG
 # opened where it is missing falls back to Arial, Helvetica or the viewer's sans-serif.
 FONT_STACK = ("DejaVu Sans", "Arial", "Helvetica")
 LINE_SPACING = 1.25  # a line of text is this many times its font size high
+# A line's baseline lies this many font sizes below its top (DejaVu Sans's ascent). Lines are
+# placed by their baselines, so that labels side by side line up in SVG too (matplotlib aligns
+# an SVG text's top by that text's own descent: "favours magnesium" sat higher than "favours
+# control").
+ASCENT = 0.76
 # Hinting draws text wider than its outline's advance, most at low resolution: up to 7.7% at a
 # notebook's 100 dpi, 2.4% at 300 dpi (measured with DejaVu Sans from 6.5 to 18 pt)
 TEXT_SLACK = 1.08
@@ -290,11 +296,11 @@ def title_block(fig, lines, font: float, x_in: float, top_in: float, W: float, H
     for i, line in enumerate(lines):
         fig.text(
             x_in / W,
-            1 - (top_in + i * line_height(font)) / H,
+            1 - (top_in + i * line_height(font) + ASCENT * font / 72.0) / H,
             line,
             fontsize=font,
             fontweight="bold",
-            va="top",
+            va="baseline",
         )
     return len(lines) * line_height(font)
 
@@ -324,10 +330,10 @@ def titled_figure(
     for line in (wrapped for text in subtitle for wrapped in wrap_lines(text, W - 2 * margin, small)):
         fig.text(
             margin / W,
-            1 - (used + 0.1 * line_height(small)) / H,
+            1 - (used + 0.1 * line_height(small) + ASCENT * small / 72.0) / H,
             line,
             fontsize=small,
-            va="top",
+            va="baseline",
             color="0.25",
         )
         used += line_height(small)
@@ -394,38 +400,36 @@ def tick_space(font: float) -> float:
     return 3.5 + 3.5 + font * LINE_SPACING
 
 
+def _lines_below(ax, x, dx: float, text: str, top: float, font: float, ha: str, **style) -> None:
+    """Lines of ``text`` under an axis, the first one's top ``top`` points below it, each
+    placed by its baseline (see ASCENT); ``x`` in data coordinates when ``data=True``."""
+    xcoords = "data" if style.pop("data", False) else "axes fraction"
+    for i, line in enumerate(text.split("\n")):
+        ax.annotate(
+            line,
+            xy=(x, 0),
+            xycoords=(xcoords, "axes fraction"),
+            xytext=(dx, -top - ASCENT * font - i * font * LINE_SPACING),
+            textcoords="offset points",
+            ha=ha,
+            va="baseline",
+            fontsize=font,
+            **style,
+        )
+
+
 def favours_labels(ax, null: float, left: str, right: str, font: float = 8.5) -> None:
     """The "favours ..." labels under an effect axis, either side of the line of no effect
     (each may be on several lines: ``axis_texts`` wraps them to the room they have)."""
     for text, dx, ha in ((left, -0.7 * font, "right"), (right, 0.7 * font, "left")):
-        ax.annotate(
-            text,
-            xy=(null, 0),
-            xycoords=("data", "axes fraction"),
-            xytext=(dx, -tick_space(font)),
-            textcoords="offset points",
-            ha=ha,
-            va="top",
-            fontsize=font,
-            linespacing=1.1,
-        )
+        _lines_below(ax, null, dx, text, tick_space(font), font, ha, data=True)
 
 
 def axis_caption(ax, text: str, font: float = 8.5, favours_lines: int = 1) -> None:
     """What the effect axis measures, centred below the favours labels (``favours_lines``
     lines high)."""
-    ax.annotate(
-        text,
-        xy=(0.5, 0),
-        xycoords="axes fraction",
-        xytext=(0, -tick_space(font) - favours_lines * font * LINE_SPACING - 1.5),
-        textcoords="offset points",
-        ha="center",
-        va="top",
-        fontsize=font - 0.5,
-        color="0.3",
-        linespacing=1.1,
-    )
+    top = tick_space(font) + favours_lines * font * LINE_SPACING + 1.5
+    _lines_below(ax, 0.5, 0, text, top, font - 0.5, "center", color="0.3")
 
 
 def axis_texts(

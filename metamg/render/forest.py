@@ -43,6 +43,7 @@ from metamg.analyses.grade import decision_thresholds
 from metamg.io import rob
 from metamg.io.rob import has_rob
 from metamg.render.figures import (
+    FAVOURS_CHARS,
     TITLE_CHARS,
     FigureSize,
     axis_caption,
@@ -983,7 +984,7 @@ def study_set_forest_layout(
         band = decision_thresholds(analysis.measure, meta.grade.mid)[1]
     return forest_layout(
         analysis,
-        tuple(shorten(f) for f in favours),
+        tuple(shorten(f, FAVOURS_CHARS) for f in favours),
         title,
         subgroups,
         answer,
