@@ -192,6 +192,7 @@ def draw_funnel(layout: FunnelLayout, ax=None, size: str | FigureSize | None = N
                 color="white",
                 markerfacecolor="#b03a2e",
                 markeredgecolor="black",
+                markersize=28**0.5 * k,  # as drawn
                 label=f"filled by trim and fill ({len(layout.filled_x)})",
             ),
             Line2D([], [], color="#b03a2e", linestyle=":", label="adjusted estimate"),
