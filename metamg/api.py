@@ -30,7 +30,7 @@ from metamg.analyses import bias as _bias
 from metamg.analyses import gosh as _gosh
 from metamg.analyses import influence as _influence
 from metamg.analyses import sensitivity as _sensitivity
-from metamg.analyses.appraisal import appraise, verdict_model
+from metamg.analyses.appraisal import _other_model, appraise, models_disagree, verdict_model
 from metamg.analyses.bayes import BayesAnalysis, posterior_curves, shrinkage_forest
 from metamg.analyses.pool import PoolAnalysis, PoolOptions, PoolOverrides, pool
 from metamg.analyses.regression import Design, PermutationTest, design
@@ -171,14 +171,28 @@ def fail_safe_n(analysis: PoolAnalysis, alpha: float = 0.05) -> _bias.FailSafeN:
 # -- figures ----------------------------------------------------------------------------------
 
 
-def forest(analysis: PoolAnalysis, by: str | None = None):
+def forest(
+    analysis: PoolAnalysis,
+    by: str | None = None,
+    *,
+    size: str | None = None,
+    layout: str | None = None,
+    show_excluded: bool = False,
+    mid_band: bool = True,
+):
     """The forest plot as ``metamg forest`` draws it: grouped by column ``by`` (default: the
-    metadata's subgroup column; ``by=""`` for none), with the common-effect diamond beside the
-    main one when small-study effects make the two models disagree.
+    metadata's subgroup column; ``by=""`` for none), at ``size`` ("auto", "slide" or "page")
+    in ``layout`` ("cochrane" or "compact"). The other model's diamond (common effect beside
+    random effects, or the reverse) is drawn beside the main one when the two disagree: one CI
+    excludes no effect and the other does not, or the estimates are more than 25% apart on the
+    ratio scale (0.223 on the analysis scale); it is labelled "used for the verdicts" when
+    small-study effects make it the model the report's verdicts use. ``show_excluded`` draws
+    the candidate studies that were not pooled; ``mid_band=False`` leaves out the shaded
+    minimal important difference of the metadata's ``[grade] mid``.
 
     It takes no ``ax``: the plot is a table of columns (labels, raw data, effects, weights, risk
     of bias) around its panel, sized in inches from its rows, so it needs a figure of its own."""
-    rows = forest_rows(analysis)
+    rows = forest_rows(analysis, show_excluded)
     if rows > MAX_FOREST_STUDIES:
         raise InputError(
             [
@@ -191,17 +205,39 @@ def forest(analysis: PoolAnalysis, by: str | None = None):
             ]
         )
     groups = optional_subgroups(analysis, by)
-    answer, _ = verdict_model(analysis)
-    layout = study_set_forest_layout(
-        analysis, analysis.meta, groups, answer if answer is not analysis else None
+    answer, other = _second_diamond(analysis)
+    drawn = study_set_forest_layout(
+        analysis,
+        analysis.meta,
+        groups,
+        answer,
+        other=other,
+        size=size,
+        layout=layout,
+        show_excluded=show_excluded,
+        mid_band=mid_band,
     )
-    return draw_forest(layout)
+    return draw_forest(drawn)
 
 
-def funnel(analysis: PoolAnalysis, trimfill=False, ax=None):
+def _second_diamond(analysis: PoolAnalysis) -> tuple[PoolAnalysis | None, PoolAnalysis | None]:
+    """The forest plot's second diamond, as (answer, other): the model the verdicts use when it
+    is not the main one, else the other model when the two disagree (appraisal's
+    models_disagree); (None, None) when one diamond says it all."""
+    other = _other_model(analysis)  # None with one study
+    answer, _ = verdict_model(analysis, other)
+    if answer is not analysis:
+        return answer, None
+    if other is not None and models_disagree(analysis.result, other.result):
+        return None, other
+    return None, None
+
+
+def funnel(analysis: PoolAnalysis, trimfill=False, ax=None, *, size: str | None = None):
     """The contour-enhanced funnel plot, as ``metamg funnel``; ``trimfill=True`` adds the
     studies trim and fill fills in (or pass a TrimFill you computed). With too few studies to
-    trim and fill, the plain funnel is drawn, as the command does."""
+    trim and fill, the plain funnel is drawn, as the command does. ``size`` ("auto", "slide"
+    or "page") applies to a figure of its own (not to the caller's ``ax``)."""
     filled = trimfill if isinstance(trimfill, TrimFill) else None
     if trimfill is True:
         try:
@@ -209,7 +245,7 @@ def funnel(analysis: PoolAnalysis, trimfill=False, ax=None):
         except InputError:
             filled = None
     title = analysis.meta.title if analysis.meta else ""
-    return _drawn(draw_funnel(funnel_layout(analysis, title, filled), ax), ax)
+    return _drawn(draw_funnel(funnel_layout(analysis, title, filled), ax, size), ax)
 
 
 def _drawn(fig, ax):
@@ -217,9 +253,11 @@ def _drawn(fig, ax):
     return fig if ax is None else ax
 
 
-def baujat(analysis: PoolAnalysis, ax=None):
-    """The Baujat plot (metafor's baujat), as ``metamg sensitivity --baujat``."""
-    return _drawn(_diagnostics.draw_baujat(_influence.baujat_points(analysis), _title(analysis), ax), ax)
+def baujat(analysis: PoolAnalysis, ax=None, *, size: str | None = None):
+    """The Baujat plot (metafor's baujat), as ``metamg sensitivity --baujat``; ``size``
+    ("auto", "slide" or "page") applies to a figure of its own."""
+    points = _influence.baujat_points(analysis)
+    return _drawn(_diagnostics.draw_baujat(points, _title(analysis), ax, size), ax)
 
 
 def gosh_plot(
@@ -228,17 +266,21 @@ def gosh_plot(
     subsets: int | None = None,
     seed: int = 1,
     ax=None,
+    *,
+    size: str | None = None,
 ):
     """The GOSH plot, as ``metamg sensitivity --gosh-plot``: of ``result`` when you computed
-    it with gosh(analysis), else of gosh(analysis, subsets, seed)."""
+    it with gosh(analysis), else of gosh(analysis, subsets, seed); ``size`` applies to a figure
+    of its own."""
     result = result if result is not None else gosh(analysis, subsets, seed)
-    return _drawn(_diagnostics.draw_gosh(result, analysis, _title(analysis), ax), ax)
+    return _drawn(_diagnostics.draw_gosh(result, analysis, _title(analysis), ax, size), ax)
 
 
-def bubble(analysis: PoolAnalysis, mods, ax=None):
+def bubble(analysis: PoolAnalysis, mods, ax=None, *, size: str | None = None):
     """The bubble plot of a meta-regression on one continuous moderator, as ``metamg regress
     --plot``: ``mods`` names the column (the regression is fitted as regress() does), or is
-    the MetaRegression regress(analysis, column) returned."""
+    the MetaRegression regress(analysis, column) returned; ``size`` applies to a figure of its
+    own."""
     if isinstance(mods, MetaRegression):
         fit = mods
         d = _design_of(analysis, fit)
@@ -253,29 +295,31 @@ def bubble(analysis: PoolAnalysis, mods, ax=None):
                 )
             ]
         )
-    return _drawn(_diagnostics.draw_bubble(analysis, fit, d, _title(analysis), ax), ax)
+    return _drawn(_diagnostics.draw_bubble(analysis, fit, d, _title(analysis), ax, size), ax)
 
 
-def rob_plots(analysis: PoolAnalysis, weighted: bool = True) -> RobFigures:
+def rob_plots(analysis: PoolAnalysis, weighted: bool = True, *, size: str | None = None) -> RobFigures:
     """The risk-of-bias traffic-light and summary plots (robvis style), as ``metamg rob``: the
     summary bars weighted as the analysis weighs the studies, or counting them
-    (``weighted=False``). Unpack as ``traffic, summary = metamg.rob_plots(analysis)``."""
+    (``weighted=False``), at ``size`` ("auto", "slide" or "page"). Unpack as
+    ``traffic, summary = metamg.rob_plots(analysis)``."""
     title = f"{_title(analysis)}: risk of bias (RoB 2)"
-    return draw_rob_plots(analysis_rob_layout(analysis, title, weighted))
+    return draw_rob_plots(analysis_rob_layout(analysis, title, weighted), size)
 
 
-def bayes_plot(result: BayesAnalysis):
+def bayes_plot(result: BayesAnalysis, *, size: str | None = None):
     """The posterior of tau and of mu of a Bayesian meta-analysis (``metamg.bayes(analysis)``),
-    each with its prior, median and 95% credible interval, as ``metamg bayes --plot``. It takes
-    no ``ax``: it is two panels side by side."""
-    return draw_posterior(posterior_curves(result))
+    each with its prior, median and 95% credible interval, as ``metamg bayes --plot``, at
+    ``size`` ("auto", "slide" or "page": the panels one above the other). It takes no ``ax``:
+    it is two panels side by side."""
+    return draw_posterior(posterior_curves(result), size)
 
 
-def bayes_forest(result: BayesAnalysis):
+def bayes_forest(result: BayesAnalysis, *, size: str | None = None):
     """The Bayesian forest plot of ``metamg.bayes(analysis)``: each study's observed effect and
     shrinkage estimate, the pooled mu and a new study's predictive interval, as ``metamg bayes
-    --forest``. It takes no ``ax``: it is a table of columns around its panel."""
-    return draw_bayes_forest(shrinkage_forest(result))
+    --forest``, at ``size``. It takes no ``ax``: it is a table of columns around its panel."""
+    return draw_bayes_forest(shrinkage_forest(result), size)
 
 
 # -- shared steps -----------------------------------------------------------------------------

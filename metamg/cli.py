@@ -99,6 +99,18 @@ LEVEL = click.FloatRange(0, 1, min_open=True, max_open=True)
 FIGURE_SUFFIXES = tuple(f".{f}" for f in V.FIGURE_FORMATS)
 
 
+def _size_option(f):
+    """--size of the figure commands."""
+    return click.option(
+        "--size",
+        type=click.Choice(V.FIGURE_SIZES),
+        default=V.DEFAULT_FIGURE_SIZE,
+        show_default=True,
+        help="auto: sized to the content; slide: 16:9 (13.33 x 7.5 in) with the largest type "
+        "that fits; page: the width of an A4 or Letter text column (6.3 in), type for print.",
+    )(f)
+
+
 def _pool_options(f):
     """The method options shared by every command that pools."""
     options = [
@@ -307,36 +319,86 @@ def pool(path, by, fmt, output, **pool_opts):
     "by",
     help="Group the studies by this column (default: the metadata's subgroup column; --by '' for none).",
 )
+@_size_option
+@click.option(
+    "--layout",
+    type=click.Choice(V.FOREST_LAYOUTS),
+    default=V.DEFAULT_FOREST_LAYOUT,
+    show_default=True,
+    help="cochrane: study, raw data, plot, effect with CI, weight, risk of bias (RevMan); "
+    "compact: study, effect with CI, plot, weight (JAMA).",
+)
+@click.option(
+    "--show-excluded",
+    is_flag=True,
+    help="Also draw the candidate studies that were not pooled (no estimable effect, or "
+    "excluded by the curator) as 'not estimable' rows; by default a note counts them.",
+)
+@click.option(
+    "--mid-band/--no-mid-band",
+    default=True,
+    show_default=True,
+    help="Shade the effects smaller than the minimal important difference ([grade] mid in "
+    "the metadata), when it gives one.",
+)
 @click.option(
     "-o",
     "--output",
     type=click.Path(dir_okay=False),
     help="FILE.png (300 dpi), FILE.svg or FILE.pdf [default: NAME-forest.png].",
 )
-def forest(path, by, output, **pool_opts):
+def forest(path, by, size, layout, show_excluded, mid_band, output, **pool_opts):
     """Draw the forest plot of the CSV file PATH.
 
-    When small-study effects are detected and the common-effect and random-effects models
-    disagree, the plot also draws the common-effect diamond the report's verdicts use."""
+    When the common-effect and random-effects models disagree (one CI excludes no effect and
+    the other does not, or the estimates are more than 25% apart on the ratio scale), the plot
+    draws both diamonds; the second is labelled "used for the verdicts" when small-study
+    effects make it the model the report's verdicts use. With --size slide or page, columns
+    that do not fit are left out: the risk-of-bias domains (the overall judgement stays), then
+    the raw data, then the risk of bias."""
     from metamg.api import forest as draw
     from metamg.render.figures import save_figure
 
     target = _output(output or _default_figure(path, "forest"), [path], suffixes=FIGURE_SUFFIXES)
-    save_figure(draw(_run_pool(path, pool_opts), by), target)
+    figure = draw(
+        _run_pool(path, pool_opts),
+        by,
+        size=size,
+        layout=layout,
+        show_excluded=show_excluded,
+        mid_band=mid_band,
+    )
+    save_figure(figure, target)
+    _too_tall_for_a_slide(figure, size)
     click.echo(target)
+
+
+def _too_tall_for_a_slide(figure, size) -> None:
+    """A slide's rows that do not fit 7.5 in at its smallest type make the figure taller; say so."""
+    from metamg.render.figures import SIZES
+
+    slide = SIZES["slide"]
+    width, height = figure.get_size_inches()
+    if size == "slide" and slide.height is not None and height > slide.height + 1e-6:
+        click.echo(
+            f"warning: the rows do not fit a 16:9 slide at {slide.min_font:g} pt; the figure is "
+            f"{width:.2f} x {height:.2f} in (split it, e.g. with --by)",
+            err=True,
+        )
 
 
 @main.command()
 @click.argument("path", type=click.Path(dir_okay=True, allow_dash=False))
 @_pool_options
 @click.option("--trimfill", is_flag=True, help="Add the studies filled by trim and fill.")
+@_size_option
 @click.option(
     "-o",
     "--output",
     type=click.Path(dir_okay=False),
     help="FILE.png (300 dpi), FILE.svg or FILE.pdf [default: NAME-funnel.png].",
 )
-def funnel(path, trimfill, output, **pool_opts):
+def funnel(path, trimfill, size, output, **pool_opts):
     """Draw the contour-enhanced funnel plot of the CSV file PATH."""
     from metamg.render.funnel import write_funnel
 
@@ -351,7 +413,7 @@ def funnel(path, trimfill, output, **pool_opts):
 
         with suppress(InputError):  # too few studies to trim and fill: the plain funnel is drawn
             filled = trim_and_fill_for(analysis)
-    write_funnel(analysis, target, analysis.meta.title if analysis.meta else "", filled)
+    write_funnel(analysis, target, analysis.meta.title if analysis.meta else "", filled, size=size)
     click.echo(target)
 
 
@@ -363,6 +425,7 @@ def funnel(path, trimfill, output, **pool_opts):
     is_flag=True,
     help="Summary bars count studies instead of weighting them as the analysis does.",
 )
+@_size_option
 @click.option(
     "-o",
     "--output",
@@ -371,7 +434,7 @@ def funnel(path, trimfill, output, **pool_opts):
     help="Write PREFIX-rob-traffic.png and PREFIX-rob-summary.png [default: NAME]; "
     "end PREFIX in .svg or .pdf for those formats.",
 )
-def rob(path, unweighted, prefix, **pool_opts):
+def rob(path, unweighted, size, prefix, **pool_opts):
     """Draw the risk-of-bias traffic-light and summary plots (robvis style) of the CSV file PATH."""
     from metamg.render.robplot import analysis_rob_layout, write_rob_plots
 
@@ -382,7 +445,7 @@ def rob(path, unweighted, prefix, **pool_opts):
     analysis = _run_pool(path, pool_opts)
     title = analysis.meta.title if analysis.meta else _stem(path)
     layout = analysis_rob_layout(analysis, f"{title}: risk of bias (RoB 2)", not unweighted)
-    for written in write_rob_plots(layout, *targets):
+    for written in write_rob_plots(layout, *targets, size=size):
         click.echo(written)
 
 
@@ -685,9 +748,12 @@ def bias(path, fmt, output, **pool_opts):
     type=click.Path(dir_okay=False),
     help="Also draw the forest plot of the shrinkage estimates and the predictive interval to FILE.",
 )
+@_size_option
 @click.option("--format", "fmt", type=click.Choice(("text", "json")), default="text", show_default=True)
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write to FILE (atomically).")
-def bayes(path, tau_prior, mu_prior, thresholds, tau_thresholds, plot, forest_plot, fmt, output, **pool_opts):
+def bayes(
+    path, tau_prior, mu_prior, thresholds, tau_thresholds, plot, forest_plot, size, fmt, output, **pool_opts
+):
     """Bayesian random-effects meta-analysis of the CSV file PATH (the normal-normal
     hierarchical model by numerical integration, as R's bayesmeta): posteriors of tau, mu, a
     new study's effect and each study's shrinkage estimate, under the stated priors."""
@@ -703,9 +769,9 @@ def bayes(path, tau_prior, mu_prior, thresholds, tau_thresholds, plot, forest_pl
         from metamg.render.figures import save_figure
 
         if plot:
-            save_figure(bayes_plot(result), plot)
+            save_figure(bayes_plot(result, size=size), plot)
         if forest_plot:
-            save_figure(bayes_forest(result), forest_plot)
+            save_figure(bayes_forest(result, size=size), forest_plot)
     if fmt == "json":
         text = _json(result.to_dict())
     else:

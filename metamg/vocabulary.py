@@ -51,4 +51,11 @@ FIGURE_FORMATS = ("png", "svg", "pdf")  # by the output file's suffix
 # metamg report --format: Markdown is always written (the others are made from it)
 REPORT_FORMATS = ("md", "html", "docx", "pdf")
 DEFAULT_REPORT_FORMATS = ("md", "html")
+# auto: sized to the content; slide: 16:9, large type; page: an A4/Letter text column
+FIGURE_SIZES = ("auto", "slide", "page")
+DEFAULT_FIGURE_SIZE = "auto"
+# cochrane: RevMan's columns (raw data, effect, weight, risk of bias); compact: JAMA's (study,
+# effect with CI, weight)
+FOREST_LAYOUTS = ("cochrane", "compact")
+DEFAULT_FOREST_LAYOUT = "cochrane"
 TEXT_FORMATS = ("text", "json", "csv")

@@ -16,13 +16,14 @@ from metamg.analyses.bias import model_effect_rows, model_effects
 from metamg.models.distributions import norm_ppf
 from metamg.render.figures import (
     TITLE_CHARS,
+    FigureSize,
     axis_label,
     effect_axis,
+    figure_size,
     linear_limits,
     linear_ticks,
-    panel,
+    panel_for,
     plain_text,
-    plot_title,
     ratio_limits,
     ratio_ticks,
     shorten,
@@ -114,13 +115,16 @@ def funnel_layout(analysis, title: str = "", trimfill=None) -> FunnelLayout:
 
 
 @plain_text
-def draw_funnel(layout: FunnelLayout, ax=None):
-    """The funnel plot on a figure of its own (legend to the right of the axes), or on the
-    caller's ``ax``; returns the figure."""
+def draw_funnel(layout: FunnelLayout, ax=None, size: str | FigureSize | None = None):
+    """The funnel plot on a figure of its own at ``size`` (legend to the right of the axes),
+    or on the caller's ``ax``; returns the figure."""
     from matplotlib.patches import Patch
 
     own = ax is None
-    fig, ax = panel(ax, (7.0, 4.8), (0.1, 0.13, 0.62, 0.75))
+    spec = figure_size(size)
+    f = spec.font if own else 8.5
+    fig, ax = panel_for(ax, spec, layout.title, aspect=1.5)
+    k = max(1.0, f / 9.0)  # markers and lines grow with the type (slides)
     to_nat = np.exp if layout.log_scale else (lambda v: v)
     centre = 0.0  # the null on the analysis scale
     grid = np.linspace(0, layout.se_max, 200)
@@ -136,45 +140,44 @@ def draw_funnel(layout: FunnelLayout, ax=None):
         ax.fill_betweenx(
             grid, to_nat(centre - z_out), to_nat(centre - z_in), color=shade, linewidth=0, zorder=0
         )
-    ax.axvline(layout.null, color="0.3", linewidth=0.8, zorder=1)
+    ax.axvline(layout.null, color="0.3", linewidth=0.8 * k, zorder=1)
     ax.plot(
         [layout.funnel_low, layout.pooled, layout.funnel_high],
         [layout.se_max, 0, layout.se_max],
         color="black",
         linestyle="--",
-        linewidth=0.9,
+        linewidth=0.9 * k,
         zorder=2,
     )
-    ax.axvline(layout.pooled, color="#1f4e79", linewidth=1.0, zorder=2)
+    ax.axvline(layout.pooled, color="#1f4e79", linewidth=1.0 * k, zorder=2)
     # one Line2D of markers: as a scatter, but quick for hundreds of thousands of studies
     ax.plot(
         layout.x,
         layout.se,
         linestyle="none",
         marker="o",
-        markersize=28**0.5,
+        markersize=28**0.5 * k,
         markerfacecolor="white",
         markeredgecolor="black",
-        markeredgewidth=0.9,
+        markeredgewidth=0.9 * k,
         zorder=3,
     )
     if layout.filled_x:
         ax.scatter(
             layout.filled_x,
             layout.filled_se,
-            s=28,
+            s=28 * k * k,
             color="#b03a2e",
             edgecolors="black",
-            linewidths=0.6,
+            linewidths=0.6 * k,
             zorder=3,
         )
-        ax.axvline(layout.adjusted, color="#b03a2e", linewidth=1.0, linestyle=":", zorder=2)
-    effect_axis(ax, layout.log_scale, layout.xlim, layout.xticks, 8.5)
+        ax.axvline(layout.adjusted, color="#b03a2e", linewidth=1.0 * k, linestyle=":", zorder=2)
+    effect_axis(ax, layout.log_scale, layout.xlim, layout.xticks, f - 0.5)
     ax.set_ylim(layout.se_max, 0)
-    ax.set_ylabel("Standard error", fontsize=9)
-    ax.set_xlabel(layout.measure + (" (log scale)" if layout.log_scale else ""), fontsize=9)
-    ax.tick_params(axis="y", labelsize=8.5)
-    plot_title(fig, ax, layout.title, own)
+    ax.set_ylabel("Standard error", fontsize=f)
+    ax.set_xlabel(layout.measure + (" (log scale)" if layout.log_scale else ""), fontsize=f)
+    ax.tick_params(axis="y", labelsize=f - 0.5)
     handles: list[Artist] = [Patch(facecolor="white", edgecolor="0.5", label="p ≥ 0.10")]
     labels = ("0.05 ≤ p < 0.10", "0.01 ≤ p < 0.05", "p < 0.01")
     handles += [Patch(facecolor=c, label=lab) for c, lab in zip(SHADES, labels, strict=True)]
@@ -189,6 +192,7 @@ def draw_funnel(layout: FunnelLayout, ax=None):
                 color="white",
                 markerfacecolor="#b03a2e",
                 markeredgecolor="black",
+                markersize=28**0.5 * k,  # as drawn
                 label=f"filled by trim and fill ({len(layout.filled_x)})",
             ),
             Line2D([], [], color="#b03a2e", linestyle=":", label="adjusted estimate"),
@@ -203,10 +207,10 @@ def draw_funnel(layout: FunnelLayout, ax=None):
             handles=handles,
             loc="upper left",
             bbox_to_anchor=(1.02, 1.0),
-            fontsize=8,
+            fontsize=f - 1,
             frameon=False,
             title="significance vs no effect",
-            title_fontsize=8,
+            title_fontsize=f - 1,
         )
     else:  # the caller's axes may have neighbours to the right: keep the legend inside
         ax.legend(
@@ -220,9 +224,12 @@ def draw_funnel(layout: FunnelLayout, ax=None):
     return fig
 
 
-def write_funnel(analysis, path, title: str = "", trimfill=None) -> FunnelLayout:
+def write_funnel(
+    analysis, path, title: str = "", trimfill=None, *, size: str | FigureSize | None = None
+) -> FunnelLayout:
+    """The funnel plot of ``analysis`` at ``size``, written to PATH (.png, .svg or .pdf)."""
     from metamg.render.figures import save_figure
 
     layout = funnel_layout(analysis, title, trimfill)
-    save_figure(draw_funnel(layout), path)
+    save_figure(draw_funnel(layout, size=size), path)
     return layout
