@@ -268,14 +268,20 @@ def test_empirical_priors_are_laws_of_tau_squared(prior, tau2_law):
     assert np.allclose(got, want, rtol=1e-12, atol=0)
     # on u = log tau, where the log-t's heavy tails are a t density's
     total = integrate.quad(
-        lambda u: math.exp(prior.log_density(np.array([math.exp(u)]), np.array([0.1]))[0] + u), -700, 700, points=[-10, -3, 0, 3], limit=400
+        lambda u: math.exp(prior.log_density(np.array([math.exp(u)]), np.array([0.1]))[0] + u),
+        -700,
+        700,
+        points=[-10, -3, 0, 3],
+        limit=400,
     )[0]
     assert math.isclose(total, 1.0, rel_tol=1e-8)
     h = 1e-6
     for t in (0.05, 0.5, 2.0):
         lp = lambda u: float(prior.log_density(np.array([u]), np.array([0.1]))[0])  # noqa: E731
         numeric = (lp(t + h) - lp(t - h)) / (2 * h)
-        assert math.isclose(float(prior.dlog_density(np.array([t]), np.array([0.1]))[0]), numeric, rel_tol=1e-6)
+        assert math.isclose(
+            float(prior.dlog_density(np.array([t]), np.array([0.1]))[0]), numeric, rel_tol=1e-6
+        )
 
 
 def test_the_log_t_tail_keeps_the_mean_of_two_studies():

@@ -143,7 +143,9 @@ def test_a_bad_bayes_table_is_one_line_naming_the_file(tmp_path, table, message)
 def test_one_study_has_no_frequentist_tau_in_the_few_study_table(tmp_path):
     """With one study tau is not estimated at all: the table must not print REML's 0."""
     path = tmp_path / "one.csv"
-    path.write_text("study,events_treatment,n_treatment,events_control,n_control\nA,10,50,18,50\n", encoding="utf-8")
+    path.write_text(
+        "study,events_treatment,n_treatment,events_control,n_control\nA,10,50,18,50\n", encoding="utf-8"
+    )
     (tmp_path / "one.toml").write_text('measure = "RR"\n', encoding="utf-8")
     code, _, err = run_cli("report", path, "-o", tmp_path / "out")
     text = (tmp_path / "out" / "one.md").read_text(encoding="utf-8")

@@ -22,7 +22,9 @@ def chromium() -> str:
     if found is None:
         if os.environ.get("METAMG_NO_BROWSER"):
             pytest.skip("METAMG_NO_BROWSER is set")
-        pytest.fail("headless Chromium is needed for the browser tests: apt-get install chromium (.ci/run does)")
+        pytest.fail(
+            "headless Chromium is needed for the browser tests: apt-get install chromium (.ci/run does)"
+        )
     return found
 
 
@@ -67,7 +69,9 @@ def one_line(text: str) -> str:
 @pytest.fixture(scope="module")
 def written(tmp_path_factory):
     out = tmp_path_factory.mktemp("html")
-    code, _, err = run_cli("report", MI, ROOT / "studies" / "magnesium_migraine.csv", "-o", out, "--format", "html")
+    code, _, err = run_cli(
+        "report", MI, ROOT / "studies" / "magnesium_migraine.csv", "-o", out, "--format", "html"
+    )
     assert code == 0, err
     return out
 
@@ -79,19 +83,25 @@ def test_user_text_is_escaped_and_nothing_is_fetched():
     assert "<title>&lt;title&gt; &amp; co</title>" in page
     assert 'href="other.html"' in page  # links between reports point at their HTML
     assert "<img" not in page and "[figure not found: missing]" in page  # never a broken image
-    assert not re.search(r"""(src|href)=["']?(https?:)?//""", page) and "@import" not in page and "url(" not in page
+    assert (
+        not re.search(r"""(src|href)=["']?(https?:)?//""", page)
+        and "@import" not in page
+        and "url(" not in page
+    )
 
 
 def test_the_report_is_self_contained_and_deterministic(written, tmp_path):
     page = (written / "iv_magnesium_mi_mortality.html").read_text(encoding="utf-8")
     srcs = re.findall(r'<img src="([^"]*)"', page)
     assert srcs and all(s.startswith("data:image/png;base64,") for s in srcs)
-    assert len(srcs) == len(re.findall(r"!\[", (written / "iv_magnesium_mi_mortality.md").read_text(encoding="utf-8")))
+    assert len(srcs) == len(
+        re.findall(r"!\[", (written / "iv_magnesium_mi_mortality.md").read_text(encoding="utf-8"))
+    )
     glance, details = page.split('<section class="details">')
     assert '<section class="glance">' in glance and "<h2>At a glance</h2>" in glance
     assert "Forest plot of" in glance and "<h2>What the evidence says</h2>" in details
     index = (written / "index.html").read_text(encoding="utf-8")
-    assert 'href="iv_magnesium_mi_mortality.html"' in index and ".md\"" not in index
+    assert 'href="iv_magnesium_mi_mortality.html"' in index and '.md"' not in index
     runs = []
     for _ in range(2):  # the same folder (its path is in the report's "Re-create" line)
         shutil.rmtree(tmp_path / "x", ignore_errors=True)

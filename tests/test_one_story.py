@@ -206,7 +206,9 @@ def test_reporting_one_set_keeps_the_other_rows_of_the_index(tmp_path):
     assert "[bcg](bcg.md)" in after and "[egger2001](egger2001.md)" in after
     assert after.count("](egger2001.md)") == before.count("](egger2001.md)")
     sets = after.split("## The study sets")[1]  # the row with the pooled effect, after "At a glance"
-    assert "| [egger2001](egger2001.md) |" in sets and " OR " in sets.split("egger2001.md) |")[1].split("\n")[0]
+    assert (
+        "| [egger2001](egger2001.md) |" in sets and " OR " in sets.split("egger2001.md) |")[1].split("\n")[0]
+    )
     (out / "bcg.md").unlink()  # a report removed by hand leaves the index at the next run
     assert run_cli("report", tmp_path / "egger2001.csv", "-o", out)[0] == 0
     assert "bcg.md" not in (out / "index.md").read_text()

@@ -842,7 +842,7 @@ def draw_forest(layout: ForestLayout):
     for x, column in zip(rob_x, layout.rob_columns, strict=True):
         ax.text(x, header_y, _rob_header(layout.rob_columns, column), ha="center", **head)
     if len(layout.rob_columns) > 1:
-        words = "Risk of bias"
+        words = "Risk of bias" if len(layout.rob_columns) >= 4 else "RoB"  # wider than 2-3 dots
         ax.text((rob_x[0] + rob_x[-1]) / 2, header_y + line_height(f), words, ha="center", **head)
 
     last_plot_row = max((r.y for r in layout.rows if r.kind in ("overall", "prediction")), default=bottom)

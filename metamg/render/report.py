@@ -112,6 +112,7 @@ def render_report(ap: Appraisal, csv_path, outdir, formats=DEFAULT_REPORT_FORMAT
                 ap.meta,
                 subgroups=ap.subgroups,
                 answer=ap.answer if ap.answer is not a else None,
+                other=ap.other if ap.models_disagree and ap.answer is a else None,
             )
         else:
             figure_notes["forest"] = (

@@ -15,13 +15,17 @@ def section(ap, ctx: ReportContext) -> list[str]:
     analysis, r = ap.analysis, ap.analysis.result
     out = [""]
     if ctx.figures.get("forest"):  # drawn in "At a glance"
-        if ap.answer is not analysis:
+        if ap.answer is not analysis or ap.models_disagree:
             out += [
                 "## Forest plot",
                 "",
                 "Both pooled estimates are drawn in the forest plot (at a glance, above): the "
-                "random-effects diamond of the main analysis and the common-effect diamond the "
-                'verdicts use (see "What the evidence says").',
+                "diamond of the main analysis and that of the other model"
+                + (
+                    ', which the verdicts use (see "What the evidence says").'
+                    if ap.answer is not analysis
+                    else ", because the two models disagree."
+                ),
                 "",
             ]
     else:
