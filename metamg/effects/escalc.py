@@ -76,9 +76,11 @@ class EffectSizes:
         type has no sample sizes (effects given with their standard errors)."""
         d = self.data
         if "n1i" in d and "n2i" in d:
-            return np.asarray(d["n1i"], float) + np.asarray(d["n2i"], float)
+            both: Column = np.asarray(d["n1i"], float) + np.asarray(d["n2i"], float)
+            return both
         if "ni" in d:
-            return np.asarray(d["ni"], float)
+            one: Column = np.asarray(d["ni"], float)
+            return one
         return None
 
     def subset(self, indices: ArrayLike) -> EffectSizes:

@@ -996,32 +996,11 @@ def study_set_forest_layout(
     )
 
 
-def write_forest(
-    analysis,
-    path,
-    meta=None,
-    subgroups=None,
-    answer=None,
-    *,
-    other=None,
-    size: str | FigureSize | None = None,
-    layout: str | None = None,
-    show_excluded: bool = False,
-    mid_band: bool = True,
-) -> ForestLayout:
-    """Forest plot of ``analysis`` (as study_set_forest_layout) written to PATH (.png, .svg or .pdf)."""
+def write_forest(analysis, path, meta=None, subgroups=None, answer=None, **options) -> ForestLayout:
+    """Forest plot of ``analysis`` written to PATH (.png, .svg or .pdf); ``options`` are
+    study_set_forest_layout's (other, size, layout, show_excluded, mid_band)."""
     from metamg.render.figures import save_figure
 
-    drawn = study_set_forest_layout(
-        analysis,
-        meta,
-        subgroups,
-        answer,
-        other=other,
-        size=size,
-        layout=layout,
-        show_excluded=show_excluded,
-        mid_band=mid_band,
-    )
+    drawn = study_set_forest_layout(analysis, meta, subgroups, answer, **options)
     save_figure(draw_forest(drawn), path)
     return drawn

@@ -61,7 +61,7 @@ def markdown_html(markdown: str, base_dir: str) -> str:
     for token in tokens:
         for child in token.children or ():
             if child.type == "image":
-                uri = _data_uri(child.attrGet("src") or "", base_dir)
+                uri = _data_uri(str(child.attrGet("src") or ""), base_dir)
                 if uri:
                     child.attrSet("src", uri)
                 else:  # never a broken image: say which figure is missing
