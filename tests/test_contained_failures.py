@@ -198,7 +198,7 @@ def test_worker_processes_write_the_same_reports_and_say_the_same(tmp_path, monk
     assert (
         code == 2
         and f"{bad}:2:" in err
-        and sorted(files)[:3] == ["bcg-forest.png", "bcg-funnel.png", "bcg.md"]
+        and sorted(files)[:4] == ["bcg-forest.png", "bcg-funnel.png", "bcg.html", "bcg.md"]
     )
     assert stdout.splitlines()[1:] == [str(out / "bcg.md"), str(out / "egger2001.md")]
 
