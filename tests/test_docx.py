@@ -3,6 +3,8 @@
 import io
 import os
 import re
+import shutil
+import subprocess
 import time
 import zipfile
 from pathlib import Path
@@ -301,3 +303,26 @@ def test_every_shipped_report(tmp_path, path):
     )
     for table in doc.tables:
         assert all(c.width is not None and c.width > 0 for c in table.columns)
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(
+    not (shutil.which("soffice") and shutil.which("pdftotext")), reason="needs LibreOffice and poppler-utils"
+)
+def test_page_one_is_the_handout_when_printed(tmp_path):
+    """LibreOffice prints the handout alone on page 1 and the rest from page 2 on."""
+    body = "\n\n".join(f"Paragraph {i} of the details." for i in range(60))
+    write_docx(GLANCE.replace("More.", body), str(REPORTS), str(tmp_path / "r.docx"))
+    subprocess.run(
+        ["soffice", f"-env:UserInstallation={(tmp_path / 'lo').as_uri()}", "--headless", "--convert-to", "pdf",
+         "--outdir", str(tmp_path), str(tmp_path / "r.docx")],
+        check=True, capture_output=True, timeout=300,
+    )  # fmt: skip
+
+    def page(n):
+        args = ["pdftotext", "-f", str(n), "-l", str(n), str(tmp_path / "r.pdf"), "-"]
+        return subprocess.run(args, check=True, capture_output=True, text=True).stdout.split()
+
+    one, two = page(1), page(2)
+    assert one[:4] == ["Title", "At", "a", "glance"] and one[-3:] == ["It", "may", "work."]
+    assert two[:4] == ["Next", "Paragraph", "0", "of"]
