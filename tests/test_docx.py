@@ -57,12 +57,17 @@ def test_headings_keep_their_text_and_level(iv):
     assert (
         doc.core_properties.title == "Intravenous magnesium and mortality after acute myocardial infarction"
     )
+    # the handout ends before the next section: a new page
+    assert [p.text for p in doc.paragraphs if p.paragraph_format.page_break_before] == [
+        "About this study set"
+    ]
 
 
 def test_every_pipe_table_is_a_word_table(iv):
     markdown, doc = iv
-    assert len(doc.tables) == sum(bool(DELIMITER_ROW.match(line)) for line in markdown.splitlines()) == 9
-    sof = doc.tables[0]
+    assert len(doc.tables) == sum(bool(DELIMITER_ROW.match(line)) for line in markdown.splitlines()) == 10
+    sof = doc.tables[0]  # in the handout, and again under "Summary of findings"
+    assert [c.text for c in doc.tables[1].rows[1].cells] == [c.text for c in sof.rows[1].cells]
     assert sof.style.name == "Table Grid"
     header = [c.text for c in sof.rows[0].cells]
     assert header[:3] == ["Outcome", "Participants (studies)", "Relative effect (95% CI)"]
@@ -75,7 +80,7 @@ def test_every_pipe_table_is_a_word_table(iv):
     assert not any(run.bold for run in sof.rows[1].cells[0].paragraphs[0].runs)
     # the header row repeats on each page; GRADE's table keeps the bold of **serious**
     assert sof.rows[0]._tr.trPr.find(f"{W}tblHeader") is not None
-    grade = doc.tables[1]
+    grade = doc.tables[2]
     assert [c.text for c in grade.rows[1].cells][:2] == ["Risk of bias", "serious"]
     assert [r.bold for r in grade.rows[1].cells[1].paragraphs[0].runs] == [True]
     # "| | |": a table of labels and values has no empty header row
@@ -99,7 +104,7 @@ def test_tables_fit_the_page_and_wide_ones_are_smaller_and_landscape(iv):
             landscape_tables.append(section == 1)
         elif element.find(f"{W}pPr/{W}sectPr") is not None:
             section += 1
-    assert landscape_tables == [False, False, True, True, True, False, False, False, False]
+    assert landscape_tables == [False, False, False, True, True, True, False, False, False, False]
     for table, landscape in zip(doc.tables, landscape_tables, strict=True):
         widths = [c.width for c in table.columns]
         assert abs(sum(widths) - Cm(29.7 - 4 if landscape else 21.0 - 4)) < Cm(0.05)
@@ -109,7 +114,7 @@ def test_tables_fit_the_page_and_wide_ones_are_smaller_and_landscape(iv):
     assert studies.rows[1].cells[0].text == "Morton 1984"
     # numbers are not starved by long prose: the OR column is at least 10 characters at 8 pt wide
     assert studies.columns[3].width > Cm(10 * 8 * 0.5 / 72 * 2.54)
-    grade = doc.tables[1]
+    grade = doc.tables[2]
     assert grade.rows[0].cells[0].paragraphs[0].style.name == "Table Text"  # 9 pt, four columns
 
 
@@ -121,9 +126,12 @@ def test_images_are_embedded_at_most_16_cm_wide(iv):
     assert len(shapes) == len(refs)
     for shape in shapes:
         assert shape.width <= Cm(16)
-    forest = shapes[0]
-    assert forest.width == Cm(16)  # 31 cm at its resolution: scaled down
-    assert abs(forest.height / forest.width - 2248 / 3706) < 0.001  # the PNG's aspect
+    # the forest plot (25 x 17.5 cm at its resolution) in the handout: 10 cm tall, so that page 1
+    # holds the handout; the funnel plot (18 x 12 cm) in the body: 16 cm wide
+    forest, funnel = shapes
+    assert abs(forest.height - Cm(10)) < Cm(0.01)
+    assert abs(forest.height / forest.width - 2067 / 2938) < 0.001  # the PNG's aspect
+    assert funnel.width == Cm(16) and abs(funnel.height / funnel.width - 1440 / 2100) < 0.001
     descr = forest._inline.docPr.get("descr")
     assert descr == "Forest plot of Intravenous magnesium and mortality after acute myocardial infarction"
 
