@@ -578,9 +578,20 @@ class _Writer:
     # -- tables -----------------------------------------------------------------------------
 
     def _table(self, data: _TableData) -> None:
+        from docx.oxml.ns import qn
+
         if not data.rows:
             return
         size, widths = _table_layout(data, LANDSCAPE_TEXT_CM if self.landscape else PORTRAIT_TEXT_CM)
+        body = self.doc.element.body
+        last = body[-2] if len(body) > 1 else None  # the block before the final w:sectPr
+        if (
+            last is not None
+            and last.tag == qn("w:p")
+            and last.find(qn("w:pPr") + "/" + qn("w:sectPr")) is None
+        ):
+            # the paragraph that introduces a table stays on its page (a heading already does)
+            last.get_or_add_pPr().get_or_add_keepNext()
         table = self.doc.add_table(rows=len(data.rows), cols=data.ncols)
         table.style = self.doc.styles["Table Grid"]
         table.autofit = True
