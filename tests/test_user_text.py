@@ -161,6 +161,45 @@ def test_hostile_text_stays_data_in_every_output(tmp_path_factory, labels, title
     index = (out / "index.md").read_text(encoding="utf-8")
     index_tables = _check_markdown(index, files)
     assert _rendered(index_tables[0][1][0]) == one_line(title)
+    # HTML: every label is a table cell's text, and the page holds no element but ours
+    page = (out / "hostile.html").read_text(encoding="utf-8")
+    import html as htmllib
+
+    cells = [htmllib.unescape(re.sub(r"<[^>]+>", "", c)) for c in re.findall(r"<td>(.*?)</td>", page, re.S)]
+    assert all(one_line(x) in cells for x in labels)
+    tags = set(re.findall(r"<([a-zA-Z][a-zA-Z0-9]*)", page))
+    assert tags <= {
+        "html",
+        "head",
+        "meta",
+        "title",
+        "style",
+        "body",
+        "main",
+        "section",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "p",
+        "strong",
+        "em",
+        "ul",
+        "ol",
+        "li",
+        "table",
+        "thead",
+        "tbody",
+        "tr",
+        "th",
+        "td",
+        "img",
+        "a",
+        "code",
+        "br",
+        "hr",
+        "!DOCTYPE",
+    } - {"script"}
     # CSV: no cell a spreadsheet would run, numbers unchanged
     code, text, err = run_cli("pool", path, "--format", "csv")
     assert code == 0, err
@@ -253,3 +292,12 @@ def test_csv_output_neutralises_formula_labels_but_not_numbers(tmp_path):
     rows = list(csv.reader(io.StringIO(out)))
     assert rows[1][0] == '\'=HYPERLINK("http://x")' and rows[2][0] == "'@SUM"
     assert float(rows[1][1]) == -0.5 and float(rows[2][1]) == -0.25
+
+
+def test_a_title_ending_in_a_hash_keeps_it_in_the_heading():
+    """'## Trial #' would lose its '#' as a heading's closing sequence (CommonMark 4.2)."""
+    from metamg.render.markdown import md_text
+
+    html = MarkdownIt("commonmark").render("# " + md_text("Magnesium trial #") + "\n")
+    assert html == "<h1>Magnesium trial #</h1>\n"
+    assert md_text("a # b") == "a # b"  # only a closing sequence is escaped

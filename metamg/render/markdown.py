@@ -22,6 +22,8 @@ _TAG_START = re.compile(r"<(?=[A-Za-z/!?])")
 # setext underlines, ordered lists ("1." or "1)").
 _LINE_START = re.compile(r"^(\s*)([#>+=-]|\d+(?=[.)]))")
 _SPACES = re.compile(r"\s+")
+# A heading's closing sequence: "#"s at the end of the line would be dropped from "## Trial #"
+_CLOSING_HASHES = re.compile(r"#(?=#*$)")
 
 
 def md_text(value) -> str:
@@ -29,6 +31,7 @@ def md_text(value) -> str:
     text = _SPACES.sub(" ", str(value)).strip()
     text = _INLINE.sub(r"\\\1", text)
     text = _ENTITY.sub("&amp;", text)
+    text = _CLOSING_HASHES.sub(r"\\#", text)
     return _TAG_START.sub(r"\\<", text)
 
 
