@@ -125,8 +125,8 @@ def _labels(rows: tuple[RevManRow, ...]) -> list[str]:
     for r in rows:
         base = r.study or r.study_id or "unnamed study"
         label = base
-        if label_key(label) in seen and r.subgroup:
-            label = f"{base} ({r.subgroup})"
+        if label_key(label) in seen and r.subgroup_no is not None:
+            label = f"{base} (subgroup {r.subgroup_no})"
         n = 2
         while label_key(label) in seen:
             label = f"{base} [{n}]"
