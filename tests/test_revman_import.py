@@ -16,6 +16,8 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import metamg
 from metamg.errors import InputError
@@ -474,6 +476,36 @@ def test_zips_and_folders_without_the_csvs(tmp_path):
     overall = next(broken.rglob("*overall-estimates-and-settings.csv"))
     overall.write_text("Analysis group,Analysis number\n1,1\n", encoding="utf-8")
     one_line_error(["import", broken], "'analysis name', 'data type' missing")
+
+
+def test_unknown_data_type_names_the_file_and_line(tmp_path):
+    broken = tmp_path / "CD1-dataPackage"
+    shutil.copytree(V2, broken)
+    overall = next(broken.rglob("*overall-estimates-and-settings.csv"))
+    overall.write_text(
+        overall.read_text(encoding="utf-8").replace("Contrast level", "Survival curves"), encoding="utf-8"
+    )
+    one_line_error(["import", broken, "--list"], "overall-estimates-and-settings.csv:2:", "'Survival curves'")
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    name=st.sampled_from([*RM5_VARIANTS, "MiniV1.zip"]),
+    cut=st.floats(0, 1),
+    flips=st.lists(st.tuples(st.floats(0, 1), st.integers(0, 255)), max_size=3),
+)
+def test_damaged_files_answer_0_or_2_never_a_traceback(tmp_path_factory, name, cut, flips):
+    data = bytearray((HERE / name).read_bytes())
+    for at, byte in flips:
+        data[int(at * (len(data) - 1))] = byte
+    data = data[: max(1, int(cut * len(data)))] if cut < 1 else data
+    p = tmp_path_factory.mktemp("damaged") / name
+    p.write_bytes(bytes(data))
+    code, out, err = run_cli("import", p, "--list", "--format", "json")
+    assert "Traceback" not in err and "internal error" not in err, err
+    assert code in (0, 2), err
+    if code == 2:
+        assert len(err.strip().splitlines()) == 1 and err.startswith(str(p)), err
 
 
 def test_missing_file_and_unknown_analysis(tmp_path):

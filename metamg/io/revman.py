@@ -809,7 +809,9 @@ def _read_package(source: str, files: dict[str, bytes], sha: str, container: str
     analyses = []
     for line, rec in overall:
         key = _analysis_key(source, _OVERALL, line, rec)
-        analyses.append(_package_analysis(key, rec, by_analysis.get(key, []), subs_by.get(key, []), v2))
+        analyses.append(
+            _package_analysis(source, line, key, rec, by_analysis.get(key, []), subs_by.get(key, []), v2)
+        )
     base = os.path.basename(source.rstrip("/" + os.sep))
     return RevManReview(
         path=source,
@@ -862,7 +864,7 @@ def _true(text: str | None) -> bool:
     return (text or "").strip().lower() in ("true", "yes")
 
 
-def _package_analysis(key, rec, rows, subs, v2) -> RevManAnalysis:
+def _package_analysis(source, line, key, rec, rows, subs, v2) -> RevManAnalysis:
     dtype_label = _cell(rec, "data type")
     dtype = _DATA_TYPES.get(dtype_label.lower(), "")
     aid = f"{key[0]}.{key[1]}"
@@ -870,11 +872,12 @@ def _package_analysis(key, rec, rows, subs, v2) -> RevManAnalysis:
         raise InputError(
             [
                 Problem(
-                    f"analysis {aid}",
-                    f"unknown data type {dtype_label!r} (expected Dichotomous, "
+                    f"{source}: ...-{_OVERALL}",
+                    f"analysis {aid}: unknown data type {dtype_label!r} (expected Dichotomous, "
                     "Continuous, Contrast level or O-E and variance)",
+                    line=line,
                 )
-            ]  # fmt: skip
+            ]
         )
     label = _cell(rec, "effect measure")
     code = MEASURE_CODES.get(label.lower(), label)
