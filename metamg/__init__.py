@@ -63,6 +63,14 @@ _EXPORTS = {
     "appraise": "metamg.analyses.appraisal",
     "grade_certainty": "metamg.analyses.grade",
     "summarise_findings": "metamg.analyses.findings",
+    # Cochrane reviews in (metamg import)
+    "import_revman": "metamg.api",
+    "reanalyse_revman": "metamg.api",
+    "write_revman_sets": "metamg.api",
+    "RevManImport": "metamg.api",
+    "read_revman": "metamg.io.revman",
+    "RevManReview": "metamg.io.revman",
+    "RevManAnalysis": "metamg.io.revman",
     # words and files
     "pool_text": "metamg.render.text",
     "write_report": "metamg.api",
@@ -118,6 +126,7 @@ if TYPE_CHECKING:  # what IDEs and type checkers see; at run time __getattr__ im
     from metamg.analyses.trimfill import TrimFill
     from metamg.analyses.trimfill import trim_and_fill as trim_and_fill_arrays
     from metamg.api import (
+        RevManImport,
         baujat,
         bayes_forest,
         bayes_plot,
@@ -128,9 +137,11 @@ if TYPE_CHECKING:  # what IDEs and type checkers see; at run time __getattr__ im
         funnel,
         gosh,
         gosh_plot,
+        import_revman,
         influence,
         leave_one_out,
         permutation_test,
+        reanalyse_revman,
         regress,
         rob_plots,
         small_study_tests,
@@ -138,12 +149,14 @@ if TYPE_CHECKING:  # what IDEs and type checkers see; at run time __getattr__ im
         trim_and_fill,
         write_index,
         write_report,
+        write_revman_sets,
     )
     from metamg.effects.escalc import Continuity, EffectSizes, compute_effects
     from metamg.effects.escalc import compute_effects as escalc
     from metamg.effects.measures import MEASURES
     from metamg.errors import InputError, Problem
     from metamg.io.metadata import read_metadata
+    from metamg.io.revman import RevManAnalysis, RevManReview, read_revman
     from metamg.io.schema import StudyTable, read_studies
     from metamg.io.templates import new_study_set
     from metamg.models.inverse_variance import fit

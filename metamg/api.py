@@ -21,6 +21,7 @@ only composes the two, as each command of ``metamg.cli`` does.
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -44,6 +45,8 @@ from metamg.analyses.subgroups import (  # noqa: F401 (optional_subgroups: part 
 )
 from metamg.analyses.trimfill import TrimFill, trim_and_fill_for
 from metamg.errors import InputError, Problem
+from metamg.io.revman import RevManAnalysis, RevManReview, read_revman
+from metamg.io.revman_sets import pool_settings, study_table, write_sets
 from metamg.models.metaregression import MetaRegression
 from metamg.render import diagnostics as _diagnostics
 from metamg.render.bayes_plots import draw_bayes_forest, draw_posterior
@@ -84,6 +87,9 @@ __all__ = [
     "bayes_forest",
     "write_report",
     "write_index",
+    "import_revman",
+    "reanalyse_revman",
+    "write_revman_sets",
 ]
 
 # -- analyses ---------------------------------------------------------------------------------
@@ -519,3 +525,98 @@ def _write_one(task) -> ReportOutcome:
         if os.environ.get("METAMG_DEBUG"):
             raise
         return ReportOutcome(path, internal_error=f"{type(exc).__name__}: {exc}")
+
+
+# -- Cochrane reviews in ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RevManImport:
+    """One analysis of an imported Cochrane review: the rows and RevMan's stored results as the
+    file has them (``analysis``), and metamg's own computation with the ``revman5`` profile
+    (``revman5``: on the analysis scale, None when nothing could be pooled, with ``note`` saying
+    why). ``to_dict()`` is what ``metamg import PATH --analysis ID --format json`` prints."""
+
+    review: RevManReview
+    analysis: RevManAnalysis
+    settings: dict[str, Any]  # metamg.pool's arguments for the revman5 re-analysis
+    revman5: dict[str, Any] | None
+    note: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        reanalysis: dict[str, Any] = {"revman5": self.revman5, "settings": dict(self.settings)}
+        if self.note:
+            reanalysis["note"] = self.note
+        return {**self.analysis.to_dict(), "review": self.review.describe(), "reanalysis": reanalysis}
+
+
+def import_revman(path, analysis: str | None = None):
+    """A Cochrane review read from ``path`` (a RevMan 5 .rm5 file, a data-package zip or its
+    folder), as ``metamg import`` reads it: the RevManReview (every analysis's settings, rows and
+    RevMan's stored results) or, with ``analysis="1.4"``, that analysis re-pooled by metamg's
+    revman5 profile beside RevMan's numbers (a RevManImport)."""
+    review = read_revman(path)
+    if analysis is None:
+        return review
+    return reanalyse_revman(review, review.analysis(analysis))
+
+
+def reanalyse_revman(review: RevManReview, analysis: RevManAnalysis) -> RevManImport:
+    """``analysis`` pooled as RevMan 5 pooled it (``metamg.io.revman_sets.pool_settings``)."""
+    settings = pool_settings(analysis)
+    note = ""
+    if analysis.heterogeneity_estimator.upper() not in ("DL", "") and analysis.model == "random":
+        note = (
+            f"RevMan Web used the {analysis.heterogeneity_estimator} estimator of tau² "
+            f"({analysis.ci_method} CI); the revman5 profile uses DerSimonian-Laird with a Wald CI"
+        )
+    elif analysis.ci_method.lower() not in ("wald", ""):
+        note = f"RevMan Web used the {analysis.ci_method} CI; the revman5 profile uses the Wald CI"
+    try:
+        result = pool(study_table(review, analysis), **settings)
+    except InputError as exc:
+        why = "; ".join(p.message for p in exc.problems)
+        return RevManImport(
+            review, analysis, settings, None, (note + "; " if note else "") + f"not pooled: {why}"
+        )
+    r = result.result
+    block: dict[str, Any] = {
+        "estimate": r.estimate,
+        "se": r.se,
+        "ci_lower": r.ci_low,
+        "ci_upper": r.ci_high,
+        "z": r.statistic,
+        "p": r.p,
+        "q": r.q,
+        "q_df": r.q_df,
+        "q_p": r.q_p,
+        "i2": r.i2,
+        "tau2": r.tau2 if r.tau2 is not None else 0.0,
+        "k": r.k,
+        "measure": result.measure.name,
+        "method": r.method,
+        "profile": result.profile,
+    }
+    if analysis.log_data:
+        block.update(
+            exp_estimate=_exp(r.estimate),
+            exp_ci_lower=_exp(r.ci_low),
+            exp_ci_upper=_exp(r.ci_high),
+        )
+    block = {k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in block.items()}
+    return RevManImport(review, analysis, settings, block, note)
+
+
+def _exp(x: float) -> float:
+    try:
+        return math.exp(x)
+    except OverflowError:
+        return math.inf
+
+
+def write_revman_sets(review: RevManReview, analysis: str | None = None, directory="studies", force=False):
+    """Write one study set (CSV + TOML) per analysis of ``review`` (or only ``analysis``) into
+    ``directory``, as ``metamg import -o DIR``; returns [(analysis id, csv path, toml path)].
+    Existing sets are kept (InputError naming them) unless ``force``."""
+    chosen = [review.analysis(analysis)] if analysis is not None else list(review.analyses)
+    return write_sets(review, chosen, directory, force)

@@ -840,6 +840,140 @@ def regress(path, mods, plot, permutations, seed, fmt, output, **pool_opts):
     _emit(text, output)
 
 
+@main.command("import")
+@click.argument("path", type=click.Path(dir_okay=True, allow_dash=False))
+@click.option("--list", "list_only", is_flag=True, help="List the analyses; write nothing.")
+@click.option(
+    "--analysis", "analysis_id", metavar="ID", help="Only analysis ID (comparison.outcome, e.g. 1.4)."
+)
+@click.option(
+    "-o",
+    "--output",
+    "directory",
+    type=click.Path(file_okay=False),
+    help="Write one study set (CSV + TOML) per analysis into DIR (default with --format text: studies/).",
+)
+@click.option("--force", is_flag=True, help="Replace study sets that already exist.")
+@click.option("--format", "fmt", type=click.Choice(("text", "json")), default="text", show_default=True)
+def import_cmd(path, list_only, analysis_id, directory, force, fmt):
+    """Import a Cochrane review: a RevMan 5 .rm5 file, a data-package zip or its folder.
+
+    Writes one study set per analysis, named <review id>-<analysis id> (e.g.
+    studies/CD009865-1.4.csv and .toml), with RevMan's settings and stored results in the
+    TOML's [published] table; never replaces a set unless --force. --list lists the analyses;
+    --format json prints them (one analysis with --analysis ID, re-pooled by metamg's revman5
+    profile beside RevMan's numbers) and writes only with -o."""
+    from metamg.api import import_revman, reanalyse_revman, write_revman_sets
+
+    if list_only and directory:
+        raise click.UsageError("--list writes nothing: drop -o, or drop --list to write the study sets")
+    review = import_revman(path)
+    chosen = [review.analysis(analysis_id)] if analysis_id else list(review.analyses)
+    if list_only:
+        if fmt == "json":
+            click.echo(_json({"analyses": [a.summary() for a in chosen]}), nl=False)
+        else:
+            click.echo(_import_list_text(review, chosen), nl=False)
+        return
+    if directory is None and fmt == "text":
+        directory = "studies"
+    written = write_revman_sets(review, analysis_id, directory, force) if directory else []
+    if fmt == "json":
+        done = [{"id": i, "csv": c, "toml": t} for i, c, t in written]
+        if analysis_id:
+            d = reanalyse_revman(review, chosen[0]).to_dict()
+        else:
+            d = {
+                "review": review.describe(),
+                "analyses": [reanalyse_revman(review, a).to_dict() for a in chosen],
+            }
+        if directory:
+            d["written"] = done
+        click.echo(_json(d), nl=False)
+        return
+    for _, csv_path, toml_path in written:
+        click.echo(f"{csv_path}  {toml_path}")
+    if analysis_id:
+        click.echo(_import_analysis_text(review, reanalyse_revman(review, chosen[0])), nl=False)
+    else:
+        click.echo(
+            f"{len(written)} study set{'s' if len(written) != 1 else ''} from {review.file_name} "
+            f"({review.review_id}, {review.format}); next: metamg check {directory}/{review.review_id}-*.csv",
+            err=True,
+        )
+
+
+def _import_list_text(review, analyses) -> str:
+    head = (
+        f"{review.review_id}: {review.title or review.file_name} ({review.format}, {len(analyses)} analyses)"
+    )
+    rows = [("id", "type", "measure", "method", "model", "rows", "studies", "subgroups", "analysis")]
+    for a in analyses:
+        c = a.counts
+        rows.append(
+            (
+                a.id,
+                a.type,
+                a.effect_measure,
+                a.method,
+                a.model,
+                str(c["n_rows"]),
+                str(c["n_studies"]),
+                str(c["n_subgroups"]),
+                f"{a.comparison} / {a.name}",
+            )
+        )
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]) - 1)]
+    lines = [head] + [
+        "  ".join(c.ljust(w) for c, w in zip(r, widths, strict=False)) + "  " + r[-1] for r in rows
+    ]
+    return "\n".join(line.rstrip() for line in lines) + "\n"
+
+
+def _g(x) -> str:
+    return "n/a" if x is None else f"{x:.4g}"
+
+
+def _import_analysis_text(review, imported) -> str:
+    a = imported.analysis
+    c = a.counts
+    rv = dict(a.revman)
+    lines = [
+        f"{review.review_id} analysis {a.id}: {a.comparison} / {a.name}",
+        f"  {a.type} data, {a.effect_measure_label or a.effect_measure} by {a.method} ({a.model} effect); "
+        f"{c['n_rows']} rows from {c['n_studies']} studies ({c['n_estimable']} estimable), "
+        f"{c['n_subgroups']} subgroups",
+    ]
+    if rv["effect"] is None:
+        lines.append("  Published in the review: no overall result stored")
+    else:
+        tau = f"; Tau² = {_g(rv['tau2'])}" if a.model == "random" else ""
+        lines.append(
+            f"  Published in the review (RevMan): {a.effect_measure} {_g(rv['effect'])} "
+            f"[{_g(rv['ci_lower'])}, {_g(rv['ci_upper'])}]{tau}; Chi² = {_g(rv['chi2'])}, "
+            f"df = {_g(rv['df'])} (P = {_g(rv['p_chi2'])}); I² = {_g(rv['i2'])}%; "
+            f"Z = {_g(rv['z'])} (P = {_g(rv['p_z'])})"
+        )
+    b = imported.revman5
+    if b is None:
+        lines.append(f"  Re-analysed by metamg (revman5 profile): {imported.note}")
+    else:
+        est, lo, hi = (
+            (b["exp_estimate"], b["exp_ci_lower"], b["exp_ci_upper"])
+            if "exp_estimate" in b
+            else (b["estimate"], b["ci_lower"], b["ci_upper"])
+        )
+        tau = f"; Tau² = {_g(b['tau2'])}" if a.model == "random" else ""
+        lines.append(
+            f"  Re-analysed by metamg ({b['profile']} profile, {b['method']}): {a.effect_measure} {_g(est)} "
+            f"[{_g(lo)}, {_g(hi)}]{tau}; Q = {_g(b['q'])}, df = {b['q_df']} (P = {_g(b['q_p'])}); "
+            f"I² = {_g(b['i2'])}%; Z = {_g(abs(b['z']) if b['z'] is not None else None)} (P = {_g(b['p'])})"
+        )
+        if imported.note:
+            lines.append(f"  Note: {imported.note}")
+    return "\n".join(lines) + "\n"
+
+
 def _default_figure(path, kind):
     return f"{_stem(path)}-{kind}.png"
 

@@ -115,6 +115,20 @@ class BayesSettings:
 
 
 @dataclass(frozen=True)
+class Published:
+    """The ``[published]`` table of an imported review's analysis (``metamg import``): RevMan's
+    settings and stored results as the review has them (``settings``: key -> string, boolean
+    or number), the test for subgroup differences and each subgroup's stored results."""
+
+    settings: tuple[tuple[str, str | bool | int | float], ...] = ()
+    subgroup_test: tuple[tuple[str, int | float], ...] = ()
+    subgroups: tuple[tuple[tuple[str, str | bool | int | float], ...], ...] = ()
+
+    def get(self, key: str, default=None):
+        return dict(self.settings).get(key, default)
+
+
+@dataclass(frozen=True)
 class StudySetMeta:
     name: str
     title: str = ""
@@ -134,6 +148,7 @@ class StudySetMeta:
     regressions: tuple[RegressionSpec, ...] = ()
     grade: GradeSettings = GradeSettings()
     bayes: BayesSettings = BayesSettings()
+    published: Published | None = None  # RevMan's settings and results, for imported reviews
     defaults: tuple[str, ...] = field(default=())  # keys that were not given
     sha256: str | None = None  # of the metadata file's bytes; None when there is no file
     key_lines: tuple[tuple[str, int], ...] = ()  # top-level key -> its line in the file
@@ -255,6 +270,11 @@ def parse_metadata(
             problems += bayes_problems
             values[key] = settings
             continue
+        if key == "published":
+            published, published_problems = _parse_published(value, path, where)
+            problems += published_problems
+            values[key] = published
+            continue
         if key == "grade":
             grade, grade_problems = _parse_grade(value, path, where)
             problems += grade_problems
@@ -284,7 +304,9 @@ def parse_metadata(
         values["measure"] = values["measure"].upper()
     if values.get("subgroup") == "":
         values["subgroup"] = None
-    defaults = tuple(sorted(_KEYS - values.keys() - {"claims", "inclusion", "grade", "regressions", "bayes"}))
+    defaults = tuple(
+        sorted(_KEYS - values.keys() - {"claims", "inclusion", "grade", "regressions", "bayes", "published"})
+    )
     top = tuple((k[0], n) for k, n in lines.items() if len(k) == 1)
     return StudySetMeta(
         name=name, **{"title": name, **values}, defaults=defaults, sha256=sha256, key_lines=top
@@ -330,6 +352,135 @@ def _parse_bayes(value, path, where) -> tuple[BayesSettings, list[Problem]]:
             Problem(path, "a stated prior needs its reason", line=where("bayes"), column="bayes.reason")
         )
     return BayesSettings(**out), problems
+
+
+_PUBLISHED_RESULTS = (
+    "effect",
+    "ci_lower",
+    "ci_upper",
+    "tau2",
+    "chi2",
+    "df",
+    "p_chi2",
+    "i2",
+    "z",
+    "p_z",
+    "events_1",
+    "total_1",
+    "events_2",
+    "total_2",
+    "weight",
+    "studies",
+)
+_PUBLISHED_KEYS = (
+    "review",
+    "review_id",
+    "doi",
+    "citation",
+    "file",
+    "sha256",
+    "format",
+    "revman_version",
+    "analysis",
+    "comparison",
+    "outcome",
+    "data_type",
+    "effect_measure",
+    "effect_measure_label",
+    "method",
+    "model",
+    "log_data",
+    "ci_level",
+    "heterogeneity_estimator",
+    "ci_method",
+    "totals",
+    "swap_events",
+    "n_rows",
+    "n_studies",
+    "n_estimable",
+    "n_subgroups",
+) + _PUBLISHED_RESULTS
+_PUBLISHED_TEST_KEYS = ("chi2", "df", "p", "i2")
+_PUBLISHED_SUBGROUP_KEYS = ("no", "name") + _PUBLISHED_RESULTS
+
+
+def _scalar(v) -> bool:
+    """A string, boolean or finite number."""
+    return isinstance(v, (str, bool)) or (isinstance(v, (int, float)) and math.isfinite(v))
+
+
+def _parse_published(value, path, where) -> tuple[Published | None, list[Problem]]:
+    """The [published] table metamg import writes: known keys only, each a string, boolean or
+    finite number (numbers only in the results and the subgroup test)."""
+    if not isinstance(value, dict):
+        return None, [
+            Problem(path, "must be a [published] table", line=where("published"), column="published")
+        ]
+    problems: list[Problem] = []
+
+    def scalars(table, known, *keys) -> tuple:
+        out = []
+        name = ".".join(str(k) for k in ("published",) + keys)
+        for key, v in table.items():
+            column = f"{name}.{key}"
+            if key not in known:
+                problems.append(
+                    Problem(
+                        path, _unknown("key", key, known), line=where("published", *keys, key), column=column
+                    )
+                )
+            elif not _scalar(v) or (
+                key in _PUBLISHED_RESULTS + _PUBLISHED_TEST_KEYS
+                and not (isinstance(v, (int, float)) and not isinstance(v, bool))
+            ):
+                kind = (
+                    "a finite number"
+                    if key in _PUBLISHED_RESULTS + _PUBLISHED_TEST_KEYS
+                    else ("a string, true/false or a finite number")
+                )
+                problems.append(
+                    Problem(
+                        path,
+                        f"must be {kind}",
+                        line=where("published", *keys, key),
+                        column=column,
+                        value=repr(v),
+                    )
+                )
+            else:
+                out.append((key, v))
+        return tuple(out)
+
+    top = {k: v for k, v in value.items() if k not in ("subgroup_test", "subgroups")}
+    settings = scalars(top, _PUBLISHED_KEYS)
+    test: tuple = ()
+    if "subgroup_test" in value:
+        if isinstance(value["subgroup_test"], dict):
+            test = scalars(value["subgroup_test"], _PUBLISHED_TEST_KEYS, "subgroup_test")
+        else:
+            problems.append(
+                Problem(
+                    path,
+                    "must be a [published.subgroup_test] table",
+                    line=where("published", "subgroup_test"),
+                    column="published.subgroup_test",
+                )
+            )
+    subgroups: list[tuple] = []
+    raw = value.get("subgroups", [])
+    if not isinstance(raw, list) or not all(isinstance(s, dict) for s in raw):
+        problems.append(
+            Problem(
+                path,
+                "must be a list of [[published.subgroups]] tables",
+                line=where("published", "subgroups"),
+                column="published.subgroups",
+            )
+        )
+    else:
+        for n, s in enumerate(raw):
+            subgroups.append(scalars(s, _PUBLISHED_SUBGROUP_KEYS, "subgroups", n))
+    return Published(settings, test, tuple(subgroups)), problems
 
 
 _GRADE_KEYS = ("design", "mid", "outcome", "intervention", "control_risk") + GRADE_DOMAINS
