@@ -14,9 +14,13 @@ MEASURES = ("OR", "RR", "RD", "MD", "SMD", "ROM", "ZCOR", "COR", "PLO", "PR", "G
 DATA_TYPES = ("binary", "continuous", "generic", "correlation", "proportion")
 
 # -- pooling --------------------------------------------------------------------------------
-COMMON_EFFECT = ("FE", "EE", "CE")  # aliases of the common-effect (equal-effects) model
+# aliases of the common-effect (equal-effects) model; IV stays inverse-variance under a profile
+# whose common-effect model for binary data is Mantel-Haenszel (revman5)
+COMMON_EFFECT = ("FE", "EE", "CE", "IV")
 TAU2_ESTIMATORS = ("DL", "REML", "ML", "PM", "HE", "SJ", "EB", "HS")
-TABLE_METHODS = ("MH", "PETO")  # pool 2x2 tables directly
+# pool 2x2 tables directly; MH-DL: RevMan 5's Mantel-Haenszel random effects (DerSimonian-Laird
+# tau² from the Mantel-Haenszel Chi², with RevMan's zero-cell rules)
+TABLE_METHODS = ("MH", "PETO", "MH-DL")
 METHODS = COMMON_EFFECT + TAU2_ESTIMATORS + TABLE_METHODS
 REGRESSION_METHODS = ("FE",) + TAU2_ESTIMATORS  # what a meta-regression can be fitted with
 CI_METHODS = ("wald", "hk", "hk-adhoc")  # z; Hartung-Knapp-Sidik-Jonkman; its ad hoc form

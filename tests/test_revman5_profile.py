@@ -20,8 +20,13 @@ import math
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
 import pytest
 
+import metamg
+from metamg.effects.measures import MEASURES
+from metamg.models import fit, mantel_haenszel, peto
 from metamg.models.revman5 import pool_tables
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "revman" / "files"
@@ -50,11 +55,6 @@ def _close(got: float, want: float, rel: float = REL, abs_: float = 1e-12) -> bo
     return math.isclose(got, want, rel_tol=rel, abs_tol=abs_)
 
 
-def _pooled(out, rows, measure: str, method: str, random: bool):
-    cells = [[_f(r, k) for r in rows] for k in ("EVENTS_1", "TOTAL_1", "EVENTS_2", "TOTAL_2")]
-    return pool_tables(*cells, measure=measure, method=method, random=random)
-
-
 def _dich_cases(name: str):
     for aid, out in _outcomes(name):
         if out.get("ESTIMABLE") == "NO" or out.get("TOTALS") != "YES":
@@ -73,11 +73,13 @@ def _find(name: str, aid: str):
     return next(out for i, out in _outcomes(name) if i == aid)
 
 
-def stored_totals_mismatches(name: str, aid: str) -> list[str]:
-    """Every stored total of one DICH analysis that metamg does not reproduce (empty: all match)."""
+def stored_totals_mismatches(name: str, aid: str, subgroup: str | None = None) -> list[str]:
+    """Every stored total of one DICH analysis (or one of its subgroups) that metamg does not
+    reproduce, with the row effects and weights (empty: all match)."""
     out = _find(name, aid)
     measure, method = _measure(out)
-    rows = list(out.iter("DICH_DATA"))
+    where = out if subgroup is None else next(s for s in out.iter("DICH_SUBGROUP") if s.get("NO") == subgroup)
+    rows = list(where.iter("DICH_DATA"))
     r = pool_tables(
         *([_f(x, k) for x in rows] for k in ("EVENTS_1", "TOTAL_1", "EVENTS_2", "TOTAL_2")),
         measure=measure,
@@ -99,7 +101,7 @@ def stored_totals_mismatches(name: str, aid: str) -> list[str]:
     }
     bad = []
     for key, value in got.items():
-        want = _f(out, key)
+        want = _f(where, key)
         if key in ("I2", "P_CHI2") and r.q_df == 0:
             continue
         if key == "P_CHI2":
@@ -116,7 +118,7 @@ def stored_totals_mismatches(name: str, aid: str) -> list[str]:
     for x, yi, w in zip(used, r.yi, r.weights, strict=True):
         if not _close(nat(yi), _f(x, "EFFECT_SIZE")):
             bad.append(f"row {x.get('STUDY_ID')} effect: metamg {nat(yi)!r}, RevMan {x.get('EFFECT_SIZE')}")
-        if not _close(w, _f(x, "WEIGHT")):
+        if subgroup is None and not _close(w, _f(x, "WEIGHT")):  # stored: the weight in the total
             bad.append(f"row {x.get('STUDY_ID')} weight: metamg {w!r}, RevMan {x.get('WEIGHT')}")
     return bad
 
@@ -137,3 +139,169 @@ DICH_FILES = (
 )
 def test_every_stored_dich_total(name, aid):
     assert stored_totals_mismatches(name, aid) == []
+
+
+def _subgroup_cases(name: str):
+    for aid, out in _outcomes(name):
+        if out.get("SUBGROUPS") != "YES":
+            continue
+        for sub in out.iter("DICH_SUBGROUP"):
+            if sub.get("ESTIMABLE") != "NO" and list(sub.iter("DICH_DATA")):
+                yield pytest.param(name, aid, sub.get("NO"), id=f"{name.split('.')[0]}-{aid}.{sub.get('NO')}")
+
+
+@pytest.mark.revman_shared
+@shared
+@pytest.mark.parametrize(
+    "name,aid,no", [p for f in DICH_FILES for p in (_subgroup_cases(f) if SHARED.is_dir() else ())]
+)
+def test_every_stored_dich_subgroup_total(name, aid, no):
+    assert stored_totals_mismatches(name, aid, no) == []
+
+
+# -- self-contained cases: four trials with zero cells, written out here --------------------------
+# RevMan-style values from the formulas of Deeks & Higgins (2010), computed independently of
+# metamg (a separate NumPy implementation that reproduces every stored DICH total of the shared
+# files, see test_every_stored_dich_total), typed in at full precision.
+TABLES = ([0, 2, 12, 1], [10, 20, 30, 25], [3, 10, 6, 0], [10, 20, 30, 25])  # a, n1, c, n2
+
+EXPECTED = {  # (measure, method, random): log-scale estimate, CI, tau², Chi², I², |z|, p
+    ("RR", "MH", False): (
+        -0.2231435513142097, -0.8113789755597839, 0.36509187293136447, 0.0,
+        10.508478175130728, 71.45162268024905, 0.7435004862536669, 0.45717872723857633,
+    ),
+    ("RR", "MH", True): (
+        -0.4201153952315055, -2.0575179806787096, 1.2172871902156985, 1.782553839984995,
+        10.508478175130728, 71.45162268024905, 0.502876355102171, 0.6150512061378133,
+    ),
+    ("OR", "MH", False): (
+        -0.2793477921566327, -1.0137827235511498, 0.4550871392378845, 0.0,
+        11.769602860181761, 74.51060978319475, 0.7454868884683716, 0.45597743454820805,
+    ),
+    ("OR", "MH", True): (
+        -0.5523620090913602, -2.605537156260913, 1.5008131380781928, 3.041282193968374,
+        11.769602860181761, 74.51060978319475, 0.5272855780178841, 0.5979952878593763,
+    ),
+    ("RR", "IV", True): (
+        -0.4171267193104259, -2.019924663918407, 1.1856712252975554, 1.6776542807777348,
+        10.066619964051293, 70.19853723778944, 0.5100788590278256, 0.6099962155520515,
+    ),
+    ("OR", "PETO", False): (
+        -0.31855814893954215, -1.1007755135984318, 0.46365921571934765, 0.0,
+        13.953920116686744, 78.50066522587828, 0.7981956513782096, 0.4247569605830318,
+    ),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("key", list(EXPECTED), ids=lambda k: "-".join(map(str, k)))
+def test_revman_quirks_on_four_trials(key):
+    measure, method, random = key
+    r = pool_tables(*TABLES, measure=measure, method=method, random=random)
+    got = (r.estimate, r.ci_low, r.ci_high, r.tau2 or 0.0, r.q, r.i2, abs(r.statistic), r.p)
+    assert got == pytest.approx(EXPECTED[key], rel=1e-12, abs=1e-15)
+    assert r.q_df == 3 and r.k == 4
+
+
+def test_mantel_haenszel_adds_half_inside_the_estimate_unlike_metafor():
+    """The first table has a zero cell: RevMan's M-H uses it with 0.5 added (rma.mh does not)."""
+    rm = pool_tables(*TABLES, measure="RR", method="MH")
+    mf = mantel_haenszel(*TABLES, measure="RR")
+    assert rm.estimate == pytest.approx(EXPECTED[("RR", "MH", False)][0], rel=1e-12)
+    assert abs(rm.estimate - mf.estimate) > 0.01
+
+
+def test_mh_random_effects_take_tau2_from_the_mh_chi2():
+    """M-H random: DL tau² from the M-H-based Chi² (1.7826), not the inverse-variance Q (1.6777)."""
+    mh = pool_tables(*TABLES, measure="RR", method="MH", random=True)
+    iv = pool_tables(*TABLES, measure="RR", method="IV", random=True)
+    assert iv.tau2 == pytest.approx(fit(mh.yi, mh.vi, method="DL", ci_method="wald").tau2, rel=1e-12)
+    assert mh.tau2 > iv.tau2 and mh.q > iv.q
+
+
+def test_peto_is_metafors_rma_peto():
+    rm = pool_tables(*TABLES, measure="OR", method="PETO")
+    mf = peto(*TABLES)
+    assert (rm.estimate, rm.se, rm.q) == pytest.approx((mf.estimate, mf.se, mf.q), rel=1e-12)
+
+
+def test_risk_difference_keeps_double_zero_tables_and_corrects_only_the_variance():
+    """RD: a double-zero table is estimable (RD 0) and adds variance: RevMan's M-H variance takes
+    its terms from the 0.5-corrected tables (CD008625 1.3: nine double-zero trials, RD 0 with CI
+    ±0.0470; checked in test_every_stored_dich_total)."""
+    r = pool_tables([0, 0, 3], [17, 10, 18], [0, 0, 3], [18, 12, 15], measure="RD", method="MH")
+    assert r.k == 3 and list(r.yi[:2]) == [0.0, 0.0]
+    assert (r.estimate, r.ci_low, r.ci_high, r.q) == pytest.approx(
+        (-0.012186629526462394, -0.12687959933969878, 0.102506340286774, 0.09833095121354544), rel=1e-12
+    )
+
+
+def test_one_estimable_table_is_that_tables_result():
+    r = pool_tables([0, 3], [29, 30], [0, 11], [27, 27], measure="RR", method="MH")  # CD008625 12.4-like
+    y, v = MEASURES["RR"].compute(np.array([3.0]), np.array([30.0]), np.array([11.0]), np.array([27.0]))
+    assert r.k == 1 and r.estimate == pytest.approx(y[0]) and r.se**2 == pytest.approx(v[0])
+    assert (r.q_df, r.i2, r.q_p) == (0, 0.0, 1.0)
+
+
+# -- the profile through pool() -------------------------------------------------------------------
+def _frame(a, n1, c, n2):
+    return pd.DataFrame(
+        {
+            "study": [f"S{i}" for i in range(len(a))],
+            "events_treatment": a,
+            "n_treatment": n1,
+            "events_control": c,
+            "n_control": n2,
+        }
+    )
+
+
+@pytest.mark.parametrize(
+    "method,key",
+    [
+        ("MH", ("RR", "MH", False)),
+        ("FE", ("RR", "MH", False)),  # the profile's common-effect model for binary data
+        ("MH-DL", ("RR", "MH", True)),
+        ("DL", ("RR", "IV", True)),
+    ],
+)
+def test_pool_with_the_revman5_profile(method, key):
+    a = metamg.pool(_frame(*TABLES), measure="RR", method=method, profile="revman5")
+    assert (a.result.estimate, a.result.q) == pytest.approx((EXPECTED[key][0], EXPECTED[key][4]), rel=1e-12)
+    assert len(a.rows) == 4 and sum(row.weight for row in a.rows) == pytest.approx(100)
+    assert a.result.rules[0].rule == "model.revman5"
+
+
+def test_pool_peto_and_iv_common_effect_with_the_revman5_profile():
+    a = metamg.pool(_frame(*TABLES), method="PETO", profile="revman5")
+    assert a.result.estimate == pytest.approx(EXPECTED[("OR", "PETO", False)][0], rel=1e-12)
+    iv = metamg.pool(_frame(*TABLES), measure="OR", method="IV", profile="revman5")
+    assert iv.result.method == "FE" and iv.result.model == "inverse-variance"
+
+
+def test_revman5_drops_double_zero_studies_for_ratios_not_for_rd():
+    rows = ([0, 2, 12], [10, 20, 30], [0, 10, 6], [10, 20, 30])
+    rr = metamg.pool(_frame(*rows), measure="RR", method="MH", profile="revman5")
+    rd = metamg.pool(_frame(*rows), measure="RD", method="MH", profile="revman5")
+    assert rr.result.k == 2 and [e.study for e in rr.excluded] == ["S0"]
+    assert rd.result.k == 3 and rd.rows[0].yi == 0.0
+
+
+def test_the_other_profiles_keep_metafors_mantel_haenszel():
+    a = metamg.pool(_frame(*TABLES), measure="RR", method="MH", profile="metafor")
+    assert a.result.estimate == pytest.approx(mantel_haenszel(*TABLES, measure="RR").estimate, rel=1e-14)
+
+
+@pytest.mark.revman_shared
+@shared
+def test_pool_reproduces_a_stored_mh_random_total_through_a_study_table():
+    """CD000023 1.4 (20 rows, zero cells, M-H random): pool() with profile revman5 and MH-DL."""
+    out = _find("antibiotics-for-sore-throat.rm5", "1.4")
+    rows = list(out.iter("DICH_DATA"))
+    cells = [[_f(r, k) for r in rows] for k in ("EVENTS_1", "TOTAL_1", "EVENTS_2", "TOTAL_2")]
+    a = metamg.pool(_frame(*cells), measure="RR", method="MH-DL", profile="revman5")
+    r = a.result
+    assert math.exp(r.estimate) == pytest.approx(_f(out, "EFFECT_SIZE"), rel=REL)
+    assert math.exp(r.ci_low) == pytest.approx(_f(out, "CI_START"), rel=REL)
+    assert r.tau2 == pytest.approx(_f(out, "TAU2"), rel=REL)
+    assert r.q == pytest.approx(_f(out, "CHI2"), rel=REL)
+    assert r.q_p == pytest.approx(_f(out, "P_CHI2"), rel=P_CHI2_REL)  # stored 1.43552e-13, exact 1.42765e-13

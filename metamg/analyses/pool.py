@@ -35,6 +35,7 @@ from metamg.models.display import (
 from metamg.models.distributions import norm_ppf
 from metamg.models.mantel_haenszel import Undefined
 from metamg.models.results import PoolResult, _num
+from metamg.models.revman5 import pool_tables
 from metamg.notes import Note, note
 from metamg.vocabulary import METHODS
 
@@ -350,7 +351,8 @@ def pool(
         raise InputError([Problem("level", f"must lie between 0 and 1 (or 0 and 100), got {level!r}")])
 
     exclude_status = tuple(exclude_status)
-    effects = _effects(data, measure, method, continuity, multi_arm, exclude_status, low_risk_only)
+    revman = profile == "revman5" or method == "MH-DL"
+    effects = _effects(data, measure, method, continuity, multi_arm, exclude_status, low_risk_only, revman)
     if (
         method in ("FE", "EE", "CE")
         and effects.measure.data_type == "binary"
@@ -359,7 +361,13 @@ def pool(
         and not effects.converted
     ):  # MH needs every study's 2x2 table
         method = "MH"
-    result = _fit(effects, method, ci_method, prof.ci_method, level, pi)
+    if revman and _revman5_tables(effects, method, ci_method, continuity):
+        result = _fit_revman5(effects, method, level)
+        if ci_method not in (None, "wald"):  # RevMan 5 has only the Wald interval
+            result = _with_warning(result, note("ci.not_applicable", method=method, ci_method=ci_method))
+        effects = replace(effects, yi=result.yi, vi=result.vi)  # RevMan's own row effects
+    else:
+        result = _fit(effects, method, ci_method, prof.ci_method, level, pi)
     warnings = effects.warnings + result.warnings
     options = PoolOptions(
         effects.measure.name,
@@ -378,14 +386,64 @@ def pool(
     )
 
 
-def _effects(data, measure, method, continuity, multi_arm, exclude_status, low_risk_only) -> EffectSizes:
+def _effects(
+    data, measure, method, continuity, multi_arm, exclude_status, low_risk_only, revman=False
+) -> EffectSizes:
     if isinstance(data, EffectSizes):
         return data
-    if method == "PETO" and measure is None:
+    if method in ("PETO",) and measure is None:
         measure = "OR"
-    return compute_effects(
-        prepare_table(data, measure, multi_arm, exclude_status, low_risk_only), measure, continuity
+    table = prepare_table(data, measure, multi_arm, exclude_status, low_risk_only)
+    if revman and continuity == Continuity() and table.data_type == "binary":
+        # RevMan 5: a double-zero table is not estimable for OR, RR and Peto (it is for RD)
+        name = resolve_measure(table.data_type, measure, table.source).name
+        continuity = Continuity(drop00=name != "RD" or method == "PETO")
+    return compute_effects(table, measure, continuity)
+
+
+# what each method means for 2x2 tables under the revman5 profile: RevMan's statistical
+# method and whether the model is random effects
+_REVMAN5 = {
+    "MH": ("MH", False),
+    "MH-DL": ("MH", True),
+    "PETO": ("PETO", False),
+    "FE": ("IV", False),
+    "EE": ("IV", False),
+    "CE": ("IV", False),
+    "IV": ("IV", False),
+    "DL": ("IV", True),
+}
+
+
+def _revman5_tables(es: EffectSizes, method: str, ci_method: str | None, continuity: Continuity) -> bool:
+    """Whether the revman5 rules pool these effects: 2x2 tables of every study (none converted
+    from an effect and CI) for OR, RR or RD, a method RevMan 5 has, the Wald interval and
+    RevMan's zero-cell rule (not one the user chose)."""
+    if method == "MH-DL" and (es.measure.name not in ("OR", "RR", "RD") or es.converted):
+        allowed = "OR, RR or RD" if es.measure.name not in ("OR", "RR", "RD") else "every study's 2x2 table"
+        raise InputError([Problem(es.source, f"method MH-DL needs {allowed}")])
+    return (
+        es.measure.data_type == "binary"
+        and es.measure.name in ("OR", "RR", "RD")
+        and not es.converted
+        and method in _REVMAN5
+        and (ci_method in (None, "wald") or method in ("MH-DL", "MH", "PETO"))
+        and continuity == Continuity()
+        and es.k > 0
     )
+
+
+def _fit_revman5(es: EffectSizes, method: str, level: float) -> PoolResult:
+    how, random = _REVMAN5[method]
+    if how == "PETO" and es.measure.name != "OR":
+        raise InputError([Problem(es.source, f"method PETO works with measure OR, not {es.measure.name}")])
+    d = es.data
+    try:
+        return pool_tables(
+            d["ai"], d["n1i"], d["ci"], d["n2i"], es.measure.name, how, random, level, es.studies
+        )
+    except Undefined as exc:
+        raise InputError([Problem(es.source, str(exc))]) from None
 
 
 def read_table(data, measure=None) -> StudyTable:
@@ -412,6 +470,16 @@ def prepare_table(
 def _fit(es: EffectSizes, method, ci_method, default_ci, level, pi) -> PoolResult:
     if es.k == 0:
         raise InputError([Problem(es.source, "no estimable studies to pool")])
+    if method == "MH-DL":
+        raise InputError(
+            [
+                Problem(
+                    es.source,
+                    "method MH-DL is RevMan 5's and uses its zero-cell rule: leave the continuity "
+                    "correction (--cc, --cc-to, --drop00) at its default",
+                )
+            ]
+        )
     if method in ("MH", "PETO"):
         allowed = ("OR", "RR", "RD") if method == "MH" else ("OR",)
         if es.measure.name not in allowed:

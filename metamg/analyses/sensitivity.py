@@ -220,7 +220,7 @@ def _subset_fits(analysis: PoolAnalysis, fits, yi, vi) -> SubsetFits | None:
     (Mantel-Haenszel and Peto, and a common-effect binary analysis under a profile whose
     common-effect model is Mantel-Haenszel: a subset without converted studies would be MH)."""
     r, o = analysis.result, analysis.options
-    if r.model != "inverse-variance":
+    if r.model != "inverse-variance" or o.method == "MH-DL":  # MH-DL: tau² from the MH Chi²
         return None
     prof = PROFILES[analysis.profile]
     if r.method == "FE" and analysis.measure.data_type == "binary" and prof.binary_common_effect == "MH":

@@ -56,6 +56,8 @@ def _multi_arm_combined(f: Facts) -> str:
     )
 
 
+_REVMAN5_METHODS = {"MH": "Mantel-Haenszel", "IV": "inverse variance", "PETO": "Peto"}
+
 WORDS: dict[str, Callable[[Facts], str]] = {
     # rules: the model and its intervals
     "measure": lambda f: f"measure: {f['label']} ({f['measure']}), analysed on the {f['scale']} scale",
@@ -67,6 +69,21 @@ WORDS: dict[str, Callable[[Facts], str]] = {
         "common-effect Mantel-Haenszel model on the raw counts (no continuity correction)"
     ),
     "model.peto": lambda f: "common-effect Peto one-step odds ratio",
+    "model.revman5": lambda f: (
+        f"RevMan 5's {_REVMAN5_METHODS[f['method']]} method, "
+        + (
+            "random effects (DerSimonian-Laird tau² from the method's Chi²)"
+            if f["random"]
+            else "fixed effect"
+        )
+        + (
+            "; raw counts; "
+            if f["method"] == "PETO"
+            else "; 0.5 added to every cell of a table with a zero cell (also inside Mantel-Haenszel); "
+        )
+        + ("double-zero tables kept (RD 0)" if f["measure"] == "RD" else "double-zero tables not estimable")
+        + "; Chi² about the method's own pooled estimate"
+    ),
     "ci": lambda f: CI_WORDS[f["ci_method"]],
     "i2.from_q": lambda f: "I² from Q: 100·max(0, (Q - df)/Q)",
     "i2.from_tau2": lambda f: "I² = 100·tau²/(tau² + typical within-study variance), as metafor",
