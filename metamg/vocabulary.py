@@ -10,8 +10,8 @@ module costs nothing, so the CLI can build its help from it without loading nump
 from __future__ import annotations
 
 # -- effect measures (metafor's escalc names), by the data type they need ---------------------
-MEASURES = ("OR", "RR", "RD", "MD", "SMD", "ROM", "ZCOR", "COR", "PLO", "PR", "GEN")
-DATA_TYPES = ("binary", "continuous", "generic", "correlation", "proportion")
+MEASURES = ("OR", "RR", "RD", "MD", "SMD", "ROM", "ZCOR", "COR", "PLO", "PR", "GEN", "HR")
+DATA_TYPES = ("binary", "continuous", "generic", "correlation", "proportion", "oe")
 
 # -- pooling --------------------------------------------------------------------------------
 # aliases of the common-effect (equal-effects) model; IV stays inverse-variance under a profile

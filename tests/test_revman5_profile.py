@@ -305,3 +305,58 @@ def test_pool_reproduces_a_stored_mh_random_total_through_a_study_table():
     assert r.tau2 == pytest.approx(_f(out, "TAU2"), rel=REL)
     assert r.q == pytest.approx(_f(out, "CHI2"), rel=REL)
     assert r.q_p == pytest.approx(_f(out, "P_CHI2"), rel=P_CHI2_REL)  # stored 1.43552e-13, exact 1.42765e-13
+
+
+# -- O - E and variance (individual participant data): Peto's log hazard ratio ---------------------
+OE = pd.DataFrame({"study": ["A", "B", "C"], "o_e": [-3.2, -1.1, 2.0], "var": [10.5, 4.2, 6.1]})
+
+
+@pytest.mark.parametrize("method", ["PETO", "FE"])
+def test_o_minus_e_and_variance_give_petos_hazard_ratio(method):
+    """log HR = Σ(O-E)/ΣV, SE = 1/√ΣV, Chi² = Σ(O-E)²/V - (Σ(O-E))²/ΣV (Yusuf et al. 1985)."""
+    a = metamg.pool(OE, measure="HR", method=method, profile="revman5")
+    r = a.result
+    assert a.measure.name == "HR" and a.measure.scale == "log" and a.effects.measure.data_type == "oe"
+    assert r.estimate == pytest.approx(-2.3 / 20.8, rel=1e-14)
+    assert r.se == pytest.approx(1 / math.sqrt(20.8), rel=1e-14)
+    assert r.q == pytest.approx(3.2**2 / 10.5 + 1.1**2 / 4.2 + 2**2 / 6.1 - 2.3**2 / 20.8, rel=1e-12)
+    assert [row.yi for row in a.rows] == pytest.approx([-3.2 / 10.5, -1.1 / 4.2, 2 / 6.1], rel=1e-14)
+    assert [row.weight for row in a.rows] == pytest.approx([1050 / 20.8, 420 / 20.8, 610 / 20.8], rel=1e-12)
+
+
+def test_hr_is_the_default_measure_of_o_minus_e_data_and_random_effects_are_dl():
+    a = metamg.pool(OE, profile="revman5")
+    assert a.measure.name == "HR" and a.result.method == "DL"
+    assert a.result.tau2 == pytest.approx(fit(a.effects.yi, a.effects.vi, method="DL").tau2, rel=1e-14)
+
+
+def _peto_cases(name: str):
+    for aid, out in _outcomes(name):
+        if out.get("METHOD") == "PETO" and out.get("TOTALS") == "YES" and out.get("ESTIMABLE") != "NO":
+            yield pytest.param(name, aid, id=f"{name.split('.')[0]}-{aid}")
+
+
+@pytest.mark.revman_shared
+@shared
+@pytest.mark.parametrize(
+    "name,aid", list(_peto_cases("CD009865StatsDataOnly.rm5")) if SHARED.is_dir() else []
+)
+def test_o_minus_e_rows_give_back_revmans_peto_totals(name, aid):
+    """RevMan stores each Peto row's O_E and VAR: pooled as O-E and variance data (HR, Peto)
+    they give back the stored Peto OR totals, a check of the O-E path on real numbers."""
+    out = _find(name, aid)
+    rows = [r for r in out.iter("DICH_DATA") if r.get("ESTIMABLE") != "NO"]
+    frame = pd.DataFrame(
+        {
+            "study": [r.get("STUDY_ID") for r in rows],
+            "o_e": [_f(r, "O_E") for r in rows],
+            "var": [_f(r, "VAR") for r in rows],
+        }
+    )
+    r = metamg.pool(frame, measure="HR", method="PETO", profile="revman5").result
+    assert math.exp(r.estimate) == pytest.approx(_f(out, "EFFECT_SIZE"), rel=REL)
+    assert (math.exp(r.ci_low), math.exp(r.ci_high)) == pytest.approx(
+        (_f(out, "CI_START"), _f(out, "CI_END")), rel=REL
+    )
+    assert r.q == pytest.approx(_f(out, "CHI2"), rel=REL, abs=1e-12)
+    assert abs(r.statistic) == pytest.approx(_f(out, "Z"), rel=REL, abs=1e-12)

@@ -391,7 +391,7 @@ def _effects(
 ) -> EffectSizes:
     if isinstance(data, EffectSizes):
         return data
-    if method in ("PETO",) and measure is None:
+    if method == "PETO" and measure is None:  # O-E and variance data: name HR
         measure = "OR"
     table = prepare_table(data, measure, multi_arm, exclude_status, low_risk_only)
     if revman and continuity == Continuity() and table.data_type == "binary":
@@ -480,8 +480,12 @@ def _fit(es: EffectSizes, method, ci_method, default_ci, level, pi) -> PoolResul
                 )
             ]
         )
+    if method == "PETO" and es.measure.name == "HR":
+        # Peto's log HR from O-E and V: Σ(O-E)/ΣV with variance 1/ΣV and Q = Σ(O-E)²/V - (Σ(O-E))²/ΣV,
+        # which is the inverse-variance common effect of (O-E)/V with variance 1/V (Yusuf et al. 1985)
+        return fit(es.yi, es.vi, method="FE", ci_method="wald", level=level, pi=pi, studies=es.studies)
     if method in ("MH", "PETO"):
-        allowed = ("OR", "RR", "RD") if method == "MH" else ("OR",)
+        allowed = ("OR", "RR", "RD") if method == "MH" else ("OR", "HR")
         if es.measure.name not in allowed:
             raise InputError(
                 [

@@ -94,6 +94,13 @@ def raw_proportion(xi: Column, ni: Column) -> Effects:
     return p, p * (1 - p) / ni
 
 
+def peto_log_hazard_ratio(oe: Column, voe: Column) -> Effects:
+    """log HR = (O - E)/V with variance 1/V from a study's observed minus expected events and
+    their log-rank variance V (Peto's method; Yusuf et al. 1985, Prog Cardiovasc Dis 27:335-371;
+    Deeks & Higgins 2010, RevMan 5's "O-E and variance" data)."""
+    return oe / voe, 1 / voe
+
+
 def generic(yi: Column, vi: Column) -> Effects:
     """Precomputed effects: yi and vi as given (escalc measure="GEN")."""
     return yi.copy(), vi.copy()
@@ -164,6 +171,14 @@ MEASURES = MappingProxyType(
             ),
             Measure("PR", "proportion", "identity", "proportion", raw_proportion, ("xi", "ni")),
             Measure("GEN", "generic", "identity", "effect as given", generic, ("yi", "vi")),
+            Measure(
+                "HR",
+                "oe",
+                "log",
+                "hazard ratio (Peto, from O-E and variance)",
+                peto_log_hazard_ratio,
+                ("oe", "voe"),
+            ),
         )
     }
 )
@@ -176,5 +191,6 @@ DEFAULT_MEASURE = MappingProxyType(
         "correlation": "ZCOR",
         "proportion": "PLO",
         "generic": "GEN",
+        "oe": "HR",
     }
 )

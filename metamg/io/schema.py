@@ -87,6 +87,11 @@ ALIASES = MappingProxyType(
         "ci_level": "ci_level",
         "p_value": "pval",
         "pval": "pval",
+        # O - E and variance (individual participant data, log-rank style): Peto's log hazard ratio
+        "o_e": "oe",
+        "oe": "oe",
+        "var": "voe",
+        "var_oe": "voe",
     }
 )
 
@@ -132,6 +137,8 @@ FRIENDLY = MappingProxyType(
         "ci_high": "ci_high",
         "ci_level": "ci_level",
         "pval": "p_value",
+        "oe": "o_e",
+        "voe": "var",
     }
 )
 
@@ -163,6 +170,8 @@ DATA_TYPES = MappingProxyType(
         ),
         "generic": DataType("generic", ("yi", "vi"), positive=("vi", "sei")),
         "correlation": DataType("correlation", ("ri", "ni"), sizes=("ni",)),
+        # observed minus expected events and its (hypergeometric / log-rank) variance V
+        "oe": DataType("oe", ("oe", "voe"), positive=("voe",)),
         "proportion": DataType(
             "proportion", ("xi", "ni"), counts=("xi",), sizes=("ni",), events_within=(("xi", "ni"),)
         ),
@@ -171,7 +180,7 @@ DATA_TYPES = MappingProxyType(
 
 # When a file fits several types (and no measure says which), the first listed wins:
 # precomputed yi makes GEN the default, as the schema promises.
-INFERENCE_ORDER = ("generic", "continuous", "binary", "correlation", "proportion")
+INFERENCE_ORDER = ("generic", "continuous", "binary", "correlation", "proportion", "oe")
 
 
 @dataclass(frozen=True)
