@@ -36,6 +36,7 @@ from metamg.models.distributions import norm_ppf
 from metamg.models.mantel_haenszel import Undefined
 from metamg.models.results import PoolResult, _num
 from metamg.models.revman5 import pool_tables
+from metamg.models.revman5 import standardized_mean_difference as revman5_smd
 from metamg.notes import Note, note
 from metamg.vocabulary import METHODS
 
@@ -361,6 +362,10 @@ def pool(
         and not effects.converted
     ):  # MH needs every study's 2x2 table
         method = "MH"
+    if profile == "revman5" and effects.measure.name == "SMD" and not effects.converted:
+        d = effects.data  # RevMan 5's Hedges' g (approximate J, its variance)
+        g, v = revman5_smd(*(d[k] for k in ("m1i", "sd1i", "n1i", "m2i", "sd2i", "n2i")))
+        effects = replace(effects, yi=g, vi=v)
     if revman and _revman5_tables(effects, method, ci_method, continuity):
         result = _fit_revman5(effects, method, level)
         if ci_method not in (None, "wald"):  # RevMan 5 has only the Wald interval

@@ -46,6 +46,23 @@ if TYPE_CHECKING:
 REVMAN5_METHODS = ("MH", "IV", "PETO")  # RevMan's "statistical method" of a dichotomous outcome
 
 
+def standardized_mean_difference(
+    m1i: NDArray[np.float64],
+    sd1i: NDArray[np.float64],
+    n1i: NDArray[np.float64],
+    m2i: NDArray[np.float64],
+    sd2i: NDArray[np.float64],
+    n2i: NDArray[np.float64],
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """RevMan 5's Hedges' g: the approximate correction J = 1 - 3/(4N - 9) on (m1 - m2)/s_pooled
+    and the variance N/(n1·n2) + g²/(2(N - 3.94)) (Deeks & Higgins 2010; metafor's default uses
+    the exact J and 1/n1 + 1/n2 + g²/(2N))."""
+    n = n1i + n2i
+    sdp = np.sqrt(((n1i - 1) * sd1i**2 + (n2i - 1) * sd2i**2) / (n - 2))
+    g = (1 - 3 / (4 * n - 9)) * (m1i - m2i) / sdp
+    return g, n / (n1i * n2i) + g**2 / (2 * (n - 3.94))
+
+
 def estimable(t: _Tables, measure: str, method: str) -> NDArray[np.bool_]:
     """RevMan 5's estimable tables: double-zero tables (no events, or only events, in both arms)
     are not estimable for OR, RR and Peto, and are for RD (RevMan 5 statistical methods)."""
