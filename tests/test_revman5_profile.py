@@ -437,3 +437,18 @@ IV_FILES = (
 )
 def test_every_stored_continuous_and_generic_total(name, aid, tag):
     assert iv_totals_mismatches(name, aid, tag) == []
+
+
+def test_effects_computed_with_other_rules_lose_revmans_non_estimable_tables():
+    """EffectSizes computed with metafor's rule (double zeros kept), as the report passes them,
+    pooled with revman5: the double-zero study is listed as excluded, rows and weights align."""
+    from metamg.analyses.pool import prepare_table
+    from metamg.effects import compute_effects
+
+    rows = ([0, 2, 12], [10, 20, 30], [0, 10, 6], [10, 20, 30])
+    es = compute_effects(prepare_table(_frame(*rows), "RR"), "RR")
+    assert es.k == 3
+    a = metamg.pool(es, method="MH", profile="revman5")
+    assert a.result.k == 2 and [row.study for row in a.rows] == ["S1", "S2"]
+    assert [e.study for e in a.excluded] == ["S0"] and a.effects.continuity.drop00
+    assert "double_zero.kept" not in [w.rule for w in a.warnings]

@@ -35,7 +35,7 @@ from metamg.models.display import (
 from metamg.models.distributions import norm_ppf
 from metamg.models.mantel_haenszel import Undefined
 from metamg.models.results import PoolResult, _num
-from metamg.models.revman5 import pool_tables
+from metamg.models.revman5 import estimable_tables, pool_tables
 from metamg.models.revman5 import standardized_mean_difference as revman5_smd
 from metamg.notes import Note, note
 from metamg.vocabulary import METHODS
@@ -367,6 +367,7 @@ def pool(
         g, v = revman5_smd(*(d[k] for k in ("m1i", "sd1i", "n1i", "m2i", "sd2i", "n2i")))
         effects = replace(effects, yi=g, vi=v)
     if revman and _revman5_tables(effects, method, ci_method, continuity):
+        effects = _revman5_estimable(effects, method)
         result = _fit_revman5(effects, method, level)
         if ci_method not in (None, "wald"):  # RevMan 5 has only the Wald interval
             result = _with_warning(result, note("ci.not_applicable", method=method, ci_method=ci_method))
@@ -435,6 +436,26 @@ def _revman5_tables(es: EffectSizes, method: str, ci_method: str | None, continu
         and (ci_method in (None, "wald") or method in ("MH-DL", "MH", "PETO"))
         and continuity == Continuity()
         and es.k > 0
+    )
+
+
+def _revman5_estimable(es: EffectSizes, method: str) -> EffectSizes:
+    """The effects without the tables RevMan 5 does not estimate (double zeros for OR, RR and
+    Peto), listed as excluded, when they were computed with other rules (e.g. passed in as
+    EffectSizes computed with the default continuity rule)."""
+    d = es.data
+    keep = estimable_tables(d["ai"], d["n1i"], d["ci"], d["n2i"], es.measure.name, _REVMAN5[method][0])
+    if keep.all():
+        return es
+    out = es.subset(np.flatnonzero(keep))
+    dropped = tuple(
+        NotEstimable(es.studies[i], es.lines[i], note("excluded.double_zero")) for i in np.flatnonzero(~keep)
+    )
+    return replace(
+        out,
+        excluded=es.excluded + dropped,
+        continuity=replace(es.continuity, drop00=True),
+        warnings=tuple(w for w in es.warnings if w.rule != "double_zero.kept"),
     )
 
 

@@ -73,6 +73,13 @@ def estimable(t: _Tables, measure: str, method: str) -> NDArray[np.bool_]:
     return keep
 
 
+def estimable_tables(
+    ai: ArrayLike, n1i: ArrayLike, ci: ArrayLike, n2i: ArrayLike, measure: str, method: str
+) -> NDArray[np.bool_]:
+    """``estimable`` for the four columns of 2x2 tables."""
+    return estimable(_Tables(ai, n1i, ci, n2i), measure, method)
+
+
 def corrected(t: _Tables) -> _Tables:
     """0.5 added to every cell of each table with a zero cell (RevMan 5 statistical methods:
     "where zero cells cause problems ... 0.5 is added to all cells")."""
