@@ -467,3 +467,26 @@ def test_four_trials_against_metafor_pieces():
         got = {"estimate": r.estimate, "se": r.se, "Q": r.q, "tau2": r.tau2}
         for name, value in want.items():
             assert got[name] == pytest.approx(value, rel=1e-12), (key, name)
+
+
+def test_revman5_smd_is_revmans_hedges_g():
+    """J = 1 - 3/(4N - 9), variance N/(n1 n2) + g²/(2(N - 3.94)) (Deeks & Higgins 2010)."""
+    frame = pd.DataFrame(
+        dict(
+            zip(
+                ("study",) + CONT_COLUMNS,
+                (["A", "B"], [10.0, 12.0], [2.0, 3.0], [8, 15], [9.0, 10.0], [2.5, 3.5], [7, 14]),
+                strict=True,
+            )
+        )
+    )
+    a = metamg.pool(frame, measure="SMD", method="FE", profile="revman5")
+    sp = math.sqrt((7 * 4 + 6 * 6.25) / 13)
+    g = (1 - 3 / (4 * 15 - 9)) * 1 / sp
+    assert a.rows[0].yi == pytest.approx(g, rel=1e-14)
+    assert a.rows[0].vi == pytest.approx(15 / 56 + g * g / (2 * (15 - 3.94)), rel=1e-14)
+    assert "effects.revman5_smd" in [n.rule for n in a.rules]
+    other = metamg.pool(frame, measure="SMD", method="FE", profile="metafor")
+    assert (
+        abs(other.rows[0].yi - g) > 1e-5 and abs(other.rows[0].vi - a.rows[0].vi) > 1e-3
+    )  # exact J, 1/n1 + 1/n2

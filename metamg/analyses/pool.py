@@ -362,7 +362,8 @@ def pool(
         and not effects.converted
     ):  # MH needs every study's 2x2 table
         method = "MH"
-    if profile == "revman5" and effects.measure.name == "SMD" and not effects.converted:
+    revman_smd = profile == "revman5" and effects.measure.name == "SMD" and not effects.converted
+    if revman_smd:
         d = effects.data  # RevMan 5's Hedges' g (approximate J, its variance)
         g, v = revman5_smd(*(d[k] for k in ("m1i", "sd1i", "n1i", "m2i", "sd2i", "n2i")))
         effects = replace(effects, yi=g, vi=v)
@@ -374,6 +375,8 @@ def pool(
         effects = replace(effects, yi=result.yi, vi=result.vi)  # RevMan's own row effects
     else:
         result = _fit(effects, method, ci_method, prof.ci_method, level, pi)
+    if revman_smd:
+        result = replace(result, rules=result.rules + (note("effects.revman5_smd"),))
     warnings = effects.warnings + result.warnings
     options = PoolOptions(
         effects.measure.name,
@@ -397,7 +400,7 @@ def _effects(
 ) -> EffectSizes:
     if isinstance(data, EffectSizes):
         return data
-    if method == "PETO" and measure is None:  # O-E and variance data: name HR
+    if method == "PETO" and measure is None:  # O-E and variance data need measure HR
         measure = "OR"
     table = prepare_table(data, measure, multi_arm, exclude_status, low_risk_only)
     if revman and continuity == Continuity() and table.data_type == "binary":

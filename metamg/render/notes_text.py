@@ -84,6 +84,9 @@ WORDS: dict[str, Callable[[Facts], str]] = {
         + ("double-zero tables kept (RD 0)" if f["measure"] == "RD" else "double-zero tables not estimable")
         + "; Chi² about the method's own pooled estimate"
     ),
+    "effects.revman5_smd": lambda f: (
+        "SMD as RevMan 5: Hedges' g with J = 1 - 3/(4N - 9) and variance N/(n1·n2) + g²/(2(N - 3.94))"
+    ),
     "ci": lambda f: CI_WORDS[f["ci_method"]],
     "i2.from_q": lambda f: "I² from Q: 100·max(0, (Q - df)/Q)",
     "i2.from_tau2": lambda f: "I² = 100·tau²/(tau² + typical within-study variance), as metafor",
