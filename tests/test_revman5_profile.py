@@ -124,6 +124,9 @@ def stored_totals_mismatches(name: str, aid: str, subgroup: str | None = None) -
     return bad
 
 
+BINARY = ("EVENTS_1", "TOTAL_1", "EVENTS_2", "TOTAL_2")
+BINARY_COLUMNS = ("events_treatment", "n_treatment", "events_control", "n_control")
+
 DICH_FILES = (
     "antibiotics-for-sore-throat.rm5",
     "CD009865StatsDataOnly.rm5",
@@ -490,3 +493,48 @@ def test_revman5_smd_is_revmans_hedges_g():
     assert (
         abs(other.rows[0].yi - g) > 1e-5 and abs(other.rows[0].vi - a.rows[0].vi) > 1e-3
     )  # exact J, 1/n1 + 1/n2
+
+
+# -- the test for subgroup differences -----------------------------------------------------------
+REVMAN5_METHOD = {("MH", False): "MH", ("MH", True): "MH-DL", ("IV", False): "IV", ("IV", True): "DL"}
+REVMAN5_METHOD[("PETO", False)] = "PETO"
+
+
+def _subgroup_test_cases(name: str):
+    for aid, out in _outcomes(name):
+        if out.get("SUBGROUPS") == "YES" and out.get("SUBGROUP_TEST") == "YES":
+            yield pytest.param(name, aid, id=f"{name.split('.')[0]}-{aid}")
+
+
+@pytest.mark.revman_shared
+@shared
+@pytest.mark.parametrize(
+    "name,aid", [p for f in DICH_FILES for p in (_subgroup_test_cases(f) if SHARED.is_dir() else ())]
+)
+def test_the_stored_test_for_subgroup_differences(name, aid):
+    """metamg.subgroups on a revman5 analysis gives RevMan's Q, P and I² between subgroups
+    (Q across the subgroups' own estimates and SEs; the stored P is RevMan's imprecise chi-square tail)."""
+    out = _find(name, aid)
+    records = [
+        {
+            "study": f"{sub.get('NO')}-{i}",
+            **{col: _f(r, key) for col, key in zip(BINARY_COLUMNS, BINARY, strict=True)},
+            "subgroup": sub.get("NO"),
+        }
+        for sub in out.iter("DICH_SUBGROUP")
+        for i, r in enumerate(sub.iter("DICH_DATA"))
+    ]
+    measure, method = _measure(out)
+    a = metamg.pool(
+        pd.DataFrame(records),
+        measure=measure,
+        method=REVMAN5_METHOD[(method, out.get("RANDOM") == "YES")],
+        profile="revman5",
+    )
+    between = metamg.subgroups(a, by="subgroup").between
+    if between is None:  # fewer than two estimable subgroups
+        assert _f(out, "Q") == 0.0
+        return
+    assert between.q == pytest.approx(_f(out, "Q"), rel=REL, abs=1e-12)
+    assert between.i2_q == pytest.approx(_f(out, "I2_Q"), rel=REL, abs=1e-12)
+    assert between.q_p == pytest.approx(_f(out, "P_Q"), rel=P_CHI2_REL)
