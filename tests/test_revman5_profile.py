@@ -28,6 +28,7 @@ import pytest
 import metamg
 from metamg.effects.measures import MEASURES
 from metamg.models import fit, mantel_haenszel, peto
+from metamg.models.mantel_haenszel import Undefined
 from metamg.models.revman5 import pool_tables
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "revman" / "files"
@@ -538,3 +539,14 @@ def test_the_stored_test_for_subgroup_differences(name, aid):
     assert between.q == pytest.approx(_f(out, "Q"), rel=REL, abs=1e-12)
     assert between.i2_q == pytest.approx(_f(out, "I2_Q"), rel=REL, abs=1e-12)
     assert between.q_p == pytest.approx(_f(out, "P_Q"), rel=P_CHI2_REL)
+
+
+@pytest.mark.revman_shared
+@shared
+def test_an_analysis_revman_could_not_estimate_is_not_estimable_here():
+    """CD000023 2.4 (ESTIMABLE="NO": three trials, each without events in both arms)."""
+    out = _find("antibiotics-for-sore-throat.rm5", "2.4")
+    assert out.get("ESTIMABLE") == "NO"
+    rows = list(out.iter("DICH_DATA"))
+    with pytest.raises(Undefined, match="no table is estimable"):
+        pool_tables(*([_f(r, k) for r in rows] for k in BINARY), measure="RR", method="MH", random=True)
