@@ -17,6 +17,9 @@ against the totals stored in real RevMan 5 files (tests/test_revman5_profile.py)
   estimate for M-H, Peto's for Peto), df = estimable tables - 1, I² = max(0, (Q - df)/Q).
 * **Random effects** (any method): DerSimonian-Laird tau² from that Chi², then inverse-variance
   pooling with weights 1/(vᵢ + tau²); so "M-H, random" is DL with the MH-based Q.
+* **SMD** (continuous data): Hedges' g with RevMan's approximate correction and variance
+  (``standardized_mean_difference``); MD and generic inverse-variance data pool as metafor's
+  ``rma(method="FE"/"DL")``.
 """
 
 from __future__ import annotations
