@@ -51,7 +51,7 @@ def test_lines_are_exact_not_the_blank_line_before(tmp_path):
     toml = '\n\ntitle = "t"\n\n\nmeasure = "XYZ"\n'
     assert meta_problems(tmp_path, toml) == [
         "s.toml:6: measure: unknown measure; choose one of OR, RR, RD, MD, SMD, ROM, ZCOR, COR, PLO, "
-        "PR, GEN (XYZ)"
+        "PR, GEN, HR (XYZ)"
     ]
 
 

@@ -135,7 +135,7 @@ def test_measure_that_does_not_fit_the_data(tmp_path):
     lines = problems(
         write(tmp_path, BIN + "A,1,10,2,10\n", name="t.csv"), "--method", "PETO", "--measure", "RR"
     )
-    assert lines == [f"{tmp_path / 't.csv'}: method PETO works with measure OR, not RR"]
+    assert lines == [f"{tmp_path / 't.csv'}: method PETO works with measure OR or HR, not RR"]
 
 
 def test_rom_needs_positive_means(tmp_path):
