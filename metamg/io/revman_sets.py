@@ -85,22 +85,22 @@ def metamg_measure(analysis: RevManAnalysis) -> str:
 
 
 def pool_settings(analysis: RevManAnalysis) -> dict:
-    """``metamg.pool`` keyword arguments that redo RevMan 5's analysis (profile revman5):
-    DerSimonian-Laird for random effects, Mantel-Haenszel or Peto as the review chose, and the
-    review's confidence level. A dichotomous inverse-variance fixed-effect analysis is pooled by
-    inverse variance (the revman5 profile's common effect for binary data is Mantel-Haenszel),
-    so it runs with the Wald interval under the metafor profile, which is the same model."""
+    """``metamg.pool`` keyword arguments that redo RevMan 5's analysis (profile revman5) and
+    the review's confidence level. Dichotomous data: PETO; MH (M-H, fixed) or MH-DL (M-H,
+    random: DL tau² from the M-H Chi²); IV (inverse variance, fixed) or DL (random). Other data:
+    FE or DL."""
     measure = metamg_measure(analysis)
     level = analysis.ci_level / 100 if analysis.ci_level > 1 else analysis.ci_level
     out: dict = {"measure": measure, "profile": "revman5", "level": level}
+    random = analysis.model == "random"
     if analysis.type == "DICH" and analysis.method == "PETO":
         out["method"] = "PETO"
-    elif analysis.model == "random":
-        out["method"] = "DL"
+    elif analysis.type == "DICH" and analysis.method == "MH":
+        out["method"] = "MH-DL" if random else "MH"
+    elif analysis.type == "DICH" and analysis.method == "IV":
+        out["method"] = "DL" if random else "IV"
     else:
-        out["method"] = "FE"
-        if analysis.type == "DICH" and analysis.method == "IV":
-            out.update(profile="metafor", ci_method="wald")
+        out["method"] = "DL" if random else "FE"
     return out
 
 
