@@ -63,3 +63,23 @@ DEFAULT_FIGURE_SIZE = "auto"
 FOREST_LAYOUTS = ("cochrane", "compact")
 DEFAULT_FOREST_LAYOUT = "cochrane"
 TEXT_FORMATS = ("text", "json", "csv")
+
+# RevMan's stored results of an analysis or subgroup (metamg import; the metadata's [published])
+REVMAN_RESULTS = (
+    "effect",
+    "ci_lower",
+    "ci_upper",
+    "tau2",
+    "chi2",
+    "df",
+    "p_chi2",
+    "i2",
+    "z",
+    "p_z",
+    "events_1",
+    "total_1",
+    "events_2",
+    "total_2",
+    "weight",
+    "studies",
+)

@@ -25,7 +25,7 @@ from typing import Any
 
 from metamg.errors import InputError, Problem
 from metamg.io.csvfile import decode_text, read_input
-from metamg.vocabulary import BENEFIT, DESIGNS, GRADE_DOMAINS, GRADE_RATINGS
+from metamg.vocabulary import BENEFIT, DESIGNS, GRADE_DOMAINS, GRADE_RATINGS, REVMAN_RESULTS
 from metamg.vocabulary import CLAIM_DIRECTIONS as DIRECTIONS
 from metamg.vocabulary import MEASURES as MEASURE_NAMES
 from metamg.vocabulary import PROFILES as PROFILE_NAMES
@@ -354,24 +354,7 @@ def _parse_bayes(value, path, where) -> tuple[BayesSettings, list[Problem]]:
     return BayesSettings(**out), problems
 
 
-_PUBLISHED_RESULTS = (
-    "effect",
-    "ci_lower",
-    "ci_upper",
-    "tau2",
-    "chi2",
-    "df",
-    "p_chi2",
-    "i2",
-    "z",
-    "p_z",
-    "events_1",
-    "total_1",
-    "events_2",
-    "total_2",
-    "weight",
-    "studies",
-)
+_PUBLISHED_RESULTS = REVMAN_RESULTS
 _PUBLISHED_KEYS = (
     "review",
     "review_id",

@@ -36,6 +36,7 @@ from typing import Any
 
 from metamg.errors import InputError, Problem
 from metamg.io.csvfile import read_input
+from metamg.vocabulary import REVMAN_RESULTS
 
 TYPES = ("DICH", "CONT", "IV", "OE")
 # What each data type's rows hold, in the JSON contract's order (names as in the contract).
@@ -45,24 +46,7 @@ INPUTS = {
     "IV": ("estimate", "se", "total_1", "total_2"),
     "OE": ("o_e", "var", "total_1", "total_2"),
 }
-RESULTS = (
-    "effect",
-    "ci_lower",
-    "ci_upper",
-    "tau2",
-    "chi2",
-    "df",
-    "p_chi2",
-    "i2",
-    "z",
-    "p_z",
-    "events_1",
-    "total_1",
-    "events_2",
-    "total_2",
-    "weight",
-    "studies",
-)
+RESULTS = REVMAN_RESULTS
 SUBGROUP_TEST = ("chi2", "df", "p", "i2")
 # Effect measures as RevMan 5 codes them; data packages spell them out.
 MEASURE_CODES = {
