@@ -616,3 +616,43 @@ def test_api_returns_frozen_dataclasses_with_to_dict(tmp_path):
     assert [(i, Path(c).name, Path(t).name) for i, c, t in written] == [
         ("2.1", "CD999001-2.1.csv", "CD999001-2.1.toml")
     ]
+
+
+def test_an_imported_report_sets_the_review_beside_the_reanalysis(tmp_path):
+    """The report of an imported analysis quotes RevMan's stored result and metamg's own, and
+    says in words whether the conclusion changes (issue 17)."""
+    from metamg.analyses.published import compare_published
+    from metamg.io.metadata import Published
+
+    path = tmp_path / "set.csv"
+    path.write_text(
+        "study,events_treatment,n_treatment,events_control,n_control\n"
+        "A,10,100,20,100\nB,15,120,25,118\nC,8,90,12,95\n",
+        encoding="utf-8",
+    )
+    a = metamg.pool(path, measure="RR")
+    stored = Published(
+        settings=(("effect", 0.5), ("ci_lower", 0.3), ("ci_upper", 0.8), ("method", "MH"), ("model", "fixed"))
+    )
+    c = compare_published(stored, a)
+    assert c.published == (0.5, 0.3, 0.8) and c.published_excludes_null
+    assert c.reanalysed[0] == pytest.approx(math.exp(a.result.estimate))
+    assert c.reanalysed_excludes_null == (not a.result.ci_low <= 0 <= a.result.ci_high)
+    assert c.conclusion_changes == (c.published_excludes_null != c.reanalysed_excludes_null)
+    assert compare_published(Published(settings=(("method", "MH"),)), a) is None  # no stored totals
+    assert compare_published(None, a) is None
+    (tmp_path / "set.toml").write_text(
+        'measure = "RR"\n[published]\neffect = 0.5\nci_lower = 0.3\nci_upper = 0.8\nmethod = "MH"\n'
+        'model = "fixed"\n',
+        encoding="utf-8",
+    )
+    code, _, err = run_cli("report", path, "-o", tmp_path / "out")
+    text = (tmp_path / "out" / "set.md").read_text(encoding="utf-8")
+    assert code == 0, err
+    assert (
+        "- **Published in the review** (RevMan, common-effect model, Mantel-Haenszel): RR 0.50 (95% CI 0.30 to 0.80)."
+        in text
+    )
+    assert "- **Re-analysed by metamg** (cochrane profile:" in text
+    words = "**The conclusion changes:**" if c.conclusion_changes else "The conclusion does not change"
+    assert words in text

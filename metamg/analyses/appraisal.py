@@ -29,6 +29,7 @@ from metamg.analyses.pool import (
     read_table,
     resolve_options,
 )
+from metamg.analyses.published import PublishedComparison, compare_published
 from metamg.analyses.regression import Design, regress
 from metamg.analyses.reported import ReportedResult, reported_not_pooled
 from metamg.analyses.sensitivity import Cumulative, Refit, cumulative, leave_one_out
@@ -123,6 +124,7 @@ class Appraisal:
     regressions: tuple[Regression, ...] = ()  # those the metadata names, in its order
     not_run: tuple[Note, ...] = field(default=())  # analyses not run, each with why (rule not_run.*)
     few: FewStudies | None = None  # the Bayesian view: below FEW_STUDIES studies, or asked for in [bayes]
+    published: PublishedComparison | None = None  # an imported review's own result beside ours
 
     @property
     def name(self) -> str:
@@ -333,6 +335,7 @@ def appraise(
         not_run=tuple(not_run),
         regressions=tuple(regressions),
         few=few,
+        published=compare_published(meta.published, analysis),
     )
 
 

@@ -32,6 +32,7 @@ from metamg.render.sections import few as few_section
 from metamg.render.sections import figures as figures_section
 from metamg.render.sections import glance as glance_section
 from metamg.render.sections import methods as methods_section
+from metamg.render.sections import published as published_section
 from metamg.render.sections import question as question_section
 from metamg.render.sections import regression as regression_section
 from metamg.render.sections import restricted as restricted_section
@@ -53,6 +54,7 @@ SECTIONS = (
     glance_section,
     question_section,
     answer_section,
+    published_section,
     studies_section,
     result_section,
     few_section,
