@@ -589,14 +589,11 @@ def report(paths, outdir, jobs, formats, **pool_opts):
         )
     chosen = tuple(dict.fromkeys(("md", *chosen)))
     if "pdf" in chosen:
-        try:
-            import weasyprint  # noqa: F401
-        except (ImportError, OSError) as exc:
-            raise click.BadParameter(
-                "pdf needs WeasyPrint and the Pango library: pip install 'metamg[pdf]' (on "
-                f"Debian/Ubuntu also apt-get install libpango-1.0-0 libpangoft2-1.0-0); {exc}",
-                param_hint="'--format'",
-            ) from None
+        from metamg.render.pdf import weasyprint_missing
+
+        why = weasyprint_missing()
+        if why is not None:
+            raise click.BadParameter(why, param_hint="'--format'")
     paths = _study_sets(paths)
     ensure_directory(outdir)  # an unusable output folder is one error, not one per set
     written, failed = [], False

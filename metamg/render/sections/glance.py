@@ -5,6 +5,7 @@ It is the handout: the HTML and Word reports print it alone on page 1."""
 
 from __future__ import annotations
 
+from metamg.render.figures import shorten
 from metamg.render.findings import certainty_label, findings_row, sof_head
 from metamg.render.grade_text import DOMAIN_NAMES, statement_text
 from metamg.render.markdown import md_text, md_url
@@ -48,6 +49,4 @@ def _lowered(certainty) -> str:
 
 
 def _quote(text: str) -> str:
-    one_line = " ".join(str(text).split())
-    short = one_line if len(one_line) <= CLAIM_CHARS else one_line[: CLAIM_CHARS - 1].rstrip() + "…"
-    return f"“{md_text(short)}”"
+    return f"“{md_text(shorten(text, CLAIM_CHARS))}”"
